@@ -1,0 +1,33 @@
+"""Measures read as variation: SPC charts, funnel plots and evidence from experiments.
+
+Compute first, render after: chart functions return an :class:`SPCResult`
+(a Polars table of limits and point types); icons, summaries and charts read it.
+
+>>> import polars as pl
+>>> from systemic.measures import xmr_chart, variation_icon
+>>> frame = pl.DataFrame({"date": pl.date_range(
+...     pl.date(2024, 1, 1), pl.date(2024, 1, 5), eager=True), "value": [1, 2, 3, 2, 1]})
+>>> variation_icon(xmr_chart(frame))
+'common_cause'
+"""
+
+from systemic.measures.errors import MeasuresError, SeriesError, SPCOptionError
+from systemic.measures.rules import POINT_TYPES, RULE_SETS, detect_special_causes
+from systemic.measures.spc import SPCOptions, SPCResult, prepare_series, xmr_chart
+from systemic.measures.summary import assurance_icon, summarise, variation_icon
+
+__all__ = [
+    "POINT_TYPES",
+    "RULE_SETS",
+    "MeasuresError",
+    "SPCOptionError",
+    "SPCOptions",
+    "SPCResult",
+    "SeriesError",
+    "assurance_icon",
+    "detect_special_causes",
+    "prepare_series",
+    "summarise",
+    "variation_icon",
+    "xmr_chart",
+]
