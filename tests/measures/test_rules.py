@@ -16,7 +16,13 @@ def label(y: list[float], rules: str = "mdc") -> tuple[list[str | None], list[in
     values = np.array(y, dtype=float)
     ones = np.ones(values.size)
     names, side = detect_special_causes(
-        values, 0 * ones, -3 * ones, 3 * ones, -2 * ones, 2 * ones, rules  # type: ignore[arg-type]
+        values,
+        0 * ones,
+        -3 * ones,
+        3 * ones,
+        -2 * ones,
+        2 * ones,
+        rules,  # type: ignore[arg-type]
     )
     return names, side.tolist()
 

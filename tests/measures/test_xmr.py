@@ -58,9 +58,7 @@ def test_screening_drops_large_moving_ranges_once() -> None:
     assert row["lpl"] == pytest.approx(12.4 - 2.66)
     # 2-sigma low line = 12.4 - 1.7733 = 10.627: every 10 is in the band, and each
     # sits in a window of three below the mean with another 10
-    expected = [
-        "special_cause_concern" if v == 10 else "common_cause" for v in SPIKE
-    ]
+    expected = ["special_cause_concern" if v == 10 else "common_cause" for v in SPIKE]
     expected[5] = "special_cause_improvement"
     assert result.points["point_type"].to_list() == expected
     assert result.points["special_cause_rule"][5] == "outside_limits"

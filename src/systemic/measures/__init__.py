@@ -11,6 +11,7 @@ Compute first, render after: chart functions return an :class:`SPCResult`
 'common_cause'
 """
 
+from systemic.measures.attribute import c_chart, g_chart, p_chart, spc_chart, t_chart, u_chart
 from systemic.measures.errors import MeasuresError, SeriesError, SPCOptionError
 from systemic.measures.rules import POINT_TYPES, RULE_SETS, detect_special_causes
 from systemic.measures.spc import SPCOptions, SPCResult, prepare_series, xmr_chart
@@ -25,9 +26,15 @@ __all__ = [
     "SPCResult",
     "SeriesError",
     "assurance_icon",
+    "c_chart",
     "detect_special_causes",
+    "g_chart",
+    "p_chart",
     "prepare_series",
+    "spc_chart",
     "summarise",
+    "t_chart",
+    "u_chart",
     "variation_icon",
     "xmr_chart",
 ]

@@ -400,9 +400,7 @@ def run_chart_engine(
         pl.Series("point_type", kind, dtype=pl.String),
     )
     if denominator is not None:
-        points = points.with_columns(
-            numerator=table["value"], denominator=table["denominator"]
-        )
+        points = points.with_columns(numerator=table["value"], denominator=table["denominator"])
     return SPCResult(points, pl.DataFrame(group_rows), options, tuple(warnings))
 
 
