@@ -1,0 +1,329 @@
+"""The workspace's domain model: the four levels and the learning cycle.
+
+Pure Python (pydantic), no SQL: ``systemic.store`` persists these shapes and
+``systemic.web`` serves them. Each kind of object has one *fields* model (what a
+user edits, including the ids of the objects it links to); the stored record
+adds ``id``, ``workspace_id`` and timestamps (see :func:`record_model`).
+
+>>> from systemic.framework.model import PurposeStatementFields
+>>> PurposeStatementFields(text="Help me stay in my own home", voice="I").level
+'person'
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Voice = Literal["I", "We", "organisation"]
+Level = Literal["person", "neighbourhood", "service", "system"]
+PurposeStatus = Literal["draft", "tested", "adopted"]
+ConditionKind = Literal[
+    "legislation",
+    "guidance",
+    "policy",
+    "political_decision",
+    "measure_or_target",
+    "funding_rule",
+    "it_system",
+]
+ConditionOwner = Literal["national", "local"]
+EffectJudgement = Literal["unassessed", "harmful", "neutral", "helpful"]
+ConditionStatus = Literal["identified", "assessed", "proposed", "changing", "changed", "retained"]
+DecisionMade = Literal["local", "escalated"]
+Power = Literal["with", "over"]
+MeasureKind = Literal["outcome", "process", "balancing", "capability", "demand"]
+DataSourceKind = Literal["none", "learn", "series"]
+ExperimentDecision = Literal["adopt", "adapt", "abandon", "spread"]
+#: The framework's four levels, at which a redesign decision changes something.
+FrameworkLevel = Literal["purpose", "paradigm", "organisation", "people"]
+Polarity = Literal["+", "-"]
+Confidence = Literal["low", "medium", "high"]
+
+
+class Fields(BaseModel):
+    """Base of every kind's editable fields: unknown keys are refused, text is trimmed."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _required_text(value: str) -> str:
+    if not value:
+        raise ValueError("must not be empty")
+    return value
+
+
+class PurposeStatementFields(Fields):
+    """A purpose statement, verbatim, in the voice of who said it (the Mission level)."""
+
+    text: str = Field(description="The statement, verbatim.")
+    voice: Voice = "We"
+    said_by: str = Field("", description="Who said it (a role or a name given with consent).")
+    said_where: str = Field("", description="Where it was said (meeting, visit, survey).")
+    consent: bool = Field(False, description="Consent to record and use the words.")
+    level: Level = "person"
+    locality_id: str | None = None
+    parent_id: str | None = Field(None, description="The broader statement this one details.")
+    status: PurposeStatus = "draft"
+
+    _text = field_validator("text")(_required_text)
+
+
+class PrincipleFields(Fields):
+    """A principle the system should work by (the Paradigm level)."""
+
+    name: str
+    description: str = ""
+
+    _name = field_validator("name")(_required_text)
+
+
+class EvidenceLink(Fields):
+    """A pointer to evidence: a learn result, a report, a dataset query or a web page."""
+
+    label: str
+    href: str = ""
+
+
+class SystemConditionFields(Fields):
+    """A mechanism that shapes behaviour: a rule, target, funding rule or IT system."""
+
+    name: str
+    description: str = ""
+    kind: ConditionKind = "policy"
+    owner: ConditionOwner = "local"
+    changeable_locally: bool = False
+    judgement: EffectJudgement = Field(
+        "unassessed", description="Assessed effect on the system's purpose."
+    )
+    effect: str = Field("", description="The demand or behaviour it causes.")
+    evidence: list[EvidenceLink] = Field(default_factory=list)
+    proposal: str = Field("", description="What we propose to change, and how.")
+    status: ConditionStatus = "identified"
+    principle_ids: list[str] = Field(
+        default_factory=list, description="Principles it works against."
+    )
+    story_ids: list[str] = Field(default_factory=list, description="Stories that show its effect.")
+
+    _name = field_validator("name")(_required_text)
+
+
+class LocalityFields(Fields):
+    """A place with its population and boundary (the Organisation level)."""
+
+    name: str
+    population: int | None = Field(None, ge=0)
+    boundary: str = Field("", description="How the boundary is drawn (wards, postcodes).")
+
+    _name = field_validator("name")(_required_text)
+
+
+class TeamFields(Fields):
+    """A team serving a locality: its members and the services it covers."""
+
+    name: str
+    locality_id: str | None = None
+    members: list[str] = Field(default_factory=list)
+    services: list[str] = Field(default_factory=list)
+    purpose_statement_ids: list[str] = Field(
+        default_factory=list, description="Purpose statements the team works to."
+    )
+
+    _name = field_validator("name")(_required_text)
+
+
+class DecisionRightFields(Fields):
+    """Who makes one kind of decision for a locality: locally, or escalated, and why."""
+
+    locality_id: str
+    decision_kind: str = Field(description="spend, eligibility, closing a case, staffing, ...")
+    made: DecisionMade = "local"
+    reason: str = ""
+
+    _kind = field_validator("decision_kind")(_required_text)
+
+
+class StoryFields(Fields):
+    """A person's story, in their words, with consent (People & communities)."""
+
+    title: str
+    text: str = ""
+    told_by: str = Field("", description="A role, not a name, unless consent covers it.")
+    told_on: date | None = None
+    consent: bool = False
+    locality_id: str | None = None
+    purpose_statement_ids: list[str] = Field(default_factory=list)
+
+    _title = field_validator("title")(_required_text)
+
+
+class ConversationFields(Fields):
+    """A "what matters to you" conversation; the person may hold the record."""
+
+    what_matters: str = Field(description="What matters, in the person's words.")
+    strengths: list[str] = Field(default_factory=list)
+    agreed_actions: list[str] = Field(default_factory=list)
+    person_holds_record: bool = False
+    held_on: date | None = None
+    consent: bool = False
+    locality_id: str | None = None
+
+    _what = field_validator("what_matters")(_required_text)
+
+
+class CommunityAssetFields(Fields):
+    """Something in a community that helps: a group, a place, a person, a network."""
+
+    name: str
+    description: str = ""
+    kind: str = ""
+    locality_id: str | None = None
+
+    _name = field_validator("name")(_required_text)
+
+
+class RelationshipObservation(Fields):
+    """Trust (1 low .. 5 high) and power ("with" or "over") seen on one date."""
+
+    observed_on: date
+    trust: int = Field(ge=1, le=5)
+    power: Power = "with"
+    note: str = ""
+
+
+class RelationshipFields(Fields):
+    """A relationship between two parties, with trust and power recorded over time."""
+
+    party_a: str
+    party_b: str
+    locality_id: str | None = None
+    observations: list[RelationshipObservation] = Field(default_factory=list)
+
+    _a = field_validator("party_a")(_required_text)
+    _b = field_validator("party_b")(_required_text)
+
+    @field_validator("observations")
+    @classmethod
+    def _in_date_order(cls, value: list[RelationshipObservation]) -> list[RelationshipObservation]:
+        return sorted(value, key=lambda o: o.observed_on)
+
+
+class SeriesPoint(Fields):
+    """One value of an uploaded series."""
+
+    period: date
+    value: float
+
+
+class MeasureFields(Fields):
+    """A measure derived from purpose; a target is allowed but flagged by the audit."""
+
+    name: str
+    kind: MeasureKind = "outcome"
+    definition: str = Field("", description="Operational definition: what is counted and how.")
+    data_source: DataSourceKind = "none"
+    learn_output: str = Field("", description="Name of the learn result that feeds it.")
+    series: list[SeriesPoint] = Field(default_factory=list, description="An uploaded series.")
+    owner_team_id: str | None = None
+    target: float | None = Field(None, description="Optional; targets are flagged.")
+    purpose_statement_ids: list[str] = Field(default_factory=list)
+
+    _name = field_validator("name")(_required_text)
+
+
+class ExperimentFields(Fields):
+    """Step 1 of the cycle: try a change in one place and learn from it."""
+
+    title: str
+    question: str = ""
+    prediction: str = ""
+    change_idea: str = ""
+    locality_id: str | None = None
+    team_id: str | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+    result: str = ""
+    decision: ExperimentDecision | None = None
+    purpose_statement_ids: list[str] = Field(default_factory=list)
+    measure_ids: list[str] = Field(default_factory=list)
+    story_ids: list[str] = Field(default_factory=list)
+
+    _title = field_validator("title")(_required_text)
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> ExperimentFields:
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValueError("end_date must not be before start_date")
+        return self
+
+
+class RedesignDecisionFields(Fields):
+    """Step 2 of the cycle: a change to the system, with the evidence behind it."""
+
+    title: str
+    level: FrameworkLevel = "organisation"
+    object_changed: str = Field("", description="What was changed (a rule, a team, a form).")
+    change: str = ""
+    decided_by: str = ""
+    decided_on: date | None = None
+    review_date: date | None = None
+    experiment_ids: list[str] = Field(default_factory=list)
+    measure_ids: list[str] = Field(default_factory=list)
+    story_ids: list[str] = Field(default_factory=list)
+
+    _title = field_validator("title")(_required_text)
+
+
+class SystemMapFields(Fields):
+    """A causal map of the system: factors and signed links."""
+
+    name: str
+    description: str = ""
+
+    _name = field_validator("name")(_required_text)
+
+
+class FactorFields(Fields):
+    """One factor (a variable that can go up or down) on a system map."""
+
+    system_map_id: str
+    name: str
+    description: str = ""
+
+    _name = field_validator("name")(_required_text)
+
+
+class CausalLinkFields(Fields):
+    """A signed causal link: '+' moves the effect the same way as the cause, '-' opposite."""
+
+    system_map_id: str
+    cause_id: str
+    effect_id: str
+    polarity: Polarity = "+"
+    delay: bool = False
+    evidence: str = ""
+    confidence: Confidence = "medium"
+
+
+class Record(BaseModel):
+    """What every stored object carries besides its fields."""
+
+    id: str
+    workspace_id: str
+    created_at: datetime
+    updated_at: datetime
+
+
+def record_model(fields: type[Fields]) -> type[BaseModel]:
+    """The stored shape of a kind: its fields plus ``id``, ``workspace_id`` and timestamps."""
+    name = fields.__name__.removesuffix("Fields")
+    return type(name, (Record, fields), {"model_config": ConfigDict(extra="forbid")})
+
+
+def as_plain(value: Any) -> Any:
+    """A JSON-ready copy of a model's dump (dates as ISO text)."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    return value

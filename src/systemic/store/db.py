@@ -1,0 +1,80 @@
+"""Database engines and sessions: SQLite by default, PostgreSQL by URL.
+
+>>> engine = make_engine("sqlite://")
+>>> engine.dialect.name
+'sqlite'
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import DateTime, Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+from sqlalchemy.types import TypeDecorator
+
+#: The workspace file used when no ``--db`` is given.
+DEFAULT_DB_FILE = "systemic-workspace.db"
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime, stored naive-UTC so SQLite and PostgreSQL agree."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"datetime {value} has no time zone; give an aware UTC datetime")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def database_url(db: str | Path | None = None) -> str:
+    """A SQLAlchemy URL from a URL, a file path, or None (the default file in cwd).
+
+    >>> database_url("work.db")
+    'sqlite:///work.db'
+    >>> database_url("postgresql+psycopg://u:p@127.0.0.1/x")
+    'postgresql+psycopg://u:p@127.0.0.1/x'
+    """
+    if db is None:
+        return f"sqlite:///{DEFAULT_DB_FILE}"
+    text = str(db)
+    if "://" in text:
+        if text.startswith("postgresql://"):
+            text = "postgresql+psycopg://" + text.removeprefix("postgresql://")
+        return text
+    return f"sqlite:///{text}"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # Links and children are removed with their objects only when SQLite enforces keys.
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def make_engine(db: str | Path | None = None, **kwargs: Any) -> Engine:
+    """An engine for a URL or SQLite path; in-memory SQLite shares one connection."""
+    url = database_url(db)
+    if url.startswith("sqlite"):
+        if url in ("sqlite://", "sqlite:///:memory:"):
+            kwargs.setdefault("poolclass", StaticPool)
+        kwargs.setdefault("connect_args", {"check_same_thread": False})
+    engine = create_engine(url, **kwargs)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions bound to ``engine`` that keep loaded values after commit."""
+    return sessionmaker(engine, expire_on_commit=False)
