@@ -1,14 +1,85 @@
-"""The FastAPI application factory (owned by the workspace backend)."""
+"""The FastAPI application factory: pages, the JSON API and the database.
+
+>>> from fastapi.testclient import TestClient
+>>> client = TestClient(create_app("sqlite://"))
+>>> client.get("/api/workspace").json()["slug"]
+'default'
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from pathlib import Path
 
-from systemic.web import pages
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from systemic.store import (
+    ImportFormatError,
+    InvalidObjectError,
+    NotFoundError,
+    Store,
+    WorkspaceConflictError,
+    open_store,
+)
+from systemic.store.repository import DEFAULT_SLUG, ensure_default_workspace, list_workspaces
+from systemic.web import api, pages
 
 
-def create_app(database_url: str | None = None) -> FastAPI:
-    """Build the workspace app on the given database (SQLite file by default)."""
-    app = FastAPI(title="systemic workspace")
+def create_app(
+    database_url: str | Path | None = None,
+    *,
+    store: Store | None = None,
+    workspace: str | None = None,
+) -> FastAPI:
+    """Build the workspace app on a database (a URL, a SQLite path, or the default file).
+
+    The database is created and migrated if needed. The app serves ``workspace``
+    (a slug or id); by default the ``default`` workspace, created and seeded
+    with the failure-demand spiral when the database holds no workspace.
+    """
+    store = store or open_store(database_url)
+    with store.session() as session:
+        known = list_workspaces(session)
+        if workspace is None:
+            slugs = [w.slug for w in known]
+            if not known:
+                ensure_default_workspace(session)
+                session.commit()
+                workspace = DEFAULT_SLUG
+            else:
+                workspace = DEFAULT_SLUG if DEFAULT_SLUG in slugs else slugs[0]
+    app = FastAPI(
+        title="systemic workspace",
+        description=(
+            "Purpose, system conditions, localities and teams, people and communities, "
+            "measures, experiments and redesign decisions, held together in one workspace."
+        ),
+    )
+    app.state.store = store
+    app.state.workspace = workspace
+    _add_error_handlers(app)
+    app.include_router(api.router)
     app.include_router(pages.router)
     return app
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(NotFoundError)
+    async def _not_found(request: Request, exc: NotFoundError) -> JSONResponse:
+        return JSONResponse(status_code=404, content={"detail": str(exc)})
+
+    @app.exception_handler(InvalidObjectError)
+    async def _invalid(request: Request, exc: InvalidObjectError) -> JSONResponse:
+        detail = [{**e, "loc": ["body", *e["loc"]]} for e in exc.errors]
+        return JSONResponse(status_code=422, content={"detail": detail})
+
+    @app.exception_handler(WorkspaceConflictError)
+    async def _conflict(request: Request, exc: WorkspaceConflictError) -> JSONResponse:
+        return JSONResponse(status_code=409, content={"detail": str(exc)})
+
+    @app.exception_handler(ImportFormatError)
+    async def _bad_import(request: Request, exc: ImportFormatError) -> JSONResponse:
+        return JSONResponse(
+            status_code=422,
+            content={"detail": [{"loc": ["body"], "msg": str(exc), "type": "import_format"}]},
+        )

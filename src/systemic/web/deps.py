@@ -1,0 +1,41 @@
+"""Request dependencies: the database session, the current workspace, the actor.
+
+Until sign-in lands (issue 8) every request acts on the app's workspace as
+``anonymous`` (or the name in the ``X-Systemic-Actor`` header, for scripts).
+Routes take these as dependencies, so access control replaces them in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from systemic.store import Store
+from systemic.store.orm import Workspace
+from systemic.store.repository import ANONYMOUS, get_workspace
+
+ACTOR_HEADER = "X-Systemic-Actor"
+
+
+def get_store(request: Request) -> Store:
+    """The app's store (engine and session factory)."""
+    return request.app.state.store
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """A database session for one request; routes commit what they change."""
+    with get_store(request).session() as session:
+        yield session
+
+
+def current_workspace(request: Request, session: Session = Depends(get_session)) -> Workspace:
+    """The workspace the request works in (the app's workspace, for now)."""
+    return get_workspace(session, request.app.state.workspace)
+
+
+def current_actor(request: Request) -> str:
+    """Who is making the change, as recorded in history."""
+    name = request.headers.get(ACTOR_HEADER, "").strip()
+    return name[:200] if name else ANONYMOUS
