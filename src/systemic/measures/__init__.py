@@ -14,6 +14,7 @@ Compute first, render after: chart functions return an :class:`SPCResult`
 from systemic.measures.attribute import c_chart, g_chart, p_chart, spc_chart, t_chart, u_chart
 from systemic.measures.errors import MeasuresError, SeriesError, SPCOptionError
 from systemic.measures.rules import POINT_TYPES, RULE_SETS, detect_special_causes
+from systemic.measures.series import read_series
 from systemic.measures.spc import SPCOptions, SPCResult, prepare_series, xmr_chart
 from systemic.measures.summary import assurance_icon, summarise, variation_icon
 
@@ -31,6 +32,7 @@ __all__ = [
     "g_chart",
     "p_chart",
     "prepare_series",
+    "read_series",
     "spc_chart",
     "summarise",
     "t_chart",

@@ -1,0 +1,251 @@
+"""SPC charts in the Making Data Count style, as Vega-Lite rendered offline.
+
+Grey dots are common cause, blue special-cause improvement, orange concern and
+purple neutral; limits are dashed, the mean solid, the target red; the
+variation and assurance icons are drawn in the top right corner. Rendering
+uses ``vl_convert``: no browser, no network.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import vl_convert
+
+from systemic.measures.spc import SPCResult
+from systemic.measures.summary import assurance_icon, variation_icon
+
+#: Point colours (Making Data Count palette, as in NHSRplotthedots).
+COLOURS: dict[str, str] = {
+    "common_cause": "#7B7D7D",
+    "special_cause_improvement": "#289DE0",
+    "special_cause_concern": "#FAB428",
+    "special_cause_neutral_high": "#361475",
+    "special_cause_neutral_low": "#361475",
+}
+LABELS: dict[str, str] = {
+    "common_cause": "Common cause",
+    "special_cause_improvement": "Improvement",
+    "special_cause_concern": "Concern",
+    "special_cause_neutral_high": "Neutral (high)",
+    "special_cause_neutral_low": "Neutral (low)",
+}
+LINE_GREY = "#A6A6A6"
+TARGET_RED = "#DE1B1B"
+WIDTH, HEIGHT = 720, 360
+
+_CHART_NAMES = {
+    "xmr": "XmR chart",
+    "p": "p-chart (proportion)",
+    "u": "u-chart (rate)",
+    "c": "c-chart (count)",
+    "t": "t-chart (time between events)",
+    "g": "g-chart (opportunities between events)",
+}
+
+
+def _variation_glyph(result: SPCResult) -> tuple[str, str]:
+    """(letter, colour) of the variation icon: H or L for the signal's side."""
+    kind = variation_icon(result)
+    if kind is None or kind == "common_cause":
+        return "~", COLOURS["common_cause"]
+    if kind.startswith("special_cause_neutral"):
+        return ("H" if kind.endswith("high") else "L"), COLOURS[kind]
+    up = result.options.improvement == "increase"
+    improving = kind == "special_cause_improvement"
+    return ("H" if up == improving else "L"), COLOURS[kind]
+
+
+def _icon_rows(result: SPCResult) -> list[dict[str, Any]]:
+    letter, colour = _variation_glyph(result)
+    rows = [
+        {"x": WIDTH - 80, "glyph": letter, "colour": colour, "name": "variation"},
+    ]
+    assurance = assurance_icon(result)
+    if assurance is not None:
+        glyph, colour = {
+            "consistent_pass": ("P", COLOURS["special_cause_improvement"]),
+            "consistent_fail": ("F", COLOURS["special_cause_concern"]),
+            "inconsistent": ("?", COLOURS["common_cause"]),
+        }[assurance]
+        rows.append({"x": WIDTH - 30, "glyph": glyph, "colour": colour, "name": "assurance"})
+    return rows
+
+
+def chart_spec(
+    result: SPCResult, *, title: str | None = None, y_title: str = "value"
+) -> dict[str, Any]:
+    """The Vega-Lite specification of an SPC chart (render it with :func:`render`).
+
+    >>> import polars as pl
+    >>> from systemic.measures import xmr_chart
+    >>> frame = pl.DataFrame({"date": pl.date_range(
+    ...     pl.date(2024, 1, 1), pl.date(2024, 1, 5), eager=True), "value": [1, 2, 3, 2, 1]})
+    >>> chart_spec(xmr_chart(frame))["$schema"].startswith("https://vega.github.io")
+    True
+    """
+    points = result.points.with_columns(
+        pl.col("date").cast(pl.String),
+        pl.col("point_type")
+        .replace_strict(LABELS, default=None, return_dtype=pl.String)
+        .alias("point_label"),
+    )
+    columns = ["date", "value", "group", "mean", "lpl", "upl", "point_type", "point_label"]
+    records = points.select(columns).to_dicts()
+    x = {"field": "date", "type": "temporal", "title": None}
+    legend_order = [LABELS[k] for k in COLOURS]
+    line = {"type": "line", "strokeWidth": 1.5}
+
+    def limit_layer(field: str, dash: list[int] | None) -> dict[str, Any]:
+        mark: dict[str, Any] = {**line, "color": "#333333" if dash is None else LINE_GREY}
+        if dash:
+            mark["strokeDash"] = dash
+        return {
+            "mark": mark,
+            "encoding": {
+                "x": x,
+                "y": {"field": field, "type": "quantitative"},
+                "detail": {"field": "group", "type": "nominal"},
+            },
+        }
+
+    layers: list[dict[str, Any]] = [
+        limit_layer("upl", [6, 4]),
+        limit_layer("lpl", [6, 4]),
+        limit_layer("mean", None),
+        {
+            "mark": {
+                "type": "line",
+                "color": LINE_GREY,
+                "strokeWidth": 1.5,
+                "invalid": "break-paths-filter-domains",
+            },
+            "encoding": {
+                "x": x,
+                "y": {
+                    "field": "value",
+                    "type": "quantitative",
+                    "title": y_title,
+                    "scale": {"zero": False},
+                },
+            },
+        },
+        {
+            "mark": {"type": "circle", "size": 60, "opacity": 1},
+            "transform": [{"filter": "datum.point_label != null"}],
+            "encoding": {
+                "x": x,
+                "y": {"field": "value", "type": "quantitative"},
+                "color": {
+                    "field": "point_label",
+                    "type": "nominal",
+                    "title": None,
+                    "scale": {"domain": legend_order, "range": list(COLOURS.values())},
+                    "legend": {"orient": "bottom"},
+                },
+                "tooltip": [
+                    {"field": "date", "type": "temporal"},
+                    {"field": "value", "type": "quantitative"},
+                    {"field": "point_label", "type": "nominal", "title": "point"},
+                ],
+            },
+        },
+    ]
+    if result.options.target is not None:
+        layers.append(
+            {
+                "data": {"values": [{"target": result.options.target}]},
+                "mark": {"type": "rule", "color": TARGET_RED, "strokeDash": [2, 2]},
+                "encoding": {"y": {"field": "target", "type": "quantitative"}},
+            }
+        )
+    icons = {"values": _icon_rows(result)}
+    layers.append(
+        {
+            "data": icons,
+            "mark": {"type": "circle", "size": 900, "opacity": 1, "stroke": "white"},
+            "encoding": {
+                "x": {"field": "x", "type": "quantitative", "scale": None},
+                "y": {"value": -28},
+                "color": {"field": "colour", "type": "nominal", "scale": None},
+            },
+        }
+    )
+    layers.append(
+        {
+            "data": icons,
+            "mark": {
+                "type": "text",
+                "fontSize": 15,
+                "fontWeight": "bold",
+                "color": "white",
+                "baseline": "middle",
+            },
+            "encoding": {
+                "x": {"field": "x", "type": "quantitative", "scale": None},
+                "y": {"value": -28},
+                "text": {"field": "glyph"},
+            },
+        }
+    )
+    name = _CHART_NAMES[result.options.chart]
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "title": {"text": title or name, "subtitle": _subtitle(result), "anchor": "start"},
+        "width": WIDTH,
+        "height": HEIGHT,
+        "background": "white",
+        "data": {"values": records},
+        "layer": layers,
+        "resolve": {"scale": {"color": "independent"}},
+        "config": {"view": {"stroke": None}, "axis": {"grid": False}},
+    }
+
+
+def _subtitle(result: SPCResult) -> str:
+    options = result.options
+    parts = [f"improvement: {options.improvement}", f"rules: {options.rules}"]
+    if options.target is not None:
+        parts.append(f"target: {options.target:g}")
+    if options.rebase:
+        parts.append(f"{len(options.rebase)} rebase(s)")
+    return " · ".join(parts)
+
+
+def render_svg(spec: dict[str, Any]) -> str:
+    """Render a Vega-Lite specification to SVG text, offline."""
+    return str(vl_convert.vegalite_to_svg(vl_spec=spec))
+
+
+def render_png(spec: dict[str, Any], scale: float = 2.0) -> bytes:
+    """Render a Vega-Lite specification to PNG bytes, offline."""
+    return bytes(vl_convert.vegalite_to_png(vl_spec=spec, scale=scale))
+
+
+def write_chart(
+    result: SPCResult,
+    directory: str | Path,
+    *,
+    stem: str = "spc",
+    title: str | None = None,
+    y_title: str = "value",
+) -> tuple[Path, Path]:
+    """Write ``<stem>.svg`` and ``<stem>.png`` of an SPC result into ``directory``.
+
+    >>> import polars as pl, tempfile
+    >>> from systemic.measures import xmr_chart
+    >>> frame = pl.DataFrame({"date": pl.date_range(
+    ...     pl.date(2024, 1, 1), pl.date(2024, 1, 5), eager=True), "value": [1, 2, 3, 2, 1]})
+    >>> svg, png = write_chart(xmr_chart(frame), tempfile.mkdtemp())
+    >>> png.stat().st_size > 1000
+    True
+    """
+    folder = Path(directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    spec = chart_spec(result, title=title, y_title=y_title)
+    svg_path, png_path = folder / f"{stem}.svg", folder / f"{stem}.png"
+    svg_path.write_text(render_svg(spec), encoding="utf-8")
+    png_path.write_bytes(render_png(spec))
+    return svg_path, png_path
