@@ -1,0 +1,24 @@
+"""Server-rendered pages of the workspace (Jinja2 + htmx, assets shipped in the package).
+
+``router`` holds every page: the dashboard, one page per level, the learning
+cycle, the system map, the audit, and view/create/edit/delete pages for every
+kind of object. Static files (CSS, htmx) are served by the same router under
+``/static``, so an app that includes the router needs nothing else.
+
+>>> from systemic.web.pages import router
+>>> "/mission" in {route.path for route in router.routes}
+True
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from systemic.web.pages import levels, objects
+from systemic.web.pages.site import NAV, STATIC_URL
+
+router = APIRouter()
+router.include_router(levels.router)
+router.include_router(objects.build_router())
+
+__all__ = ["NAV", "STATIC_URL", "router"]

@@ -1,0 +1,367 @@
+"""The dashboard, one page per level, the learning cycle, the system map and the audit.
+
+Each handler reads the workspace once (a snapshot), asks ``systemic.framework``
+for the view it shows, and renders a template: no rules live here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+
+from systemic.framework import views
+from systemic.framework.kinds import KINDS
+from systemic.web.pages.context import PageContext, page_context
+from systemic.web.pages.site import render, static_file
+from systemic.web.system_map_svg import Factor, Link, Loop, render_system_map_svg
+
+router = APIRouter(include_in_schema=False)
+router.add_api_route("/static/{path:path}", static_file, methods=["GET"])
+
+
+@dataclass
+class ThreadRow:
+    """One purpose statement with the measures, experiments and teams that take it up."""
+
+    statement: Any
+    measures: list[Any]
+    experiments: list[Any]
+    teams: list[Any]
+
+
+def purpose_thread(snap: Any) -> list[ThreadRow]:
+    """Purpose → measures → experiments, for every statement (tree order).
+
+    An experiment counts for a statement when it names the statement or uses
+    one of the statement's measures.
+    """
+    rows = []
+    stack = list(reversed(views.purpose_tree(snap)))
+    while stack:
+        node = stack.pop()
+        measure_ids = {m.id for m in node.measures}
+        experiments = [
+            e
+            for e in snap.of("experiment")
+            if node.statement.id in e.purpose_statement_ids or measure_ids & set(e.measure_ids)
+        ]
+        rows.append(ThreadRow(node.statement, node.measures, experiments, node.teams))
+        stack.extend(reversed(node.children))
+    return rows
+
+
+def named_loops(view: views.MapView) -> list[dict[str, Any]]:
+    """Loops named R1, R2, ... and B1, B2, ... with their chain of factor names."""
+    counters = {"reinforcing": 0, "balancing": 0}
+    out = []
+    for loop in view.loops:
+        counters[loop.kind] += 1
+        names = view.loop_names(loop)
+        out.append(
+            {
+                "name": f"{loop.kind[0].upper()}{counters[loop.kind]}",
+                "kind": loop.kind,
+                "chain": " → ".join([*names, names[0]]),
+                "factors": loop.factors,
+                "delayed": loop.delayed,
+            }
+        )
+    return out
+
+
+def map_svg(view: views.MapView, loops: list[dict[str, Any]], highlight: str | None) -> str:
+    """The map as SVG, loops coloured (only ``highlight`` when given)."""
+    return render_system_map_svg(
+        [Factor(f.id, f.name) for f in view.factors],
+        [Link(c.cause_id, c.effect_id, c.polarity, c.delay) for c in view.links],
+        [Loop(loop["name"], tuple(loop["factors"]), loop["kind"]) for loop in loops],
+        highlight=highlight,
+        title=view.system_map.name,
+    )
+
+
+@router.get("/", response_class=HTMLResponse)
+def dashboard_page(request: Request, ctx: PageContext = Depends(page_context)) -> Response:
+    """The dashboard: counts per level, the purpose thread, the audit headline, loops."""
+    snap = ctx.snapshot()
+    findings = ctx.findings(snap)
+    summary = views.dashboard(snap, findings)
+    rights = snap.of("decision_right")
+    local_share = sum(r.made == "local" for r in rights) / len(rights) if rights else None
+    running = sum(views.experiment_status(e) == "running" for e in snap.of("experiment"))
+    loops: list[tuple[str, str, str]] = []
+    for the_map in snap.of("system_map"):
+        view = views.system_map(snap, the_map.id)
+        loops += [(loop["name"], loop["kind"], loop["chain"]) for loop in named_loops(view)]
+    return render(
+        request,
+        "dashboard.html",
+        title="Dashboard",
+        active="/",
+        workspace_name=ctx.name,
+        summary=summary,
+        harmful=sum(c.judgement == "harmful" for c in snap.of("system_condition")),
+        local_share=local_share,
+        running=running,
+        thread=purpose_thread(snap),
+        loops=loops,
+    )
+
+
+@router.get("/mission", response_class=HTMLResponse)
+def mission_page(request: Request, ctx: PageContext = Depends(page_context)) -> Response:
+    """Purpose: the tree of purpose statements with coverage, and the measures."""
+    snap = ctx.snapshot()
+    purposes = snap.by_id("purpose_statement")
+    voices = {"I": "I — a person", "We": "We — a group", "organisation": "the organisation"}
+    return render(
+        request,
+        "mission.html",
+        title="Purpose",
+        active="/mission",
+        workspace_name=ctx.name,
+        tree=views.purpose_tree(snap),
+        coverage=views.purpose_coverage(snap),
+        measures=snap.of("measure"),
+        teams=snap.by_id("team"),
+        purposes_of=lambda m: [purposes[i] for i in m.purpose_statement_ids if i in purposes],
+        voice_label=lambda v: voices.get(v, v),
+    )
+
+
+@router.get("/paradigm", response_class=HTMLResponse)
+def paradigm_page(request: Request, ctx: PageContext = Depends(page_context)) -> Response:
+    """Principles and the system-conditions register."""
+    snap = ctx.snapshot()
+    principles = snap.by_id("principle")
+    return render(
+        request,
+        "paradigm.html",
+        title="Principles & conditions",
+        active="/paradigm",
+        workspace_name=ctx.name,
+        principles=snap.of("principle"),
+        conditions=views.system_conditions(snap),
+        principles_of=lambda c: [principles[i] for i in c.principle_ids if i in principles],
+        conditions_against=lambda p: snap.linked_to("system_condition", "principle_ids", p.id),
+    )
+
+
+@router.get("/organisation", response_class=HTMLResponse)
+def organisation_page(request: Request, ctx: PageContext = Depends(page_context)) -> Response:
+    """Localities with their teams, decision rights and local-by-default index."""
+    snap = ctx.snapshot()
+    localities = snap.by_id("locality")
+    return render(
+        request,
+        "organisation.html",
+        title="Localities & teams",
+        active="/organisation",
+        workspace_name=ctx.name,
+        localities=views.localities(snap),
+        unplaced_teams=[t for t in snap.of("team") if t.locality_id not in localities],
+    )
+
+
+def trust_trend(relationship: Any) -> str:
+    """How trust moved from the first observation to the last, in words."""
+    first, last = relationship.observations[0].trust, relationship.observations[-1].trust
+    if last > first:
+        return f"up from {first}"
+    if last < first:
+        return f"down from {first}"
+    return "unchanged"
+
+
+@router.get("/people", response_class=HTMLResponse)
+def people_page(request: Request, ctx: PageContext = Depends(page_context)) -> Response:
+    """Conversations, stories, community assets and relationships."""
+    snap = ctx.snapshot()
+    newest_first = lambda records, field: sorted(  # noqa: E731
+        records, key=lambda r: (getattr(r, field) or date.min, r.created_at), reverse=True
+    )
+    return render(
+        request,
+        "people.html",
+        title="People & communities",
+        active="/people",
+        workspace_name=ctx.name,
+        conversations=newest_first(snap.of("conversation"), "held_on"),
+        stories=newest_first(snap.of("story"), "told_on"),
+        assets=snap.of("community_asset"),
+        relationships=snap.of("relationship"),
+        locality_names={loc.id: loc.name for loc in snap.of("locality")},
+        trend=trust_trend,
+    )
+
+
+@dataclass
+class Timeline:
+    """Experiments as bars on a shared date axis (percentages of its width)."""
+
+    start: date | None
+    end: date | None
+    today: float | None
+    bars: list[dict[str, Any]]
+
+
+def experiment_timeline(experiments: list[Any], today: date | None = None) -> Timeline:
+    """Lay out dated experiments on one axis; an experiment with no end runs to today.
+
+    >>> from types import SimpleNamespace as E
+    >>> t = experiment_timeline([E(id="a", title="A", start_date=date(2026, 1, 1),
+    ...                            end_date=date(2026, 1, 11))], today=date(2026, 1, 6))
+    >>> (t.bars[0]["left"], t.bars[0]["width"], t.today)
+    (0.0, 100.0, 50.0)
+    """
+    today = today or date.today()
+    dated = [e for e in experiments if e.start_date is not None]
+    if not dated:
+        return Timeline(None, None, None, [])
+    ends = [e.end_date or max(today, e.start_date) for e in dated]
+    start = min(e.start_date for e in dated)
+    end = max(ends)
+    span = max((end - start).days, 1)
+    bars = []
+    for experiment, finish in zip(dated, ends, strict=True):
+        left = (experiment.start_date - start).days / span * 100
+        width = max((finish - experiment.start_date).days / span * 100, 1.0)
+        bars.append(
+            {
+                "id": experiment.id,
+                "title": experiment.title,
+                "left": round(left, 2),
+                "width": round(min(width, 100 - left), 2),
+                "open": experiment.end_date is None,
+            }
+        )
+    marker = (today - start).days / span * 100
+    return Timeline(start, end, round(marker, 2) if 0 <= marker <= 100 else None, bars)
+
+
+@router.get("/cycle", response_class=HTMLResponse)
+def cycle_page(request: Request, ctx: PageContext = Depends(page_context)) -> Response:
+    """Experiments on a timeline with their evidence, and redesign decisions."""
+    snap = ctx.snapshot()
+    timeline_views = views.experiments_timeline(snap)
+    by_kind = {name: snap.by_id(name) for name in ("experiment", "measure", "story")}
+
+    def evidence_of(decision: Any) -> list[tuple[str, Any]]:
+        items = []
+        for name, field in (
+            ("experiment", "experiment_ids"),
+            ("measure", "measure_ids"),
+            ("story", "story_ids"),
+        ):
+            known = by_kind[name]
+            items += [(name, known[i]) for i in getattr(decision, field) if i in known]
+        return items
+
+    return render(
+        request,
+        "cycle.html",
+        title="Learning cycle",
+        active="/cycle",
+        workspace_name=ctx.name,
+        experiments=timeline_views,
+        timeline=experiment_timeline([v.experiment for v in timeline_views]),
+        decisions=sorted(
+            snap.of("redesign_decision"),
+            key=lambda d: (d.decided_on or date.min, d.created_at),
+            reverse=True,
+        ),
+        evidence_of=evidence_of,
+        locality_names={loc.id: loc.name for loc in snap.of("locality")},
+        team_names={t.id: t.name for t in snap.of("team")},
+    )
+
+
+def _map_context(ctx: PageContext, map_id: str | None, loop: str | None) -> dict[str, Any]:
+    snap = ctx.snapshot()
+    maps = snap.of("system_map")
+    chosen = next((m for m in maps if m.id == map_id), maps[0] if maps else None)
+    if chosen is None:
+        return {"maps": maps, "view": None}
+    view = views.system_map(snap, chosen.id)
+    loops = named_loops(view)
+    highlight = loop if any(item["name"] == loop for item in loops) else None
+    return {
+        "maps": maps,
+        "view": view,
+        "map_id": chosen.id,
+        "loops": loops,
+        "highlight": highlight,
+        "svg": map_svg(view, loops, highlight),
+        "factor_names": {f.id: f.name for f in view.factors},
+    }
+
+
+@router.get("/map", response_class=HTMLResponse)
+def map_page(
+    request: Request,
+    map: str | None = None,
+    loop: str | None = None,
+    ctx: PageContext = Depends(page_context),
+) -> Response:
+    """The system map: SVG with loops highlighted, loops listed, factors and links."""
+    return render(
+        request,
+        "map.html",
+        title="System map",
+        active="/map",
+        workspace_name=ctx.name,
+        **_map_context(ctx, map, loop),
+    )
+
+
+@router.get("/map/area", response_class=HTMLResponse)
+def map_area(
+    request: Request,
+    map: str | None = None,
+    loop: str | None = None,
+    ctx: PageContext = Depends(page_context),
+) -> Response:
+    """Just the picture and loop list (htmx swaps it when a loop is highlighted)."""
+    context = _map_context(ctx, map, loop)
+    if context["view"] is None:
+        return HTMLResponse("<p class='muted'>No system map yet.</p>")
+    return render(request, "_map_area.html", title="System map", **context)
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_page(request: Request, ctx: PageContext = Depends(page_context)) -> Response:
+    """The coherence audit: findings grouped by rule, most severe first, with links."""
+    snap = ctx.snapshot()
+    findings = ctx.findings(snap)
+    groups: dict[str, dict[str, Any]] = {}
+    for finding in findings:
+        group = groups.setdefault(
+            finding.rule_id,
+            {
+                "rule_id": finding.rule_id,
+                "severity": finding.severity,
+                "title": finding.title,
+                "why": finding.why,
+                "findings": [],
+            },
+        )
+        group["findings"].append(finding)
+    counts = {"error": 0, "warning": 0, "info": 0}
+    for finding in findings:
+        counts[finding.severity] += 1
+    return render(
+        request,
+        "audit.html",
+        title="Audit",
+        active="/audit",
+        workspace_name=ctx.name,
+        findings=findings,
+        groups=list(groups.values()),
+        counts=counts,
+        rules=ctx.rules(),
+        kind_label=lambda name: KINDS[name].label,
+    )

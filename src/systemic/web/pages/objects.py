@@ -1,0 +1,496 @@
+"""Pages for one object of any kind: view, create, edit, delete.
+
+Routes are made per kind from the framework's registry, at the page paths the
+framework names (``/{plural}/{id}``, e.g. ``/measures/4f2c...``), so audit
+findings link straight to them. Forms post back to the server and work without
+JavaScript; with htmx (``hx-boost``) the same forms update the page in place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
+
+from systemic.framework.kinds import KINDS, Kind, object_path, title_of
+from systemic.store import repository
+from systemic.store.errors import InvalidObjectError, NotFoundError
+from systemic.web.pages.context import PageContext, page_context
+from systemic.web.pages.forms import (
+    CHOICE_LABELS,
+    LABELS,
+    Option,
+    errors_by_field,
+    form_controls,
+    form_values,
+    parse_form,
+)
+from systemic.web.pages.site import render
+
+#: The level page each kind is shown on (where "back" leads).
+HOME_OF_KIND: dict[str, tuple[str, str]] = {
+    "purpose_statement": ("/mission", "Purpose"),
+    "measure": ("/mission", "Purpose"),
+    "principle": ("/paradigm", "Principles & conditions"),
+    "system_condition": ("/paradigm", "Principles & conditions"),
+    "locality": ("/organisation", "Localities & teams"),
+    "team": ("/organisation", "Localities & teams"),
+    "decision_right": ("/organisation", "Localities & teams"),
+    "story": ("/people", "People & communities"),
+    "conversation": ("/people", "People & communities"),
+    "community_asset": ("/people", "People & communities"),
+    "relationship": ("/people", "People & communities"),
+    "experiment": ("/cycle", "Learning cycle"),
+    "redesign_decision": ("/cycle", "Learning cycle"),
+    "system_map": ("/map", "System map"),
+    "factor": ("/map", "System map"),
+    "causal_link": ("/map", "System map"),
+}
+
+#: A short line under the heading of each kind's form, in plain words.
+INTRO: dict[str, str] = {
+    "purpose_statement": (
+        "Write the purpose as it was said — keep the person's own words. "
+        "Only the statement itself is needed."
+    ),
+    "measure": "A measure derived from purpose shows whether things are getting better for people.",
+    "experiment": "Try a change in one place and learn from it: question, prediction, measure.",
+    "conversation": "What matters to the person, in their words. Only the first box is needed.",
+    "system_condition": "A rule, target, funding rule or IT system that shapes how work is done.",
+    "redesign_decision": "A change to the system, with the evidence behind it.",
+    "decision_right": "Who makes this kind of decision for the locality, and why.",
+}
+
+#: Labels of "add a linked object" buttons: (new kind, field pointing here) -> label.
+ADD_LINKED: dict[tuple[str, str], str] = {
+    ("measure", "purpose_statement_ids"): "Derive a measure from it",
+    ("purpose_statement", "parent_id"): "Add a more detailed statement",
+    ("experiment", "measure_ids"): "Start an experiment using this measure",
+    ("experiment", "purpose_statement_ids"): "Start an experiment for it",
+    ("team", "locality_id"): "Add a team here",
+    ("decision_right", "locality_id"): "Record a decision right",
+    ("factor", "system_map_id"): "Add a factor",
+    ("causal_link", "system_map_id"): "Add a causal link",
+    ("redesign_decision", "experiment_ids"): "Record a redesign decision on this evidence",
+}
+
+
+def plural_label(kind: Kind) -> str:
+    """'Purpose statements', 'Localities', ... for section headings."""
+    return kind.plural.replace("_", " ").capitalize()
+
+
+def choices_for(snap: Any) -> dict[str, list[Option]]:
+    """Existing objects of every kind as options for references and relations."""
+    out: dict[str, list[Option]] = {}
+    for name in KINDS:
+        records = snap.of(name)
+        if name == "factor":
+            maps = {m.id: m.name for m in snap.of("system_map")}
+            out[name] = [
+                Option(r.id, f"{r.name} ({maps.get(r.system_map_id, 'map')})") for r in records
+            ]
+        else:
+            out[name] = [Option(r.id, title_of(name, r)) for r in records]
+    return out
+
+
+def _format_value(kind: Kind, name: str, value: Any, snap: Any) -> Any:
+    """How a stored value reads on an object's page (links for references)."""
+    if name in kind.references:
+        if not value:
+            return "—"
+        target = kind.references[name]
+        record = snap.by_id(target).get(value)
+        if record is None:
+            return "—"
+        return Markup('<a href="{}">{}</a>').format(
+            object_path(target, value), title_of(target, record)
+        )
+    if name in kind.relation_fields:
+        target = kind.relation_fields[name]
+        records = [snap.by_id(target).get(i) for i in value]
+        links = [
+            Markup('<a href="{}">{}</a>').format(object_path(target, r.id), title_of(target, r))
+            for r in records
+            if r is not None
+        ]
+        return Markup(", ").join(links) if links else "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, list):
+        if value and hasattr(value[0], "model_dump"):
+            return "\n".join(
+                ", ".join(str(v) for v in item.model_dump().values() if v not in ("", None))
+                for item in value
+            )
+        return "\n".join(str(v) for v in value)
+    if isinstance(value, date):
+        return value.isoformat()
+    text = str(value)
+    return CHOICE_LABELS.get(text, text.replace("_", " ") if name in _ENUM_FIELDS else text)
+
+
+_ENUM_FIELDS = {"kind", "judgement", "status", "made", "level", "decision", "data_source"}
+
+
+@dataclass
+class Related:
+    """A section on an object's page: objects of another kind that point to it."""
+
+    title: str
+    items: list[tuple[str, Any]]
+    empty: str
+    add: dict[str, str] | None = None
+
+
+def related_sections(kind: Kind, record: Any, snap: Any) -> list[Related]:
+    """Every kind with a reference or relation to this object, as a section."""
+    sections: list[Related] = []
+    for other in KINDS.values():
+        pointing = [f for f, t in other.references.items() if t == kind.name]
+        pointing += [f for f, t in other.relation_fields.items() if t == kind.name]
+        for field_name in pointing:
+            if other.name == "causal_link" and field_name in ("cause_id", "effect_id"):
+                continue  # shown on the map
+            items = [
+                (other.name, r)
+                for r in snap.of(other.name)
+                if (
+                    record.id in getattr(r, field_name)
+                    if field_name.endswith("_ids")
+                    else getattr(r, field_name) == record.id
+                )
+            ]
+            title = plural_label(other)
+            if other.name == kind.name:
+                title = "More detailed statements" if field_name == "parent_id" else title
+            elif len(pointing) > 1:
+                title = f"{title} ({LABELS.get(field_name, field_name).lower()})"
+            label = ADD_LINKED.get((other.name, field_name))
+            add = None
+            if label:
+                add = {"kind": other.name, "label": label, "query": f"{field_name}={record.id}"}
+            sections.append(Related(title, items, f"No {plural_label(other).lower()} yet.", add))
+    return sections
+
+
+def _history_lines(entries: list[Any]) -> list[dict[str, str]]:
+    verbs = {"create": "created it", "delete": "deleted it", "link": "linked", "unlink": "unlinked"}
+    lines = []
+    for entry in reversed(entries):
+        if entry.action == "update":
+            changed = ", ".join(LABELS.get(f, f).lower() for f in entry.changes.get("changes", {}))
+            what = f"changed {changed}"
+        else:
+            what = verbs.get(entry.action, entry.action)
+        lines.append(
+            {"when": entry.at.strftime("%Y-%m-%d %H:%M UTC"), "who": entry.actor, "what": what}
+        )
+    return lines
+
+
+def _form_page(
+    request: Request,
+    ctx: PageContext,
+    kind: Kind,
+    *,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    record: Any | None,
+    snap: Any,
+    status_code: int = 200,
+    next_url: str = "",
+) -> HTMLResponse:
+    controls = form_controls(kind, choices_for(snap))
+    home, home_label = HOME_OF_KIND[kind.name]
+    if record is None:
+        title = f"Add {kind.label.lower()}"
+        action = f"/{kind.plural}/new"
+        back_href, back_label = next_url or home, home_label if not next_url else "where you were"
+        submit = f"Save {kind.label.lower()}"
+    else:
+        title = f"Edit {kind.label.lower()}"
+        action = f"/{kind.plural}/{record.id}/edit"
+        back_href, back_label = object_path(kind.name, record.id), title_of(kind.name, record)
+        submit = "Save changes"
+    # A link's map is fixed by the page it was added from; asking again only invites mistakes.
+    hidden = {"system_map_id"} if values.get("system_map_id") else set()
+    return render(
+        request,
+        "form.html",
+        title=title,
+        active=home,
+        workspace_name=ctx.name,
+        status_code=status_code,
+        intro=INTRO.get(kind.name, ""),
+        controls=controls,
+        control_names={c.name for c in controls},
+        labels={c.name: c.label for c in controls},
+        values=values,
+        errors=errors,
+        action=action,
+        next=next_url,
+        hidden=hidden,
+        back_href=back_href,
+        back_label=back_label,
+        submit_label=submit,
+    )
+
+
+def _initial_values(kind: Kind, request: Request, snap: Any) -> dict[str, Any]:
+    """Values for a new object's form, pre-filled from the query (``?locality_id=...``)."""
+    values: dict[str, Any] = {}
+    fields = kind.fields.model_fields
+    for name in fields:
+        given = request.query_params.getlist(name)
+        if not given:
+            continue
+        values[name] = given if name.endswith("_ids") else given[0]
+    if kind.name == "experiment" and values.get("measure_ids"):
+        # An experiment on a measure serves the purpose that measure was derived from.
+        measures = snap.by_id("measure")
+        purposes = set(values.get("purpose_statement_ids", []))
+        for measure_id in values["measure_ids"]:
+            if measure_id in measures:
+                purposes.update(measures[measure_id].purpose_statement_ids)
+        values["purpose_statement_ids"] = sorted(purposes)
+    return values
+
+
+def _next_url(raw: Any) -> str:
+    """A safe local return address from a form (never another site)."""
+    text = str(raw or "")
+    return text if text.startswith("/") and not text.startswith("//") else ""
+
+
+def _problems(error: InvalidObjectError) -> dict[str, str]:
+    return errors_by_field(error.errors)
+
+
+def build_router() -> APIRouter:
+    """The routes for every kind's object pages."""
+    router = APIRouter()
+    for kind in KINDS.values():
+        _add_kind_routes(router, kind)
+    router.add_api_route(
+        "/decision_rights/{object_id}/toggle",
+        toggle_decision_right,
+        methods=["POST"],
+        response_class=HTMLResponse,
+        include_in_schema=False,
+    )
+    return router
+
+
+def _add_kind_routes(router: APIRouter, kind: Kind) -> None:
+    base = f"/{kind.plural}"
+
+    async def list_page(request: Request) -> Response:
+        return RedirectResponse(HOME_OF_KIND[kind.name][0], status_code=303)
+
+    async def new_form(request: Request, ctx: PageContext = Depends(page_context)) -> Response:
+        snap = ctx.snapshot()
+        values = _initial_values(kind, request, snap)
+        next_url = _next_url(request.query_params.get("next"))
+        return _form_page(
+            request, ctx, kind, values=values, errors={}, record=None, snap=snap, next_url=next_url
+        )
+
+    async def create(request: Request, ctx: PageContext = Depends(page_context)) -> Response:
+        form = await request.form()
+        parsed = parse_form(kind, form)
+        next_url = _next_url(form.get("_next"))
+        errors = dict(parsed.errors)
+        if not errors:
+            try:
+                record = repository.create(
+                    ctx.session, ctx.workspace_id, kind.name, parsed.values, actor=ctx.actor
+                )
+            except InvalidObjectError as error:
+                errors = _problems(error)
+            else:
+                ctx.session.commit()
+                target = next_url or object_path(kind.name, record.id)
+                separator = "&" if "?" in target else "?"
+                return RedirectResponse(f"{target}{separator}saved=1", status_code=303)
+        snap = ctx.snapshot()
+        return _form_page(
+            request,
+            ctx,
+            kind,
+            values=form_values(parsed.values) | _raw_values(form),
+            errors=errors,
+            record=None,
+            snap=snap,
+            status_code=422,
+            next_url=next_url,
+        )
+
+    async def show(
+        request: Request, object_id: str, ctx: PageContext = Depends(page_context)
+    ) -> Response:
+        snap = ctx.snapshot()
+        record = snap.by_id(kind.name).get(object_id)
+        if record is None:
+            return _not_found(request, ctx, kind, object_id)
+        home, home_label = HOME_OF_KIND[kind.name]
+        controls = form_controls(kind)
+        shown = [
+            (c.label, _format_value(kind, c.name, getattr(record, c.name), snap)) for c in controls
+        ]
+        findings = [f for f in ctx.findings(snap) if f.object_id == object_id]
+        extra_actions = []
+        if kind.name == "system_map":
+            extra_actions.append({"href": f"/map?map={object_id}", "label": "Open the map"})
+        return render(
+            request,
+            "object.html",
+            title=f"{kind.label}: {title_of(kind.name, record)}",
+            active=home,
+            workspace_name=ctx.name,
+            kind=kind,
+            record=record,
+            heading=_heading(kind, record),
+            shown=shown,
+            related=related_sections(kind, record, snap),
+            findings=findings,
+            history=_history_lines(ctx.history(kind.name, object_id)),
+            back_href=home,
+            back_label=home_label,
+            extra_actions=extra_actions,
+        )
+
+    async def edit_form(
+        request: Request, object_id: str, ctx: PageContext = Depends(page_context)
+    ) -> Response:
+        snap = ctx.snapshot()
+        record = snap.by_id(kind.name).get(object_id)
+        if record is None:
+            return _not_found(request, ctx, kind, object_id)
+        return _form_page(
+            request, ctx, kind, values=form_values(record), errors={}, record=record, snap=snap
+        )
+
+    async def edit(
+        request: Request, object_id: str, ctx: PageContext = Depends(page_context)
+    ) -> Response:
+        form = await request.form()
+        parsed = parse_form(kind, form)
+        errors = dict(parsed.errors)
+        if not errors:
+            try:
+                repository.update(
+                    ctx.session,
+                    ctx.workspace_id,
+                    kind.name,
+                    object_id,
+                    parsed.values,
+                    actor=ctx.actor,
+                )
+            except NotFoundError:
+                return _not_found(request, ctx, kind, object_id)
+            except InvalidObjectError as error:
+                ctx.session.rollback()
+                errors = _problems(error)
+            else:
+                ctx.session.commit()
+                return RedirectResponse(
+                    f"{object_path(kind.name, object_id)}?saved=1", status_code=303
+                )
+        snap = ctx.snapshot()
+        record = snap.by_id(kind.name).get(object_id)
+        if record is None:
+            return _not_found(request, ctx, kind, object_id)
+        return _form_page(
+            request,
+            ctx,
+            kind,
+            values=form_values(parsed.values) | _raw_values(form),
+            errors=errors,
+            record=record,
+            snap=snap,
+            status_code=422,
+        )
+
+    async def remove(
+        request: Request, object_id: str, ctx: PageContext = Depends(page_context)
+    ) -> Response:
+        try:
+            repository.delete_object(
+                ctx.session, ctx.workspace_id, kind.name, object_id, actor=ctx.actor
+            )
+        except NotFoundError:
+            return _not_found(request, ctx, kind, object_id)
+        ctx.session.commit()
+        return RedirectResponse(f"{HOME_OF_KIND[kind.name][0]}?saved=deleted", status_code=303)
+
+    options = {"response_class": HTMLResponse, "include_in_schema": False}
+    router.add_api_route(base, list_page, methods=["GET"], **options)
+    router.add_api_route(f"{base}/new", new_form, methods=["GET"], **options)
+    router.add_api_route(f"{base}/new", create, methods=["POST"], **options)
+    router.add_api_route(f"{base}/{{object_id}}", show, methods=["GET"], **options)
+    router.add_api_route(f"{base}/{{object_id}}/edit", edit_form, methods=["GET"], **options)
+    router.add_api_route(f"{base}/{{object_id}}/edit", edit, methods=["POST"], **options)
+    router.add_api_route(f"{base}/{{object_id}}/delete", remove, methods=["POST"], **options)
+
+
+def _raw_values(form: Any) -> dict[str, Any]:
+    """What the user typed, to put back in the form after an error (nothing is lost)."""
+    out: dict[str, Any] = {}
+    for name in set(form.keys()):
+        if name.startswith("_"):
+            continue
+        values = form.getlist(name)
+        out[name] = [str(v) for v in values] if name.endswith("_ids") else str(values[-1])
+    return out
+
+
+def _heading(kind: Kind, record: Any) -> str:
+    if kind.name in ("purpose_statement", "conversation"):
+        return f"“{title_of(kind.name, record)}”"
+    if kind.name == "relationship":
+        return f"{record.party_a} and {record.party_b}"
+    return title_of(kind.name, record)
+
+
+def _not_found(request: Request, ctx: PageContext, kind: Kind, object_id: str) -> HTMLResponse:
+    home, home_label = HOME_OF_KIND[kind.name]
+    return render(
+        request,
+        "not_found.html",
+        title="Not found",
+        workspace_name=ctx.name,
+        status_code=404,
+        message=f"There is no {kind.label.lower()} with id {object_id} in this workspace.",
+        back_href=home,
+        back_label=home_label,
+    )
+
+
+async def toggle_decision_right(
+    request: Request, object_id: str, ctx: PageContext = Depends(page_context)
+) -> Response:
+    """Flip a decision right between local and escalated (a row swap with htmx)."""
+    try:
+        record = repository.get(ctx.session, ctx.workspace_id, "decision_right", object_id)
+    except NotFoundError:
+        kind = KINDS["decision_right"]
+        return _not_found(request, ctx, kind, object_id)
+    made = "escalated" if record.made == "local" else "local"
+    record = repository.update(
+        ctx.session, ctx.workspace_id, "decision_right", object_id, {"made": made}, actor=ctx.actor
+    )
+    ctx.session.commit()
+    if request.headers.get("HX-Request") and not request.headers.get("HX-Boosted"):
+        return render(request, "_decision_row.html", title="", r=record)
+    return RedirectResponse(f"/organisation#right-{object_id}", status_code=303)
+
+
+__all__ = ["build_router"]

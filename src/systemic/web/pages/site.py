@@ -1,0 +1,78 @@
+"""The pages' shared frame: templates, navigation, static files.
+
+>>> [label for _, label in NAV][:2]
+['Dashboard', 'Purpose']
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from systemic.framework.kinds import KINDS, object_path, title_of
+
+WEB_DIR = Path(__file__).resolve().parents[1]
+TEMPLATES_DIR = WEB_DIR / "templates"
+STATIC_DIR = WEB_DIR / "static"
+#: Where the shipped CSS and htmx are served.
+STATIC_URL = "/static"
+
+#: The main navigation: the four levels, the cycle, the map and the audit.
+NAV: tuple[tuple[str, str], ...] = (
+    ("/", "Dashboard"),
+    ("/mission", "Purpose"),
+    ("/paradigm", "Principles & conditions"),
+    ("/organisation", "Localities & teams"),
+    ("/people", "People & communities"),
+    ("/cycle", "Learning cycle"),
+    ("/map", "System map"),
+    ("/audit", "Audit"),
+)
+
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+templates.env.globals.update(
+    KINDS=KINDS,
+    object_path=object_path,
+    title_of=title_of,
+    static=lambda name: f"{STATIC_URL}/{name}",
+)
+
+
+def static_file(path: str) -> FileResponse:
+    """One shipped static file (CSS, htmx), refusing anything outside the folder."""
+    target = (STATIC_DIR / path).resolve()
+    if not target.is_file() or STATIC_DIR not in target.parents:
+        raise HTTPException(status_code=404, detail=f"No static file {path!r}.")
+    return FileResponse(target, headers={"Cache-Control": "public, max-age=3600"})
+
+
+def render(
+    request: Request,
+    template: str,
+    *,
+    title: str,
+    active: str = "",
+    workspace_name: str = "Workspace",
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """Render a page inside the site frame."""
+    saved = request.query_params.get("saved")
+    flash = {"1": "Saved.", "deleted": "Deleted."}.get(saved or "", "")
+    return templates.TemplateResponse(
+        request,
+        template,
+        {
+            "page_title": title,
+            "active": active,
+            "nav": NAV,
+            "workspace_name": workspace_name,
+            "flash": flash,
+            **context,
+        },
+        status_code=status_code,
+    )
