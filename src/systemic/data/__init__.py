@@ -19,6 +19,10 @@ from systemic.data.errors import (
     SourceError,
     SystemicDataError,
 )
+from systemic.data.export import export_events, export_mapping
+from systemic.data.importer import import_file, import_sources
+from systemic.data.inspect import DatasetSummary, inspect_dataset
+from systemic.data.mapping import Mapping, load_mapping, parse_mapping
 from systemic.data.pseudonymise import PseudonymKey, load_key
 from systemic.data.schema import (
     EVENT_SCHEMA,
@@ -35,7 +39,9 @@ __all__ = [
     "SCHEMA_VERSION",
     "Dataset",
     "DatasetError",
+    "DatasetSummary",
     "Manifest",
+    "Mapping",
     "MappingError",
     "PseudonymKey",
     "PseudonymKeyError",
@@ -44,7 +50,14 @@ __all__ = [
     "SystemicDataError",
     "conform_events",
     "create_dataset",
+    "export_events",
+    "export_mapping",
+    "import_file",
+    "import_sources",
+    "inspect_dataset",
     "load_key",
+    "load_mapping",
     "open_dataset",
+    "parse_mapping",
     "write_dataset",
 ]

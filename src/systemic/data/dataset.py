@@ -140,7 +140,9 @@ class Dataset:
             if not source.parts:
                 continue
             files = [str(self.path / EVENTS_DIR / source.id / p) for p in source.parts]
-            scans.append(pl.scan_parquet(files))
+            # Parts of one source may differ in attribute columns (e.g. XES batches).
+            parts = [pl.scan_parquet(f) for f in files]
+            scans.append(parts[0] if len(parts) == 1 else pl.concat(parts, how="diagonal_relaxed"))
         if not scans:
             empty = pl.DataFrame(schema=EVENT_SCHEMA).lazy()
             return empty.select(columns) if columns else empty
@@ -149,9 +151,7 @@ class Dataset:
 
     def event_files(self) -> list[Path]:
         """The Parquet files that hold the events, in import order."""
-        return [
-            self.path / EVENTS_DIR / s.id / p for s in self.manifest.sources for p in s.parts
-        ]
+        return [self.path / EVENTS_DIR / s.id / p for s in self.manifest.sources for p in s.parts]
 
     def rejects(self) -> pl.LazyFrame:
         """Every rejected row with its source, file, line, field and reason."""
@@ -197,7 +197,9 @@ class Dataset:
             (self.path / REJECTS_DIR).mkdir(exist_ok=True)
             os.replace(staging / "events", events_dir)
             if (staging / "rejects.parquet").exists():
-                os.replace(staging / "rejects.parquet", self.path / REJECTS_DIR / f"{entry.id}.parquet")
+                os.replace(
+                    staging / "rejects.parquet", self.path / REJECTS_DIR / f"{entry.id}.parquet"
+                )
             self.manifest.sources.append(entry)
             self._save_manifest()
         finally:

@@ -1,0 +1,475 @@
+"""The import pipeline: raw batches -> mapping -> accepted events and rejects.
+
+For each source file: a reader yields raw batches (source columns plus
+``__line``); person identifiers are pseudonymised first, so nothing after that
+point ever holds a clear identifier; the mapping is applied as Polars
+expressions over the whole batch (no loop over rows); rows that fail a check
+go to the rejects table with the field and the reason; the rest are appended
+to the dataset. Each file becomes one manifest entry whose counts satisfy
+``read == accepted + rejected``.
+
+>>> import tempfile, pathlib
+>>> from systemic.data.mapping import parse_mapping
+>>> tmp = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (tmp / "calls.csv").write_text(
+...     "who,what,when\\nA1,call,2024-01-02 09:00\\nA1,visit,not a date\\n")
+>>> m = parse_mapping({"fields": {"person_id": "who", "activity": "what", "timestamp": "when"},
+...     "constants": {"service": "Housing"}})
+>>> [(e.read, e.accepted, e.rejected) for e in import_sources([tmp / "calls.csv"], m, tmp / "ds")]
+[(2, 1, 1)]
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import datetime as dt
+import difflib
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from systemic.data.dataset import Dataset, SourceEntry, SourceWriter, create_dataset
+from systemic.data.errors import SourceError
+from systemic.data.mapping import Mapping, load_mapping
+from systemic.data.pseudonymise import PseudonymKey, load_key
+from systemic.data.readers import LINE, RawBatch, iter_raw, source_format
+from systemic.data.schema import (
+    ATTRIBUTE_PREFIX,
+    CATEGORIES,
+    REQUIRED_FIELDS,
+    TIMESTAMP,
+    attribute_column,
+)
+from systemic.data.timestamps import timestamps_to_utc
+
+#: Called with (source file, rows read so far) while a file is imported.
+ProgressCallback = Callable[[Path, int], None]
+
+_REASON = "__reason"
+_FIELD = "__field"
+
+_DEFAULTS = {"kind": "other", "demand_class": "unknown", "preventable": "unknown"}
+
+
+class Pseudonymiser:
+    """Pseudonymises columns, hashing each distinct identifier once per import.
+
+    It remembers the identifiers it has seen (only in memory, never written)
+    so that malformed records can be cleaned of them before they are kept.
+    """
+
+    def __init__(self, key: PseudonymKey) -> None:
+        self.key = key
+        self.known: dict[str, str] = {}
+
+    def series(self, values: pl.Series) -> pl.Series:
+        clean = values.cast(pl.String).str.strip_chars()
+        clean = pl.when(clean.str.len_bytes() > 0).then(clean).otherwise(None)
+        clean = pl.select(clean).to_series()
+        uniques = clean.drop_nulls().unique()
+        known, pseudonym = self.known, self.key.pseudonym
+        mapped = []
+        for u in uniques.to_list():
+            p = known.get(u)
+            if p is None:
+                p = known[u] = pseudonym(u)
+            mapped.append(p)
+        lookup = pl.DataFrame({"k": uniques, "v": pl.Series(mapped, dtype=pl.String)})
+        out = clean.to_frame("k").join(lookup, on="k", how="left", maintain_order="left")
+        return out["v"].alias(values.name)
+
+
+@dataclass
+class _SourceRun:
+    """State carried across the batches of one source file."""
+
+    path: Path
+    source_id: str
+    mapping: Mapping
+    pseudonymiser: Pseudonymiser
+    now: dt.datetime
+    seen_event_ids: pl.Series | None = None
+    checked_columns: bool = False
+    malformed: list[pl.DataFrame] = field(default_factory=list)
+    header: list[str] = field(default_factory=list)
+    dropped: set[str] = field(default_factory=set)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(8 * 1024 * 1024):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _missing_column(run: _SourceRun, column: str, key: str, columns: list[str]) -> SourceError:
+    close = difflib.get_close_matches(column, columns, n=3)
+    hint = f"did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    shown = ", ".join(repr(c) for c in columns[:30]) + (" ..." if len(columns) > 30 else "")
+    return SourceError(
+        f"the mapping's {key} names column {column!r}, which the source does not have "
+        f"(it has {shown})",
+        path=str(run.path),
+        field=key,
+        hint=(hint + " " if hint else "") + "fix the column name in the mapping",
+    )
+
+
+def _check_columns(run: _SourceRun, columns: list[str]) -> None:
+    m = run.mapping
+    for name, col in m.fields.items():
+        if col not in columns:
+            raise _missing_column(run, col, f"fields.{name}", columns)
+    for col in m.privacy.identifiers:
+        if col not in columns:
+            raise _missing_column(run, col, "privacy.identifiers", columns)
+    for col in m.attributes.drop:
+        if col not in columns:
+            raise _missing_column(run, col, "attributes.drop", columns)
+
+
+def _text(col: str) -> pl.Expr:
+    s = pl.col(col).cast(pl.String).str.strip_chars()
+    return pl.when(s.str.len_bytes() > 0).then(s).otherwise(None)
+
+
+def _rule_value(name: str, mapping: Mapping, activity: pl.Expr) -> pl.Expr | None:
+    """The value the first matching rule gives ``name`` (null when none match)."""
+    rules = [r for r in mapping.rules if getattr(r, name) is not None]
+    if not rules:
+        return None
+    chain: pl.Expr | None = None
+    for rule in rules:
+        cond = (
+            activity == rule.activity
+            if rule.activity is not None
+            else activity.str.contains(rule.pattern or "")
+        )
+        value = pl.lit(getattr(rule, name), pl.String)
+        chain = pl.when(cond).then(value) if chain is None else chain.when(cond).then(value)  # type: ignore[attr-defined]
+    assert chain is not None
+    return chain.otherwise(pl.lit(None, pl.String))
+
+
+def apply_mapping(raw: pl.DataFrame, run: _SourceRun) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Map one raw batch (identifiers already pseudonymised) to events and rejects."""
+    m = run.mapping
+    schema = raw.schema
+    exprs: dict[str, pl.Expr] = {}
+    for name, col in m.fields.items():
+        if name == "timestamp":
+            exprs[name] = timestamps_to_utc(
+                pl.col(col), schema[col], m.timestamp.formats, m.timestamp.zone
+            )
+        elif name == "cost":
+            exprs[name] = (
+                pl.col(col).cast(pl.String).str.strip_chars().cast(pl.Float64, strict=False)
+            )
+        else:
+            exprs[name] = _text(col)
+    for name, value in m.constants.items():
+        exprs[name] = pl.lit(value).cast(
+            TIMESTAMP if name == "timestamp" else (pl.Float64 if name == "cost" else pl.String)
+        )
+    for name, value in m.defaults.items():
+        fill = pl.lit(value).cast(pl.Float64 if name == "cost" else pl.String)
+        exprs[name] = pl.coalesce(exprs[name], fill) if name in exprs else fill
+    if "text" in exprs and not m.privacy.keep_text:
+        del exprs["text"]
+    mapped = raw.with_columns(**{f"__f_{k}": v for k, v in exprs.items()})
+    f = {k: pl.col(f"__f_{k}") for k in exprs}
+
+    # Rules derive categories from the activity; a mapped column wins where it has a value.
+    derived: dict[str, pl.Expr] = {}
+    for name in ("kind", "demand_type", "demand_class", "preventable"):
+        rule = _rule_value(name, m, f["activity"])
+        parts = [e for e in (f.get(name), rule) if e is not None]
+        if name in CATEGORIES:
+            parts = [p.str.to_lowercase() for p in parts] + [pl.lit(_DEFAULTS[name])]
+        if parts:
+            derived[name] = parts[0] if len(parts) == 1 else pl.coalesce(parts)
+    mapped = mapped.with_columns(**{f"__f_{k}": v for k, v in derived.items()})
+    f.update({k: pl.col(f"__f_{k}") for k in derived})
+
+    # Checks, first failing wins: (condition, field, reason expression).
+    checks: list[tuple[pl.Expr, str, pl.Expr]] = []
+    for name in REQUIRED_FIELDS:
+        where = f'column "{m.fields[name]}"' if name in m.fields else "the constant"
+        if name == "timestamp":
+            raw_ts = pl.col(m.fields["timestamp"]).cast(pl.String).str.strip_chars()
+            checks.append(
+                (
+                    raw_ts.is_null() | (raw_ts.str.len_bytes() == 0),
+                    name,
+                    pl.lit(f"missing timestamp: {where} is empty"),
+                )
+            )
+            fmts = ", ".join(m.timestamp.formats)
+            checks.append(
+                (
+                    f[name].is_null(),
+                    name,
+                    pl.format(
+                        "timestamp '{}' does not match the format(s) {} in zone {}",
+                        raw_ts,
+                        pl.lit(fmts),
+                        pl.lit(m.timestamp.zone),
+                    ),
+                )
+            )
+        else:
+            checks.append((f[name].is_null(), name, pl.lit(f"missing {name}: {where} is empty")))
+    earliest = dt.datetime(m.timestamp.earliest_year, 1, 1, tzinfo=dt.UTC)
+    latest = run.now + dt.timedelta(seconds=m.future_tolerance_seconds())
+    checks.append(
+        (
+            f["timestamp"] < pl.lit(earliest).cast(TIMESTAMP),
+            "timestamp",
+            pl.format(
+                "impossible timestamp {}: before {}",
+                f["timestamp"].dt.to_string("%Y-%m-%d %H:%M:%S"),
+                pl.lit(str(m.timestamp.earliest_year)),
+            ),
+        )
+    )
+    checks.append(
+        (
+            f["timestamp"] > pl.lit(latest).cast(TIMESTAMP),
+            "timestamp",
+            pl.format(
+                "impossible timestamp {}: in the future beyond the tolerance of {} "
+                "(set timestamp.future_tolerance to accept it)",
+                f["timestamp"].dt.to_string("%Y-%m-%d %H:%M:%S"),
+                pl.lit(m.timestamp.future_tolerance),
+            ),
+        )
+    )
+    for name, allowed in CATEGORIES.items():
+        checks.append(
+            (
+                ~f[name].is_in(list(allowed)),
+                name,
+                pl.format("{} '{}' is not one of " + ", ".join(allowed), pl.lit(name), f[name]),
+            )
+        )
+    if "cost" in m.fields:
+        raw_cost = _text(m.fields["cost"])
+        checks.append(
+            (
+                raw_cost.is_not_null() & f["cost"].is_null(),
+                "cost",
+                pl.format("cost '{}' is not a number", raw_cost),
+            )
+        )
+    reason: pl.Expr = pl.lit(None, pl.String)
+    field_name: pl.Expr = pl.lit(None, pl.String)
+    for cond, name, text in reversed(checks):
+        reason = pl.when(cond.fill_null(False)).then(text).otherwise(reason)
+        field_name = pl.when(cond.fill_null(False)).then(pl.lit(name)).otherwise(field_name)
+    mapped = mapped.with_columns(reason.alias(_REASON), field_name.alias(_FIELD))
+
+    if "event_id" in f:
+        mapped = _duplicate_event_ids(mapped, run)
+
+    accepted = mapped.filter(pl.col(_REASON).is_null())
+    rejected = mapped.filter(pl.col(_REASON).is_not_null())
+
+    consumed = set(m.fields.values()) | run.dropped
+    attrs = [c for c in raw.columns if c != LINE and c not in consumed]
+    events = accepted.select(
+        [pl.col(f"__f_{k}").alias(k) for k in f]
+        + [pl.lit(run.source_id).alias("source"), pl.col(LINE).alias("source_row")]
+        + [pl.col(c).alias(attribute_column(c)) for c in attrs]
+    )
+    return events, _rejects(rejected, raw.columns, run)
+
+
+def _duplicate_event_ids(mapped: pl.DataFrame, run: _SourceRun) -> pl.DataFrame:
+    ev = pl.col("__f_event_id")
+    ok = pl.col(_REASON).is_null() & ev.is_not_null()
+    seen = run.seen_event_ids
+    first = ev.is_first_distinct().over(ok)
+    dup = ok & (~first | (ev.is_in(seen) if seen is not None else pl.lit(False)))
+    mapped = mapped.with_columns(
+        pl.when(dup)
+        .then(pl.lit("duplicate event_id: an earlier row of this source has the same id"))
+        .otherwise(pl.col(_REASON))
+        .alias(_REASON),
+        pl.when(dup).then(pl.lit("event_id")).otherwise(pl.col(_FIELD)).alias(_FIELD),
+    )
+    new_ids = mapped.filter(pl.col(_REASON).is_null())["__f_event_id"].drop_nulls()
+    run.seen_event_ids = new_ids if seen is None else pl.concat([seen, new_ids])
+    return mapped
+
+
+def _rejects(rejected: pl.DataFrame, columns: list[str], run: _SourceRun) -> pl.DataFrame:
+    shown = [c for c in columns if c != LINE and not c.startswith("__") and c not in run.dropped]
+    text_col = run.mapping.text_column()
+    if text_col and not run.mapping.privacy.keep_text:
+        shown = [c for c in shown if c != text_col]
+    row = (
+        pl.struct([pl.col(c).cast(pl.String) for c in shown]).struct.json_encode()
+        if shown
+        else pl.lit("{}")
+    )
+    return rejected.select(
+        pl.lit(run.source_id).alias("source"),
+        pl.lit(str(run.path)).alias("file"),
+        pl.col(LINE).alias("line"),
+        pl.col(_FIELD).alias("field"),
+        pl.col(_REASON).alias("reason"),
+        row.alias("row"),
+    )
+
+
+def _malformed_rejects(run: _SourceRun) -> pl.DataFrame:
+    """Records with the wrong number of fields, with identifiers replaced.
+
+    The record cannot be trusted to have its identifier where the header
+    says, so every value that is an identifier seen in this source, and every
+    value in an identifier's position, is replaced by its pseudonym.
+    """
+    if not run.malformed:
+        return pl.DataFrame()
+    bad = pl.concat(run.malformed)
+    import csv
+
+    delim, quote = run.mapping.csv.delimiter, run.mapping.csv.quote
+    id_positions = {
+        i for i, c in enumerate(run.header) if c in set(run.mapping.identifier_columns())
+    }
+    key = run.pseudonymiser
+    rows = []
+    for text in bad["__text"].to_list():  # malformed records are few; kept record by record
+        tokens = next(csv.reader([text], delimiter=delim, quotechar=quote), [])
+        cleaned = []
+        for i, tok in enumerate(tokens):
+            t = tok.strip()
+            if t and (i in id_positions or t in key.known):
+                cleaned.append(key.known.get(t) or key.key.pseudonym(t))
+            else:
+                cleaned.append(tok)
+        rows.append(delim.join(cleaned))
+    n = len(run.header)
+    return bad.select(
+        pl.lit(run.source_id).alias("source"),
+        pl.lit(str(run.path)).alias("file"),
+        pl.col(LINE).alias("line"),
+        pl.lit("(record)").alias("field"),
+        pl.format(
+            "{} fields where the header has " + str(n) + ": a value may hold an unquoted "
+            "delimiter, or the record was cut short",
+            pl.col("__fields"),
+        ).alias("reason"),
+        pl.Series("row", rows, dtype=pl.String),
+    )
+
+
+def _import_batch(batch: RawBatch, run: _SourceRun, writer: SourceWriter) -> int:
+    raw = batch.frame
+    if batch.malformed.height:
+        run.malformed.append(batch.malformed)
+    if not run.checked_columns:
+        columns = [c for c in raw.columns if c != LINE]
+        run.header = columns
+        _check_columns(run, columns)
+        run.dropped = set(run.mapping.attributes.drop)
+        run.checked_columns = True
+    else:
+        missing = [c for c in run.mapping.fields.values() if c not in raw.columns]
+        if missing:  # e.g. an XES attribute absent from every event of this batch
+            raw = raw.with_columns([pl.lit(None, pl.String).alias(c) for c in missing])
+    if not run.mapping.privacy.already_pseudonymised:
+        ids = [c for c in run.mapping.identifier_columns() if c in raw.columns]
+        raw = raw.with_columns([run.pseudonymiser.series(raw[c]) for c in ids])
+    if raw.height:
+        events, rejects = apply_mapping(raw, run)
+        writer.write_events(events)
+        writer.write_rejects(rejects)
+    return raw.height + batch.malformed.height
+
+
+def import_file(
+    path: str | Path,
+    mapping: Mapping,
+    dataset: Dataset,
+    *,
+    key: PseudonymKey | None = None,
+    name: str | None = None,
+    on_progress: ProgressCallback | None = None,
+    pseudonymiser: Pseudonymiser | None = None,
+) -> SourceEntry:
+    """Import one file as one source of ``dataset``; returns its manifest entry."""
+    path = Path(path)
+    if not path.exists():
+        raise SourceError("file not found", path=str(path), hint="check the path")
+    fmt = source_format(path, mapping.source.format)
+    pseudonymiser = pseudonymiser or Pseudonymiser(key or load_key())
+    entry = SourceEntry(
+        id=dataset.next_source_id(),
+        name=name or mapping.source.name or path.name,
+        format=fmt,
+        size_bytes=path.stat().st_size,
+        mapping=mapping.model_dump(mode="json"),
+        mapping_sha256=mapping.digest(),
+    )
+    run = _SourceRun(path, entry.id, mapping, pseudonymiser, dt.datetime.now(dt.UTC))
+    read = 0
+    # Hash the file on another thread while it is parsed (hashlib releases the GIL).
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        digest = pool.submit(_sha256, path)
+        with dataset.append_source(entry) as writer:
+            for batch in iter_raw(path, fmt, mapping.csv):
+                read += _import_batch(batch, run, writer)
+                if on_progress:
+                    on_progress(path, read)
+            if not run.checked_columns:
+                raise SourceError(
+                    "the file holds no records", path=str(path), hint="check the file"
+                )
+            malformed = _malformed_rejects(run)
+            if malformed.height:
+                writer.write_rejects(malformed)
+            entry.read = read
+            entry.sha256 = digest.result()
+            entry.notes = {
+                "key_fingerprint": pseudonymiser.key.fingerprint,
+                "timestamp_zone": mapping.timestamp.zone,
+                "text": "kept" if mapping.privacy.keep_text else "not kept",
+                "columns_dropped": sorted(run.dropped),
+                "attributes": [
+                    attribute_column(c)
+                    for c in run.header
+                    if c not in set(mapping.fields.values()) | run.dropped
+                ],
+            }
+    return entry
+
+
+def import_sources(
+    sources: Sequence[str | Path] | str | Path,
+    mapping: Mapping | str | Path,
+    into: str | Path | Dataset,
+    *,
+    key: PseudonymKey | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> list[SourceEntry]:
+    """Import files into a dataset (created if need be), one manifest entry each.
+
+    ``mapping`` is a :class:`Mapping` or the path of a mapping TOML file. The
+    same key gives the same pseudonyms in every source, so journeys link.
+    """
+    m = mapping if isinstance(mapping, Mapping) else load_mapping(mapping)
+    ds = into if isinstance(into, Dataset) else create_dataset(into)
+    paths: Iterable[str | Path] = [sources] if isinstance(sources, str | Path) else sources
+    pseudonymiser = Pseudonymiser(key or load_key())
+    return [
+        import_file(p, m, ds, on_progress=on_progress, pseudonymiser=pseudonymiser) for p in paths
+    ]
+
+
+__all__ = ["ATTRIBUTE_PREFIX", "Pseudonymiser", "apply_mapping", "import_file", "import_sources"]

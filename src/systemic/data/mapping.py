@@ -1,0 +1,359 @@
+"""The mapping file: how a source's columns become the service-data model.
+
+A mapping is a small TOML file, validated on load. Every error names the key
+that is wrong and says how to fix it. A complete example::
+
+    [source]
+    name = "Housing repairs line"   # shown in the manifest and `inspect`
+    format = "csv"                  # csv | parquet | xes (default: from the extension)
+
+    [csv]
+    delimiter = ";"
+    encoding = "utf-8"              # utf-8 (BOM or not), latin-1, cp1252, utf-16 ...
+    rename = { "Tenant Ref" = "tenant" }   # header mapping: source header -> name used below
+
+    [fields]                        # model field -> source column
+    person_id = "tenant"
+    activity = "what"
+    timestamp = "when"
+    locality = "ward"
+    text = "said"
+
+    [constants]                     # model field -> the same value on every row
+    service = "Housing"
+    channel = "phone"
+
+    [defaults]                      # value used when the mapped column is empty
+    locality = "unknown"
+
+    [timestamp]
+    formats = ["dd/mm/yyyy HH:MM", "iso"]   # tried in order
+    zone = "Europe/London"          # zone of timestamps written without an offset
+    future_tolerance = "1d"         # later than now + this is rejected
+
+    [privacy]
+    identifiers = ["tenant", "nhs_number"]  # pseudonymised wherever they appear
+    keep_text = true                # keep `text` verbatim (default: dropped)
+
+    [[rules]]                       # derive fields from the activity name
+    activity = "Chase repair"       # exact match ...
+    kind = "contact"
+    demand_class = "failure"
+    preventable = "yes"
+
+    [[rules]]
+    pattern = "(?i)^report"         # ... or a regular expression
+    kind = "contact"
+    demand_class = "value"
+
+>>> m = Mapping.model_validate({"fields": {"person_id": "id", "activity": "a",
+...     "timestamp": "t"}, "constants": {"service": "Housing"}})
+>>> m.source_columns()
+['id', 'a', 't']
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from systemic.data.errors import MappingError
+from systemic.data.schema import CATEGORIES, MODEL_FIELDS, REQUIRED_FIELDS
+
+#: Fields a rule may set from the activity name.
+RULE_FIELDS: tuple[str, ...] = ("kind", "demand_type", "demand_class", "preventable")
+
+#: Named timestamp formats. ``iso`` accepts ISO 8601 with ``T`` or a space,
+#: optional fractions of a second, and ``Z``, ``+01:00`` or ``+0100`` offsets
+#: (timestamps without an offset are read in ``zone``); ``date`` is a day.
+NAMED_FORMATS = ("iso", "date")
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_TOKENS = (
+    ("yyyy", "%Y"),
+    ("yy", "%y"),
+    ("mm", "%m"),
+    ("dd", "%d"),
+    ("HH", "%H"),
+    ("MM", "%M"),
+    ("SS", "%S"),
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceSection(_Strict):
+    """Where the data come from."""
+
+    name: str | None = None
+    format: Literal["csv", "parquet", "xes"] | None = None
+
+
+class CsvSection(_Strict):
+    """How to read a CSV file."""
+
+    delimiter: str = ","
+    quote: str = '"'
+    encoding: str = "utf-8"
+    header: bool = True
+    columns: list[str] | None = None
+    rename: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("delimiter", "quote")
+    @classmethod
+    def _one_char(cls, v: str) -> str:
+        if v == "\\t":
+            v = "\t"
+        if len(v) != 1:
+            raise ValueError("must be a single character (use '\\t' for tab)")
+        return v
+
+    @model_validator(mode="after")
+    def _header_or_columns(self) -> CsvSection:
+        if not self.header and not self.columns:
+            raise ValueError(
+                "csv.header = false needs csv.columns = [...] naming the file's columns in order"
+            )
+        return self
+
+
+class TimestampSection(_Strict):
+    """How to read timestamps and which are impossible."""
+
+    formats: list[str] = Field(default_factory=lambda: ["iso"])
+    zone: str = "UTC"
+    future_tolerance: str = "1d"
+    earliest_year: int = 1900
+
+    @field_validator("formats")
+    @classmethod
+    def _formats(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError("give at least one format, e.g. formats = ['iso']")
+        return [strftime_format(f) if f not in NAMED_FORMATS else f for f in v]
+
+    @field_validator("zone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        import zoneinfo
+
+        try:
+            zoneinfo.ZoneInfo(v)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"unknown time zone {v!r}: use an IANA name such as 'Europe/London' or 'UTC'"
+            ) from exc
+        return v
+
+    @field_validator("future_tolerance")
+    @classmethod
+    def _tolerance(cls, v: str) -> str:
+        duration_seconds(v)
+        return v
+
+
+class PrivacySection(_Strict):
+    """Which columns identify people, and whether free text is kept."""
+
+    identifiers: list[str] = Field(default_factory=list)
+    keep_text: bool = False
+    already_pseudonymised: bool = False
+
+
+class AttributesSection(_Strict):
+    """Source columns not kept as attributes (recorded in the manifest)."""
+
+    drop: list[str] = Field(default_factory=list)
+
+
+class Rule(_Strict):
+    """Derive kind, demand type, demand class or preventable from the activity."""
+
+    activity: str | None = None
+    pattern: str | None = None
+    kind: str | None = None
+    demand_type: str | None = None
+    demand_class: str | None = None
+    preventable: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Rule:
+        if (self.activity is None) == (self.pattern is None):
+            raise ValueError("give exactly one of activity = '<exact name>' or pattern = '<regex>'")
+        if self.pattern is not None:
+            try:
+                re.compile(self.pattern)
+            except re.error as exc:
+                raise ValueError(f"pattern {self.pattern!r} is not a valid regex: {exc}") from exc
+        if all(getattr(self, f) is None for f in RULE_FIELDS):
+            raise ValueError(f"a rule must set at least one of {', '.join(RULE_FIELDS)}")
+        for name, allowed in CATEGORIES.items():
+            value = getattr(self, name)
+            if value is not None and value not in allowed:
+                raise ValueError(f"{name} = {value!r} is not one of {', '.join(allowed)}")
+        return self
+
+
+class Mapping(_Strict):
+    """A validated mapping. Load one with :func:`load_mapping`."""
+
+    source: SourceSection = Field(default_factory=SourceSection)
+    csv: CsvSection = Field(default_factory=CsvSection)
+    fields: dict[str, str] = Field(default_factory=dict)
+    constants: dict[str, str | float | int] = Field(default_factory=dict)
+    defaults: dict[str, str | float | int] = Field(default_factory=dict)
+    timestamp: TimestampSection = Field(default_factory=TimestampSection)
+    privacy: PrivacySection = Field(default_factory=PrivacySection)
+    attributes: AttributesSection = Field(default_factory=AttributesSection)
+    rules: list[Rule] = Field(default_factory=list)
+
+    @field_validator("fields", "constants", "defaults")
+    @classmethod
+    def _model_fields(cls, v: dict[str, Any]) -> dict[str, Any]:
+        for name in v:
+            if name not in MODEL_FIELDS:
+                raise ValueError(
+                    f"{name!r} is not a field of the event model; use one of "
+                    f"{', '.join(MODEL_FIELDS)} (other columns are kept as attributes anyway)"
+                )
+        return v
+
+    @model_validator(mode="after")
+    def _complete(self) -> Mapping:
+        both = sorted(set(self.fields) & set(self.constants))
+        if both:
+            raise ValueError(f"{both} appear in both [fields] and [constants]: keep one of them")
+        missing = [f for f in REQUIRED_FIELDS if f not in self.fields and f not in self.constants]
+        if missing:
+            raise ValueError(
+                f"required field(s) {missing} are not mapped: add e.g. "
+                f"[fields] {missing[0]} = '<source column>' or [constants] {missing[0]} = '<value>'"
+            )
+        if "person_id" in self.constants:
+            raise ValueError(
+                "person_id cannot be a constant: map it to the column that identifies people"
+            )
+        if "timestamp" in self.constants:
+            raise ValueError("timestamp cannot be a constant: map it to a source column")
+        for name, allowed in CATEGORIES.items():
+            for section in (self.constants, self.defaults):
+                value = section.get(name)
+                if value is not None and value not in allowed:
+                    raise ValueError(f"{name} = {value!r} is not one of {', '.join(allowed)}")
+        return self
+
+    # -- derived views ---------------------------------------------------------
+    def source_columns(self) -> list[str]:
+        """The source columns the fields read, in field order, without repeats."""
+        seen: list[str] = []
+        for col in self.fields.values():
+            if col not in seen:
+                seen.append(col)
+        return seen
+
+    def identifier_columns(self) -> list[str]:
+        """Source columns holding person identifiers (the person_id column first)."""
+        cols = [self.fields["person_id"]]
+        cols += [c for c in self.privacy.identifiers if c not in cols]
+        return cols
+
+    def text_column(self) -> str | None:
+        return self.fields.get("text")
+
+    def future_tolerance_seconds(self) -> int:
+        return duration_seconds(self.timestamp.future_tolerance)
+
+    def digest(self) -> str:
+        """sha256 of the mapping's canonical JSON (recorded in the manifest)."""
+        return hashlib.sha256(self.model_dump_json().encode("utf-8")).hexdigest()
+
+
+def strftime_format(spec: str) -> str:
+    """Turn a readable pattern like ``dd/mm/yyyy HH:MM`` into strftime.
+
+    Lower-case ``mm`` is the month, upper-case ``MM`` the minute. A pattern
+    that already contains ``%`` is taken as strftime as it is.
+
+    >>> strftime_format("dd/mm/yyyy HH:MM")
+    '%d/%m/%Y %H:%M'
+    """
+    if "%" in spec:
+        return spec
+    out, i = [], 0
+    while i < len(spec):
+        for token, code in _TOKENS:
+            if spec.startswith(token, i):
+                out.append(code)
+                i += len(token)
+                break
+        else:
+            out.append(spec[i])
+            i += 1
+    result = "".join(out)
+    if "%" not in result:
+        raise ValueError(
+            f"timestamp format {spec!r} has no date parts: use 'iso', 'date', a pattern like "
+            "'dd/mm/yyyy HH:MM' or a strftime format like '%d.%m.%Y %H:%M'"
+        )
+    return result
+
+
+def duration_seconds(text: str) -> int:
+    """Seconds in a duration such as ``90s``, ``15m``, ``2h``, ``1d``, ``1w``.
+
+    >>> duration_seconds("2h")
+    7200
+    """
+    m = _DURATION.match(text)
+    if not m:
+        raise ValueError(f"{text!r} is not a duration: write e.g. '1d', '12h', '30m'")
+    return int(m.group(1)) * _UNIT_SECONDS[m.group(2)]
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    """A key path as the user wrote it, e.g. ``timestamp.zone`` or ``rules #2.kind``."""
+    text = ""
+    for p in loc:
+        if isinstance(p, int):
+            text += f" #{p + 1}"
+        else:
+            text += ("." if text else "") + p
+    return text
+
+
+def parse_mapping(data: dict[str, Any], *, origin: str = "mapping") -> Mapping:
+    """Validate a mapping given as a dict (as read from TOML)."""
+    try:
+        return Mapping.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            key = _location(tuple(err["loc"]))
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key: check the spelling (see docs/data.md for the keys)"
+            problems.append(f"{origin}: key {key or '(top level)'}: {msg}")
+        raise MappingError("\n".join(problems)) from None
+
+
+def load_mapping(path: str | Path) -> Mapping:
+    """Read and validate a mapping TOML file.
+
+    Raises :class:`MappingError` naming the file, the key and the fix.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise MappingError(f"{p}: mapping file not found: check the path given to --mapping")
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise MappingError(f"{p}: not valid TOML ({exc}): fix the syntax at that line") from None
+    return parse_mapping(data, origin=str(p))

@@ -1,0 +1,410 @@
+"""Readers turn a source file into raw batches of source columns.
+
+Every reader yields :class:`RawBatch` objects: a Polars frame of the source's
+own columns plus ``__line`` (Int64: the line of the record in a CSV or XES
+file, the row number in a Parquet file), and, for CSV, the records that had
+the wrong number of fields (kept so that they can be rejected with their
+line, never dropped).
+
+The CSV reader has a fast path and a careful path. The fast path cuts the
+file into large chunks at line ends, checks every line's field count with
+vectorised string operations, and hands the good lines to Polars' parser
+(all columns as text). When a quoted field spans lines, the rest of the file
+is read by the careful path, Python's ``csv`` module, record by record.
+
+>>> import tempfile, pathlib
+>>> p = pathlib.Path(tempfile.mkdtemp()) / "calls.csv"
+>>> _ = p.write_text("who,what\\nA1,call\\nA2\\nA3,visit\\n")
+>>> [b.frame.height for b in iter_csv(p)], [b.malformed.height for b in iter_csv(p)]
+([2], [1])
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import polars as pl
+
+from systemic.data.errors import SourceError
+from systemic.data.mapping import CsvSection
+
+LINE = "__line"
+
+#: Bytes per CSV chunk on the fast path (memory per batch is a few times this).
+CHUNK_BYTES = 64 * 1024 * 1024
+#: Rows per batch on the careful path and for Parquet.
+BATCH_ROWS = 500_000
+
+MALFORMED_SCHEMA = {LINE: pl.Int64, "__text": pl.String, "__fields": pl.Int64}
+
+
+def _empty_malformed() -> pl.DataFrame:
+    return pl.DataFrame(schema=MALFORMED_SCHEMA)
+
+
+@dataclass
+class RawBatch:
+    """Source columns (all text for CSV and XES) with ``__line``; bad records aside."""
+
+    frame: pl.DataFrame
+    malformed: pl.DataFrame = field(default_factory=_empty_malformed)
+    bytes_read: int = 0
+
+
+def source_format(path: Path, declared: str | None = None) -> str:
+    """``csv``, ``parquet`` or ``xes``, from the mapping or the file name."""
+    if declared:
+        return declared
+    name = path.name.lower().removesuffix(".gz")
+    if name.endswith((".csv", ".tsv", ".txt")):
+        return "csv"
+    if name.endswith((".parquet", ".pq")):
+        return "parquet"
+    if name.endswith(".xes"):
+        return "xes"
+    raise SourceError(
+        "cannot tell the format from the file name",
+        path=str(path),
+        hint="name it .csv, .csv.gz, .parquet or .xes(.gz), or set [source] format in the mapping",
+    )
+
+
+def iter_raw(path: Path, fmt: str, csv_options: CsvSection | None = None) -> Iterator[RawBatch]:
+    """Raw batches of any supported format."""
+    if fmt == "csv":
+        yield from iter_csv(path, csv_options or CsvSection())
+    elif fmt == "parquet":
+        yield from iter_parquet(path)
+    elif fmt == "xes":
+        from systemic.data.xes import iter_xes  # written alongside; imported when needed
+
+        for frame in iter_xes(path, batch_rows=BATCH_ROWS):
+            yield RawBatch(frame.with_columns(pl.col(LINE).cast(pl.Int64)))
+    else:  # pragma: no cover - the mapping validates the format
+        raise SourceError(f"unknown format {fmt!r}", path=str(path), hint="use csv, parquet or xes")
+
+
+# -- Parquet -------------------------------------------------------------------
+
+
+def iter_parquet(path: Path, batch_rows: int = BATCH_ROWS) -> Iterator[RawBatch]:
+    """Parquet row groups as raw batches; ``__line`` is the 1-based row number."""
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(path)
+    except Exception as exc:  # pyarrow raises several types for a bad file
+        raise SourceError(
+            f"not a readable Parquet file ({exc})", path=str(path), hint="check the file is Parquet"
+        ) from None
+    start = 1
+    for batch in pf.iter_batches(batch_size=batch_rows):
+        frame = pl.from_arrow(batch)
+        assert isinstance(frame, pl.DataFrame)
+        frame = frame.with_columns(
+            pl.int_range(start, start + frame.height, dtype=pl.Int64).alias(LINE)
+        )
+        start += frame.height
+        yield RawBatch(frame)
+
+
+# -- CSV -----------------------------------------------------------------------
+
+
+def _open_binary(path: Path) -> IO[bytes]:
+    fh = open(path, "rb")  # noqa: SIM115 - returned to the caller
+    magic = fh.read(2)
+    fh.seek(0)
+    if magic == b"\x1f\x8b":
+        fh.close()
+        return gzip.open(path, "rb")
+    return fh
+
+
+def _check_encoding(path: Path, encoding: str) -> str:
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        raise SourceError(
+            f"unknown encoding {encoding!r}",
+            path=str(path),
+            field="csv.encoding",
+            hint="set csv.encoding to one Python knows: 'utf-8', 'latin-1', 'cp1252', 'utf-16'",
+        ) from None
+    return name
+
+
+def _decode(data: bytes, encoding: str, path: Path, first_line: int) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = first_line + data[: exc.start].count(b"\n")
+        raise SourceError(
+            f"bytes that are not valid {encoding} ({exc.reason})",
+            path=str(path),
+            line=line,
+            field="csv.encoding",
+            hint="set csv.encoding in the mapping to the file's encoding (often 'cp1252')",
+        ) from None
+
+
+def _header(path: Path, line_text: str, options: CsvSection) -> list[str]:
+    names = next(csv.reader([line_text], delimiter=options.delimiter, quotechar=options.quote))
+    names = [n.strip() or f"column_{i + 1}" for i, n in enumerate(names)]
+    names = [options.rename.get(n, n) for n in names]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise SourceError(
+            f"the header names column(s) {dupes} more than once",
+            path=str(path),
+            line=1,
+            hint="give them distinct names with [csv] rename = {...} or fix the header",
+        )
+    return names
+
+
+def iter_csv(
+    path: str | Path, options: CsvSection | None = None, *, chunk_bytes: int | None = None
+) -> Iterator[RawBatch]:
+    """Raw batches of a CSV file (plain or gzip, any delimiter, BOM or not)."""
+    path = Path(path)
+    chunk_bytes = chunk_bytes or CHUNK_BYTES
+    options = options or CsvSection()
+    encoding = _check_encoding(path, options.encoding)
+    utf8 = encoding in ("utf-8", "utf-8-sig")
+    with _open_binary(path) as fh:
+        try:
+            first = fh.read(chunk_bytes)
+        except (OSError, EOFError) as exc:
+            raise SourceError(f"cannot read the file ({exc})", path=str(path)) from None
+        if utf8 and first.startswith(codecs.BOM_UTF8):
+            first = first[len(codecs.BOM_UTF8) :]
+        if not first.strip():
+            raise SourceError(
+                "the file is empty", path=str(path), hint="check you exported the right file"
+            )
+        if not utf8:
+            # Other encodings are re-encoded to UTF-8 as they stream past, so that
+            # chunks are cut on whole characters and the parser sees one encoding.
+            fh.seek(0)
+            text = io.TextIOWrapper(fh, encoding=encoding, newline="")
+            stream: IO[bytes] = _Utf8Stream(text, path)  # type: ignore[assignment]
+            first = stream.read(chunk_bytes)
+            if first.startswith(codecs.BOM_UTF8):
+                first = first[len(codecs.BOM_UTF8) :]
+        else:
+            stream = fh
+        reader = _CsvChunks(path, stream, options, chunk_bytes)
+        yield from reader.run(first)
+
+
+class _Utf8Stream:
+    """Reads text in another encoding and hands it on as UTF-8 bytes."""
+
+    def __init__(self, text: io.TextIOWrapper, path: Path) -> None:
+        self.text, self.path = text, path
+
+    def read(self, n: int) -> bytes:
+        try:
+            return self.text.read(max(1, n // 2)).encode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise SourceError(
+                f"bytes that are not valid {self.text.encoding} ({exc.reason})",
+                path=str(self.path),
+                field="csv.encoding",
+                hint="set csv.encoding in the mapping to the file's encoding",
+            ) from None
+
+
+class _CsvChunks:
+    """State of one CSV read: header, line counter, fast or careful mode."""
+
+    def __init__(self, path: Path, fh: IO[bytes], options: CsvSection, chunk: int) -> None:
+        self.path, self.fh, self.options = path, fh, options
+        self.encoding = "utf-8"
+        self.chunk = chunk
+        self.names: list[str] = []
+        self.next_line = 1
+        q = re.escape(options.quote)
+        self._quoted = re.compile(f"{q}[^{q}]*{q}").pattern
+
+    def _read_more(self) -> bytes:
+        try:
+            return self.fh.read(self.chunk)
+        except (OSError, EOFError) as exc:
+            raise SourceError(
+                f"the file is truncated or corrupt ({exc})",
+                path=str(self.path),
+                line=self.next_line,
+                hint="export or download it again",
+            ) from None
+
+    def run(self, first: bytes) -> Iterator[RawBatch]:
+        buf = first
+        if self.options.header:
+            end = buf.find(b"\n")
+            while end < 0:
+                more = self._read_more()
+                if not more:
+                    end = len(buf)
+                    break
+                buf += more
+                end = buf.find(b"\n")
+            head = _decode(buf[:end], self.encoding, self.path, 1).rstrip("\r")
+            self.names = _header(self.path, head, self.options)
+            buf = buf[end + 1 :]
+            self.next_line = 2
+        else:
+            assert self.options.columns is not None
+            self.names = list(self.options.columns)
+        while True:
+            more = self._read_more()
+            if more:
+                buf += more
+                cut = buf.rfind(b"\n")
+                if cut < 0:
+                    continue
+                data, buf = buf[: cut + 1], buf[cut + 1 :]
+            else:
+                data, buf = buf, b""
+            if data:
+                text = _decode(data, self.encoding, self.path, self.next_line)
+                batch = self._fast(text, data, len(data))
+                if batch is None:
+                    # A quoted field spans lines: read the rest record by record.
+                    rest = _RestText(text, self)
+                    yield from self._careful(rest)
+                    return
+                yield batch
+            if not more:
+                return
+
+    def _fast(self, text: str, data: bytes, nbytes: int) -> RawBatch | None:
+        lines = pl.Series("t", text.split("\n"), dtype=pl.String)
+        if text.endswith("\n"):
+            lines = lines.head(lines.len() - 1)
+        lines = lines.str.strip_suffix("\r")
+        q = self.options.quote
+        has_quotes = q in text
+        if has_quotes and (lines.str.count_matches(q, literal=True) % 2 != 0).any():
+            return None
+        stripped = lines.str.replace_all(self._quoted, "") if has_quotes else lines
+        n = len(self.names)
+        frame = pl.DataFrame(
+            {
+                LINE: pl.int_range(
+                    self.next_line, self.next_line + lines.len(), dtype=pl.Int64, eager=True
+                ),
+                "__text": lines,
+                "__fields": stripped.str.count_matches(self.options.delimiter, literal=True).cast(
+                    pl.Int64
+                )
+                + 1,
+            }
+        )
+        self.next_line += lines.len()
+        blank = frame["__text"].str.strip_chars() == ""
+        bad = ~blank & (frame["__fields"] != n)
+        malformed = frame.filter(bad)
+        good = frame.filter(~bad & ~blank)
+        if good.height == 0:
+            return RawBatch(self._empty(), malformed, nbytes)
+        if malformed.height == 0 and not blank.any():
+            payload = data
+        else:
+            payload = ("\n".join(good["__text"].to_list()) + "\n").encode("utf-8")
+        parsed = pl.read_csv(
+            io.BytesIO(payload),
+            has_header=False,
+            new_columns=self.names,
+            schema={c: pl.String for c in self.names},
+            separator=self.options.delimiter,
+            quote_char=self.options.quote,
+            infer_schema=False,
+        )
+        if parsed.height != good.height:
+            raise SourceError(  # pragma: no cover - the line check should make this impossible
+                f"parsed {parsed.height} records where {good.height} lines were expected",
+                path=str(self.path),
+                line=int(good[LINE][0]),
+                hint="report this file to the systemic developers",
+            )
+        parsed = parsed.with_columns(good[LINE])
+        return RawBatch(parsed, malformed, nbytes)
+
+    def _empty(self) -> pl.DataFrame:
+        return pl.DataFrame(schema={**{c: pl.String for c in self.names}, LINE: pl.Int64})
+
+    def _careful(self, rest: _RestText) -> Iterator[RawBatch]:
+        n = len(self.names)
+        reader = csv.reader(rest, delimiter=self.options.delimiter, quotechar=self.options.quote)
+        rows: list[list[str | None]] = []
+        lines: list[int] = []
+        bad: list[tuple[int, str, int]] = []
+        start = self.next_line
+        prev_end = start - 1
+        for record in reader:
+            line = prev_end + 1
+            prev_end = start - 1 + reader.line_num
+            if not record or (len(record) == 1 and not record[0].strip()):
+                continue
+            if len(record) != n:
+                joined = self.options.delimiter.join(record)
+                bad.append((line, joined, len(record)))
+                continue
+            rows.append([v if v != "" else None for v in record])
+            lines.append(line)
+            if len(rows) >= BATCH_ROWS:
+                yield self._careful_batch(rows, lines, bad)
+                rows, lines, bad = [], [], []
+        if rows or bad:
+            yield self._careful_batch(rows, lines, bad)
+
+    def _careful_batch(
+        self, rows: list[list[str | None]], lines: list[int], bad: list[tuple[int, str, int]]
+    ) -> RawBatch:
+        frame = pl.DataFrame(rows, schema={c: pl.String for c in self.names}, orient="row")
+        frame = frame.with_columns(pl.Series(LINE, lines, dtype=pl.Int64))
+        malformed = pl.DataFrame(bad, schema=MALFORMED_SCHEMA, orient="row")
+        return RawBatch(frame, malformed.select(list(MALFORMED_SCHEMA)))
+
+
+class _RestText:
+    """The rest of the file as text lines: the chunk in hand, then the stream."""
+
+    def __init__(self, text: str, reader: _CsvChunks) -> None:
+        self.reader = reader
+        self.pending = io.StringIO(text)
+        self.decoder = codecs.getincrementaldecoder(reader.encoding)()
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.pending
+        tail = ""
+        while True:
+            more = self.reader._read_more()
+            if not more:
+                tail += self.decoder.decode(b"", final=True)
+                if tail:
+                    yield tail
+                return
+            try:
+                tail += self.decoder.decode(more)
+            except UnicodeDecodeError as exc:
+                raise SourceError(
+                    f"bytes that are not valid {self.reader.encoding} ({exc.reason})",
+                    path=str(self.reader.path),
+                    field="csv.encoding",
+                    hint="set csv.encoding in the mapping to the file's encoding",
+                ) from None
+            parts = tail.split("\n")
+            tail = parts.pop()
+            for p in parts:
+                yield p + "\n"
