@@ -1,0 +1,207 @@
+"""``systemic serve``, ``systemic audit`` and ``systemic workspace ...``.
+
+Thin over :mod:`systemic.store`: open (create and migrate) the database, call
+the library, render with Rich.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from systemic.commands._console import console, fail
+from systemic.framework.audit import AuditRulesError, Finding
+from systemic.store import (
+    DEFAULT_DB_FILE,
+    ImportFormatError,
+    NotFoundError,
+    StoreError,
+    WorkspaceConflictError,
+    audit_workspace,
+    export_workspace,
+    import_workspace,
+    open_store,
+)
+from systemic.store.repository import create_workspace, ensure_default_workspace, list_workspaces
+
+DB_OPTION = typer.Option(
+    None,
+    "--db",
+    envvar="SYSTEMIC_DB",
+    help=f"Database URL (postgresql://...) or SQLite file (default: ./{DEFAULT_DB_FILE}).",
+)
+WORKSPACE_OPTION = typer.Option(
+    None, "--workspace", "-w", help="Workspace slug or id (default: the only or 'default' one)."
+)
+
+workspace_app = typer.Typer(
+    help="Create, list, export and import workspaces.", no_args_is_help=True
+)
+
+
+def _pick_workspace(session, workspace: str | None) -> str:  # type: ignore[no-untyped-def]
+    if workspace:
+        return workspace
+    known = list_workspaces(session)
+    if not known:
+        ws = ensure_default_workspace(session)
+        session.commit()
+        return ws.slug
+    slugs = [w.slug for w in known]
+    return "default" if "default" in slugs else slugs[0]
+
+
+def findings_table(findings: list[Finding]) -> Table:
+    """The audit's findings as a Rich table (presentation only)."""
+    table = Table(title=f"Coherence audit: {len(findings)} finding(s)")
+    for column in ("severity", "rule", "object", "finding", "link"):
+        table.add_column(column)
+    colour = {"error": "red", "warning": "yellow", "info": "blue"}
+    for f in findings:
+        table.add_row(
+            f"[{colour[f.severity]}]{f.severity}[/]",
+            f.rule_id,
+            f"{f.kind.replace('_', ' ')}: {f.object_title}",
+            f.message,
+            f.path,
+        )
+    return table
+
+
+def serve(
+    db: str = DB_OPTION,
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    workspace: str = WORKSPACE_OPTION,
+) -> None:
+    """Serve the workspace web app (creates and migrates the database if needed)."""
+    import uvicorn
+
+    from systemic.web.app import create_app
+
+    try:
+        app = create_app(db, workspace=workspace)
+    except StoreError as exc:
+        fail(str(exc))
+    console.print(
+        f"systemic workspace on http://{host}:{port}/ (database: {db or DEFAULT_DB_FILE})"
+    )
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+def audit(
+    db: str = DB_OPTION,
+    workspace: str = WORKSPACE_OPTION,
+    rules: Path = typer.Option(None, "--rules", help="TOML file overriding the audit rules."),
+    as_json: bool = typer.Option(False, "--json", help="Print findings as JSON."),
+    fail_on: str = typer.Option(
+        "never", help="Exit 1 when a finding is at least this severe: error, warning or never."
+    ),
+) -> None:
+    """Check the links the framework depends on; list findings with severity and a link."""
+    if fail_on not in ("error", "warning", "never"):
+        fail("--fail-on must be error, warning or never")
+    store = open_store(db)
+    try:
+        with store.session() as session:
+            slug = _pick_workspace(session, workspace)
+            findings = audit_workspace(session, slug, rules_file=rules)
+    except (NotFoundError, AuditRulesError) as exc:
+        fail(str(exc))
+    finally:
+        store.dispose()
+    if as_json:
+        typer.echo(json.dumps([f.as_dict() for f in findings], indent=2))
+    else:
+        console.print(findings_table(findings))
+    failing = {"error": {"error"}, "warning": {"error", "warning"}, "never": set()}[fail_on]
+    if any(f.severity in failing for f in findings):
+        raise typer.Exit(1)
+
+
+@workspace_app.command("export")
+def export_command(
+    file: Path = typer.Argument(..., help="JSON file to write."),
+    db: str = DB_OPTION,
+    workspace: str = WORKSPACE_OPTION,
+) -> None:
+    """Write a workspace (objects, links, audit settings, history) to one JSON file."""
+    store = open_store(db)
+    try:
+        with store.session() as session:
+            document = export_workspace(session, _pick_workspace(session, workspace))
+    except NotFoundError as exc:
+        fail(str(exc))
+    finally:
+        store.dispose()
+    file.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
+    counts = sum(len(v) for v in document["objects"].values())
+    console.print(
+        f"exported workspace {document['workspace']['slug']!r}: {counts} objects -> {file}"
+    )
+
+
+@workspace_app.command("import")
+def import_command(
+    file: Path = typer.Argument(..., help="JSON file written by `systemic workspace export`."),
+    db: str = DB_OPTION,
+    replace: bool = typer.Option(False, help="Replace a workspace with the same id or slug."),
+) -> None:
+    """Recreate a workspace from an export file, ids and history included."""
+    try:
+        document = json.loads(file.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        fail(f"{file}: cannot read a JSON document ({exc})")
+    store = open_store(db)
+    try:
+        with store.session() as session:
+            ws = import_workspace(session, document, replace=replace)
+            session.commit()
+    except (WorkspaceConflictError, ImportFormatError) as exc:
+        fail(f"{file}: {exc}")
+    finally:
+        store.dispose()
+    console.print(f"imported workspace {ws.slug!r} from {file}")
+
+
+@workspace_app.command("list")
+def list_command(db: str = DB_OPTION) -> None:
+    """List the workspaces in the database."""
+    store = open_store(db)
+    with store.session() as session:
+        table = Table(title="Workspaces")
+        for column in ("slug", "name", "id", "created"):
+            table.add_column(column)
+        for ws in list_workspaces(session):
+            table.add_row(ws.slug, ws.name, ws.id, ws.created_at.isoformat(timespec="seconds"))
+    store.dispose()
+    console.print(table)
+
+
+@workspace_app.command("create")
+def create_command(
+    name: str = typer.Argument(..., help="The workspace's name, e.g. 'Anytown council'."),
+    slug: str = typer.Option(None, help="Short name used in URLs (default: from the name)."),
+    db: str = DB_OPTION,
+) -> None:
+    """Create a workspace, seeded with the failure-demand spiral map."""
+    store = open_store(db)
+    try:
+        with store.session() as session:
+            ws = create_workspace(session, name, slug)
+            session.commit()
+    except WorkspaceConflictError as exc:
+        fail(str(exc))
+    finally:
+        store.dispose()
+    console.print(f"created workspace {ws.slug!r}")
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``serve``, ``audit`` and the ``workspace`` group to the CLI."""
+    app.command("serve")(serve)
+    app.command("audit")(audit)
+    app.add_typer(workspace_app, name="workspace")
