@@ -1,0 +1,82 @@
+"""``systemic learn``: journeys, flow, demand and the cost of failure from a dataset."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from systemic.commands._console import console, err_console, fail
+
+
+def learn_command(
+    dataset: Path = typer.Argument(..., help="Dataset folder (from `systemic import`)."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder for tables, charts and summary."),
+    episode_gap_days: float = typer.Option(
+        90, help="A gap longer than this (days) between events starts a new episode."
+    ),
+    repeat_window_days: float = typer.Option(
+        30, help="A contact of the same demand type within this many days is a repeat."
+    ),
+    recontact_window_days: float = typer.Option(
+        30, help="A contact within this many days after a closure is a re-contact."
+    ),
+    unit_costs: Path | None = typer.Option(
+        None, "--unit-costs", help="Unit-cost TOML table (see examples/unit_costs/)."
+    ),
+    threshold: int = typer.Option(
+        5, help="Suppress counts below this in published tables (1-4 show as <5)."
+    ),
+    partitions: int | None = typer.Option(
+        None, help="Split people into this many partitions (default: one per 6M events)."
+    ),
+    dask: str | None = typer.Option(
+        None, "--dask", help="Run partitions on Dask: a scheduler address, or 'local'."
+    ),
+    charts: bool = typer.Option(True, "--charts/--no-charts", help="Draw SVG and PNG charts."),
+) -> None:
+    """Learn journeys across silos, flow maps, variants, value and failure demand and costs."""
+    from systemic.data import SystemicDataError
+    from systemic.learn import LearnConfig, UnitCostError, learn, load_unit_costs, write_outputs
+
+    try:
+        config = LearnConfig(
+            episode_gap_days=episode_gap_days,
+            repeat_window_days=repeat_window_days,
+            recontact_window_days=recontact_window_days,
+            suppression_threshold=threshold,
+        )
+        table = load_unit_costs(unit_costs) if unit_costs else None
+    except (ValueError, UnitCostError) as exc:
+        fail(str(exc))
+        return
+    cluster = client = None
+    try:
+        if dask:
+            from dask.distributed import Client, LocalCluster
+
+            if dask == "local":
+                cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True)
+                client = Client(cluster)
+            else:
+                client = Client(dask)
+            err_console.print(f"Learning on Dask: {client.dashboard_link}")
+        with err_console.status("Learning journeys, flow, demand and costs..."):
+            result = learn(dataset, config, table, partitions=partitions, client=client)
+            summary = write_outputs(result, out, threshold=threshold, charts=charts)
+    except SystemicDataError as exc:
+        fail(str(exc))
+        return
+    finally:
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+    console.print_json(json.dumps(summary, default=str))
+    err_console.print(f"Wrote tables, charts and summary.json to {out}")
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``systemic learn`` to the root command."""
+    app.command("learn")(learn_command)

@@ -1,0 +1,83 @@
+"""Write a learn run to a folder: tables (Parquet and CSV), summary.json, charts.
+
+Layout::
+
+    OUT/
+      summary.json                 headline numbers (small counts as <5)
+      tables/<name>.parquet|.csv   published tables (suppressed)
+      charts/<name>.svg|.png       the four charts
+      row_level/episodes.parquet   one row per person-episode (pseudonymised;
+      row_level/cases.parquet      for the team only: never publish)
+      README.txt                   what is here and what may leave the team
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import polars as pl
+
+from systemic.learn.charts import learn_charts, render_chart
+from systemic.learn.publish import published_summary, published_tables
+from systemic.learn.result import LearnResult
+
+_README = """systemic learn output
+
+summary.json   headline numbers; counts under {t} shown as "<{t}".
+tables/        aggregate tables, Parquet and CSV. Counts under {t} are shown as
+               "<{t}"; "*" marks a count hidden so that a small count cannot be
+               worked out from totals; shares, medians and costs built on a
+               hidden count are left empty. Variants seen fewer than {t} times
+               are pooled in one row. These may leave the team.
+charts/        SVG and PNG charts drawn from the published tables.
+row_level/     one row per person-episode and per case, with pseudonymised
+               person ids. For the team's own analysis only: do not publish.
+"""
+
+
+def _csv_ready(frame: pl.DataFrame) -> pl.DataFrame:
+    lists = [c for c, t in frame.schema.items() if isinstance(t, pl.List)]
+    durations = [c for c, t in frame.schema.items() if isinstance(t, pl.Duration)]
+    return frame.with_columns(
+        [pl.col(c).list.join(" > ").alias(c) for c in lists]
+        + [(pl.col(c).dt.total_microseconds() / 86_400e6).alias(c + "_days") for c in durations]
+    ).drop(durations)
+
+
+def write_outputs(
+    result: LearnResult,
+    out: str | os.PathLike[str],
+    *,
+    threshold: int | None = None,
+    charts: bool = True,
+) -> dict[str, object]:
+    """Write every output of ``result`` under ``out``; returns the published summary."""
+    t = threshold or result.config.suppression_threshold
+    root = Path(out)
+    for sub in ("tables", "charts", "row_level"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    published = published_tables(result, t)
+    for name, table in published.items():
+        table.write_parquet(root / "tables" / f"{name}.parquet")
+        _csv_ready(table).write_csv(root / "tables" / f"{name}.csv")
+    result.episodes.write_parquet(root / "row_level" / "episodes.parquet")
+    result.cases.write_parquet(root / "row_level" / "cases.parquet")
+    summary = published_summary(result.summary(), t)
+    body = {
+        **summary,
+        "settings": {
+            "episode_gap_days": result.config.episode_gap_days,
+            "repeat_window_days": result.config.repeat_window_days,
+            "recontact_window_days": result.config.recontact_window_days,
+            "suppression_threshold": t,
+            "unit_costs": result.unit_costs.title if result.unit_costs else None,
+        },
+    }
+    (root / "summary.json").write_text(json.dumps(body, indent=2, default=str), encoding="utf-8")
+    (root / "README.txt").write_text(_README.format(t=t), encoding="utf-8")
+    if charts:
+        for name, spec in learn_charts(published).items():
+            render_chart(spec, root / "charts" / name)
+    return body

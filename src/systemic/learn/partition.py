@@ -1,0 +1,124 @@
+"""Learning one partition of people: the code that runs in-process or on Dask.
+
+Journeys never cross people, so people are split into partitions by a hash
+of ``person_id`` and each partition is learnt on its own. A partition yields
+:class:`JourneyParts`: row-level tables (episodes, cases) and mergeable
+pieces (counts, cubes and lists of durations) that
+:func:`systemic.learn.pipeline.learn` merges into exact results, whatever
+the number of partitions.
+
+>>> import polars as pl
+>>> frame = pl.DataFrame({"person_id": ["a", "b", "c", "d"]})
+>>> sum(person_partition(frame.lazy(), i, 3).collect().height for i in range(3))
+4
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from systemic.data import open_dataset
+from systemic.learn.config import LearnConfig
+from systemic.learn.costs import UnitCostTable
+from systemic.learn.demand import demand_cube
+from systemic.learn.flow import FlowParts, activity_parts, service_parts
+from systemic.learn.journeys import COLUMNS, annotate_events, episodes
+
+#: Seed of the person hash; fixed so that every process agrees on partitions.
+PARTITION_SEED = 20_240_101
+
+#: Events per partition when the number of partitions is chosen automatically.
+EVENTS_PER_PARTITION = 6_000_000
+
+
+@dataclass
+class JourneyParts:
+    """Everything learnt from one partition of people, ready to merge."""
+
+    events: int
+    people: int
+    episodes: pl.DataFrame
+    cases: pl.DataFrame
+    activity_flow: FlowParts
+    activity_variants: pl.DataFrame
+    service_flow: FlowParts
+    service_variants: pl.DataFrame
+    demand: pl.DataFrame
+    service_costs: pl.DataFrame
+
+
+def person_partition(events: pl.LazyFrame, part: int, parts: int) -> pl.LazyFrame:
+    """The events of the people whose hash falls in partition ``part`` of ``parts``."""
+    if parts <= 1:
+        return events
+    return events.filter(pl.col("person_id").hash(seed=PARTITION_SEED) % parts == part)
+
+
+def learn_frame(
+    events: pl.LazyFrame | pl.DataFrame,
+    config: LearnConfig,
+    unit_costs: UnitCostTable | None = None,
+    people: pl.DataFrame | None = None,
+) -> JourneyParts:
+    """Learn from a frame of events holding whole people (one partition)."""
+    annotated = annotate_events(events, config, unit_costs, people)
+    hand_off_cost = unit_costs.hand_off_cost if unit_costs else None
+    eps = episodes(annotated, hand_off_cost)
+    activity = activity_parts(annotated)
+    service_flow, service_variants = service_parts(annotated, eps)
+    return JourneyParts(
+        events=annotated.height,
+        people=eps["person_id"].n_unique(),
+        episodes=eps,
+        cases=activity.cases,
+        activity_flow=activity.flow,
+        activity_variants=activity.variants,
+        service_flow=service_flow,
+        service_variants=service_variants,
+        demand=demand_cube(annotated),
+        service_costs=_service_costs(annotated, hand_off_cost),
+    )
+
+
+def learn_partition(
+    dataset: str,
+    part: int,
+    parts: int,
+    config: LearnConfig,
+    unit_costs: UnitCostTable | None = None,
+) -> JourneyParts:
+    """Read partition ``part`` of ``parts`` of a dataset and learn from it.
+
+    This is the function Dask workers run: it takes a path, not data, so
+    each worker reads only its own people.
+    """
+    ds = open_dataset(dataset)
+    lf = ds.events()
+    names = lf.collect_schema().names()
+    lf = person_partition(lf.select([c for c in COLUMNS if c in names]), part, parts)
+    frame = lf.collect(engine="streaming")
+    return learn_frame(frame, config, unit_costs, ds.people())
+
+
+def _service_costs(annotated: pl.DataFrame, hand_off_cost: float | None) -> pl.DataFrame:
+    failure = pl.col("is_contact") & (pl.col("demand_class") == "failure")
+    per = hand_off_cost or 0.0
+    return (
+        annotated.lazy()
+        .group_by("service", "locality")
+        .agg(
+            pl.len().cast(pl.Int64).alias("events"),
+            pl.col("cost").is_not_null().sum().cast(pl.Int64).alias("costed_events"),
+            pl.col("hand_off").sum().cast(pl.Int64).alias("hand_offs"),
+            pl.col("cost").sum().alias("cost"),
+            pl.col("cost").filter(failure).sum().alias("failure_cost"),
+            pl.col("cost").filter(pl.col("hand_off")).sum().alias("hand_off_cost"),
+        )
+        .with_columns(
+            (pl.col("cost") + pl.col("hand_offs") * per).alias("cost"),
+            (pl.col("hand_off_cost") + pl.col("hand_offs") * per).alias("hand_off_cost"),
+        )
+        .collect()
+    )

@@ -1,0 +1,135 @@
+"""``learn``: from a dataset to journeys, flow, demand and the cost of failure.
+
+People are split into partitions by a hash of their pseudonym (so memory is
+bounded on large datasets) and each partition is learnt by the same
+function, :func:`systemic.learn.partition.learn_partition`, in this process
+or on a Dask cluster. The pieces are merged into exact results: the number
+of partitions never changes an answer.
+
+>>> import datetime as dt, tempfile, polars as pl
+>>> from systemic.data import write_dataset
+>>> t = lambda d: dt.datetime(2024, 1, d, tzinfo=dt.UTC)
+>>> ev = pl.DataFrame({"person_id": ["a", "a", "b"], "service": ["Housing", "Benefits", "Housing"],
+...     "activity": ["call", "claim", "call"], "timestamp": [t(1), t(2), t(5)]})
+>>> path = write_dataset(ev, tempfile.mkdtemp() + "/town", source_name="example").path
+>>> result = learn(path)
+>>> result.summary().people, result.summary().median_hand_offs
+(2, 0.5)
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Any
+
+import polars as pl
+
+from systemic.data import Dataset, open_dataset
+from systemic.learn.config import LearnConfig
+from systemic.learn.costs import UnitCostTable
+from systemic.learn.demand import finish_demand
+from systemic.learn.flow import finish_flow, finish_variants
+from systemic.learn.locality import by_locality
+from systemic.learn.partition import (
+    EVENTS_PER_PARTITION,
+    JourneyParts,
+    learn_frame,
+    learn_partition,
+)
+from systemic.learn.result import CostOfFailure, LearnResult
+
+
+def learn(
+    dataset: str | os.PathLike[str] | Dataset,
+    config: LearnConfig | None = None,
+    unit_costs: UnitCostTable | None = None,
+    *,
+    partitions: int | None = None,
+    client: Any = None,
+) -> LearnResult:
+    """Learn journeys, flow maps, variants, demand and costs from a dataset.
+
+    ``partitions`` splits people into that many groups learnt one after
+    another (default: one per six million events). ``client`` is a
+    ``dask.distributed.Client``: partitions then run on its workers.
+    """
+    config = config or LearnConfig()
+    ds = dataset if isinstance(dataset, Dataset) else open_dataset(dataset)
+    parts = partitions or auto_partitions(ds)
+    path = str(ds.path)
+    if client is not None:
+        futures = client.map(
+            learn_partition,
+            [path] * parts,
+            range(parts),
+            parts=parts,
+            config=config,
+            unit_costs=unit_costs,
+            pure=False,
+        )
+        pieces: list[JourneyParts] = client.gather(futures)
+    else:
+        pieces = [learn_partition(path, i, parts, config, unit_costs) for i in range(parts)]
+    return merge_parts(pieces, config, unit_costs)
+
+
+def learn_events(
+    events: pl.DataFrame | pl.LazyFrame,
+    config: LearnConfig | None = None,
+    unit_costs: UnitCostTable | None = None,
+    people: pl.DataFrame | None = None,
+) -> LearnResult:
+    """Learn from a frame of events in the event schema (no dataset folder needed)."""
+    config = config or LearnConfig()
+    return merge_parts([learn_frame(events, config, unit_costs, people)], config, unit_costs)
+
+
+def auto_partitions(ds: Dataset) -> int:
+    """One partition per :data:`EVENTS_PER_PARTITION` events (from Parquet metadata)."""
+    files = [str(f) for f in ds.event_files()]
+    if not files:
+        return 1
+    n = pl.scan_parquet(files).select(pl.len()).collect().item()
+    return max(1, math.ceil(n / EVENTS_PER_PARTITION))
+
+
+def merge_parts(
+    pieces: list[JourneyParts], config: LearnConfig, unit_costs: UnitCostTable | None
+) -> LearnResult:
+    """Merge the pieces of every partition into one exact :class:`LearnResult`."""
+    episodes = pl.concat([p.episodes for p in pieces]).sort("person_id", "episode")
+    cases = pl.concat([p.cases for p in pieces]).sort("person_id", "case_id")
+    service_costs = (
+        pl.concat([p.service_costs for p in pieces])
+        .group_by("service", "locality")
+        .agg(pl.all().sum())
+    )
+
+    def cost_table(dim: str) -> pl.DataFrame:
+        return (
+            service_costs.group_by(dim)
+            .agg(pl.all().exclude("service", "locality").sum())
+            .sort(["events", dim], descending=[True, False])
+        )
+
+    return LearnResult(
+        config=config,
+        unit_costs=unit_costs,
+        events=sum(p.events for p in pieces),
+        people=sum(p.people for p in pieces),
+        episodes=episodes,
+        cases=cases,
+        service_map=finish_flow([p.service_flow for p in pieces], "service"),
+        activity_map=finish_flow([p.activity_flow for p in pieces], "activity"),
+        service_variants=finish_variants([p.service_variants for p in pieces]),
+        activity_variants=finish_variants([p.activity_variants for p in pieces]),
+        demand=finish_demand([p.demand for p in pieces]),
+        localities=by_locality(episodes),
+        costs=CostOfFailure(
+            currency=unit_costs.currency if unit_costs else None,
+            price_year=unit_costs.year if unit_costs else None,
+            by_service=cost_table("service"),
+            by_locality=cost_table("locality"),
+        ),
+    )

@@ -1,0 +1,175 @@
+"""Tables fit to leave the team: small numbers suppressed, rare paths pooled.
+
+Every count from 1 to ``threshold - 1`` shows as ``<5``, with secondary
+suppression (``*``) so a hidden count cannot be worked out from totals (see
+:mod:`systemic.data.disclosure`). Shares, medians and costs computed from a
+hidden count are hidden too. Variants seen fewer than ``threshold`` times are
+pooled into one row, because a rare path can itself identify a person.
+Row-level tables (episodes, cases) are never published.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import polars as pl
+
+from systemic.data.disclosure import RowTotal, primary_mark, suppress_counts
+from systemic.learn.result import LearnResult, Summary
+
+#: Bin edges (days) of the end-to-end time distribution.
+END_TO_END_BINS_DAYS: tuple[float, ...] = (0, 1, 2, 7, 14, 30, 60, 90, 180, 365, 730)
+
+_DURATIONS = ("median_hours", "mean_hours", "p90_hours")
+_WIDE = ("contacts", "value", "failure", "unknown")
+
+
+def end_to_end_distribution(episodes: pl.DataFrame) -> pl.DataFrame:
+    """Episodes counted by end-to-end time band (days), bands from :data:`END_TO_END_BINS_DAYS`.
+
+    >>> import polars as pl
+    >>> end_to_end_distribution(pl.DataFrame({"end_to_end_days": [0.5, 3.0, 3.5]}))[
+    ...     "episodes"].to_list()[:4]
+    [1, 0, 2, 0]
+    """
+    edges = list(END_TO_END_BINS_DAYS)
+    labels = [f"{_days(a)}-{_days(b)} days" for a, b in itertools.pairwise(edges)] + [
+        f"{_days(edges[-1])}+ days"
+    ]
+    band = pl.col("end_to_end_days").cut(edges[1:], labels=labels, left_closed=True)
+    counts = (
+        episodes.select(band.cast(pl.String).alias("band"))
+        .group_by("band")
+        .agg(pl.len().cast(pl.Int64).alias("episodes"))
+    )
+    return (
+        pl.DataFrame(
+            {
+                "order": list(range(len(labels))),
+                "band": labels,
+                "from_days": edges,
+                "to_days": [*edges[1:], None],
+            },
+            schema={
+                "order": pl.Int64,
+                "band": pl.String,
+                "from_days": pl.Float64,
+                "to_days": pl.Float64,
+            },
+        )
+        .join(counts, on="band", how="left", maintain_order="left")
+        .with_columns(pl.col("episodes").fill_null(0))
+        .drop("order")
+    )
+
+
+def _days(x: float) -> str:
+    return f"{x:g}"
+
+
+def pooled_variants(variants: pl.DataFrame, threshold: int) -> pl.DataFrame:
+    """Variants as text, those seen fewer than ``threshold`` times pooled in one row."""
+    text = variants.with_columns(pl.col("variant").list.join(" > ").alias("variant"))
+    common = text.filter(pl.col("count") >= threshold)
+    rare = text.filter(pl.col("count") < threshold)
+    if rare.height == 0:
+        return common
+    pooled = pl.DataFrame(
+        {
+            "variant": [f"(other variants, each seen fewer than {threshold} times: {rare.height})"],
+            "steps": [None],
+            "count": [int(rare["count"].sum())],
+            "share": [float(rare["share"].sum())],
+            "median_days": [None],
+        },
+        schema=common.schema,
+    )
+    return pl.concat([common, pooled])
+
+
+def published_tables(result: LearnResult, threshold: int | None = None) -> dict[str, pl.DataFrame]:
+    """Every aggregate table with small numbers suppressed, ready to leave the team."""
+    t = threshold or result.config.suppression_threshold
+    tables = result.tables()
+
+    def counts(frame: pl.DataFrame, cols: list[str], **kw: Any) -> pl.DataFrame:
+        return suppress_counts(frame, cols, threshold=t, **kw)
+
+    out: dict[str, pl.DataFrame] = {}
+    for level in ("service", "activity"):
+        out[f"{level}_edges"] = counts(
+            tables[f"{level}_edges"], ["count"], linked={d: ["count"] for d in _DURATIONS}
+        )
+        out[f"{level}_starts"] = counts(tables[f"{level}_starts"], ["count"])
+        out[f"{level}_ends"] = counts(tables[f"{level}_ends"], ["count"])
+        out[f"{level}_variants"] = counts(
+            pooled_variants(tables[f"{level}_variants"], t),
+            ["count"],
+            linked={"share": ["count"], "median_days": ["count"]},
+        )
+    out["demand_by_class"] = counts(
+        tables["demand_by_class"], ["contacts"], linked={"share": ["contacts"]}
+    )
+    for name in ("type", "service", "channel", "locality", "week"):
+        out[f"demand_by_{name}"] = counts(
+            tables[f"demand_by_{name}"],
+            list(_WIDE),
+            row_totals=[RowTotal("contacts", ("value", "failure", "unknown"))],
+            linked={"failure_share": ["failure", "contacts"]},
+        )
+    out["preventable_by_locality"] = counts(
+        tables["preventable_by_locality"],
+        ["contacts", "preventable"],
+        linked={"preventable_share": ["contacts", "preventable"]},
+    )
+    out["failure_demand_pareto"] = counts(
+        tables["failure_demand_pareto"],
+        ["contacts"],
+        linked={"cost": ["contacts"], "share": ["contacts"], "cumulative_share": ["contacts"]},
+    )
+    out["failure_signals"] = counts(tables["failure_signals"], ["contacts"])
+    cost_links = {c: ["events"] for c in ("cost", "failure_cost", "hand_off_cost")}
+    for name in ("cost_by_service", "cost_by_locality"):
+        out[name] = counts(
+            tables[name], ["events", "costed_events", "hand_offs"], linked=cost_links
+        )
+    loc_counts = [
+        "people",
+        "episodes",
+        "events",
+        "contacts",
+        "failure_contacts",
+        "preventable_contacts",
+        "repeat_contacts",
+        "hand_offs",
+    ]
+    out["localities"] = counts(
+        tables["localities"],
+        loc_counts,
+        linked={
+            "median_hand_offs": ["episodes"],
+            "mean_hand_offs": ["episodes"],
+            "median_end_to_end_days": ["episodes"],
+            "cost": ["episodes"],
+            "failure_cost": ["episodes", "failure_contacts"],
+            "hand_off_cost": ["episodes", "hand_offs"],
+            "failure_share": ["contacts", "failure_contacts"],
+            "preventable_share": ["contacts", "preventable_contacts"],
+        },
+    )
+    out["end_to_end_distribution"] = counts(end_to_end_distribution(result.episodes), ["episodes"])
+    return out
+
+
+def published_summary(summary: Summary, threshold: int = 5) -> dict[str, Any]:
+    """The summary as a dict, counts below ``threshold`` shown as ``<5``."""
+    body = summary.to_dict()
+    small = primary_mark(threshold)
+    for key in ("people", "episodes", "events", "contacts", "failure_contacts", "costed_events"):
+        if 0 < body[key] < threshold:
+            body[key] = small
+    if isinstance(body["people"], str) or isinstance(body["episodes"], str):
+        body["median_end_to_end_days"] = None
+        body["median_hand_offs"] = None
+    return body
