@@ -13,6 +13,7 @@ Compute first, render after: chart functions return an :class:`SPCResult`
 
 from systemic.measures.attribute import c_chart, g_chart, p_chart, spc_chart, t_chart, u_chart
 from systemic.measures.errors import MeasuresError, SeriesError, SPCOptionError
+from systemic.measures.funnel import FunnelResult, funnel_plot
 from systemic.measures.rules import POINT_TYPES, RULE_SETS, detect_special_causes
 from systemic.measures.series import read_series
 from systemic.measures.spc import SPCOptions, SPCResult, prepare_series, xmr_chart
@@ -21,6 +22,7 @@ from systemic.measures.summary import assurance_icon, summarise, variation_icon
 __all__ = [
     "POINT_TYPES",
     "RULE_SETS",
+    "FunnelResult",
     "MeasuresError",
     "SPCOptionError",
     "SPCOptions",
@@ -29,6 +31,7 @@ __all__ = [
     "assurance_icon",
     "c_chart",
     "detect_special_causes",
+    "funnel_plot",
     "g_chart",
     "p_chart",
     "prepare_series",

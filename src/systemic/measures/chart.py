@@ -11,9 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 import vl_convert
 
+from systemic.measures.funnel import FunnelResult
 from systemic.measures.spc import SPCResult
 from systemic.measures.summary import assurance_icon, variation_icon
 
@@ -245,6 +247,116 @@ def write_chart(
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
     spec = chart_spec(result, title=title, y_title=y_title)
+    svg_path, png_path = folder / f"{stem}.svg", folder / f"{stem}.png"
+    svg_path.write_text(render_svg(spec), encoding="utf-8")
+    png_path.write_bytes(render_png(spec))
+    return svg_path, png_path
+
+
+def funnel_spec(
+    result: FunnelResult, *, title: str = "Funnel plot", y_title: str = "value"
+) -> dict[str, Any]:
+    """Vega-Lite specification of a funnel plot: localities, target, 95% and 99.8% limits.
+
+    >>> import polars as pl
+    >>> from systemic.measures import funnel_plot
+    >>> frame = pl.DataFrame({"locality": ["North", "South", "East"],
+    ...                       "numerator": [30, 70, 40], "denominator": [100, 150, 90]})
+    >>> len(funnel_spec(funnel_plot(frame))["layer"])
+    6
+    """
+    n = result.localities["denominator"]
+    grid = np.geomspace(max(float(n.min()) / 2, 1.0), float(n.max()) * 1.2, 120)
+    curves = result.limits_at(grid).to_dicts()
+    colour = {
+        "within": COLOURS["common_cause"],
+        "above_95": COLOURS["special_cause_neutral_high"],
+        "above_99.8": COLOURS["special_cause_neutral_high"],
+        "below_95": COLOURS["special_cause_neutral_high"],
+        "below_99.8": COLOURS["special_cause_neutral_high"],
+    }
+    points = result.localities.with_columns(
+        pl.col("position").replace_strict(colour, return_dtype=pl.String).alias("colour")
+    ).to_dicts()
+    x = {"field": "denominator", "type": "quantitative", "title": "denominator"}
+
+    def curve(field: str, dash: list[int]) -> dict[str, Any]:
+        return {
+            "data": {"values": curves},
+            "mark": {"type": "line", "color": LINE_GREY, "strokeDash": dash},
+            "encoding": {"x": x, "y": {"field": field, "type": "quantitative"}},
+        }
+
+    return {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "title": {
+            "text": title,
+            "subtitle": f"target {result.target * result.per:.4g}; dashed 95%, dotted 99.8%"
+            + (
+                f"; overdispersion: {result.overdispersion}"
+                if result.overdispersion != "none"
+                else ""
+            ),
+            "anchor": "start",
+        },
+        "width": WIDTH,
+        "height": HEIGHT,
+        "background": "white",
+        "layer": [
+            curve("lower_95", [6, 4]),
+            curve("upper_95", [6, 4]),
+            curve("lower_998", [2, 2]),
+            curve("upper_998", [2, 2]),
+            {
+                "data": {"values": [{"target": result.target * result.per}]},
+                "mark": {"type": "rule", "color": "#333333"},
+                "encoding": {
+                    "y": {
+                        "field": "target",
+                        "type": "quantitative",
+                        "title": y_title,
+                        "scale": {"zero": False},
+                    }
+                },
+            },
+            {
+                "data": {"values": points},
+                "layer": [
+                    {
+                        "mark": {"type": "circle", "size": 80, "opacity": 1},
+                        "encoding": {
+                            "x": x,
+                            "y": {"field": "value", "type": "quantitative"},
+                            "color": {"field": "colour", "type": "nominal", "scale": None},
+                            "tooltip": [
+                                {"field": "locality"},
+                                {"field": "value", "type": "quantitative"},
+                                {"field": "position"},
+                            ],
+                        },
+                    },
+                    {
+                        "mark": {"type": "text", "dx": 8, "align": "left", "fontSize": 11},
+                        "encoding": {
+                            "x": x,
+                            "y": {"field": "value", "type": "quantitative"},
+                            "text": {"field": "locality"},
+                        },
+                    },
+                ],
+            },
+        ],
+        "config": {"view": {"stroke": None}, "axis": {"grid": False}},
+    }
+
+
+def write_funnel_chart(
+    result: FunnelResult, directory: str | Path, *, stem: str = "funnel", title: str = "Funnel plot"
+) -> tuple[Path, Path]:
+    """Write ``<stem>.svg`` and ``<stem>.png`` of a funnel plot into ``directory``."""
+    folder = Path(directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    spec = funnel_spec(result, title=title)
     svg_path, png_path = folder / f"{stem}.svg", folder / f"{stem}.png"
     svg_path.write_text(render_svg(spec), encoding="utf-8")
     png_path.write_bytes(render_png(spec))
