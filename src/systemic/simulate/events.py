@@ -232,7 +232,7 @@ def write_events(
     >>> r = run(load_scenario({"population": {"people": 200}, "years": 0.25}), seed=3, events=True)
     >>> ds = write_events(r, tempfile.mkdtemp() + "/town")
     >>> ds.manifest.sources[0].name
-    'simulation: scenario (seed 3)'
+    'simulation: silo (seed 3)'
     """
     from systemic.data import write_dataset
 
