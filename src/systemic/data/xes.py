@@ -62,6 +62,7 @@ how="diagonal")``, as :func:`read_xes` does.
 
 from __future__ import annotations
 
+import bisect
 import gzip
 import os
 import zlib
@@ -128,9 +129,9 @@ def iter_xes(
     """Stream the events of an XES file (plain or gzip) as DataFrame batches.
 
     Gzip is detected from the file's first bytes, not its name. Each batch
-    holds at most about ``batch_rows`` events (a batch ends at a trace
-    boundary when it can). Columns are described in the module docstring;
-    batches may differ in columns, so combine them with
+    holds at most ``batch_rows`` events and ends at a trace boundary, unless
+    one trace alone is longer than a batch. Columns are described in the
+    module docstring; batches may differ in columns, so combine them with
     ``pl.concat(batches, how="diagonal")``.
 
     Raises :class:`~systemic.data.errors.SourceError` (with ``path``,
@@ -220,6 +221,8 @@ class _XesReader:
         parser.ordered_attributes = False
 
         rows: list[dict[str, Any]] = []
+        # Row indexes in ``rows`` where a trace's events begin: batches end there.
+        trace_starts: list[int] = []
         # Stack of (kind, key prefix for child attributes, dict they go into).
         stack: list[tuple[int, str, dict[str, Any] | None]] = []
         event_defaults: dict[str, str] = {}
@@ -272,6 +275,7 @@ class _XesReader:
                             {**trace_defaults, **trace} if trace_defaults else dict(trace)
                         )
                         state["trace_first"] = len(rows)
+                        trace_starts.append(len(rows))
                         state["trace_seen"] = len(trace)
                     state["trace_events"] += 1
                 elif top == _LOG:
@@ -359,10 +363,7 @@ class _XesReader:
         parser.EndElementHandler = end
 
         with _open_decompressed(path) as fh:
-            try:
-                first = _read(fh, CHUNK_BYTES, path)
-            except SourceError:
-                raise
+            first = _read(fh, CHUNK_BYTES, path)
             if not first.strip():
                 raise SourceError(
                     "the file is empty" if not first else "the file holds only white space",
@@ -384,11 +385,23 @@ class _XesReader:
                         hint="the file is damaged or not well-formed XML; fix the element "
                         "at this position (or re-export the log) and import again",
                     ) from None
-                if len(rows) >= batch_rows:
-                    cut = state["trace_first"] if state["trace"] is not None else len(rows)
-                    if cut <= 0:
-                        cut = len(rows)
-                    out, rows[:] = rows[:cut], rows[cut:]
+                except (LookupError, UnicodeError) as exc:
+                    raise SourceError(
+                        f"cannot decode the file: {exc}",
+                        path=str(path),
+                        line=parser.CurrentLineNumber,
+                        column=parser.CurrentColumnNumber + 1,
+                        hint="the XML declaration names an unknown encoding or the bytes do "
+                        'not match it; save the file as UTF-8 (encoding="UTF-8")',
+                    ) from None
+                while len(rows) >= batch_rows:
+                    # End the batch at the last trace boundary that fits, or
+                    # split a trace longer than a whole batch.
+                    i = bisect.bisect_right(trace_starts, batch_rows) - 1
+                    cut = trace_starts[i] if i >= 0 and trace_starts[i] > 0 else batch_rows
+                    out = rows[:cut]
+                    del rows[:cut]
+                    trace_starts[:] = [t - cut for t in trace_starts if t >= cut]
                     if state["trace_first"] >= 0:
                         state["trace_first"] = max(0, state["trace_first"] - cut)
                     summary.batches += 1
