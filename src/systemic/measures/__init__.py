@@ -13,6 +13,12 @@ Compute first, render after: chart functions return an :class:`SPCResult`
 
 from systemic.measures.attribute import c_chart, g_chart, p_chart, spc_chart, t_chart, u_chart
 from systemic.measures.errors import MeasuresError, SeriesError, SPCOptionError
+from systemic.measures.experiment import (
+    DifferenceInDifferences,
+    ExperimentEvidence,
+    difference_in_differences,
+    experiment_evidence,
+)
 from systemic.measures.funnel import FunnelResult, funnel_plot
 from systemic.measures.rules import POINT_TYPES, RULE_SETS, detect_special_causes
 from systemic.measures.series import read_series
@@ -22,6 +28,8 @@ from systemic.measures.summary import assurance_icon, summarise, variation_icon
 __all__ = [
     "POINT_TYPES",
     "RULE_SETS",
+    "DifferenceInDifferences",
+    "ExperimentEvidence",
     "FunnelResult",
     "MeasuresError",
     "SPCOptionError",
@@ -31,6 +39,8 @@ __all__ = [
     "assurance_icon",
     "c_chart",
     "detect_special_causes",
+    "difference_in_differences",
+    "experiment_evidence",
     "funnel_plot",
     "g_chart",
     "p_chart",

@@ -1,0 +1,341 @@
+"""Evidence from an experiment in one locality: did the system change, or is it noise?
+
+Two readings, put into words together:
+
+1. **SPC in the experiment's locality.** The points before the start set the
+   limits (the baseline), which are carried forward over the points since the
+   start; special causes among those later points are the signal. (A chart
+   rebased at the start is returned as well, for the new period's own mean and
+   limits: a rebased group has its own limits, so a step change never shows as
+   a signal *inside* it, which is why the signal is read against the baseline.)
+2. **Difference in differences against the other localities** over the same
+   dates: (mean after − mean before) in the experiment's locality minus the
+   same in the mean of the others, with a seeded bootstrap interval (dates
+   resampled with replacement within each period, keeping each date's pair of
+   values together). A change that happened everywhere is not credited to the
+   experiment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date as Date
+from datetime import datetime
+from typing import Literal
+
+import numpy as np
+import polars as pl
+
+from systemic.measures.attribute import spc_chart
+from systemic.measures.errors import SeriesError, SPCOptionError
+from systemic.measures.rules import Improvement, RuleSet
+from systemic.measures.spc import ChartKind, DateLike, SPCResult, _as_datetime
+
+Signal = Literal["improvement", "concern", "mixed", "none"]
+Conclusion = Literal["improvement", "concern", "shared_change", "no_change", "inconclusive"]
+
+
+@dataclass(frozen=True)
+class DifferenceInDifferences:
+    """The experiment's change minus the other localities' change, with its interval."""
+
+    estimate: float
+    lower: float
+    upper: float
+    confidence: float
+    n_boot: int
+    seed: int
+    n_before: int
+    n_after: int
+    n_other_localities: int
+    change_in_locality: float
+    change_in_others: float
+
+
+@dataclass(frozen=True)
+class ExperimentEvidence:
+    """What the measure says about an experiment, with the verdict in words."""
+
+    locality: str
+    start: Date | datetime
+    improvement: Improvement
+    signal: Signal
+    signal_rules: tuple[str, ...]
+    baseline_chart: SPCResult
+    rebased_chart: SPCResult
+    did: DifferenceInDifferences | None
+    conclusion: Conclusion
+    verdict: str
+
+
+def _per_date(frame: pl.DataFrame, value: str, denominator: str | None) -> pl.DataFrame:
+    """One value per date: the ratio of sums when there is a denominator, else the mean."""
+    if denominator:
+        return frame.group_by("date").agg(
+            (pl.col(value).sum() / pl.col(denominator).sum()).alias("value")
+        )
+    return frame.group_by("date").agg(pl.col(value).mean().alias("value"))
+
+
+def difference_in_differences(
+    experiment: np.ndarray,
+    others: np.ndarray,
+    after: np.ndarray,
+    *,
+    n_boot: int = 2000,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> tuple[float, float, float]:
+    """DiD estimate and percentile bootstrap interval from aligned per-date series.
+
+    ``after`` marks the dates since the start. Dates are resampled with
+    replacement within each period; each date keeps its pair of values, so a
+    shock shared by all localities on a date stays shared.
+
+    >>> import numpy as np
+    >>> e = np.array([1.0, 1, 1, 3, 3, 3]); o = np.array([1.0, 1, 1, 1, 1, 1])
+    >>> difference_in_differences(e, o, np.array([0, 0, 0, 1, 1, 1], bool))[0]
+    2.0
+    """
+    gap = experiment - others
+    before_gap, after_gap = gap[~after], gap[after]
+    estimate = float(after_gap.mean() - before_gap.mean())
+    rng = np.random.default_rng(seed)
+    pick_before = rng.integers(0, before_gap.size, (n_boot, before_gap.size))
+    pick_after = rng.integers(0, after_gap.size, (n_boot, after_gap.size))
+    draws = after_gap[pick_after].mean(axis=1) - before_gap[pick_before].mean(axis=1)
+    tail = (1 - confidence) / 2
+    lower, upper = np.quantile(draws, [tail, 1 - tail])
+    return estimate, float(lower), float(upper)
+
+
+def experiment_evidence(
+    frame: pl.DataFrame,
+    *,
+    locality: str,
+    start: DateLike,
+    date: str = "date",
+    value: str = "value",
+    locality_column: str = "locality",
+    denominator: str | None = None,
+    chart: ChartKind = "xmr",
+    improvement: Improvement = "increase",
+    rules: RuleSet = "mdc",
+    n_boot: int = 2000,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> ExperimentEvidence:
+    """Judge an experiment that started on ``start`` in ``locality``.
+
+    ``frame`` is long: one row per locality and date (other localities give the
+    comparison; without them only the SPC reading is made).
+
+    >>> import polars as pl, numpy as np
+    >>> weeks = pl.date_range(pl.date(2024, 1, 1), pl.date(2024, 12, 23), "1w", eager=True)
+    >>> rng = np.random.default_rng(1)
+    >>> rows = [{"date": d, "locality": loc, "value": 50 + rng.normal(0, 3)
+    ...          - (12 if loc == "North" and i >= 26 else 0)}
+    ...         for i, d in enumerate(weeks) for loc in ["North", "South", "East"]]
+    >>> evidence = experiment_evidence(pl.DataFrame(rows), locality="North",
+    ...     start="2024-07-01", improvement="decrease")
+    >>> evidence.conclusion
+    'improvement'
+    """
+    if n_boot < 100:
+        raise SPCOptionError("n_boot must be at least 100 for a usable interval")
+    for column in (date, value, locality_column):
+        if column not in frame.columns:
+            raise SeriesError(
+                f"no column {column!r} (columns are: {', '.join(frame.columns)})",
+                field=column,
+                hint="name the date, value and locality columns",
+            )
+    started = _as_datetime(start)
+    table = frame.rename({date: "date"}) if date != "date" else frame
+    if table.schema["date"] == pl.String:
+        table = table.with_columns(pl.col("date").str.to_datetime(strict=False))
+    table = table.with_columns(pl.col("date").cast(pl.Datetime("us")))
+    local = table.filter(pl.col(locality_column).cast(pl.String) == locality)
+    if not local.height:
+        known = ", ".join(sorted(map(str, table[locality_column].unique().drop_nulls())))
+        raise SeriesError(
+            f"no rows for locality {locality!r} (localities: {known})",
+            field=locality_column,
+            hint="name a locality that is in the data",
+        )
+    before = local.filter(pl.col("date") < started)
+    n_before = int(before[value].drop_nulls().len())
+    after_rows = local.filter(pl.col("date") >= started).height
+    if n_before < 2 or after_rows < 1:
+        raise SPCOptionError(
+            f"the experiment needs points before and after {started.date()} in {locality!r} "
+            f"(found {n_before} before and {after_rows} after)"
+        )
+    series = local.select("date", value, *([denominator] if denominator else []))
+    common = {
+        "chart": chart,
+        "value": value,
+        "denominator": denominator,
+        "improvement": improvement,
+        "rules": rules,
+    }
+    baseline = spc_chart(series, fix_after_n_points=n_before, **common)  # type: ignore[arg-type]
+    rebased = spc_chart(series, rebase=[started], **common)  # type: ignore[arg-type]
+    later = baseline.points.filter(pl.col("date").cast(pl.Datetime("us")) >= started)
+    types = set(later["point_type"].drop_nulls())
+    rules_seen = tuple(sorted(set(later["special_cause_rule"].drop_nulls())))
+    good = "special_cause_improvement" in types
+    bad = "special_cause_concern" in types
+    neutral = any(t.startswith("special_cause_neutral") for t in types)
+    signal: Signal = (
+        "mixed" if good and bad else "improvement" if good else "concern" if bad else "none"
+    )
+    if improvement == "neutral" and neutral:
+        signal = "mixed"
+
+    did = _did(table, locality, locality_column, value, denominator, started,
+               n_boot=n_boot, seed=seed, confidence=confidence)  # fmt: skip
+    conclusion = _conclude(signal, did, improvement)
+    verdict = _verdict(
+        locality, started, n_before, later.height, signal, rules_seen, did, conclusion,
+        improvement, baseline,
+    )  # fmt: skip
+    return ExperimentEvidence(
+        locality, started, improvement, signal, rules_seen, baseline, rebased, did,
+        conclusion, verdict,
+    )  # fmt: skip
+
+
+def _did(
+    table: pl.DataFrame,
+    locality: str,
+    locality_column: str,
+    value: str,
+    denominator: str | None,
+    started: datetime,
+    *,
+    n_boot: int,
+    seed: int,
+    confidence: float,
+) -> DifferenceInDifferences | None:
+    name = pl.col(locality_column).cast(pl.String)
+    usable = table.filter(pl.col(value).is_not_null())
+    others_rows = usable.filter(name != locality)
+    if not others_rows.height:
+        return None
+    mine = _per_date(usable.filter(name == locality), value, denominator)
+    others = _per_date(others_rows, value, denominator).rename({"value": "others"})
+    aligned = mine.join(others, on="date").sort("date").drop_nulls()
+    after = (aligned["date"] >= started).to_numpy()
+    if after.sum() < 2 or (~after).sum() < 2:
+        return None
+    experiment = aligned["value"].to_numpy().astype(float)
+    rest = aligned["others"].to_numpy().astype(float)
+    estimate, lower, upper = difference_in_differences(
+        experiment, rest, after, n_boot=n_boot, seed=seed, confidence=confidence
+    )
+    return DifferenceInDifferences(
+        estimate=estimate,
+        lower=lower,
+        upper=upper,
+        confidence=confidence,
+        n_boot=n_boot,
+        seed=seed,
+        n_before=int((~after).sum()),
+        n_after=int(after.sum()),
+        n_other_localities=others_rows[locality_column].n_unique(),
+        change_in_locality=float(experiment[after].mean() - experiment[~after].mean()),
+        change_in_others=float(rest[after].mean() - rest[~after].mean()),
+    )
+
+
+def _direction(x: float, improvement: Improvement) -> int:
+    """+1 when a change of sign ``x`` is better, -1 worse, 0 for neutral measures."""
+    if improvement == "neutral" or x == 0:
+        return 0
+    return int(np.sign(x)) * (1 if improvement == "increase" else -1)
+
+
+def _conclude(
+    signal: Signal, did: DifferenceInDifferences | None, improvement: Improvement
+) -> Conclusion:
+    if did is None:
+        if signal in ("improvement", "concern"):
+            return signal
+        return "no_change" if signal == "none" else "inconclusive"
+    excludes_zero = did.lower > 0 or did.upper < 0
+    did_direction = _direction(did.estimate, improvement) if excludes_zero else 0
+    if signal == "improvement" and did_direction == 1:
+        return "improvement"
+    if signal == "concern" and did_direction == -1:
+        return "concern"
+    if signal in ("improvement", "concern") and not excludes_zero:
+        return "shared_change"
+    if signal == "none" and not excludes_zero:
+        return "no_change"
+    return "inconclusive"
+
+
+def _verdict(
+    locality: str,
+    started: datetime,
+    n_before: int,
+    n_after: int,
+    signal: Signal,
+    rules_seen: tuple[str, ...],
+    did: DifferenceInDifferences | None,
+    conclusion: Conclusion,
+    improvement: Improvement,
+    baseline: SPCResult,
+) -> str:
+    day = started.date().isoformat()
+    words = {
+        "outside_limits": "points outside the limits",
+        "trend": "a trend of seven",
+        "two_in_three": "two of three points near a limit",
+        "run": "a run of seven or more on one side of the mean",
+    }
+    said = ", ".join(words[r] for r in rules_seen)
+    spc = (
+        f"Against limits set by the {n_before} points before {day}, the {n_after} points "
+        f"since in {locality} show "
+        + {
+            "improvement": f"special-cause improvement ({said}).",
+            "concern": f"special-cause concern ({said}).",
+            "mixed": f"special causes in both directions ({said}).",
+            "none": "no special cause: they stay within the variation of the baseline.",
+        }[signal]
+    )
+    if n_before < 13:
+        spc += f" The baseline has only {n_before} points, so its limits are trial limits."
+    if did is None:
+        comparison = (
+            "No other localities were given over the same dates, so a change that happened "
+            "everywhere cannot be told apart from the experiment's effect."
+        )
+    else:
+        pct = round(did.confidence * 100)
+        comparison = (
+            f"Over the same dates {locality} changed by {did.change_in_locality:+.3g} and the "
+            f"other {did.n_other_localities} localities by {did.change_in_others:+.3g}: a "
+            f"difference in differences of {did.estimate:+.3g} ({pct}% bootstrap interval "
+            f"{did.lower:+.3g} to {did.upper:+.3g}, {did.n_boot} resamples, seed {did.seed})."
+        )
+    conclusion_text = {
+        "improvement": f"Together this is evidence that the system in {locality} improved "
+        "after the experiment started, beyond what happened elsewhere.",
+        "concern": f"Together this is evidence that the measure in {locality} got worse after "
+        "the experiment started, beyond what happened elsewhere.",
+        "shared_change": "The shift is real but the other localities moved in the same way: "
+        "it cannot be credited to the experiment.",
+        "no_change": "There is no evidence that the experiment changed this measure.",
+        "inconclusive": "The two readings disagree, so the evidence is inconclusive: look at "
+        "the chart and the other measures before deciding.",
+    }[conclusion]
+    caveat = (
+        "This does not show that the experiment caused the change: anything else that changed "
+        f"only in {locality} at the same time would look the same, and dates are resampled as "
+        "if independent, so a strongly autocorrelated series gets too narrow an interval. It "
+        "reads one measure; check the others derived from purpose."
+    )
+    return " ".join([spc, comparison, conclusion_text, caveat])

@@ -1,0 +1,118 @@
+"""Experiment evidence on series with a real local shift, no shift, and a shift everywhere."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import polars as pl
+import pytest
+
+from systemic.measures import difference_in_differences, experiment_evidence
+
+START = date(2024, 7, 1)
+WEEKS = [date(2024, 1, 1) + timedelta(weeks=i) for i in range(52)]
+PLACES = ["North", "South", "East", "West"]
+
+
+def localities(shift_north: float, shift_all: float, seed: int = 11) -> pl.DataFrame:
+    """Weekly failure demand per locality; noise sd 3 around 50, shifts from START."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for week in WEEKS:
+        common = rng.normal(0, 1)  # a shock every locality feels that week
+        for place in PLACES:
+            value = 50 + common + rng.normal(0, 3)
+            if week >= START:
+                value += shift_all + (shift_north if place == "North" else 0)
+            rows.append({"week": week, "place": place, "failure": value})
+    return pl.DataFrame(rows)
+
+
+def evidence(frame: pl.DataFrame, **kw: object):  # type: ignore[no-untyped-def]
+    return experiment_evidence(
+        frame,
+        locality="North",
+        start=START,
+        date="week",
+        value="failure",
+        locality_column="place",
+        improvement="decrease",
+        seed=5,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def test_real_local_shift_is_credited() -> None:
+    result = evidence(localities(shift_north=-10, shift_all=0))
+    assert result.signal == "improvement"
+    assert "run" in result.signal_rules or "outside_limits" in result.signal_rules
+    did = result.did
+    assert did is not None and did.upper < 0  # lower failure demand, beyond the others
+    assert did.estimate == pytest.approx(-10, abs=2.0)
+    assert result.conclusion == "improvement"
+    assert "evidence that the system in North improved" in result.verdict
+    assert "does not show that the experiment caused" in result.verdict
+    # the rebased chart gives the new period its own mean, about 10 lower
+    means = result.rebased_chart.groups["mean"].to_list()
+    assert means[0] - means[1] == pytest.approx(10, abs=2.0)
+
+
+def test_no_shift_gives_no_evidence() -> None:
+    result = evidence(localities(shift_north=0, shift_all=0))
+    assert result.signal == "none"
+    assert result.did is not None and result.did.lower < 0 < result.did.upper
+    assert result.conclusion == "no_change"
+    assert "no evidence that the experiment changed" in result.verdict
+
+
+def test_shift_everywhere_is_not_credited_to_the_experiment() -> None:
+    result = evidence(localities(shift_north=0, shift_all=-10))
+    assert result.signal == "improvement"  # North's own chart does shift...
+    did = result.did
+    assert did is not None and did.lower < 0 < did.upper  # ...but so did everyone's
+    assert did.change_in_others == pytest.approx(-10, abs=2.0)
+    assert result.conclusion == "shared_change"
+    assert "cannot be credited to the experiment" in result.verdict
+
+
+def test_without_other_localities_the_verdict_says_so() -> None:
+    frame = localities(shift_north=-10, shift_all=0).filter(pl.col("place") == "North")
+    result = evidence(frame)
+    assert result.did is None and result.conclusion == "improvement"
+    assert "cannot be told apart" in result.verdict
+
+
+def test_difference_in_differences_by_hand_and_seeded() -> None:
+    experiment = np.array([10.0, 12, 11, 5, 6, 7])
+    others = np.array([9.0, 10, 11, 9, 11, 10])
+    after = np.array([False, False, False, True, True, True])
+    # gaps: before 1, 2, 0 (mean 1); after -4, -5, -3 (mean -4) -> DiD -5
+    estimate, lower, upper = difference_in_differences(experiment, others, after, seed=3)
+    assert estimate == pytest.approx(-5.0)
+    # resampled means lie between the extremes: after in [-5, -3], before in [0, 2]
+    assert -7 <= lower <= estimate <= upper <= -3
+    again = difference_in_differences(experiment, others, after, seed=3)
+    assert again == (estimate, lower, upper)
+
+
+def test_experiment_needs_points_on_both_sides() -> None:
+    frame = localities(shift_north=0, shift_all=0)
+    with pytest.raises(ValueError, match="before and after"):
+        experiment_evidence(
+            frame,
+            locality="North",
+            start=WEEKS[0],
+            date="week",
+            value="failure",
+            locality_column="place",
+        )
+    with pytest.raises(ValueError, match="no rows for locality 'Nowhere'"):
+        experiment_evidence(
+            frame,
+            locality="Nowhere",
+            start=START,
+            date="week",
+            value="failure",
+            locality_column="place",
+        )
