@@ -83,45 +83,35 @@ def _wrap(label: str, width: float = _BOX_WIDTH - 16) -> list[str]:
 
 
 def _order(factors: Sequence[Factor], loops: Sequence[Loop], links: Sequence[Link]) -> list[Factor]:
-    """Place factors around the ring: loop members first, in loop order.
+    """Place factors around the ring in causal order, so chains read clockwise.
 
-    A factor on no loop goes next to a factor it links with, where that does not
-    split two factors already linked, so causal chains read around the ring.
+    Start from a factor nothing causes (else the first factor), follow links to
+    factors not yet placed (preferring ones on a loop), and when a chain ends
+    continue from the remaining factor with fewest unplaced causes.
     """
+    keys = [factor.key for factor in factors]
     by_key = {factor.key: factor for factor in factors}
+    on_loop = {key for loop in loops for key in loop.factors}
+    effects: dict[str, list[str]] = {key: [] for key in keys}
+    causes: dict[str, set[str]] = {key: set() for key in keys}
+    for link in links:
+        if link.source in by_key and link.target in by_key and link.source != link.target:
+            effects[link.source].append(link.target)
+            causes[link.target].add(link.source)
     ring: list[str] = []
-    for loop in loops:
-        for key in loop.factors:
-            if key in by_key and key not in ring:
-                ring.append(key)
-    linked = {(link.source, link.target) for link in links}
-
-    def joined(a: str, b: str) -> bool:
-        return (a, b) in linked or (b, a) in linked
-
-    pending = [factor.key for factor in factors if factor.key not in ring]
-    placed_something = True
-    while pending and placed_something:
-        placed_something = False
-        for key in list(pending):
-            for index, other in enumerate(ring):
-                if not joined(key, other):
-                    continue
-                before = ring[index - 1] if ring else None
-                after = ring[(index + 1) % len(ring)] if ring else None
-                if (key, other) in linked and (before is None or not joined(before, other)):
-                    ring.insert(index, key)
-                elif after is None or not joined(other, after):
-                    ring.insert(index + 1, key)
-                else:
-                    continue
-                pending.remove(key)
-                placed_something = True
-                break
-        if not ring and pending:
-            ring.append(pending.pop(0))
-            placed_something = True
-    ring += pending
+    placed: set[str] = set()
+    while len(ring) < len(keys):
+        remaining = [key for key in keys if key not in placed]
+        current = min(
+            remaining,
+            key=lambda key: (len(causes[key] - placed), key not in on_loop, keys.index(key)),
+        )
+        while current is not None:
+            ring.append(current)
+            placed.add(current)
+            following = [key for key in effects[current] if key not in placed]
+            following.sort(key=lambda key: (key not in on_loop, keys.index(key)))
+            current = following[0] if following else None
     return [by_key[key] for key in ring]
 
 

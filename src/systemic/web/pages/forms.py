@@ -252,7 +252,7 @@ def form_controls(
                     name,
                     label,
                     "select",
-                    required=not optional,
+                    required=info.is_required(),
                     help=help_text,
                     options=[Option(v, CHOICE_LABELS.get(v, v.replace("_", " "))) for v in values],
                     blank="— not yet —" if optional else "",

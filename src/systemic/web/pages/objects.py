@@ -270,8 +270,21 @@ def _next_url(raw: Any) -> str:
     return text if text.startswith("/") and not text.startswith("//") else ""
 
 
-def _problems(error: InvalidObjectError) -> dict[str, str]:
-    return errors_by_field(error.errors)
+def _problems(kind: Kind, error: InvalidObjectError) -> dict[str, str]:
+    """Messages per field; a whole-object message goes to the first field it names."""
+    messages = errors_by_field(error.errors)
+    general = messages.pop("__all__", None)
+    if general:
+        general = general[:1].lower() + general[1:]
+        names = sorted(
+            (name for name in kind.fields.model_fields if name in general),
+            key=general.index,
+        )
+        for name in kind.fields.model_fields:
+            general = general.replace(name, LABELS.get(name, name).lower())
+        general = general[:1].upper() + general[1:]
+        messages.setdefault(names[0] if names else "__all__", general)
+    return messages
 
 
 def build_router() -> APIRouter:
@@ -314,7 +327,7 @@ def _add_kind_routes(router: APIRouter, kind: Kind) -> None:
                     ctx.session, ctx.workspace_id, kind.name, parsed.values, actor=ctx.actor
                 )
             except InvalidObjectError as error:
-                errors = _problems(error)
+                errors = _problems(kind, error)
             else:
                 ctx.session.commit()
                 target = next_url or object_path(kind.name, record.id)
@@ -398,7 +411,7 @@ def _add_kind_routes(router: APIRouter, kind: Kind) -> None:
                 return _not_found(request, ctx, kind, object_id)
             except InvalidObjectError as error:
                 ctx.session.rollback()
-                errors = _problems(error)
+                errors = _problems(kind, error)
             else:
                 ctx.session.commit()
                 return RedirectResponse(

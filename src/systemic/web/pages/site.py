@@ -33,7 +33,18 @@ NAV: tuple[tuple[str, str], ...] = (
     ("/audit", "Audit"),
 )
 
+
+def counted(n: int, singular: str, plural: str | None = None) -> str:
+    """'1 measure', '2 measures', '3 localities' (give ``plural`` when not just +s).
+
+    >>> counted(1, "measure"), counted(0, "locality", "localities")
+    ('1 measure', '0 localities')
+    """
+    return f"{n} {singular if n == 1 else (plural or singular + 's')}"
+
+
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+templates.env.filters["counted"] = counted
 templates.env.globals.update(
     KINDS=KINDS,
     object_path=object_path,

@@ -1,0 +1,270 @@
+"""End to end in a real browser: a new user threads purpose → measure → experiment.
+
+Debian's Chromium is driven by Playwright against the workspace served by uvicorn
+on 127.0.0.1 (a temporary SQLite file). Every page is screenshotted, at desktop
+and phone width, into the test's tmp folder and ``test-artifacts/screenshots/``.
+Any request to an address other than 127.0.0.1 fails the test.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.xdist_group("browser"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="Debian's Chromium is not installed at /usr/bin/chromium "
+        "(apt-get install -y chromium; .ci/run does this)",
+    ),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    """The workspace app under uvicorn on a free loopback port, on a temp SQLite file."""
+    port = _free_port()
+    database = tmp_path / "workspace.db"
+    code = (
+        "import sys, uvicorn\n"
+        "from systemic.web.app import create_app\n"
+        "uvicorn.run(create_app(sys.argv[1]), host='127.0.0.1', port=int(sys.argv[2]),"
+        " log_level='warning')\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, str(database), str(port)],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            output = process.stdout.read().decode() if process.stdout else ""
+            pytest.fail(f"the workspace server stopped on start:\n{output}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        pytest.fail("the workspace server did not start listening within 60 s")
+    yield f"http://127.0.0.1:{port}"
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture
+def browser_page(tmp_path: Path) -> Iterator[tuple[object, list[str]]]:
+    """A Chromium page that refuses (and records) any request off the loopback address."""
+    from playwright.sync_api import sync_playwright
+
+    outside: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+
+        def guard(route, request) -> None:  # type: ignore[no-untyped-def]
+            host = urlparse(request.url).hostname
+            if request.url.startswith(("data:", "about:")) or host == "127.0.0.1":
+                route.continue_()
+            else:
+                outside.append(request.url)
+                route.abort()
+
+        context.route("**/*", guard)
+        page = context.new_page()
+        try:
+            yield page, outside
+        finally:
+            context.close()
+            browser.close()
+
+
+class Shots:
+    """Saves full-page screenshots to the tmp folder and to test-artifacts/."""
+
+    def __init__(self, page: object, folder: Path) -> None:
+        self.page = page
+        self.folder = folder
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.saved: list[Path] = []
+
+    def take(self, name: str) -> Path:
+        path = self.folder / f"{len(self.saved) + 1:02d}-{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
+        self.saved.append(path)
+        # Copied as taken, so a failing run still leaves what it saw.
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, ARTIFACTS / path.name)
+        return path
+
+
+PAGES = [
+    ("/", "dashboard"),
+    ("/mission", "mission"),
+    ("/paradigm", "paradigm"),
+    ("/organisation", "organisation"),
+    ("/people", "people"),
+    ("/cycle", "cycle"),
+    ("/map", "map"),
+    ("/audit", "audit"),
+]
+
+
+def test_new_user_threads_purpose_measure_experiment(server: str, browser_page, tmp_path: Path):
+    from playwright.sync_api import expect
+
+    page, outside = browser_page
+    shots = Shots(page, tmp_path / "screenshots")
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.on(
+        "console",
+        # A 422 is the server's answer to a form with problems: expected, not a fault.
+        lambda message: (
+            problems.append(f"console: {message.text}")
+            if message.type == "error" and "status of 422" not in message.text
+            else None
+        ),
+    )
+
+    # An empty workspace: every page renders.
+    for path, name in PAGES:
+        page.goto(server + path)
+        expect(page.locator("h1")).to_be_visible()
+        shots.take(f"empty-{name}")
+
+    # Keyboard: the first Tab lands on the skip link, which takes focus to the content.
+    page.goto(server + "/")
+    page.keyboard.press("Tab")
+    expect(page.locator(".skip-link")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("main")).to_be_focused()
+
+    # 1. A purpose statement, starting from the dashboard. Submitting it empty shows
+    #    the server's message on the form.
+    page.get_by_role("link", name="Add a purpose statement").first.click()
+    expect(page.get_by_role("heading", name="Add purpose statement")).to_be_visible()
+    page.get_by_role("button", name="Save purpose statement").click()
+    expect(page.locator("#error-summary")).to_contain_text("Statement, in the words used")
+    expect(page.locator("#field-text .error-message")).to_have_text("This is needed.")
+    shots.take("form-validation-error")
+    statement = "Help me stay in my own home, with people I know"
+    page.get_by_label("Statement, in the words used").fill(statement)
+    page.get_by_label("Voice").select_option("I")
+    page.get_by_label("Who said it").fill("A resident, Northgate listening session")
+    page.get_by_label("Consent given to record and use these words").check()
+    page.get_by_role("button", name="Save purpose statement").click()
+    expect(page.locator("h1")).to_contain_text(statement)
+    expect(page.get_by_role("status")).to_have_text("Saved.")
+    statement_url = urlparse(page.url).path
+
+    # 2. A measure derived from it (the statement is already ticked on the form).
+    page.get_by_role("link", name="Derive a measure from it").click()
+    expect(page.get_by_label(statement)).to_be_checked()
+    page.get_by_label("Name").fill("Days living at home")
+    page.get_by_label("Kind", exact=True).select_option("outcome")
+    page.get_by_label("Operational definition").fill(
+        "Days in the month each person supported spends living in their own home."
+    )
+    shots.take("form-measure")
+    page.get_by_role("button", name="Save measure").click()
+    expect(page.locator("h1")).to_have_text("Days living at home")
+    expect(page.locator("dl.fields")).to_contain_text(statement)
+    measure_url = urlparse(page.url).path
+
+    # 3. An experiment using the measure (measure and its purpose come ticked).
+    page.get_by_role("link", name="Start an experiment using this measure").click()
+    expect(page.get_by_label("Days living at home")).to_be_checked()
+    expect(page.get_by_label(statement)).to_be_checked()
+    page.get_by_label("Title").fill("One worker follows each person through")
+    page.get_by_label("Question we want to answer").fill(
+        "Does one named worker reduce repeat contacts?"
+    )
+    page.get_by_label("What we predict will happen").fill("Fewer hand-offs, more days at home.")
+    page.get_by_label("Start date").fill("2026-11-02")
+    page.get_by_role("button", name="Save experiment").click()
+    expect(page.locator("h1")).to_have_text("One worker follows each person through")
+    experiment_url = urlparse(page.url).path
+    shots.take("object-experiment")
+
+    # The dashboard shows the thread: statement → measure → experiment, linked.
+    page.goto(server + "/")
+    row = page.locator("table tbody tr", has_text=statement)
+    expect(row).to_have_count(1)
+    expect(row.locator(f'a[href="{statement_url}"]')).to_be_visible()
+    expect(row.locator(f'a[href="{measure_url}"]')).to_have_text("Days living at home")
+    expect(row.locator(f'a[href="{experiment_url}"]')).to_have_text(
+        "One worker follows each person through"
+    )
+
+    # The audit has nothing to say about any of the three.
+    page.goto(server + "/audit")
+    expect(page.locator("h1")).to_have_text("Coherence audit")
+    for url in (statement_url, measure_url, experiment_url):
+        expect(page.locator(f'.finding a[href="{url}"]')).to_have_count(0)
+    expect(page.get_by_text("No findings")).to_be_visible()
+
+    # The map: highlighting a loop swaps the picture in place (htmx) and keeps the URL.
+    page.goto(server + "/map")
+    expect(page.locator("svg.system-map")).to_be_visible()
+    expect(page.locator(".loop-list")).to_contain_text("reinforcing")
+    page.locator(".loop-list a", has_text="highlight").first.click()
+    expect(page.locator(".loop-list")).to_contain_text("(highlighted)")
+    assert "loop=" in page.url
+
+    # Every page again, now with data, at desktop and at phone width.
+    for path, name in [*PAGES, (statement_url, "object-purpose"), (measure_url, "object-measure")]:
+        page.goto(server + path)
+        expect(page.locator("h1")).to_be_visible()
+        shots.take(f"data-{name}")
+    page.set_viewport_size({"width": 375, "height": 812})
+    for path, name in [*PAGES, ("/conversations/new", "form-conversation")]:
+        page.goto(server + path)
+        expect(page.locator("h1")).to_be_visible()
+        # Nothing wider than the phone's screen, except tables and the map, which scroll.
+        overflow = page.evaluate("document.documentElement.scrollWidth")
+        assert overflow <= 375, f"{path} is {overflow}px wide at phone width"
+        shots.take(f"phone-{name}")
+
+    assert not outside, f"requests left the machine: {outside}"
+    assert not problems, problems
+    assert len(shots.saved) >= 2 * len(PAGES)
