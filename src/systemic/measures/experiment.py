@@ -19,7 +19,6 @@ Two readings, put into words together:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date as Date
 from datetime import datetime
 from typing import Literal
 
@@ -57,7 +56,7 @@ class ExperimentEvidence:
     """What the measure says about an experiment, with the verdict in words."""
 
     locality: str
-    start: Date | datetime
+    start: datetime
     improvement: Improvement
     signal: Signal
     signal_rules: tuple[str, ...]
