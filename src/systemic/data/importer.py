@@ -94,6 +94,7 @@ class _SourceRun:
     seen_event_ids: pl.Series | None = None
     checked_columns: bool = False
     malformed: list[pl.DataFrame] = field(default_factory=list)
+    rejected: list[pl.DataFrame] = field(default_factory=list)
     header: list[str] = field(default_factory=list)
     dropped: set[str] = field(default_factory=set)
 
@@ -311,17 +312,48 @@ def _rejects(rejected: pl.DataFrame, columns: list[str], run: _SourceRun) -> pl.
     text_col = run.mapping.text_column()
     if text_col and not run.mapping.privacy.keep_text:
         shown = [c for c in shown if c != text_col]
-    row = (
-        pl.struct([pl.col(c).cast(pl.String) for c in shown]).struct.json_encode()
+    # Kept as columns until the end of the source, when every identifier of
+    # the source is known and can be replaced wherever it appears.
+    return rejected.select(
+        pl.col(LINE).alias("line"),
+        pl.col(_FIELD).alias("field"),
+        pl.col(_REASON).alias("reason"),
+        pl.struct([pl.col(c).cast(pl.String) for c in shown]).alias("row")
         if shown
+        else pl.lit(None).alias("row"),
+    )
+
+
+def _finish_rejects(frames: list[pl.DataFrame], run: _SourceRun) -> pl.DataFrame:
+    """Rejected rows with any known identifier replaced by its pseudonym, as JSON.
+
+    Identifier columns are already pseudonymised; this also catches a clear
+    identifier that sits in another column (e.g. a row shifted by one).
+    """
+    frames = [f for f in frames if f.height]
+    if not frames:
+        return pl.DataFrame()
+    rejected = pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
+    if isinstance(rejected.schema["row"], pl.Struct) and run.pseudonymiser.known:
+        rows = rejected["row"].struct.unnest()
+        known = run.pseudonymiser.known
+        values = pl.concat([rows[c].drop_nulls() for c in rows.columns]).unique()
+        hits = [v for v in values.to_list() if v.strip() in known]
+        if hits:
+            lookup = {h: known[h.strip()] for h in hits}
+            rows = rows.with_columns(pl.all().replace(lookup))
+        rejected = rejected.with_columns(pl.Series("row", rows.to_struct()))
+    row = (
+        pl.col("row").struct.json_encode()
+        if isinstance(rejected.schema["row"], pl.Struct)
         else pl.lit("{}")
     )
     return rejected.select(
         pl.lit(run.source_id).alias("source"),
         pl.lit(str(run.path)).alias("file"),
-        pl.col(LINE).alias("line"),
-        pl.col(_FIELD).alias("field"),
-        pl.col(_REASON).alias("reason"),
+        pl.col("line"),
+        pl.col("field"),
+        pl.col("reason"),
         row.alias("row"),
     )
 
@@ -344,15 +376,19 @@ def _malformed_rejects(run: _SourceRun) -> pl.DataFrame:
     }
     key = run.pseudonymiser
     rows = []
-    for text in bad["__text"].to_list():  # malformed records are few; kept record by record
-        tokens = next(csv.reader([text], delimiter=delim, quotechar=quote), [])
-        cleaned = []
-        for i, tok in enumerate(tokens):
-            t = tok.strip()
-            if t and (i in id_positions or t in key.known):
-                cleaned.append(key.known.get(t) or key.key.pseudonym(t))
-            else:
-                cleaned.append(tok)
+    parsed = [
+        next(csv.reader([text], delimiter=delim, quotechar=quote), [])
+        for text in bad["__text"].to_list()  # malformed records are few: record by record
+    ]
+    # Values in an identifier's position are identifiers: learn them first, so
+    # that they are replaced wherever else they appear.
+    for tokens in parsed:
+        for i in id_positions:
+            if i < len(tokens) and tokens[i].strip():
+                t = tokens[i].strip()
+                key.known.setdefault(t, key.key.pseudonym(t))
+    for tokens in parsed:
+        cleaned = [key.known.get(tok.strip(), tok) for tok in tokens]
         rows.append(delim.join(cleaned))
     n = len(run.header)
     return bad.select(
@@ -389,7 +425,7 @@ def _import_batch(batch: RawBatch, run: _SourceRun, writer: SourceWriter) -> int
     if raw.height:
         events, rejects = apply_mapping(raw, run)
         writer.write_events(events)
-        writer.write_rejects(rejects)
+        run.rejected.append(rejects)
     return raw.height + batch.malformed.height
 
 
@@ -432,6 +468,7 @@ def import_file(
                     "the file holds no records", path=str(path), hint="check the file"
                 )
             malformed = _malformed_rejects(run)
+            writer.write_rejects(_finish_rejects(run.rejected, run))
             if malformed.height:
                 writer.write_rejects(malformed)
             entry.read = read

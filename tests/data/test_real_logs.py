@@ -1,0 +1,77 @@
+"""The three published logs import with the shipped mappings, every reject explained."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from systemic.data import import_sources, inspect_dataset, load_mapping, open_dataset
+
+MAPPINGS = Path(__file__).resolve().parents[2] / "examples" / "mappings"
+
+
+def test_sepsis(real_data, tmp_path):
+    entry = import_sources([real_data / "sepsis.csv.gz"], MAPPINGS / "sepsis.toml", tmp_path / "d")[
+        0
+    ]
+    raw = pl.read_csv(real_data / "sepsis.csv.gz", infer_schema=False)
+    assert entry.read == raw.height == 15214
+    # the only rejects: rows without a case id (explained in the mapping file)
+    no_id = raw.with_row_index("line", offset=2).filter(pl.col("case_id").is_null())
+    ds = open_dataset(tmp_path / "d")
+    rej = ds.rejects().collect()
+    assert entry.rejected == no_id.height == 24
+    assert set(rej["field"]) == {"person_id"}
+    assert rej["line"].sort().to_list() == no_id["line"].cast(pl.Int64).to_list()
+    ev = ds.events().collect()
+    assert ev["person_id"].n_unique() == raw["case_id"].drop_nulls().n_unique()
+    # "Return ER" is failure demand by the mapping's rule
+    ret = ev.filter(pl.col("activity") == "Return ER")
+    assert ret.height == raw.filter(pl.col("activity") == "Return ER").height > 0
+    assert set(ret["demand_class"]) == {"failure"}
+
+
+def test_hospital_departments_form_one_journey(real_data, tmp_path):
+    src = real_data / "hospital_bpic2011.csv.gz"
+    entry = import_sources([src], MAPPINGS / "hospital_bpic2011.toml", tmp_path / "d")[0]
+    assert (entry.read, entry.accepted, entry.rejected) == (150291, 150291, 0)
+    raw = pl.read_csv(src, infer_schema=False)
+    ev = open_dataset(tmp_path / "d").events().collect()
+    assert ev["service"].n_unique() == raw["group"].n_unique() == 43  # 42 + empty
+    assert ev.filter(pl.col("service") == "Unknown department").height == raw["group"].null_count()
+    assert ev["person_id"].n_unique() == 1143
+    # journeys cross silos: most patients meet more than one department
+    per_person = ev.group_by("person_id").agg(pl.col("service").n_unique().alias("n"))
+    assert per_person["n"].max() > 10
+    # dates without a time and with 00:00:00 are the same calendar day
+    assert ev["timestamp"].dt.minute().unique().to_list() == [0]
+    assert str(ev["timestamp"].min().date()) == raw["timestamp"].min()[:10]
+    # every source column is kept: 98 columns = 6 mapped + 92 attributes
+    assert len([c for c in ev.columns if c.startswith("attr_")]) == 98 - 6
+
+
+def test_receipt_xes(real_data, tmp_path):
+    pytest.importorskip("systemic.data.xes")
+    src = real_data / "receipt_wabo.xes.gz"
+    entry = import_sources([src], MAPPINGS / "receipt_wabo.toml", tmp_path / "d")[0]
+    assert (entry.read, entry.accepted, entry.rejected) == (8577, 8577, 0)
+    s = inspect_dataset(tmp_path / "d")
+    assert s.people == 1434
+    assert s.activity_count == 27
+    assert str(s.first.date()) == "2010-10-02" and str(s.last.date()) == "2012-01-23"
+    # independent check: count events in the XML text
+    with gzip.open(src, "rt", encoding="utf-8") as fh:
+        assert sum(line.count("<event>") for line in fh) == 8577
+    ev = open_dataset(tmp_path / "d").events().collect()
+    assert set(ev["channel"]) >= {"Internet", "Desk", "Post"}
+    assert "attr_case:department" in ev.columns
+
+
+def test_mappings_record_in_manifest(real_data, tmp_path):
+    m = load_mapping(MAPPINGS / "sepsis.toml")
+    entry = import_sources([real_data / "sepsis.csv.gz"], m, tmp_path / "d")[0]
+    assert entry.mapping_sha256 == m.digest()
+    assert entry.notes["timestamp_zone"] == "Europe/Amsterdam"
