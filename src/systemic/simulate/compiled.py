@@ -63,7 +63,7 @@ class DesignArrays:
             if sv.capacity_per_1000 > 0 and self.capacity[row, i] == 0:
                 self.capacity[row, i] = 1
             self.eligibility[row, i] = sv.eligibility
-            self.max_steps[row, i] = max(1, math.ceil(sv.max_weeks / wps - 1e-9))
+            self.max_steps[row, i] = min(max(1, math.ceil(sv.max_weeks / wps - 1e-9)), 2**31 - 1)
             self.effect[row, i] = sv.effect_per_week * wps
             self.connection_gain[row, i] = per_step(sv.connection_gain_per_week, wps)
             self.hand_off_loss[row, i] = sv.hand_off_loss

@@ -207,11 +207,16 @@ class Engine:
         # 3. Life events.
         self._life_events()
 
-        # 4. Crises.
+        # 4. Residential care step-downs, then crises.
+        self._residential_exits()
         self._crises()
 
         # 5. Help seeking, hand-offs, eligibility; chasing while waiting.
+        # Wellbeing does not change after this point of the step, so the
+        # need mask also gives the step's count of people below the need line.
         np.less(w, self.need, out=p.mask)
+        for row in range(n_loc):
+            rec.l["below_need"][t, row] = np.count_nonzero(p.mask[starts[row] : starts[row + 1]])
         np.equal(p.status, NO_CASE, out=p.mask2)
         p.mask &= p.mask2
         cand = np.flatnonzero(p.mask)
@@ -245,7 +250,6 @@ class Engine:
 
         # 7. Waiting lists served first come, first served.
         self._admissions()
-        self._residential_exits()
 
         # Costs of those in service, in residential care, and of prevention.
         rec.end_step(t, p, c)
@@ -280,8 +284,15 @@ class Engine:
         self.rec.count_l("life_events", loc)
 
     def _crises(self) -> None:
-        c, p, rec = self.c, self.p, self.rec
+        p, rec = self.p, self.rec
         cand = np.flatnonzero(p.wellbeing < self.crisis_line)
+        self._crisis_episodes(cand)
+        # Wellbeing changes no more this step, so this is the step's count.
+        still = cand[p.wellbeing[cand] < self.crisis_line]
+        rec.count_l("below_crisis", p.loc[still])
+
+    def _crisis_episodes(self, cand: np.ndarray) -> None:
+        c, p, rec = self.c, self.p, self.rec
         if cand.size == 0:
             return
         st = p.status[cand]

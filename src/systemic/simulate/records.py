@@ -127,7 +127,7 @@ class Records:
         n_loc = len(c.locality_names)
         d = c.design
         t_l, t_ls = self.l, self.ls
-        open_ = np.flatnonzero(p.status)
+        open_ = np.flatnonzero(p.status != 0)
         st = p.status[open_]
         loc = p.loc[open_].astype(np.intp)
         case = st < 3
@@ -145,21 +145,18 @@ class Records:
         )
         t_l["cost_prevention"][t] = d.prevention * c.locality_size * c.prevention_cost_per_step
         w = p.wellbeing
-        need = np.float32(c.scenario.population.need_threshold)
-        crisis = np.float32(c.scenario.population.crisis_threshold)
         buf = self._band_buf
         np.multiply(w, np.float32(WELLBEING_BANDS), out=buf)
-        bands = buf.astype(np.int8)
-        np.minimum(bands, WELLBEING_BANDS - 1, out=bands)
+        bands = buf.astype(np.uint8)  # 0..10; 10 only at wellbeing exactly 1
         starts = c.locality_start
         for row in range(n_loc):
             a, b = starts[row], starts[row + 1]
-            ws = w[a:b]
-            t_l["wellbeing_mean"][t, row] = ws.mean(dtype=np.float64)
-            t_l["connection_mean"][t, row] = p.connection[a:b].mean(dtype=np.float64)
-            t_l["below_need"][t, row] = np.count_nonzero(ws < need)
-            t_l["below_crisis"][t, row] = np.count_nonzero(ws < crisis)
-            self.bands[t, row] = np.bincount(bands[a:b], minlength=WELLBEING_BANDS)
+            size = max(b - a, 1)
+            t_l["wellbeing_mean"][t, row] = float(np.add.reduce(w[a:b])) / size
+            t_l["connection_mean"][t, row] = float(np.add.reduce(p.connection[a:b])) / size
+            counts = np.bincount(bands[a:b], minlength=WELLBEING_BANDS + 1)
+            counts[WELLBEING_BANDS - 1] += counts[WELLBEING_BANDS]
+            self.bands[t, row] = counts[:WELLBEING_BANDS]
 
     # -- tables --------------------------------------------------------------
     def _keys(self) -> tuple[np.ndarray, np.ndarray, list[str]]:
