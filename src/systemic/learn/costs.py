@@ -134,14 +134,16 @@ def load_unit_costs(path: str | os.PathLike[str]) -> UnitCostTable:
         return UnitCostTable.model_validate(body)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(_key(x) for x in err['loc']) or '(top level)'}: {err['msg']}"
-            for err in exc.errors()
+            f"{_path(err['loc']) or '(top level)'}: {err['msg']}" for err in exc.errors()
         )
         raise UnitCostError(f"{p}: invalid unit-cost table: {problems}") from exc
 
 
-def _key(part: object) -> str:
-    return f"[{part}]" if isinstance(part, int) else str(part)
+def _path(loc: tuple[object, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
 
 
 def with_unit_costs(events: pl.LazyFrame, table: UnitCostTable | None) -> pl.LazyFrame:

@@ -37,10 +37,13 @@ def end_to_end_distribution(episodes: pl.DataFrame) -> pl.DataFrame:
     labels = [f"{_days(a)}-{_days(b)} days" for a, b in itertools.pairwise(edges)] + [
         f"{_days(edges[-1])}+ days"
     ]
-    band = pl.col("end_to_end_days").cut(edges[1:], labels=labels, left_closed=True)
+    # band i holds [edges[i], edges[i+1]): the number of upper edges <= the value
+    band = pl.lit(pl.Series(edges[1:], dtype=pl.Float64)).search_sorted(
+        pl.col("end_to_end_days"), side="right"
+    )
     counts = (
-        episodes.select(band.cast(pl.String).alias("band"))
-        .group_by("band")
+        episodes.select(band.cast(pl.Int64).alias("order"))
+        .group_by("order")
         .agg(pl.len().cast(pl.Int64).alias("episodes"))
     )
     return (
@@ -58,7 +61,7 @@ def end_to_end_distribution(episodes: pl.DataFrame) -> pl.DataFrame:
                 "to_days": pl.Float64,
             },
         )
-        .join(counts, on="band", how="left", maintain_order="left")
+        .join(counts, on="order", how="left", maintain_order="left")
         .with_columns(pl.col("episodes").fill_null(0))
         .drop("order")
     )
