@@ -121,3 +121,58 @@ def test_missing_column_and_bad_option(tmp_path: Path) -> None:
         ],
     )
     assert result.exit_code == 2 and "mdc-excel-2023" in result.output
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "series"
+
+
+def test_example_series_chart_as_the_readme_says(tmp_path: Path) -> None:
+    runs = {
+        "xmr": [
+            "failure_demand_weekly.csv",
+            "--date",
+            "week",
+            "--value",
+            "failure_demand",
+            "--improvement",
+            "decrease",
+            "--target",
+            "100",
+        ],
+        "p": [
+            "failure_share_weekly.csv",
+            "--date",
+            "week",
+            "--value",
+            "failure_contacts",
+            "--denominator",
+            "all_contacts",
+            "--chart",
+            "p",
+            "--improvement",
+            "decrease",
+        ],
+        "t": [
+            "days_between_crises.csv",
+            "--date",
+            "crisis_date",
+            "--value",
+            "days_since_previous",
+            "--chart",
+            "t",
+        ],
+    }
+    for name, (csv, *options) in runs.items():
+        out = tmp_path / name
+        result = RUNNER.invoke(app, ["spc", str(EXAMPLES / csv), *options, "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        assert (out / "spc.png").stat().st_size > 10_000
+    # the falls in failure demand (from week 31) show as special-cause improvement
+    xmr = json.loads((tmp_path / "xmr" / "summary.json").read_text())
+    p = json.loads((tmp_path / "p" / "summary.json").read_text())
+    assert xmr["point_types"]["special_cause_improvement"] >= 7
+    assert p["point_types"]["special_cause_improvement"] >= 7
+    improved = pl.read_csv(tmp_path / "xmr" / "spc.csv").filter(
+        pl.col("point_type") == "special_cause_improvement"
+    )
+    assert improved["date"].min() >= "2024-07-29"  # none before the change

@@ -108,16 +108,18 @@ def _t_limits(
     y = np.power(t, 1 / T_POWER)
     mean, amr, notes = moving_range_limits(y, baseline, options.screen_outliers)
     ones = np.ones(t.size)
-    rule = [
-        mean * ones,
-        (mean - LIMIT_FACTOR * amr) * ones,
-        (mean + LIMIT_FACTOR * amr) * ones,
-        (mean - TWO_SIGMA_FACTOR * amr) * ones,
-        (mean + TWO_SIGMA_FACTOR * amr) * ones,
-    ]
-    with np.errstate(invalid="ignore"):
-        back = [np.power(np.maximum(v, 0.0), T_POWER) for v in rule]
-    return GroupLimits(t, *back, y, *rule, amr=amr, notes=notes)  # type: ignore[misc]
+    centre = mean * ones
+    lower, upper = centre - LIMIT_FACTOR * amr, centre + LIMIT_FACTOR * amr
+    lower_two, upper_two = centre - TWO_SIGMA_FACTOR * amr, centre + TWO_SIGMA_FACTOR * amr
+
+    def back(v: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore"):
+            return np.power(np.maximum(v, 0.0), T_POWER)
+
+    return GroupLimits(
+        t, back(centre), back(lower), back(upper), back(lower_two), back(upper_two),
+        y, centre, lower, upper, lower_two, upper_two, amr=amr, notes=notes,
+    )  # fmt: skip
 
 
 _LIMITS: dict[str, LimitsFn] = {

@@ -266,7 +266,8 @@ def funnel_spec(
     6
     """
     n = result.localities["denominator"]
-    grid = np.geomspace(max(float(n.min()) / 2, 1.0), float(n.max()) * 1.2, 120)
+    smallest, largest = float(n.min() or 1.0), float(n.max() or 1.0)  # type: ignore[arg-type]
+    grid = np.geomspace(max(smallest / 2, 1.0), largest * 1.2, 120)
     curves = result.limits_at(grid).to_dicts()
     colour = {
         "within": COLOURS["common_cause"],

@@ -58,7 +58,7 @@ class SPCOptions:
     chart: ChartKind = "xmr"
     improvement: Improvement = "increase"
     target: float | None = None
-    rebase: tuple[date | datetime, ...] = ()
+    rebase: tuple[datetime, ...] = ()
     fix_after_n_points: int | None = None
     screen_outliers: bool = True
     rules: RuleSet = "mdc"
