@@ -28,16 +28,28 @@ MAPPING_FILES = {
 }
 
 
+class RealDatasets:
+    """The real logs imported on first use (so a test needs only its own logs)."""
+
+    def __init__(self, real_data: Path, root: Path) -> None:
+        self.real_data = real_data
+        self.root = root
+        self.key = PseudonymKey(b"learn-tests-session-key-0123456789")
+        self.paths: dict[str, Path] = {}
+
+    def __getitem__(self, name: str) -> Path:
+        if name not in self.paths:
+            path = self.root / name
+            import_sources(
+                self.real_data / LOGS[name], MAPPINGS / MAPPING_FILES[name], path, key=self.key
+            )
+            self.paths[name] = path
+        return self.paths[name]
+
+
 @pytest.fixture(scope="session")
-def real_datasets(real_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    key = PseudonymKey(b"learn-tests-session-key-0123456789")
-    root = tmp_path_factory.mktemp("real_datasets")
-    out = {}
-    for name, log in LOGS.items():
-        path = root / name
-        import_sources(real_data / log, MAPPINGS / MAPPING_FILES[name], path, key=key)
-        out[name] = path
-    return out
+def real_datasets(real_data: Path, tmp_path_factory: pytest.TempPathFactory) -> RealDatasets:
+    return RealDatasets(real_data, tmp_path_factory.mktemp("real_datasets"))
 
 
 def pm4py_frame(dataset: Path) -> pd.DataFrame:

@@ -13,6 +13,8 @@ from typer.testing import CliRunner
 from systemic.cli import app
 from systemic.data.disclosure import is_suppressed
 
+from .conftest import RealDatasets
+
 ROOT = Path(__file__).resolve().parents[2]
 COSTS = ROOT / "examples" / "unit_costs" / "uk_health_social_care.toml"
 TABLES = [
@@ -49,7 +51,7 @@ def png_size(path: Path) -> tuple[int, int]:
 
 @pytest.mark.parametrize("log", ["sepsis", "hospital", "receipt"])
 def test_learn_writes_tables_summary_and_charts(
-    log: str, real_datasets: dict[str, Path], tmp_path: Path
+    log: str, real_datasets: RealDatasets, tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
     res = CliRunner().invoke(
@@ -91,7 +93,7 @@ def test_learn_writes_tables_summary_and_charts(
 
 
 def test_hospital_journey_map_shows_hand_offs_between_departments(
-    real_datasets: dict[str, Path], tmp_path: Path
+    real_datasets: RealDatasets, tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
     res = CliRunner().invoke(app, ["learn", str(real_datasets["hospital"]), "-o", str(out)])
@@ -107,7 +109,7 @@ def test_hospital_journey_map_shows_hand_offs_between_departments(
     assert float(localities["mean_hand_offs"][0]) > 1
 
 
-def test_bad_unit_costs_fail_with_the_key(real_datasets: dict[str, Path], tmp_path: Path) -> None:
+def test_bad_unit_costs_fail_with_the_key(real_datasets: RealDatasets, tmp_path: Path) -> None:
     bad = tmp_path / "c.toml"
     bad.write_text('currency = "GBP"\n')
     res = CliRunner().invoke(

@@ -8,24 +8,36 @@ directly-follows graph, start and end activities.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import polars as pl
 import pytest
 
-from systemic.learn import learn
+from systemic.learn import LearnResult, learn
 
-from .conftest import pm4py_frame
+from .conftest import RealDatasets, pm4py_frame
 
 pm4py = pytest.importorskip("pm4py")
 
 LOG_NAMES = ["sepsis", "hospital", "receipt"]
 
 
+class Pairs:
+    """(our result, pm4py's frame) per log, computed on first use."""
+
+    def __init__(self, datasets: RealDatasets) -> None:
+        self.datasets = datasets
+        self.cache: dict[str, tuple[LearnResult, pd.DataFrame]] = {}
+
+    def __getitem__(self, log: str) -> tuple[LearnResult, pd.DataFrame]:
+        if log not in self.cache:
+            path = self.datasets[log]
+            self.cache[log] = (learn(path), pm4py_frame(path))
+        return self.cache[log]
+
+
 @pytest.fixture(scope="module")
-def both(real_datasets: dict[str, Path]) -> dict[str, tuple[object, pd.DataFrame]]:
-    return {n: (learn(real_datasets[n]), pm4py_frame(real_datasets[n])) for n in LOG_NAMES}
+def both(real_datasets: RealDatasets) -> Pairs:
+    return Pairs(real_datasets)
 
 
 def _case_key(frame: pl.DataFrame) -> pl.Series:
@@ -33,7 +45,7 @@ def _case_key(frame: pl.DataFrame) -> pl.Series:
 
 
 @pytest.mark.parametrize("log", LOG_NAMES)
-def test_case_durations_agree_to_the_microsecond(log: str, both: dict) -> None:
+def test_case_durations_agree_to_the_microsecond(log: str, both: Pairs) -> None:
     from pm4py.statistics.traces.generic.pandas import case_statistics
 
     result, df = both[log]
@@ -54,7 +66,7 @@ def test_case_durations_agree_to_the_microsecond(log: str, both: dict) -> None:
 
 
 @pytest.mark.parametrize("log", LOG_NAMES)
-def test_activity_variants_and_counts_agree(log: str, both: dict) -> None:
+def test_activity_variants_and_counts_agree(log: str, both: Pairs) -> None:
     result, df = both[log]
     theirs = pm4py.get_variants(df)
     theirs = {tuple(k): (v if isinstance(v, int) else len(v)) for k, v in theirs.items()}
@@ -71,7 +83,7 @@ def test_activity_variants_and_counts_agree(log: str, both: dict) -> None:
 
 
 @pytest.mark.parametrize("log", LOG_NAMES)
-def test_activity_dfg_agrees(log: str, both: dict) -> None:
+def test_activity_dfg_agrees(log: str, both: Pairs) -> None:
     result, df = both[log]
     dfg, starts, ends = pm4py.discover_dfg(df)
     edges = result.activity_map.edges
@@ -87,7 +99,7 @@ def test_activity_dfg_agrees(log: str, both: dict) -> None:
 
 
 @pytest.mark.parametrize("log", ["sepsis", "receipt"])
-def test_activity_dfg_times_agree(log: str, both: dict) -> None:
+def test_activity_dfg_times_agree(log: str, both: Pairs) -> None:
     result, df = both[log]
     perf = pm4py.discover_performance_dfg(df)[0]
     edges = result.activity_map.edges
