@@ -152,3 +152,53 @@ def test_point_types_follow_improvement_direction(improvement: str, expected: li
 def test_unknown_rule_set_is_refused() -> None:
     with pytest.raises(ValueError, match="mdc-excel-2023"):
         label([1.0], rules="western-electric")
+
+
+# Cases from NHSRplotthedots' own unit tests (tests/testthat/test-ptd_calculate_point_type.R),
+# written as values: 2.5 is "close to the limits" above, 1.0 plain above, -1.0 plain below.
+def band_series(close: list[int], side: list[int]) -> list[float]:
+    return [s * (2.5 if c else 1.0) for c, s in zip(close, side, strict=True)]
+
+
+@pytest.mark.parametrize(
+    ("close", "side", "flagged"),
+    [
+        ([1, 0, 1], [1, 1, 1], [0, 2]),
+        ([0, 1, 1], [1, 1, 1], [1, 2]),
+        ([1, 1, 0], [1, 1, 1], [0, 1]),
+        ([0, 0, 1, 0, 1, 0, 0], [1] * 7, [2, 4]),
+        ([0, 0, 1, 1, 0, 0, 0], [1] * 7, [2, 3]),
+        ([1, 0, 0, 1], [1] * 4, []),
+        ([1, 0, 0, 1, 1], [1] * 5, [3, 4]),
+        ([1, 0, 1], [1, -1, 1], []),
+        ([0, 0, 1, 0, 1, 0, 0], [1, -1, 1, -1, 1, -1, 1], []),
+        ([0, 0, 1, 1, 0, 0, 0], [-1, 1, -1, 1, -1, 1, -1], []),
+    ],
+)
+def test_two_in_three_matches_nhsrplotthedots_cases(
+    close: list[int], side: list[int], flagged: list[int]
+) -> None:
+    names, _ = label(band_series(close, side))
+    assert [i for i, name in enumerate(names) if name == "two_in_three"] == flagged
+
+
+def test_trend_matches_nhsrplotthedots_cases() -> None:
+    def trend_points(y: list[float]) -> list[int]:
+        values = np.array(y, dtype=float)
+        ones = np.ones(values.size)
+        names, _ = detect_special_causes(values, 4 * ones, -99 * ones, 99 * ones,
+                                         -98 * ones, 98 * ones)  # fmt: skip
+        return [i for i, name in enumerate(names) if name == "trend"]
+
+    assert trend_points([1, 2, 3, 4, 5, 6]) == []
+    assert trend_points([1, 2, 3, 3, 4, 5, 6]) == []
+    assert trend_points([1, 2, 3, 4, 5, 6, 7]) == list(range(7))
+    assert trend_points([2, 1, 2, 3, 4, 5, 6, 7, 3]) == list(range(1, 8))
+    assert trend_points([2, 7, 6, 5, 4, 3, 2, 1, 3]) == list(range(1, 8))
+
+
+def test_run_matches_nhsrplotthedots_cases() -> None:
+    assert label([1.0] * 6)[0] == [None] * 6
+    assert label([1.0] * 6 + [-1.0])[0] == [None] * 7
+    assert label([1.0] * 8 + [-1.0])[0] == ["run"] * 8 + [None]
+    assert label([-1.0] * 8 + [1.0])[0] == ["run"] * 8 + [None]
