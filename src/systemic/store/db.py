@@ -59,6 +59,11 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor = dbapi_connection.cursor()
     # Links and children are removed with their objects only when SQLite enforces keys.
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Write-ahead logging lets pages read while a form writes; NORMAL sync keeps every
+    # committed write through a crash of the server process (not of the machine).
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
 
 

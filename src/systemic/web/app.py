@@ -70,7 +70,10 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(InvalidObjectError)
     async def _invalid(request: Request, exc: InvalidObjectError) -> JSONResponse:
-        detail = [{**e, "loc": ["body", *e["loc"]]} for e in exc.errors]
+        detail = [
+            {**e, "loc": list(e["loc"]) if e["loc"][:1] == ("query",) else ["body", *e["loc"]]}
+            for e in exc.errors
+        ]
         return JSONResponse(status_code=422, content={"detail": detail})
 
     @app.exception_handler(WorkspaceConflictError)
