@@ -25,7 +25,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def store(migrated_url: str) -> Iterator[Store]:
+def store(migrated_url: str) -> Iterator[Store]:  # noqa: F811
     """A migrated store with no workspace yet."""
     opened = open_store(migrated_url, migrate=False)
     yield opened

@@ -24,7 +24,7 @@ from tests.store.databases import (  # noqa: F401  (fixtures shared with the sto
 
 
 @pytest.fixture
-def app(migrated_url: str) -> Iterator[FastAPI]:
+def app(migrated_url: str) -> Iterator[FastAPI]:  # noqa: F811
     """The workspace app on a fresh database (the default workspace, seeded)."""
     store = open_store(migrated_url, migrate=False)
     yield create_app(store=store)
