@@ -28,9 +28,11 @@ mimic (strongly correlated estimates), is reported as not identified.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -249,7 +251,7 @@ def resolve_parameters(
 
     >>> sc = load_scenario({})
     >>> p = resolve_parameters(sc, ["design.services.*.hand_off_loss"])[0]
-    >>> len(p.paths), p.start, p.low, p.high
+    >>> len(p.paths), p.start, p.low, round(p.high, 3)
     (8, 0.15, 0.075, 0.225)
     """
     data = scenario_to_dict(scenario)
@@ -288,13 +290,14 @@ def apply_parameters(
     scenario: Scenario, params: Sequence[Parameter], values: Sequence[float]
 ) -> Scenario:
     """``scenario`` with each parameter (all its paths) set to its value."""
-    over = {path: float(v) for p, v in zip(params, values, strict=True) for path in p.paths}
+    over: dict[str, float] = {}
+    for p, v in zip(params, values, strict=True):
+        over.update(p.values(v))
     try:
         return with_overrides(scenario, over)
     except ScenarioError as err:
-        raise CalibrationError(
-            f"cannot set {dict(zip([p.name for p in params], values, strict=True))}: {err}"
-        ) from None
+        named = {p.name: float(v) for p, v in zip(params, values, strict=True)}
+        raise CalibrationError(f"cannot set {named}: {err}") from None
 
 
 # -- the fit -----------------------------------------------------------------------------
@@ -684,3 +687,139 @@ def render_calibration(result: CalibrationResult) -> str:
         "from the inverse of the noise-scaled Jacobian's cross-product."
     )
     return "\n".join(lines) + "\n"
+
+
+# -- targets from files ------------------------------------------------------------------
+
+
+def _number(value: Any) -> float | None:
+    """A published count or share as a number; None when suppressed ("<5", "*") or empty."""
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _column_sum(frame: pl.DataFrame, column: str) -> float | None:
+    values = frame[column].cast(pl.Float64, strict=False)
+    return None if values.null_count() else float(values.sum())
+
+
+def read_targets(
+    path: str | Path,
+    *,
+    residents: int | None = None,
+    years: float | None = None,
+    re_referral_types: Iterable[str] = RE_REFERRAL_TYPES,
+) -> dict[str, float]:
+    """Calibration targets from a file or a ``systemic learn`` output folder.
+
+    - a learn output folder (``summary.json`` and ``tables/``): the
+      aggregates are rebuilt from its published tables with learn's
+      definitions; hand-offs per episode come from ``row_level/episodes``
+      when present. Counts suppressed as ``<5`` leave their aggregate out.
+      Rates per 1,000 residents need ``residents``; ``years`` defaults to the
+      span of ``tables/demand_by_week``;
+    - a JSON file of ``{aggregate: value}``;
+    - a CSV or Parquet table with columns ``aggregate`` and ``value``.
+
+    >>> import json, tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "targets.json"
+    >>> _ = p.write_text(json.dumps({"failure_demand_share": 0.4}))
+    >>> read_targets(p)
+    {'failure_demand_share': 0.4}
+    """
+    path = Path(path)
+    if path.is_dir():
+        return _learn_targets(path, residents, years, tuple(re_referral_types))
+    if not path.exists():
+        raise CalibrationError(f"{path}: no such target file or learn output folder")
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as err:
+            raise CalibrationError(f"{path}: not valid JSON: {err}") from None
+        if not isinstance(raw, dict):
+            raise CalibrationError(f"{path}: expected an object of aggregate: value")
+        out = {
+            k: _number(v)
+            for k, v in raw.items()
+            if k in AGGREGATES or k.startswith("contacts_per_1000")
+        }
+        return {k: v for k, v in out.items() if v is not None}
+    if suffix in (".csv", ".parquet"):
+        frame = pl.read_csv(path) if suffix == ".csv" else pl.read_parquet(path)
+        missing = {"aggregate", "value"} - set(frame.columns)
+        if missing:
+            raise CalibrationError(
+                f"{path}: the target table needs columns 'aggregate' and 'value' "
+                f"(lacks {sorted(missing)})"
+            )
+        pairs = frame.select("aggregate", pl.col("value").cast(pl.Float64, strict=False))
+        return {k: float(v) for k, v in pairs.iter_rows() if v is not None}
+    raise CalibrationError(
+        f"{path}: targets must be a learn output folder, a .json file or a .csv/.parquet table"
+    )
+
+
+def _learn_targets(
+    root: Path, residents: int | None, years: float | None, re_referral_types: tuple[str, ...]
+) -> dict[str, float]:
+    summary_path = root / "summary.json"
+    if not summary_path.exists():
+        raise CalibrationError(
+            f"{root}: not a learn output folder (no summary.json): "
+            f"run `systemic learn DATASET --out {root}` first"
+        )
+    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    tables = root / "tables"
+
+    def table(name: str) -> pl.DataFrame | None:
+        file = tables / f"{name}.parquet"
+        return pl.read_parquet(file) if file.exists() else None
+
+    out: dict[str, float | None] = {}
+    contacts = _number(summary.get("contacts"))
+    out["failure_demand_share"] = _number(summary.get("failure_demand_share"))
+    episodes_file = root / "row_level" / "episodes.parquet"
+    localities = table("localities")
+    if episodes_file.exists():
+        eps = pl.read_parquet(episodes_file, columns=["hand_offs"])
+        out["hand_offs_per_episode"] = (
+            float(eps["hand_offs"].sum()) / eps.height if eps.height else None
+        )
+    elif localities is not None:
+        hand_offs = _column_sum(localities, "hand_offs")
+        episodes = _column_sum(localities, "episodes")
+        out["hand_offs_per_episode"] = (
+            hand_offs / episodes if hand_offs is not None and episodes else None
+        )
+    by_type = table("demand_by_type")
+    signals = table("failure_signals")
+    if contacts and by_type is not None:
+        rows = by_type.filter(pl.col("demand_type").is_in(list(re_referral_types)))
+        re_ref = _column_sum(rows, "contacts") if rows.height else 0.0
+        if signals is not None and re_ref is not None:
+            inferred = _column_sum(
+                signals.filter(pl.col("failure_signal") == "recontact_after_closure"), "contacts"
+            )
+            re_ref = None if inferred is None else re_ref + inferred
+        out["re_referral_rate"] = re_ref / contacts if re_ref is not None else None
+    if years is None:
+        weeks = table("demand_by_week")
+        if weeks is not None and weeks.height:
+            span = (weeks["week"].max() - weeks["week"].min()).days + 7  # type: ignore[operator]
+            years = span / 365.25
+    if residents and years and contacts is not None:
+        per_1000 = 1000.0 / residents / years
+        out["contacts_per_1000"] = contacts * per_1000
+        by_service = table("demand_by_service")
+        if by_service is not None:
+            for service, n in by_service.select("service", "contacts").iter_rows():
+                value = _number(n)
+                out[BY_SERVICE.format(service)] = None if value is None else value * per_1000
+    return {k: v for k, v in out.items() if v is not None}

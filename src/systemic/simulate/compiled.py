@@ -64,7 +64,9 @@ class DesignArrays:
                 self.capacity[row, i] = 1
             self.eligibility[row, i] = sv.eligibility
             self.max_steps[row, i] = min(max(1, math.ceil(sv.max_weeks / wps - 1e-9)), 2**31 - 1)
-            self.effect[row, i] = sv.effect_per_week * wps
+            # Continuity of worker: a share of the effect is lost when workers change.
+            kept = 1.0 - scenario.population.continuity_effect * (1.0 - sv.continuity)
+            self.effect[row, i] = sv.effect_per_week * wps * kept
             self.connection_gain[row, i] = per_step(sv.connection_gain_per_week, wps)
             self.hand_off_loss[row, i] = sv.hand_off_loss
             self.completion[row, i] = per_step(sv.completion_per_week, wps)

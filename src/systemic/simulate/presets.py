@@ -54,6 +54,7 @@ def _service(**kw: float) -> dict[str, float]:
         "connection_gain_per_week": 0.0,
         "hand_off_loss": 0.15,
         "completion_per_week": 0.0,
+        "continuity": 0.5,
     }
     base.update(kw)
     return base
@@ -79,6 +80,7 @@ BASE: dict[str, Any] = {
         "re_present_per_week": 0.2,
         "chase_after_weeks": 4.0,
         "chase_per_week": 0.25,
+        "continuity_effect": 0.3,
     },
     "localities": [
         {"name": "Town", "share": 1.0, "deprivation": 1.0, "community_strength": 0.5},
@@ -162,12 +164,13 @@ SILO_DESIGN: dict[str, Any] = {
     "services": {
         "contact_centre": _service(),
         "locality_team": _service(),
-        "gp": _service(capacity_per_1000=4.0, eligibility=0.45, max_weeks=4.0),
-        "community_health": _service(capacity_per_1000=1.5, eligibility=0.35, max_weeks=8.0),
-        "housing": _service(capacity_per_1000=1.5, eligibility=0.3, max_weeks=8.0),
+        "gp": _service(capacity_per_1000=5.0, eligibility=0.45, max_weeks=4.0),
+        # Not on any pathway of this preset: route a domain here to use it.
+        "community_health": _service(),
+        "housing": _service(capacity_per_1000=1.5, eligibility=0.35, max_weeks=8.0),
         "benefits": _service(capacity_per_1000=1.5, eligibility=0.35, max_weeks=6.0),
-        "adult_social_care": _service(capacity_per_1000=2.0, eligibility=0.3, max_weeks=6.0),
-        "childrens_services": _service(capacity_per_1000=1.5, eligibility=0.3, max_weeks=8.0),
+        "adult_social_care": _service(capacity_per_1000=2.0, eligibility=0.35, max_weeks=6.0),
+        "childrens_services": _service(capacity_per_1000=1.5, eligibility=0.35, max_weeks=8.0),
     },
 }
 
@@ -178,15 +181,16 @@ LOCAL_DESIGN: dict[str, Any] = {
     "route": {d: "gp" if d == "health" else "locality_team" for d in DOMAINS},
     "services": {
         "contact_centre": _service(),
-        # Same staff as the silo services it replaces (housing, benefits, adult
-        # social care, children's services, community health: 8 per 1,000), GP kept.
+        # The same case slots as the silo services it replaces (housing 1.5,
+        # benefits 1.5, adult social care 2, children's services 1.5 per 1,000).
         "locality_team": _service(
-            capacity_per_1000=8.0,
+            capacity_per_1000=6.5,
             eligibility=0.45,
             max_weeks=52.0,
             connection_gain_per_week=0.01,
+            continuity=0.9,
         ),
-        "gp": _service(capacity_per_1000=4.0, eligibility=0.45, max_weeks=4.0),
+        "gp": _service(capacity_per_1000=5.0, eligibility=0.45, max_weeks=4.0),
         "community_health": _service(),
         "housing": _service(),
         "benefits": _service(),

@@ -60,6 +60,7 @@ class Population(_Strict):
     re_present_per_week: float = Field(ge=0, le=1)
     chase_after_weeks: float = Field(ge=0)
     chase_per_week: float = Field(ge=0, le=1)
+    continuity_effect: float = Field(ge=0, le=1)
 
 
 class Locality(_Strict):
@@ -107,6 +108,7 @@ class ServiceDesign(_Strict):
     connection_gain_per_week: float = Field(ge=0, le=1)
     hand_off_loss: float = Field(ge=0, le=1)
     completion_per_week: float = Field(ge=0, le=1)
+    continuity: float = Field(ge=0, le=1)
 
 
 class Design(_Strict):
