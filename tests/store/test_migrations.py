@@ -1,0 +1,87 @@
+"""Migrations: from empty to head, and from the previous revision with data kept."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from systemic.store import open_store
+from systemic.store.db import make_engine
+from systemic.store.migrate import current_revision, downgrade, head_revision, revisions, upgrade
+from systemic.store.orm import Base
+from systemic.store.repository import get, history, list_objects
+
+
+def test_revisions_are_a_chain() -> None:
+    assert revisions() == ["0001", "0002"]
+    assert head_revision() == "0002"
+
+
+def test_upgrade_from_empty_matches_the_models(db_url: str) -> None:
+    engine = make_engine(db_url)
+    assert current_revision(engine) is None
+    upgrade(engine)
+    assert current_revision(engine) == head_revision()
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+    upgrade(engine)  # a second run does nothing
+    assert current_revision(engine) == head_revision()
+    downgrade(engine, "base")
+    tables = set(inspect(engine).get_table_names()) - {"alembic_version"}
+    assert tables == set()
+    engine.dispose()
+
+
+def test_upgrade_from_previous_revision_keeps_data(db_url: str) -> None:
+    engine = make_engine(db_url)
+    upgrade(engine, "0001")
+    tables = set(inspect(engine).get_table_names())
+    assert "measure" in tables and "history" not in tables
+    stamp = datetime(2026, 1, 2, 3, 4, 5, 678000)
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO workspace (id, slug, name, created_at) VALUES (:i, :s, :n, :c)"),
+            {"i": "w" * 32, "s": "old", "n": "Old council", "c": stamp},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO purpose_statement (id, workspace_id, created_at, updated_at, text, "
+                "voice, said_by, said_where, consent, level, status) VALUES "
+                "(:i, :w, :c, :c, :t, 'I', '', '', :y, 'person', 'adopted')"
+            ),
+            {"i": "p" * 32, "w": "w" * 32, "c": stamp, "t": "Help me stay at home", "y": True},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO measure (id, workspace_id, created_at, updated_at, name, kind, "
+                "definition, data_source, learn_output, series, target) VALUES "
+                "(:i, :w, :c, :c, 'Days at home', 'outcome', '', 'series', '', :s, NULL)"
+            ),
+            {
+                "i": "m" * 32,
+                "w": "w" * 32,
+                "c": stamp,
+                "s": '[{"period": "2026-01-01", "value": 3.0}]',
+            },
+        )
+        conn.execute(
+            text("INSERT INTO measure_purpose_statements (source_id, target_id) VALUES (:m, :p)"),
+            {"m": "m" * 32, "p": "p" * 32},
+        )
+    engine.dispose()
+
+    store = open_store(db_url)  # migrates to head
+    assert current_revision(store.engine) == head_revision()
+    with store.session() as session:
+        measure = get(session, "w" * 32, "measure", "m" * 32)
+        assert measure.purpose_statement_ids == ["p" * 32]
+        assert measure.series[0].value == 3.0
+        assert measure.created_at == stamp.replace(tzinfo=UTC)
+        (statement,) = list_objects(session, "w" * 32, "purpose_statement")
+        assert statement.text == "Help me stay at home" and statement.consent is True
+        assert history(session, "w" * 32) == []  # the new table starts empty
+    store.dispose()
