@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from systemic.learn.engine import ENGINE
+
 #: Dimensions of the demand cube.
 CUBE_KEYS: tuple[str, ...] = (
     "demand_class",
@@ -87,7 +89,7 @@ def demand_cube(annotated: pl.DataFrame) -> pl.DataFrame:
         )
         .group_by(list(CUBE_KEYS))
         .agg(pl.len().cast(pl.Int64).alias("contacts"), pl.col("cost").sum().alias("cost"))
-        .collect()
+        .collect(engine=ENGINE)
     )
 
 

@@ -32,6 +32,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from systemic.learn.engine import ENGINE
+
 _US_PER_HOUR = 3_600e6
 _US_PER_DAY = 86_400e6
 
@@ -79,7 +81,7 @@ def _edges(frame: pl.LazyFrame, node: str, same: pl.Expr) -> pl.DataFrame:
         .filter(same)
         .group_by("from", pl.col(node).alias("to"))
         .agg(pl.len().cast(pl.Int64).alias("count"), pl.col("_dt").alias("durations"))
-        .collect()
+        .collect(engine=ENGINE)
     )
 
 
@@ -104,7 +106,7 @@ def activity_parts(annotated: pl.DataFrame) -> ActivityParts:
             pl.col("activity").alias("variant"),
         )
         .with_columns(duration=pl.col("end") - pl.col("start"))
-        .collect()
+        .collect(engine=ENGINE)
     )
     return ActivityParts(
         cases=cases.drop("variant"),
@@ -134,7 +136,7 @@ def service_parts(
         .filter(pl.col("hand_off"))
         .group_by("from", "to")
         .agg(pl.len().cast(pl.Int64).alias("count"), pl.col("_dt").alias("durations"))
-        .collect()
+        .collect(engine=ENGINE)
     )
     flow = FlowParts(
         edges=edges,
@@ -150,7 +152,7 @@ def _node_counts(frame: pl.DataFrame, path: str, index: int, node: str) -> pl.Da
         .select(pl.col(path).list.get(index).alias(node))
         .group_by(node)
         .agg(pl.len().cast(pl.Int64).alias("count"))
-        .collect()
+        .collect(engine=ENGINE)
     )
 
 
@@ -162,7 +164,7 @@ def _variant_parts(frame: pl.DataFrame, path: str) -> pl.DataFrame:
             pl.len().cast(pl.Int64).alias("count"),
             pl.col("duration").dt.total_microseconds().alias("durations"),
         )
-        .collect()
+        .collect(engine=ENGINE)
     )
 
 
@@ -175,7 +177,7 @@ def _merge_durations(frames: list[pl.DataFrame], keys: list[str]) -> pl.DataFram
             pl.col("count").sum(),
             pl.col("durations").list.explode(keep_nulls=False, empty_as_null=False),
         )
-        .collect()
+        .collect(engine=ENGINE)
     )
 
 

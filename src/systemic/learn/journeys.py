@@ -31,6 +31,7 @@ import polars as pl
 
 from systemic.learn.config import LearnConfig
 from systemic.learn.costs import UnitCostTable, with_unit_costs
+from systemic.learn.engine import ENGINE
 
 #: The event columns learning reads.
 COLUMNS: tuple[str, ...] = (
@@ -130,7 +131,7 @@ def annotate_events(
             recontact_after_closure=_recontact(config),
         )
         .with_row_index("_row")
-        .collect()
+        .collect(engine=ENGINE)
     )
     df = _with_repeats(df, config)
     user = pl.col("demand_class").is_in(["value", "failure"]).fill_null(False)
@@ -207,7 +208,7 @@ def _with_repeats(df: pl.DataFrame, config: LearnConfig) -> pl.DataFrame:
             ).fill_null(False)
         )
         .select("_row", "repeat_contact")
-        .collect()
+        .collect(engine=ENGINE)
     )
     return df.join(contacts, on="_row", how="left", maintain_order="left").with_columns(
         pl.col("repeat_contact").fill_null(False)
@@ -291,5 +292,5 @@ def episodes(annotated: pl.DataFrame, hand_off_cost: float | None = None) -> pl.
             "hand_off_cost",
             "service_path",
         )
-        .collect()
+        .collect(engine=ENGINE)
     )

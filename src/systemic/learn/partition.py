@@ -23,6 +23,7 @@ from systemic.data import open_dataset
 from systemic.learn.config import LearnConfig
 from systemic.learn.costs import UnitCostTable
 from systemic.learn.demand import demand_cube
+from systemic.learn.engine import ENGINE, SCAN_ENGINE
 from systemic.learn.flow import FlowParts, activity_parts, service_parts
 from systemic.learn.journeys import COLUMNS, annotate_events, episodes
 
@@ -98,7 +99,7 @@ def learn_partition(
     lf = ds.events()
     names = lf.collect_schema().names()
     lf = person_partition(lf.select([c for c in COLUMNS if c in names]), part, parts)
-    frame = lf.collect(engine="streaming")
+    frame = lf.collect(engine=SCAN_ENGINE)
     return learn_frame(frame, config, unit_costs, ds.people())
 
 
@@ -120,5 +121,5 @@ def _service_costs(annotated: pl.DataFrame, hand_off_cost: float | None) -> pl.D
             (pl.col("cost") + pl.col("hand_offs") * per).alias("cost"),
             (pl.col("hand_off_cost") + pl.col("hand_offs") * per).alias("hand_off_cost"),
         )
-        .collect()
+        .collect(engine=ENGINE)
     )
