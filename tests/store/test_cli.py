@@ -1,0 +1,102 @@
+"""The workspace commands: serve, audit, workspace export/import/list/create."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from systemic.cli import app
+from systemic.store import open_store
+from systemic.store import repository as repo
+
+runner = CliRunner()
+
+
+def test_audit_lists_findings_and_exits_by_severity(tmp_path: Path) -> None:
+    db = tmp_path / "w.db"
+    store = open_store(db)
+    with store.session() as s:
+        ws = repo.ensure_default_workspace(s)
+        repo.create(s, ws.id, "redesign_decision", {"title": "Merge teams"})
+        s.commit()
+    store.dispose()
+    result = runner.invoke(app, ["audit", "--db", str(db), "--json"])
+    assert result.exit_code == 0, result.output
+    (finding,) = json.loads(result.output)
+    assert finding["rule_id"] == "redesign-without-evidence"
+    assert finding["path"].startswith("/redesign_decisions/")
+    assert runner.invoke(app, ["audit", "--db", str(db), "--fail-on", "error"]).exit_code == 1
+    table = runner.invoke(app, ["audit", "--db", str(db)])
+    assert "Coherence audit: 1 finding(s)" in table.output and "Merge teams" in table.output
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[[rule]]\nid = "redesign-without-evidence"\nenabled = false\n')
+    quiet = runner.invoke(app, ["audit", "--db", str(db), "--rules", str(rules), "--json"])
+    assert json.loads(quiet.output) == []
+    missing = runner.invoke(app, ["audit", "--db", str(db), "--workspace", "nope"])
+    assert missing.exit_code == 2
+
+
+def test_export_import_round_trip(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.db", tmp_path / "b.db"
+    out, again = tmp_path / "out.json", tmp_path / "again.json"
+    created = runner.invoke(app, ["workspace", "create", "Anytown", "--db", str(first)])
+    assert created.exit_code == 0, created.output
+    assert runner.invoke(app, ["workspace", "export", str(out), "--db", str(first)]).exit_code == 0
+    result = runner.invoke(app, ["workspace", "import", str(out), "--db", str(second)])
+    assert result.exit_code == 0, result.output
+    runner.invoke(app, ["workspace", "export", str(again), "--db", str(second)])
+    assert out.read_text() == again.read_text()
+    assert json.loads(out.read_text())["workspace"]["slug"] == "anytown"
+    conflict = runner.invoke(app, ["workspace", "import", str(out), "--db", str(second)])
+    assert conflict.exit_code == 2 and "already exists" in conflict.output
+    replaced = runner.invoke(
+        app, ["workspace", "import", str(out), "--db", str(second), "--replace"]
+    )
+    assert replaced.exit_code == 0
+    listed = runner.invoke(app, ["workspace", "list", "--db", str(second)])
+    assert "anytown" in listed.output
+    (tmp_path / "junk.json").write_text("{not json")
+    junk = runner.invoke(
+        app, ["workspace", "import", str(tmp_path / "junk.json"), "--db", str(second)]
+    )
+    assert junk.exit_code == 2
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_serve_creates_and_migrates_the_database(tmp_path: Path) -> None:
+    port = _free_port()
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "systemic"), "serve", "--port", str(port)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/api/workspace", timeout=2)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise
+                time.sleep(0.3)
+        assert response.json()["slug"] == "default"
+        assert (tmp_path / "systemic-workspace.db").exists()
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
