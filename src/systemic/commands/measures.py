@@ -23,7 +23,9 @@ def spc(
     ),
     target: float | None = typer.Option(None, "--target", help="Target (for assurance)."),
     rebase: list[str] = typer.Option(
-        [], "--rebase", help="Date (YYYY-MM-DD) where a new group starts; repeatable."
+        [],
+        "--rebase",
+        help="Date (YYYY-MM-DD) where a new group starts; repeat it or separate dates by commas.",
     ),
     fix_after: int | None = typer.Option(
         None, "--fix-after", help="Set the limits from the first N points of each group."
@@ -54,7 +56,7 @@ def spc(
             denominator=denominator,
             improvement=improvement,  # type: ignore[arg-type]
             target=target,
-            rebase=rebase,
+            rebase=[d.strip() for text in rebase for d in text.split(",") if d.strip()],
             fix_after_n_points=fix_after,
             screen_outliers=not no_screen,
             rules=rules,  # type: ignore[arg-type]
@@ -78,6 +80,138 @@ def spc(
     console.print(f"wrote {out / 'spc.csv'}, {out / 'summary.json'}, {svg.name}, {png.name}")
 
 
+def funnel(
+    localities: Path = typer.Argument(..., help="CSV file with one row per locality."),
+    locality: str = typer.Option("locality", "--locality", help="Column naming the locality."),
+    numerator: str = typer.Option(..., "--numerator", help="Column holding the count."),
+    denominator: str = typer.Option(..., "--denominator", help="Column holding the denominator."),
+    kind: str = typer.Option("proportion", "--kind", help="proportion or rate."),
+    overdispersion: str = typer.Option(
+        "none", "--overdispersion", help="none, additive or multiplicative (Spiegelhalter 2005)."
+    ),
+    per: float = typer.Option(1.0, "--per", help="Scale a rate, e.g. 1000 per 1,000."),
+    title: str = typer.Option("Funnel plot", "--title", help="Chart title."),
+    out: Path = typer.Option(..., "--out", help="Folder for funnel.csv, funnel.json, charts."),
+) -> None:
+    """Compare localities at one time: 95% and 99.8% funnel limits around the pooled rate."""
+    from systemic.measures import MeasuresError, funnel_plot
+    from systemic.measures.chart import write_funnel_chart
+    from systemic.measures.series import read_measure_csv
+
+    try:
+        frame = read_measure_csv(
+            localities, numeric=[numerator, denominator], text=[locality], unique=[locality]
+        )
+        result = funnel_plot(
+            frame,
+            locality=locality,
+            numerator=numerator,
+            denominator=denominator,
+            kind=kind,  # type: ignore[arg-type]
+            overdispersion=overdispersion,  # type: ignore[arg-type]
+            per=per,
+        )
+    except MeasuresError as exc:
+        fail(str(exc))
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    result.localities.write_csv(out / "funnel.csv")
+    about = {
+        "kind": result.kind,
+        "target": result.target,
+        "per": result.per,
+        "overdispersion": result.overdispersion,
+        "phi": result.phi,
+        "tau2": result.tau2,
+        "positions": dict(
+            result.localities.group_by("position").len().sort("position").iter_rows()
+        ),
+    }
+    (out / "funnel.json").write_text(json.dumps(about, indent=2) + "\n")
+    svg, png = write_funnel_chart(result, out, title=title)
+    outside = result.localities.filter(result.localities["position"] != "within")
+    console.print(
+        f"{result.localities.height} localities, target {result.target * result.per:.4g}; "
+        f"outside the 95% limits: {', '.join(outside['locality']) or 'none'}"
+    )
+    console.print(f"wrote {out / 'funnel.csv'}, {out / 'funnel.json'}, {svg.name}, {png.name}")
+
+
+def experiment(
+    series: Path = typer.Argument(..., help="CSV file with one row per locality and date."),
+    date: str = typer.Option(..., "--date", help="Column holding the date."),
+    value: str = typer.Option(..., "--value", help="Column holding the measure."),
+    locality_column: str = typer.Option(
+        "locality", "--locality-column", help="Column naming the locality."
+    ),
+    locality: str = typer.Option(..., "--locality", help="Where the experiment ran."),
+    start: str = typer.Option(..., "--start", help="When it started (YYYY-MM-DD)."),
+    denominator: str | None = typer.Option(
+        None, "--denominator", help="Denominator column (p and u charts)."
+    ),
+    chart: str = typer.Option("xmr", "--chart", help="xmr, p, u, c, t or g."),
+    improvement: str = typer.Option(
+        "increase", "--improvement", help="Which way is better: increase, decrease, neutral."
+    ),
+    rules: str = typer.Option("mdc", "--rules", help="Rule set: mdc or mdc-excel-2023."),
+    n_boot: int = typer.Option(2000, "--n-boot", help="Bootstrap resamples."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap."),
+    out: Path = typer.Option(..., "--out", help="Folder for evidence.json and the charts."),
+) -> None:
+    """Did an experiment in one locality change the system? SPC plus a comparison with the rest."""
+    from systemic.measures import MeasuresError, experiment_evidence, summarise
+    from systemic.measures.chart import write_chart
+    from systemic.measures.series import read_measure_csv
+
+    try:
+        frame = read_measure_csv(
+            series,
+            numeric=[value] + ([denominator] if denominator else []),
+            date=date,
+            text=[locality_column],
+            unique=[locality_column, date],
+        )
+        evidence = experiment_evidence(
+            frame,
+            locality=locality,
+            start=start,
+            date=date,
+            value=value,
+            locality_column=locality_column,
+            denominator=denominator,
+            chart=chart,  # type: ignore[arg-type]
+            improvement=improvement,  # type: ignore[arg-type]
+            rules=rules,  # type: ignore[arg-type]
+            n_boot=n_boot,
+            seed=seed,
+        )
+    except MeasuresError as exc:
+        fail(str(exc))
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    did = evidence.did
+    about = {
+        "locality": evidence.locality,
+        "start": evidence.start.date().isoformat(),
+        "signal": evidence.signal,
+        "signal_rules": list(evidence.signal_rules),
+        "conclusion": evidence.conclusion,
+        "difference_in_differences": None if did is None else did.__dict__,
+        "verdict": evidence.verdict,
+        "baseline_chart": summarise(evidence.baseline_chart),
+        "rebased_chart": summarise(evidence.rebased_chart),
+    }
+    (out / "evidence.json").write_text(json.dumps(about, indent=2, default=str) + "\n")
+    write_chart(evidence.baseline_chart, out, stem="baseline", y_title=value,
+                title=f"{value} in {locality}: limits from before {start}")  # fmt: skip
+    write_chart(evidence.rebased_chart, out, stem="rebased", y_title=value,
+                title=f"{value} in {locality}: rebased at {start}")  # fmt: skip
+    console.print(evidence.verdict, highlight=False)
+    console.print(f"wrote {out / 'evidence.json'} and baseline/rebased charts (svg, png)")
+
+
 def register(app: typer.Typer) -> None:
-    """Attach ``systemic spc`` to the root command."""
+    """Attach ``systemic spc``, ``systemic funnel`` and ``systemic experiment``."""
     app.command("spc")(spc)
+    app.command("funnel")(funnel)
+    app.command("experiment")(experiment)
