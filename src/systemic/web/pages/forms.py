@@ -312,10 +312,14 @@ def parse_form(kind: Kind, form: Mapping[str, Any]) -> ParsedForm:
                 values[name] = parsed
                 if problem:
                     errors[name] = problem
+        elif not raw_values and not info.is_required():
+            continue  # not on the form: keep the stored value (or the default)
         elif raw.strip() == "" and (optional or name in kind.references):
             values[name] = None
+        elif raw.strip() == "" and info.default == "":
+            values[name] = ""  # a cleared text box clears the text
         elif raw.strip() == "" and not info.is_required():
-            continue  # leave the model's default
+            continue  # an empty choice: keep the default
         else:
             values[name] = raw
     return ParsedForm(values, errors)

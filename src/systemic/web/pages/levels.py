@@ -55,18 +55,30 @@ def purpose_thread(snap: Any) -> list[ThreadRow]:
 
 
 def named_loops(view: views.MapView) -> list[dict[str, Any]]:
-    """Loops named R1, R2, ... and B1, B2, ... with their chain of factor names."""
+    """Loops named R1, R2, ... and B1, B2, ... with their chain of factor names.
+
+    Each loop is read from its earliest-added factor, and loops are numbered in
+    that order too, so names stay put whatever ids the database gave.
+    """
+    position = {f.id: n for n, f in enumerate(view.factors)}
+    names = {f.id: f.name for f in view.factors}
+    readable = []
+    for loop in view.loops:
+        start = min(range(len(loop.factors)), key=lambda i: position[loop.factors[i]])
+        factors = loop.factors[start:] + loop.factors[:start]
+        readable.append((tuple(position[f] for f in factors), factors, loop))
+    readable.sort(key=lambda item: (len(item[0]), item[0]))
     counters = {"reinforcing": 0, "balancing": 0}
     out = []
-    for loop in view.loops:
+    for _, factors, loop in readable:
         counters[loop.kind] += 1
-        names = view.loop_names(loop)
+        chain = [names[f] for f in factors]
         out.append(
             {
                 "name": f"{loop.kind[0].upper()}{counters[loop.kind]}",
                 "kind": loop.kind,
-                "chain": " → ".join([*names, names[0]]),
-                "factors": loop.factors,
+                "chain": " → ".join([*chain, chain[0]]),
+                "factors": factors,
                 "delayed": loop.delayed,
             }
         )
