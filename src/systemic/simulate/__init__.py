@@ -13,7 +13,9 @@ one parameter space, and failure demand emerges from the mechanisms.
 52
 """
 
+from systemic.simulate.compare import Comparison, compare
 from systemic.simulate.engine import run
+from systemic.simulate.ensemble import EnsembleResult, run_ensemble
 from systemic.simulate.errors import ScenarioError, SimulationError
 from systemic.simulate.events import event_frame, people_frame, write_events
 from systemic.simulate.presets import DOMAINS, PRESETS, SERVICES
@@ -25,14 +27,18 @@ __all__ = [
     "KEY_METRICS",
     "PRESETS",
     "SERVICES",
+    "Comparison",
+    "EnsembleResult",
     "Scenario",
     "ScenarioError",
     "SimulationError",
     "SimulationResult",
+    "compare",
     "event_frame",
     "load_scenario",
     "people_frame",
     "run",
+    "run_ensemble",
     "with_overrides",
     "write_events",
 ]
