@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 Voice = Literal["I", "We", "organisation"]
 Level = Literal["person", "neighbourhood", "service", "system"]
@@ -252,11 +252,13 @@ class ExperimentFields(Fields):
 
     _title = field_validator("title")(_required_text)
 
-    @model_validator(mode="after")
-    def _dates_in_order(self) -> ExperimentFields:
-        if self.start_date and self.end_date and self.end_date < self.start_date:
+    @field_validator("end_date")
+    @classmethod
+    def _dates_in_order(cls, value: date | None, info: ValidationInfo) -> date | None:
+        start = info.data.get("start_date")
+        if value is not None and start is not None and value < start:
             raise ValueError("end_date must not be before start_date")
-        return self
+        return value
 
 
 class RedesignDecisionFields(Fields):
