@@ -213,27 +213,62 @@ def spc_chart(
 
 
 def p_chart(frame: pl.DataFrame, *, value: str, denominator: str, **kw: object) -> SPCResult:
-    """p-chart of a share, e.g. failure demand among contacts (see :func:`spc_chart`)."""
+    """p-chart of a share, e.g. failure demand among contacts (see :func:`spc_chart`).
+
+    >>> import polars as pl
+    >>> frame = pl.DataFrame({"date": ["2024-01-01", "2024-01-08", "2024-01-15"],
+    ...                       "failure": [3, 5, 4], "contacts": [10, 10, 10]})
+    >>> p_chart(frame, value="failure", denominator="contacts").points["mean"].to_list()
+    [0.4, 0.4, 0.4]
+    """
     return spc_chart(frame, chart="p", value=value, denominator=denominator, **kw)  # type: ignore[arg-type]
 
 
 def u_chart(
     frame: pl.DataFrame, *, value: str, denominator: str, per: float = 1.0, **kw: object
 ) -> SPCResult:
-    """u-chart of a rate, e.g. contacts per 1,000 residents (``per=1000``)."""
+    """u-chart of a rate, e.g. contacts per 1,000 residents (``per=1000``).
+
+    >>> import polars as pl
+    >>> frame = pl.DataFrame({"date": ["2024-01-01", "2024-01-08", "2024-01-15"],
+    ...                       "contacts": [30, 50, 40], "residents": [10_000, 10_000, 10_000]})
+    >>> u_chart(frame, value="contacts", denominator="residents", per=1000).points["mean"].to_list()
+    [4.0, 4.0, 4.0]
+    """
     return spc_chart(frame, chart="u", value=value, denominator=denominator, per=per, **kw)  # type: ignore[arg-type]
 
 
 def c_chart(frame: pl.DataFrame, *, value: str = "value", **kw: object) -> SPCResult:
-    """c-chart of counts per period with equal opportunity (see :func:`spc_chart`)."""
+    """c-chart of counts per period with equal opportunity (see :func:`spc_chart`).
+
+    >>> import polars as pl
+    >>> frame = pl.DataFrame({"date": ["2024-01-01", "2024-01-08", "2024-01-15"],
+    ...                       "value": [3, 5, 4]})
+    >>> c_chart(frame).points["mean"].to_list()
+    [4.0, 4.0, 4.0]
+    """
     return spc_chart(frame, chart="c", value=value, **kw)  # type: ignore[arg-type]
 
 
 def t_chart(frame: pl.DataFrame, *, value: str = "value", **kw: object) -> SPCResult:
-    """t-chart of times between rare events (Nelson's transformation)."""
+    """t-chart of times between rare events (Nelson's transformation).
+
+    >>> import polars as pl
+    >>> frame = pl.DataFrame({"date": ["2024-01-01", "2024-01-08", "2024-01-15"],
+    ...                       "value": [8.0, 8.0, 8.0]})
+    >>> [round(m, 9) for m in t_chart(frame).points["mean"]]
+    [8.0, 8.0, 8.0]
+    """
     return spc_chart(frame, chart="t", value=value, **kw)  # type: ignore[arg-type]
 
 
 def g_chart(frame: pl.DataFrame, *, value: str = "value", **kw: object) -> SPCResult:
-    """g-chart of opportunities (or days) between rare events."""
+    """g-chart of opportunities (or days) between rare events.
+
+    >>> import polars as pl
+    >>> frame = pl.DataFrame({"date": ["2024-01-01", "2024-01-08", "2024-01-15"],
+    ...                       "value": [10, 30, 20]})
+    >>> g_chart(frame).points["mean"].to_list()
+    [20.0, 20.0, 20.0]
+    """
     return spc_chart(frame, chart="g", value=value, **kw)  # type: ignore[arg-type]

@@ -197,7 +197,7 @@ def experiment_evidence(
     conclusion = _conclude(signal, did, improvement)
     verdict = _verdict(
         locality, started, n_before, later.height, signal, rules_seen, did, conclusion,
-        improvement, baseline,
+        improvement, rebased,
     )  # fmt: skip
     return ExperimentEvidence(
         locality, started, improvement, signal, rules_seen, baseline, rebased, did,
@@ -285,7 +285,7 @@ def _verdict(
     did: DifferenceInDifferences | None,
     conclusion: Conclusion,
     improvement: Improvement,
-    baseline: SPCResult,
+    rebased: SPCResult,
 ) -> str:
     day = started.date().isoformat()
     words = {
@@ -307,6 +307,9 @@ def _verdict(
     )
     if n_before < 13:
         spc += f" The baseline has only {n_before} points, so its limits are trial limits."
+    means = rebased.groups["mean"].to_list()
+    if len(means) >= 2 and means[0] is not None and means[-1] is not None:
+        spc += f" Rebased at {day}, the mean moved from {means[0]:.4g} to {means[-1]:.4g}."
     if did is None:
         comparison = (
             "No other localities were given over the same dates, so a change that happened "
