@@ -52,7 +52,8 @@ class DemandAnalysis:
     """Contacts by class and by each dimension, with the failure-demand share.
 
     Wide tables (``by_type``, ``by_service``, ``by_channel``, ``by_locality``,
-    ``by_week``) have: the dimension, contacts, value, failure, unknown,
+    ``by_week``, and ``by_locality_week`` for the weekly measures of each
+    locality) have: the dimension(s), contacts, value, failure, unknown,
     failure_share. ``by_class``: demand_class, contacts, share.
     ``preventable_by_locality``: locality, contacts, preventable,
     preventable_share. ``pareto``: failure demand types with contacts,
@@ -68,6 +69,7 @@ class DemandAnalysis:
     by_channel: pl.DataFrame
     by_locality: pl.DataFrame
     by_week: pl.DataFrame
+    by_locality_week: pl.DataFrame
     preventable_by_locality: pl.DataFrame
     pareto: pl.DataFrame
     signals: pl.DataFrame
@@ -93,7 +95,8 @@ def demand_cube(annotated: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _wide(cube: pl.DataFrame, dim: str) -> pl.DataFrame:
+def _wide(cube: pl.DataFrame, dim: str | list[str]) -> pl.DataFrame:
+    dims = [dim] if isinstance(dim, str) else dim
     c = pl.col("contacts")
     cls = pl.col("demand_class")
     return (
@@ -105,7 +108,7 @@ def _wide(cube: pl.DataFrame, dim: str) -> pl.DataFrame:
             c.filter(cls == "unknown").sum().alias("unknown"),
         )
         .with_columns((pl.col("failure") / pl.col("contacts")).alias("failure_share"))
-        .sort(["contacts", dim], descending=[True, False])
+        .sort(["contacts", *dims], descending=[True] + [False] * len(dims))
     )
 
 
@@ -170,6 +173,7 @@ def finish_demand(cubes: list[pl.DataFrame]) -> DemandAnalysis:
         by_channel=_wide(cube, "channel"),
         by_locality=_wide(cube, "locality"),
         by_week=_wide(cube, "week").sort("week"),
+        by_locality_week=_wide(cube, ["locality", "week"]).sort("locality", "week"),
         preventable_by_locality=preventable,
         pareto=pareto,
         signals=signals,
