@@ -1,0 +1,28 @@
+"""The docstring examples of systemic.measures run and give what they show."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = [
+    "systemic.measures",
+    "systemic.measures.attribute",
+    "systemic.measures.chart",
+    "systemic.measures.experiment",
+    "systemic.measures.funnel",
+    "systemic.measures.rules",
+    "systemic.measures.series",
+    "systemic.measures.spc",
+    "systemic.measures.summary",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name: str) -> None:
+    module = importlib.import_module(name)
+    failures, attempted = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert attempted > 0, f"{name} has no examples"
+    assert failures == 0
