@@ -204,3 +204,14 @@ def test_bad_input_names_the_problem() -> None:
         xmr_chart(bad)
     with pytest.raises(SPCOptionError, match="choose one of"):
         xmr_chart(series([1, 2]), rules="nelson")  # type: ignore[arg-type]
+
+
+def test_all_missing_two_points_and_empty() -> None:
+    nothing = xmr_chart(series([None, None, None]), target=2)
+    assert nothing.points["point_type"].to_list() == [None] * 3
+    assert variation_icon(nothing) is None and assurance_icon(nothing) is None
+    # two points: one moving range of 1 -> limits 1.5 +/- 2.66
+    two = xmr_chart(series([1, 2]))
+    assert two.points["upl"][0] == pytest.approx(1.5 + 2.66)
+    with pytest.raises(SeriesError, match="no points"):
+        xmr_chart(series([]))

@@ -214,6 +214,8 @@ def prepare_series(
                 field=column,
                 hint="pass the name of the column that holds it",
             )
+    if not frame.height:
+        raise SeriesError("the series has no points", hint="give at least one dated value")
     table = frame.select(
         pl.col(date).alias("date"),
         pl.col(value).alias("value"),
