@@ -242,7 +242,8 @@ class SourceWriter:
         for start in range(0, df.height, PART_ROWS):
             chunk = df.slice(start, PART_ROWS)
             name = f"part-{len(self.entry.parts):05d}.parquet"
-            chunk.write_parquet(self.staging / "events" / name, statistics=True)
+            # lz4: about a quarter less CPU than zstd when writing (bench_import_csv).
+            chunk.write_parquet(self.staging / "events" / name, compression="lz4", statistics=True)
             self.entry.parts.append(name)
             written += chunk.height
         self.entry.accepted += written

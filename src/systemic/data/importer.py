@@ -43,13 +43,14 @@ from systemic.data.schema import (
     TIMESTAMP,
     attribute_column,
 )
-from systemic.data.timestamps import timestamps_to_utc
+from systemic.data.timestamps import parse_timestamps, timestamps_to_utc
 
 #: Called with (source file, rows read so far) while a file is imported.
 ProgressCallback = Callable[[Path, int], None]
 
 _REASON = "__reason"
 _FIELD = "__field"
+_CHECK = "__check"
 
 _DEFAULTS = {"kind": "other", "demand_class": "unknown", "preventable": "unknown"}
 
@@ -210,15 +211,25 @@ def apply_mapping(raw: pl.DataFrame, run: _SourceRun) -> tuple[pl.DataFrame, pl.
                 )
             )
             fmts = ", ".join(m.timestamp.formats)
+            local = parse_timestamps(raw_ts, m.timestamp.formats, "UTC")
             checks.append(
                 (
                     f[name].is_null(),
                     name,
-                    pl.format(
-                        "timestamp '{}' does not match the format(s) {} in zone {}",
-                        raw_ts,
-                        pl.lit(fmts),
-                        pl.lit(m.timestamp.zone),
+                    pl.when(local.is_not_null())
+                    .then(
+                        pl.format(
+                            "timestamp '{}' does not exist in zone {} (the clocks went forward)",
+                            raw_ts,
+                            pl.lit(m.timestamp.zone),
+                        )
+                    )
+                    .otherwise(
+                        pl.format(
+                            "timestamp '{}' does not match the format(s) {}",
+                            raw_ts,
+                            pl.lit(fmts),
+                        )
                     ),
                 )
             )
@@ -266,18 +277,38 @@ def apply_mapping(raw: pl.DataFrame, run: _SourceRun) -> tuple[pl.DataFrame, pl.
                 pl.format("cost '{}' is not a number", raw_cost),
             )
         )
-    reason: pl.Expr = pl.lit(None, pl.String)
-    field_name: pl.Expr = pl.lit(None, pl.String)
-    for cond, name, text in reversed(checks):
-        reason = pl.when(cond.fill_null(False)).then(text).otherwise(reason)
-        field_name = pl.when(cond.fill_null(False)).then(pl.lit(name)).otherwise(field_name)
-    mapped = mapped.with_columns(reason.alias(_REASON), field_name.alias(_FIELD))
-
+    # First the number of the first failing check (cheap), then the reason
+    # text only for the rows that failed: most batches have few or none.
+    failed: pl.Expr = pl.lit(None, pl.Int16)
+    for i in reversed(range(len(checks))):
+        failed = pl.when(checks[i][0].fill_null(False)).then(pl.lit(i, pl.Int16)).otherwise(failed)
+    mapped = mapped.with_columns(failed.alias(_CHECK))
     if "event_id" in f:
-        mapped = _duplicate_event_ids(mapped, run)
+        checks.append(
+            (
+                pl.lit(True),
+                "event_id",
+                pl.lit("duplicate event_id: an earlier row of this source has the same id"),
+            )
+        )
+        mapped = _duplicate_event_ids(mapped, run, len(checks) - 1)
 
-    accepted = mapped.filter(pl.col(_REASON).is_null())
-    rejected = mapped.filter(pl.col(_REASON).is_not_null())
+    n_failed = mapped[_CHECK].count()
+    accepted = mapped.filter(pl.col(_CHECK).is_null()) if n_failed else mapped
+    rejected = mapped.filter(pl.col(_CHECK).is_not_null()) if n_failed else mapped.clear()
+    if rejected.height:
+        # One small frame per failed check (a nested when/then over string
+        # functions can panic in Polars 1.x on filtered frames).
+        parts = []
+        for i in rejected[_CHECK].unique().sort().to_list():
+            _, name, text = checks[i]
+            part = rejected.filter(pl.col(_CHECK) == i).rechunk()
+            parts.append(part.with_columns(text.alias(_REASON), pl.lit(name).alias(_FIELD)))
+        rejected = pl.concat(parts).sort(LINE)
+    else:
+        rejected = rejected.with_columns(
+            pl.lit(None, pl.String).alias(_REASON), pl.lit(None, pl.String).alias(_FIELD)
+        )
 
     consumed = set(m.fields.values()) | run.dropped
     attrs = [c for c in raw.columns if c != LINE and c not in consumed]
@@ -289,20 +320,16 @@ def apply_mapping(raw: pl.DataFrame, run: _SourceRun) -> tuple[pl.DataFrame, pl.
     return events, _rejects(rejected, raw.columns, run)
 
 
-def _duplicate_event_ids(mapped: pl.DataFrame, run: _SourceRun) -> pl.DataFrame:
+def _duplicate_event_ids(mapped: pl.DataFrame, run: _SourceRun, check: int) -> pl.DataFrame:
     ev = pl.col("__f_event_id")
-    ok = pl.col(_REASON).is_null() & ev.is_not_null()
+    ok = pl.col(_CHECK).is_null() & ev.is_not_null()
     seen = run.seen_event_ids
     first = ev.is_first_distinct().over(ok)
     dup = ok & (~first | (ev.is_in(seen) if seen is not None else pl.lit(False)))
     mapped = mapped.with_columns(
-        pl.when(dup)
-        .then(pl.lit("duplicate event_id: an earlier row of this source has the same id"))
-        .otherwise(pl.col(_REASON))
-        .alias(_REASON),
-        pl.when(dup).then(pl.lit("event_id")).otherwise(pl.col(_FIELD)).alias(_FIELD),
+        pl.when(dup).then(pl.lit(check, pl.Int16)).otherwise(pl.col(_CHECK)).alias(_CHECK)
     )
-    new_ids = mapped.filter(pl.col(_REASON).is_null())["__f_event_id"].drop_nulls()
+    new_ids = mapped.filter(pl.col(_CHECK).is_null())["__f_event_id"].drop_nulls()
     run.seen_event_ids = new_ids if seen is None else pl.concat([seen, new_ids])
     return mapped
 

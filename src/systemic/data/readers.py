@@ -265,17 +265,31 @@ class _CsvChunks:
         else:
             assert self.options.columns is not None
             self.names = list(self.options.columns)
-        while True:
-            more = self._read_more()
-            if more:
+        eof = False
+        while buf or not eof:
+            if not eof and len(buf) < self.chunk:
+                more = self._read_more()
                 buf += more
-                cut = buf.rfind(b"\n")
-                if cut < 0:
+                eof = not more
+                if not eof:
                     continue
-                data, buf = buf[: cut + 1], buf[cut + 1 :]
-            else:
+            cut = -1 if eof else buf.rfind(b"\n", 0, self.chunk)
+            if cut < 0 and not eof:
+                cut = buf.rfind(b"\n")  # a line longer than a chunk
+                if cut < 0:
+                    more = self._read_more()
+                    buf += more
+                    eof = not more
+                    continue
+            if eof:
                 data, buf = buf, b""
+            else:
+                data, buf = buf[: cut + 1], buf[cut + 1 :]
             if data:
+                batch = self._quick(data)
+                if batch is not None:
+                    yield batch
+                    continue
                 text = _decode(data, self.encoding, self.path, self.next_line)
                 batch = self._fast(text, data, len(data))
                 if batch is None:
@@ -284,8 +298,44 @@ class _CsvChunks:
                     yield from self._careful(rest)
                     return
                 yield batch
-            if not more:
-                return
+
+    def _quick(self, data: bytes) -> RawBatch | None:
+        """Parse a chunk whose every line is one good record; None if it is not so.
+
+        Polars refuses a record with too many fields; one with too few would be
+        padded with nulls, so the delimiters are counted: those in the chunk
+        minus those inside parsed values must be exactly (columns - 1) per
+        record, with one record per line. Any doubt sends the chunk to the
+        line-by-line check, which finds the bad lines.
+        """
+        delim = self.options.delimiter
+        try:
+            parsed = self._parse(data)
+        except pl.exceptions.PolarsError:
+            return None  # too many fields, bad UTF-8 ...: the slow path says where
+        n_lines = data.count(b"\n")
+        if parsed.height != n_lines:
+            return None
+        inside_delims = 0
+        if self.options.quote.encode("utf-8") in data:
+            counts = parsed.select(
+                pl.sum_horizontal(
+                    pl.col(c).str.count_matches(delim, literal=True).sum() for c in self.names
+                ).alias("d"),
+                pl.sum_horizontal(
+                    pl.col(c).str.count_matches("\n", literal=True).sum() for c in self.names
+                ).alias("n"),
+            ).row(0)
+            if counts[1]:
+                return None  # a value spans lines: line numbers need the careful path
+            inside_delims = counts[0]
+        separators = data.count(delim.encode("utf-8")) - inside_delims
+        if separators != n_lines * (len(self.names) - 1):
+            return None
+        first = self.next_line
+        self.next_line += n_lines
+        line = pl.int_range(first, first + n_lines, dtype=pl.Int64).alias(LINE)
+        return RawBatch(parsed.with_columns(line), _empty_malformed(), len(data))
 
     def _fast(self, text: str, data: bytes, nbytes: int) -> RawBatch | None:
         lines = pl.Series("t", text.split("\n"), dtype=pl.String)
@@ -321,15 +371,7 @@ class _CsvChunks:
             payload = data
         else:
             payload = ("\n".join(good["__text"].to_list()) + "\n").encode("utf-8")
-        parsed = pl.read_csv(
-            io.BytesIO(payload),
-            has_header=False,
-            new_columns=self.names,
-            schema={c: pl.String for c in self.names},
-            separator=self.options.delimiter,
-            quote_char=self.options.quote,
-            infer_schema=False,
-        )
+        parsed = self._parse(payload)
         if parsed.height != good.height:
             raise SourceError(  # pragma: no cover - the line check should make this impossible
                 f"parsed {parsed.height} records where {good.height} lines were expected",
@@ -339,6 +381,17 @@ class _CsvChunks:
             )
         parsed = parsed.with_columns(good[LINE])
         return RawBatch(parsed, malformed, nbytes)
+
+    def _parse(self, payload: bytes) -> pl.DataFrame:
+        return pl.read_csv(
+            io.BytesIO(payload),
+            has_header=False,
+            new_columns=self.names,
+            schema={c: pl.String for c in self.names},
+            separator=self.options.delimiter,
+            quote_char=self.options.quote,
+            infer_schema=False,
+        )
 
     def _empty(self) -> pl.DataFrame:
         return pl.DataFrame(schema={**{c: pl.String for c in self.names}, LINE: pl.Int64})
