@@ -116,3 +116,35 @@ def test_experiment_needs_points_on_both_sides() -> None:
             value="failure",
             locality_column="place",
         )
+
+
+def test_p_chart_experiment_pools_the_other_localities() -> None:
+    rng = np.random.default_rng(2)
+    rows = []
+    for week in WEEKS[:40]:
+        for place in ["A", "B", "C"]:
+            n = int(rng.integers(200, 300))
+            share = 0.4 - (0.1 if place == "A" and week >= WEEKS[20] else 0)
+            rows.append({"date": week, "locality": place, "fd": int(rng.binomial(n, share)),
+                         "contacts": n})  # fmt: skip
+    frame = pl.DataFrame(rows)
+    result = experiment_evidence(
+        frame, locality="A", start=WEEKS[20], value="fd", denominator="contacts", chart="p",
+        improvement="decrease", seed=1,
+    )  # fmt: skip
+    assert result.baseline_chart.options.chart == "p"
+    assert result.signal == "improvement" and result.conclusion == "improvement"
+    # the comparison is the pooled share of B and C per week (ratio of sums), done by hand
+    others = (
+        frame.filter(pl.col("locality") != "A")
+        .group_by("date")
+        .agg((pl.col("fd").sum() / pl.col("contacts").sum()).alias("others"))
+    )
+    mine = frame.filter(pl.col("locality") == "A").select(
+        "date", (pl.col("fd") / pl.col("contacts")).alias("mine")
+    )
+    both = mine.join(others, on="date").sort("date")
+    gap = (both["mine"] - both["others"]).to_numpy()
+    expected = gap[20:].mean() - gap[:20].mean()
+    assert result.did is not None and result.did.estimate == pytest.approx(expected)
+    assert result.did.upper < 0
