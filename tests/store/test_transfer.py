@@ -196,3 +196,38 @@ def test_bad_documents_are_refused_with_the_key(store: Store) -> None:
         doc["objects"] = {"spaceship": []}
         with pytest.raises(ImportFormatError, match="unknown kinds"):
             import_workspace(s, doc)
+
+
+def test_documents_with_dangling_or_duplicate_ids_are_refused(store: Store) -> None:
+    populate(store)
+    with store.session() as s:
+        document = export_workspace(s, "anytown")
+    fresh = json.loads(json.dumps(document))
+    fresh["workspace"].update(id="b" * 32, slug="copy")
+    for records in fresh["objects"].values():
+        for record in records:
+            record["workspace_id"] = "b" * 32
+    with store.session() as s:
+        # Same object ids as the original workspace: refused, nothing half-imported.
+        with pytest.raises(WorkspaceConflictError, match="already exists in this database"):
+            import_workspace(s, fresh)
+        s.rollback()
+        assert [w.slug for w in repo.list_workspaces(s)] == ["anytown"]
+
+    dangling = json.loads(json.dumps(document))
+    dangling["objects"]["measure"][0]["purpose_statement_ids"] = ["z" * 32]
+    twice = json.loads(json.dumps(document))
+    twice["objects"]["principle"].append(twice["objects"]["principle"][0])
+    naive = json.loads(json.dumps(document))
+    naive["history"][0]["at"] = "2026-01-01T00:00:00"
+    target = open_store("sqlite://")
+    with target.session() as s:
+        with pytest.raises(ImportFormatError, match=r"measure\[0\]\.purpose_statement_ids"):
+            import_workspace(s, dangling)
+        s.rollback()
+        with pytest.raises(ImportFormatError, match="more than once"):
+            import_workspace(s, twice)
+        s.rollback()
+        with pytest.raises(ImportFormatError, match=r"history\.0\.at"):
+            import_workspace(s, naive)
+    target.dispose()

@@ -460,3 +460,28 @@ def test_openapi_lists_every_route(client: TestClient) -> None:
         "capability",
         "demand",
     ]
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"name": "North\x00"}, "name"),
+        ({"name": "North", "population": 10**20}, "population"),
+    ],
+)
+def test_values_a_database_cannot_store_are_422(
+    client: TestClient, payload: dict[str, Any], field: str
+) -> None:
+    response = client.post("/api/localities", json=payload)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", field]
+
+
+def test_not_a_number_target_is_422(client: TestClient) -> None:
+    response = client.post(
+        "/api/measures",
+        content='{"name": "m", "target": NaN}',
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "target"]

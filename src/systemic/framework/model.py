@@ -12,10 +12,10 @@ adds ``id``, ``workspace_id`` and timestamps (see :func:`record_model`).
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 Voice = Literal["I", "We", "organisation"]
 Level = Literal["person", "neighbourhood", "service", "system"]
@@ -43,10 +43,29 @@ Polarity = Literal["+", "-"]
 Confidence = Literal["low", "medium", "high"]
 
 
+def _no_nul(value: Any) -> None:
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("text must not contain NUL characters")
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _no_nul(item)
+    elif isinstance(value, BaseModel):
+        for item in value.__dict__.values():
+            _no_nul(item)
+
+
 class Fields(BaseModel):
     """Base of every kind's editable fields: unknown keys are refused, text is trimmed."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
+
+    @field_validator("*")
+    @classmethod
+    def _storable_text(cls, value: Any) -> Any:
+        # PostgreSQL cannot store NUL in text; refuse it here, where the field is known.
+        _no_nul(value)
+        return value
 
 
 def _required_text(value: str) -> str:
@@ -114,7 +133,7 @@ class LocalityFields(Fields):
     """A place with its population and boundary (the Organisation level)."""
 
     name: str
-    population: int | None = Field(None, ge=0)
+    population: int | None = Field(None, ge=0, le=10**10)
     boundary: str = Field("", description="How the boundary is drawn (wards, postcodes).")
 
     _name = field_validator("name")(_required_text)
@@ -312,10 +331,10 @@ class CausalLinkFields(Fields):
 class Record(BaseModel):
     """What every stored object carries besides its fields."""
 
-    id: str
+    id: str = Field(min_length=1, max_length=32)
     workspace_id: str
-    created_at: datetime
-    updated_at: datetime
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
 
 
 def record_model(fields: type[Fields]) -> type[BaseModel]:

@@ -19,11 +19,11 @@ True
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from systemic.framework.kinds import KINDS
@@ -33,6 +33,44 @@ from systemic.store.repository import _column_values, get_workspace, history, li
 
 FORMAT = "systemic-workspace"
 FORMAT_VERSION = 1
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _WorkspaceInfo(_Strict):
+    id: str = Field(min_length=1, max_length=32)
+    slug: str = Field(min_length=1, max_length=64)
+    name: str
+    created_at: AwareDatetime
+
+
+class _RuleSetting(_Strict):
+    rule_id: str = Field(min_length=1, max_length=64)
+    enabled: bool
+    severity: Literal["error", "warning", "info"]
+    params: dict[str, Any]
+
+
+class _HistoryItem(_Strict):
+    at: AwareDatetime
+    actor: str = Field(max_length=200)
+    action: str = Field(max_length=16)
+    kind: str = Field(max_length=40)
+    object_id: str = Field(max_length=32)
+    changes: dict[str, Any]
+
+
+class ExportDocument(_Strict):
+    """The shape of an export document (objects are checked kind by kind on import)."""
+
+    format: Literal["systemic-workspace"]
+    format_version: Literal[1]
+    workspace: _WorkspaceInfo
+    objects: dict[str, list[dict[str, Any]]]
+    audit_rules: list[_RuleSetting] = Field(default_factory=list)
+    history: list[_HistoryItem] = Field(default_factory=list)
 
 
 def export_workspace(session: Session, workspace: str) -> dict[str, Any]:
@@ -81,12 +119,24 @@ def _parents_first(records: list[Any]) -> list[Any]:
     return ordered
 
 
-def _require(doc: Any, key: str, kind: type) -> Any:
-    if not isinstance(doc, dict) or key not in doc:
-        raise ImportFormatError(f"missing key {key!r}: is this a systemic workspace export?")
-    if not isinstance(doc[key], kind):
-        raise ImportFormatError(f"key {key!r} must be a {kind.__name__}")
-    return doc[key]
+def _check_document_references(parsed: dict[str, list[Any]]) -> None:
+    """Every reference and link in the document names an object of the right kind in it."""
+    ids = {kind: {r.id for r in records} for kind, records in parsed.items()}
+    for kind, records in parsed.items():
+        if len(ids[kind]) != len(records):
+            raise ImportFormatError(f"objects.{kind}: the same id appears more than once")
+    for kind, records in parsed.items():
+        spec = KINDS[kind]
+        targets = {**spec.references, **spec.relation_fields}
+        for n, record in enumerate(records):
+            for field, target in targets.items():
+                value = getattr(record, field)
+                for one in value if isinstance(value, list) else [value]:
+                    if one is not None and one not in ids[target]:
+                        raise ImportFormatError(
+                            f"objects.{kind}[{n}].{field}: no {target} with id {one!r} "
+                            "in the document"
+                        )
 
 
 def import_workspace(
@@ -97,22 +147,28 @@ def import_workspace(
     Refuses (:class:`WorkspaceConflictError`) when a workspace with the same id or slug
     exists, unless ``replace=True``, which deletes that workspace first.
     """
-    if document.get("format") != FORMAT:
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ImportFormatError(f"key 'format' must be {FORMAT!r}: not a systemic workspace export")
     if document.get("format_version") != FORMAT_VERSION:
         raise ImportFormatError(
             f"key 'format_version' is {document.get('format_version')!r}; "
             f"this systemic reads version {FORMAT_VERSION}"
         )
-    info = _require(document, "workspace", dict)
-    objects = _require(document, "objects", dict)
+    try:
+        doc = ExportDocument.model_validate(document)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(map(str, first["loc"]))
+        raise ImportFormatError(
+            f"key {where!r}: {first['msg']} ({exc.error_count()} problem(s) in all)"
+        ) from exc
+    objects = document["objects"]
     unknown = set(objects) - set(KINDS)
     if unknown:
         raise ImportFormatError(f"key 'objects' has unknown kinds {sorted(unknown)}")
+    info = doc.workspace
     for existing in session.scalars(
-        select(Workspace).where(
-            (Workspace.id == info.get("id")) | (Workspace.slug == info.get("slug"))
-        )
+        select(Workspace).where((Workspace.id == info.id) | (Workspace.slug == info.slug))
     ):
         if not replace:
             raise WorkspaceConflictError(
@@ -121,17 +177,10 @@ def import_workspace(
             )
         session.delete(existing)
         session.flush()
-    try:
-        ws = Workspace(
-            id=info["id"],
-            slug=info["slug"],
-            name=info["name"],
-            created_at=datetime.fromisoformat(info["created_at"]),
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ImportFormatError(f"key 'workspace' is incomplete or invalid: {exc}") from exc
+    ws = Workspace(id=info.id, slug=info.slug, name=info.name, created_at=info.created_at)
     session.add(ws)
     session.flush()
+    parsed: dict[str, list[Any]] = {}
     for kind, spec in KINDS.items():
         records = []
         for n, item in enumerate(objects.get(kind, [])):
@@ -144,6 +193,10 @@ def import_workspace(
             if record.workspace_id != ws.id:
                 raise ImportFormatError(f"objects.{kind}[{n}]: workspace_id is not {ws.id!r}")
             records.append(record)
+        parsed[kind] = records
+    _check_document_references(parsed)
+    for kind, spec in KINDS.items():
+        records = parsed[kind]
         if kind == "purpose_statement":
             records = _parents_first(records)
         for record in records:
@@ -156,30 +209,26 @@ def import_workspace(
                     **_column_values(spec, record),
                 )
             )
-            session.flush()
+            try:
+                session.flush()
+            except IntegrityError as exc:
+                raise WorkspaceConflictError(
+                    f"{kind} {record.id!r} already exists in this database (in another "
+                    "workspace); import into an empty database"
+                ) from exc
     # Links after all objects, since they may point forward.
     for kind, spec in KINDS.items():
-        for item in objects.get(kind, []):
+        for record in parsed[kind]:
             for relation in spec.relations:
-                targets = item.get(spec.relation_field(relation), [])
+                targets = sorted(set(getattr(record, spec.relation_field(relation))))
                 if targets:
                     session.execute(
                         insert(LINK_TABLES[(kind, relation)]),
-                        [{"source_id": item["id"], "target_id": t} for t in targets],
+                        [{"source_id": record.id, "target_id": t} for t in targets],
                     )
-    for setting in document.get("audit_rules", []):
-        session.add(AuditRuleSetting(workspace_id=ws.id, **setting))
-    for entry in document.get("history", []):
-        session.add(
-            HistoryEntry(
-                workspace_id=ws.id,
-                at=datetime.fromisoformat(entry["at"]),
-                actor=entry["actor"],
-                action=entry["action"],
-                kind=entry["kind"],
-                object_id=entry["object_id"],
-                changes=entry["changes"],
-            )
-        )
+    for setting in doc.audit_rules:
+        session.add(AuditRuleSetting(workspace_id=ws.id, **setting.model_dump()))
+    for entry in doc.history:
+        session.add(HistoryEntry(workspace_id=ws.id, **entry.model_dump()))
     session.flush()
     return ws
