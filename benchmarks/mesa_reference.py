@@ -378,12 +378,28 @@ def compare(
     """Per aggregate: both means, the standard error of their difference, and agreement.
 
     Agreement: the means differ by at most ``z`` standard errors of the
-    difference (seeds are independent runs of each implementation).
+    difference (seeds are independent runs of each implementation); ``None``
+    when fewer than two runs of either side define the aggregate.
     """
     rows = []
     for key in summary_keys():
         a = np.array([r[key] for r in engine_runs], float)
         b = np.array([r[key] for r in mesa_runs], float)
+        # A ratio with an empty denominator (no hand-offs at all) is undefined: leave it out.
+        a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+        if a.size < 2 or b.size < 2:
+            rows.append(
+                {
+                    "aggregate": key,
+                    "engine": float(a.mean()) if a.size else float("nan"),
+                    "mesa": float(b.mean()) if b.size else float("nan"),
+                    "difference": float("nan"),
+                    "se": float("nan"),
+                    "z": float("nan"),
+                    "agree": None,  # too few defined runs to judge
+                }
+            )
+            continue
         se = float(np.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size))
         diff = float(a.mean() - b.mean())
         rows.append(

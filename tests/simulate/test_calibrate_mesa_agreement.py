@@ -45,8 +45,9 @@ def test_engine_and_mesa_agree_within_monte_carlo_error(engine_runs) -> None:
     sc = load_scenario(TOWN)
     mesa_runs = [mesa_reference.run_mesa(sc, seed=s) for s in SEEDS]
     rows = mesa_reference.compare(engine_runs, mesa_runs)
-    bad = [r for r in rows if not r["agree"]]
+    bad = [r for r in rows if r["agree"] is False]
     assert not bad, bad
+    assert sum(r["agree"] is True for r in rows) >= 10  # nearly all are judged
     # The comparison is informative: the standard errors are small next to the values.
     by = {r["aggregate"]: r for r in rows}
     assert by["contacts_per_1000"]["se"] < 0.1 * by["contacts_per_1000"]["engine"]
