@@ -43,6 +43,14 @@ class Table:
 
 
 def _cell(value: object) -> str:
+    if isinstance(value, str):
+        # Published tables hold text (so that "<5" can stand in a count column);
+        # numbers among them are formatted for reading.
+        try:
+            number = float(value.replace(",", ""))
+        except ValueError:
+            return value
+        value = int(number) if number.is_integer() and "." not in value else number
     if isinstance(value, float):
         return f"{value:,.2f}" if abs(value) < 100 else f"{value:,.0f}"
     if isinstance(value, int) and not isinstance(value, bool):

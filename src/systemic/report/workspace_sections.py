@@ -1,0 +1,266 @@
+"""The four levels and the cycle, read from a workspace database, as report sections.
+
+Mission (purpose statements and what takes them up), Paradigm (system
+conditions), Organisation (localities, teams, local-by-default index),
+People & communities (stories told with consent, community assets), the
+cycle (experiments and redesign decisions) and the coherence audit.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from systemic.framework import (
+    experiments_timeline,
+    localities,
+    purpose_tree,
+    run_audit,
+    system_conditions,
+)
+from systemic.framework.views import PurposeNode
+from systemic.report.document import KeyFigure, Section, Table
+from systemic.store import load_snapshot, open_store
+
+
+def _flatten(nodes: list[PurposeNode], depth: int = 0) -> list[tuple[int, PurposeNode]]:
+    out: list[tuple[int, PurposeNode]] = []
+    for n in nodes:
+        out.append((depth, n))
+        out.extend(_flatten(n.children, depth + 1))
+    return out
+
+
+def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pl.DataFrame:
+    return (
+        pl.DataFrame(rows, schema={c: pl.String for c in columns})
+        if rows
+        else pl.DataFrame(schema={c: pl.String for c in columns})
+    )
+
+
+def workspace_sections(db: str | Path, workspace: str = "default") -> list[Section]:
+    """Sections for each level and the cycle from the workspace at ``db``."""
+    store = open_store(db, migrate=False)
+    try:
+        with store.session() as session:
+            snap = load_snapshot(session, workspace)
+    finally:
+        store.dispose()
+    return snapshot_sections(snap)
+
+
+def snapshot_sections(snap: Any) -> list[Section]:
+    """Sections for each level and the cycle from a workspace snapshot."""
+    sections = []
+    tree = _flatten(purpose_tree(snap))
+    covered = sum(n.covered for _, n in tree)
+    mission = Section(
+        id="mission",
+        title="Mission: purpose in the words of the people served",
+        intro="Purpose statements, broader ones first, with what takes each up: "
+        "measures derived from it, teams that work to it, experiments that test it.",
+        key_figures=[
+            KeyFigure("purpose statements", str(len(tree))),
+            KeyFigure("taken up", f"{covered} of {len(tree)}", "by a measure, team or experiment"),
+        ],
+    )
+    mission.tables.append(
+        Table(
+            "Purpose statements",
+            _frame(
+                [
+                    {
+                        "statement": ("— " * d) + n.statement.text,
+                        "voice": n.statement.voice,
+                        "status": n.statement.status,
+                        "measures": str(len(n.measures)),
+                        "teams": str(len(n.teams)),
+                        "experiments": str(len(n.experiments)),
+                    }
+                    for d, n in tree
+                ],
+                ["statement", "voice", "status", "measures", "teams", "experiments"],
+            ),
+        )
+    )
+    sections.append(mission)
+
+    conditions = system_conditions(snap)
+    harmful = [c for c in conditions if c.judgement == "harmful"]
+    paradigm = Section(
+        id="paradigm",
+        title="Paradigm: the system conditions that shape behaviour",
+        intro="Rules, targets, funding rules and IT systems examined for the demand and "
+        "behaviour they cause, and what is proposed instead.",
+        key_figures=[
+            KeyFigure("system conditions", str(len(conditions))),
+            KeyFigure("judged harmful", str(len(harmful))),
+            KeyFigure("changeable locally", str(sum(c.changeable_locally for c in conditions))),
+        ],
+    )
+    paradigm.tables.append(
+        Table(
+            "System conditions register",
+            _frame(
+                [
+                    {
+                        "condition": c.name,
+                        "kind": c.kind.replace("_", " "),
+                        "judgement": c.judgement,
+                        "effect": c.effect,
+                        "proposal": c.proposal or "(none yet)",
+                        "status": c.status,
+                    }
+                    for c in conditions
+                ],
+                ["condition", "kind", "judgement", "effect", "proposal", "status"],
+            ),
+        )
+    )
+    sections.append(paradigm)
+
+    locs = localities(snap)
+    organisation = Section(
+        id="organisation",
+        title="Organisation: local by default",
+        intro="Each locality with its teams and where its decisions are made: the local-by-"
+        "default index is the share of decision kinds made in the locality.",
+    )
+    organisation.tables.append(
+        Table(
+            "Localities",
+            _frame(
+                [
+                    {
+                        "locality": v.locality.name,
+                        "population": ""
+                        if v.locality.population is None
+                        else f"{v.locality.population:,}",
+                        "teams": ", ".join(t.name for t in v.teams) or "(no team)",
+                        "decisions made locally": (
+                            "not recorded"
+                            if v.local_index.index is None
+                            else f"{v.local_index.local} of {v.local_index.decisions}"
+                        ),
+                    }
+                    for v in locs
+                ],
+                ["locality", "population", "teams", "decisions made locally"],
+            ),
+        )
+    )
+    sections.append(organisation)
+
+    stories = [s for s in snap.of("story") if s.consent]
+    assets = snap.of("community_asset")
+    people = Section(
+        id="people",
+        title="People and communities",
+        intro="Stories told with consent, in the teller's words, and the community strengths "
+        "the teams work with.",
+        key_figures=[
+            KeyFigure("stories (with consent)", str(len(stories))),
+            KeyFigure("community assets", str(len(assets))),
+        ],
+    )
+    for s in stories:
+        people.paragraphs.append(f"“{s.text}” — {s.told_by or 'resident'} ({s.title})")
+    if assets:
+        people.tables.append(
+            Table(
+                "Community assets",
+                _frame(
+                    [
+                        {"asset": a.name, "kind": a.kind, "what it offers": a.description}
+                        for a in assets
+                    ],
+                    ["asset", "kind", "what it offers"],
+                ),
+            )
+        )
+    sections.append(people)
+
+    timeline = experiments_timeline(snap)
+    decisions = snap.of("redesign_decision")
+    cycle = Section(
+        id="cycle",
+        title="The cycle: experiments and redesign decisions",
+        intro="Step 1 tries a change in one place and measures it; step 2 redesigns the "
+        "system from that evidence.",
+    )
+    cycle.tables.append(
+        Table(
+            "Experiments",
+            _frame(
+                [
+                    {
+                        "experiment": v.experiment.title,
+                        "dates": (
+                            f"{v.experiment.start_date or '?'} to {v.experiment.end_date or '?'}"
+                        ),
+                        "measures": ", ".join(m.name for m in v.measures) or "(none)",
+                        "result": v.experiment.result or "(not yet)",
+                        "decision": v.experiment.decision or "",
+                    }
+                    for v in timeline
+                ],
+                ["experiment", "dates", "measures", "result", "decision"],
+            ),
+        )
+    )
+    if decisions:
+        cycle.tables.append(
+            Table(
+                "Redesign decisions",
+                _frame(
+                    [
+                        {
+                            "decision": d.title,
+                            "level": d.level,
+                            "change": d.change,
+                            "evidence": (
+                                f"{len(d.experiment_ids)} experiment(s), "
+                                f"{len(d.measure_ids)} measure(s), {len(d.story_ids)} story(ies)"
+                            ),
+                            "review": str(d.review_date or ""),
+                        }
+                        for d in decisions
+                    ],
+                    ["decision", "level", "change", "evidence", "review"],
+                ),
+            )
+        )
+    sections.append(cycle)
+
+    findings = run_audit(snap)
+    audit = Section(
+        id="audit",
+        title="Coherence audit: where the thread from purpose to change is broken",
+        intro="Checks of the links the framework depends on. Each finding says why it matters.",
+        key_figures=[
+            KeyFigure(sev + "s", str(sum(f.severity == sev for f in findings)))
+            for sev in ("error", "warning", "info")
+        ],
+    )
+    audit.tables.append(
+        Table(
+            "Findings",
+            _frame(
+                [
+                    {
+                        "severity": f.severity,
+                        "finding": f.title,
+                        "object": f.object_title,
+                        "why it matters": f.why,
+                    }
+                    for f in findings
+                ],
+                ["severity", "finding", "object", "why it matters"],
+            ),
+        )
+    )
+    sections.append(audit)
+    return sections
