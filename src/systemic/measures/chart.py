@@ -102,6 +102,8 @@ def chart_spec(
 
     def limit_layer(field: str, dash: list[int] | None) -> dict[str, Any]:
         mark: dict[str, Any] = {**line, "color": "#333333" if dash is None else LINE_GREY}
+        if result.options.chart in ("p", "u"):
+            mark["interpolate"] = "step"  # each point's own limits, centred on it
         if dash:
             mark["strokeDash"] = dash
         return {

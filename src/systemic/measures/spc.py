@@ -372,6 +372,10 @@ def run_chart_engine(
             "lpl": _num(out["lpl"][last]),
             "upl": _num(out["upl"][last]),
             "amr": _num(lim.amr),
+            # p and u limits move with the denominator: lpl/upl are the last point's
+            "limits_vary": bool(np.nanmax(lim.upper) - np.nanmin(lim.upper) > 1e-12)
+            if np.isfinite(lim.upper).any()
+            else False,
             "fixed_after": options.fix_after_n_points,
             "short_group": n_points < SHORT_GROUP,
         }
