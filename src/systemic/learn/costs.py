@@ -36,6 +36,8 @@ from pathlib import Path
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from systemic.learn.engine import ENGINE
+
 #: Matching keys from the most to the least specific.
 LEVELS: tuple[tuple[str, ...], ...] = (
     ("service", "activity"),
@@ -146,27 +148,32 @@ def _path(loc: tuple[object, ...]) -> str:
     return text
 
 
-def with_unit_costs(events: pl.LazyFrame, table: UnitCostTable | None) -> pl.LazyFrame:
+def with_unit_costs(events: pl.DataFrame, table: UnitCostTable | None) -> pl.DataFrame:
     """Fill each event's ``cost`` from the table where the event has none.
 
-    Needs the columns ``service``, ``kind``, ``activity`` and ``cost``.
+    Needs the columns ``service``, ``kind``, ``activity`` and ``cost``. The
+    table is matched once per distinct (service, kind, activity), then the
+    costs join back to the events.
     """
     if table is None or not table.cost:
         return events
-    lf = events
+    keys = ["service", "kind", "activity"]
+    combos = events.lazy().select(keys).unique()
+    text = combos.with_columns([pl.col(k).cast(pl.String).alias(f"_{k}") for k in keys])
     found: list[str] = []
     for i, level in enumerate(LEVELS):
         rows = table.rows_at_level(level)
         if rows.height == 0:
             continue
         name = f"_unit_cost_{i}"
-        lf = lf.join(
-            rows.rename({"_unit_cost": name}).lazy(),
-            on=list(level),
-            how="left",
-            maintain_order="left",
-        )
+        rows = rows.rename({k: f"_{k}" for k in level} | {"_unit_cost": name})
+        text = text.join(rows.lazy(), on=[f"_{k}" for k in level], how="left")
         found.append(name)
-    return lf.with_columns(
-        pl.coalesce([pl.col("cost"), *[pl.col(n) for n in found]]).alias("cost")
-    ).drop(found)
+    costs = text.select(*keys, pl.coalesce([pl.col(n) for n in found]).alias("_unit_cost"))
+    return (
+        events.lazy()
+        .join(costs, on=keys, how="left", nulls_equal=True, maintain_order="left")
+        .with_columns(pl.coalesce("cost", "_unit_cost").alias("cost"))
+        .drop("_unit_cost")
+        .collect(engine=ENGINE)
+    )

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from systemic.learn.engine import ENGINE
+from systemic.learn.journeys import demand_key
 
 #: Dimensions of the demand cube.
 CUBE_KEYS: tuple[str, ...] = (
@@ -86,7 +87,8 @@ def demand_cube(annotated: pl.DataFrame) -> pl.DataFrame:
         annotated.lazy()
         .filter(pl.col("is_contact"))
         .with_columns(
-            pl.col("demand_key").alias("demand_type"),
+            demand_key().alias("demand_type"),
+            pl.col("service").cast(pl.String),
             pl.col("timestamp").dt.truncate("1w").dt.date().alias("week"),
         )
         .group_by(list(CUBE_KEYS))

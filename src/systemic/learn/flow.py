@@ -81,30 +81,38 @@ def _edges(frame: pl.LazyFrame, node: str, same: pl.Expr) -> pl.DataFrame:
         .filter(same)
         .group_by("from", pl.col(node).alias("to"))
         .agg(pl.len().cast(pl.Int64).alias("count"), pl.col("_dt").alias("durations"))
+        .with_columns(pl.col("from").cast(pl.String), pl.col("to").cast(pl.String))
         .collect(engine=ENGINE)
     )
 
 
 def activity_parts(annotated: pl.DataFrame) -> ActivityParts:
     """Cases, activity flow pieces and activity variant pieces of annotated events."""
-    ordered = (
-        annotated.lazy()
-        .select("person_id", "case_id", "activity", "timestamp")
-        .with_row_index("_row")
-        .sort("person_id", "case_id", "_row", maintain_order=True)
-    )
-    same_case = (pl.col("person_id") == pl.col("person_id").shift(1)) & (
-        pl.col("case_id") == pl.col("case_id").shift(1)
-    )
-    edges = _edges(ordered, "activity", same_case.fill_null(False))
+    ordered = annotated.lazy().select("person_id", "case_id", "activity", "timestamp")
+    cases_are_people = annotated.select((pl.col("case_id") == pl.col("person_id")).all()).item()
+    if not cases_are_people:
+        # journey order already holds within a person; cases need grouping
+        ordered = ordered.with_row_index("_row").sort(
+            "person_id", "case_id", "_row", maintain_order=True
+        )
+    ordered = ordered.with_columns(
+        _same_case=(
+            (pl.col("person_id") == pl.col("person_id").shift(1))
+            & (pl.col("case_id") == pl.col("case_id").shift(1))
+        ).fill_null(False)
+    ).with_columns(_case=(~pl.col("_same_case")).cum_sum())
+    edges = _edges(ordered, "activity", pl.col("_same_case"))
     cases = (
-        ordered.group_by("person_id", "case_id", maintain_order=True)
+        ordered.group_by("_case", maintain_order=True)
         .agg(
+            pl.col("person_id").first(),
+            pl.col("case_id").first(),
             pl.col("timestamp").min().alias("start"),
             pl.col("timestamp").max().alias("end"),
             pl.len().cast(pl.Int64).alias("events"),
             pl.col("activity").alias("variant"),
         )
+        .drop("_case")
         .with_columns(duration=pl.col("end") - pl.col("start"))
         .collect(engine=ENGINE)
     )
@@ -136,6 +144,7 @@ def service_parts(
         .filter(pl.col("hand_off"))
         .group_by("from", "to")
         .agg(pl.len().cast(pl.Int64).alias("count"), pl.col("_dt").alias("durations"))
+        .with_columns(pl.col("from").cast(pl.String), pl.col("to").cast(pl.String))
         .collect(engine=ENGINE)
     )
     flow = FlowParts(
@@ -152,6 +161,7 @@ def _node_counts(frame: pl.DataFrame, path: str, index: int, node: str) -> pl.Da
         .select(pl.col(path).list.get(index).alias(node))
         .group_by(node)
         .agg(pl.len().cast(pl.Int64).alias("count"))
+        .with_columns(pl.col(node).cast(pl.String))
         .collect(engine=ENGINE)
     )
 
@@ -164,6 +174,7 @@ def _variant_parts(frame: pl.DataFrame, path: str) -> pl.DataFrame:
             pl.len().cast(pl.Int64).alias("count"),
             pl.col("duration").dt.total_microseconds().alias("durations"),
         )
+        .with_columns(pl.col("variant").cast(pl.List(pl.String)))
         .collect(engine=ENGINE)
     )
 

@@ -27,6 +27,7 @@ Everything is vectorised: one sort, then shifts along the sorted frame.
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from systemic.learn.config import LearnConfig
@@ -73,8 +74,7 @@ def annotate_events(
     person), ``episode_key`` (unique in the frame), ``hand_off``, ``is_contact``,
     ``repeat_contact``, ``recontact_after_closure``, ``rework``,
     ``failure_signal`` (the rule that fired, or null), ``demand_class``
-    (effective), ``class_source`` (user, inferred or null), ``demand_key``
-    (demand type, or activity when missing), ``gap`` (time since the
+    (effective), ``class_source`` (user, inferred or null), ``gap`` (time since the
     previous event of the episode) and ``cost`` (own or from the unit-cost table).
     """
     config = config or LearnConfig()
@@ -96,15 +96,19 @@ def annotate_events(
             .with_columns(pl.coalesce("locality", "_person_locality").alias("locality"))
             .drop("_person_locality")
         )
-    lf = with_unit_costs(lf, unit_costs)
+    # Services and activities become categorical: grouping and comparing
+    # their integer codes is several times faster than hashing text.
+    frame = lf.with_columns(
+        pl.col("activity").cast(pl.Categorical), pl.col("service").cast(pl.Categorical)
+    ).collect(engine=ENGINE)
+    frame = in_journey_order(with_unit_costs(frame, unit_costs))
     ts = pl.col("timestamp")
     same_person = (pl.col("person_id") == pl.col("person_id").shift(1)).fill_null(False)
     df = (
-        lf.sort(list(ORDER), nulls_last=True, maintain_order=True)
+        frame.lazy()
         .with_columns(
             locality=pl.col("locality").fill_null(UNKNOWN),
             channel=pl.col("channel").fill_null(UNKNOWN),
-            demand_key=pl.coalesce("demand_type", "activity"),
             is_contact=(pl.col("kind") == "contact").fill_null(False),
             _same_person=same_person,
             _step=ts - ts.shift(1),
@@ -127,7 +131,11 @@ def annotate_events(
                 + 1
             ).cast(pl.Int32),
             _service_change=pl.col("_new_episode") | pl.col("hand_off"),
-            rework=~pl.struct("episode_key", "activity").is_first_distinct(),
+            # (episode, activity code) packed in one integer: exact and fast to test
+            rework=~(
+                pl.col("episode_key").cast(pl.UInt64) * (1 << 32)
+                + pl.col("activity").to_physical().cast(pl.UInt64)
+            ).is_first_distinct(),
             recontact_after_closure=_recontact(config),
         )
         .with_row_index("_row")
@@ -194,25 +202,57 @@ def _recontact(config: LearnConfig) -> pl.Expr:
     ).fill_null(False)
 
 
+def demand_key() -> pl.Expr:
+    """A contact's demand type, or its activity when the type is missing."""
+    return pl.coalesce(pl.col("demand_type"), pl.col("activity").cast(pl.String))
+
+
+def in_journey_order(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` ordered by person, time and source order.
+
+    Each person's events only need to be together and in order, so a frame
+    that already is (as an import of one source usually is) is not sorted
+    again: checking costs a few vectorised comparisons, sorting far more.
+    """
+    if frame.height == 0:
+        return frame
+    p, ts, src, row = (pl.col(c) for c in ORDER)
+    same = p == p.shift(1)
+    backwards = same & (
+        (ts < ts.shift(1))
+        | (
+            (ts == ts.shift(1))
+            & ((src < src.shift(1)) | ((src == src.shift(1)) & (row < row.shift(1))))
+        )
+    )
+    check = frame.select(
+        runs=(~same.fill_null(False)).sum(),
+        people=p.n_unique(),
+        backwards=backwards.fill_null(True).sum(),
+        nulls=src.null_count() + row.null_count() + ts.null_count(),
+    ).row(0, named=True)
+    if check["runs"] == check["people"] and check["backwards"] == 0 and check["nulls"] == 0:
+        return frame
+    return frame.sort(list(ORDER), nulls_last=True, maintain_order=True)
+
+
 def _with_repeats(df: pl.DataFrame, config: LearnConfig) -> pl.DataFrame:
-    contacts = (
+    repeats = (
         df.lazy()
         .filter(pl.col("is_contact"))
-        .select("_row", "person_id", "demand_key", "timestamp")
-        .sort("person_id", "demand_key", "_row", maintain_order=True)
-        .with_columns(
-            repeat_contact=(
-                (pl.col("person_id") == pl.col("person_id").shift(1))
-                & (pl.col("demand_key") == pl.col("demand_key").shift(1))
-                & (pl.col("timestamp") - pl.col("timestamp").shift(1) <= config.repeat_window)
-            ).fill_null(False)
+        .select("_row", "person_id", demand_key().alias("_key"), "timestamp")
+        .sort("person_id", "_key", "_row", maintain_order=True)
+        .filter(
+            (pl.col("person_id") == pl.col("person_id").shift(1))
+            & (pl.col("_key") == pl.col("_key").shift(1))
+            & (pl.col("timestamp") - pl.col("timestamp").shift(1) <= config.repeat_window)
         )
-        .select("_row", "repeat_contact")
+        .select("_row")
         .collect(engine=ENGINE)
     )
-    return df.join(contacts, on="_row", how="left", maintain_order="left").with_columns(
-        pl.col("repeat_contact").fill_null(False)
-    )
+    flags = np.zeros(df.height, dtype=bool)
+    flags[repeats["_row"].to_numpy()] = True
+    return df.with_columns(repeat_contact=pl.Series(flags))
 
 
 def episodes(annotated: pl.DataFrame, hand_off_cost: float | None = None) -> pl.DataFrame:
@@ -260,7 +300,10 @@ def episodes(annotated: pl.DataFrame, hand_off_cost: float | None = None) -> pl.
             .sum()
             .alias("failure_cost"),
             pl.col("cost").filter(pl.col("hand_off")).sum().alias("_hand_off_event_cost"),
-            pl.col("service").filter(pl.col("_service_change")).alias("service_path"),
+            pl.col("service")
+            .filter(pl.col("_service_change"))
+            .cast(pl.String)
+            .alias("service_path"),
         )
         .with_columns(
             duration=pl.col("end") - pl.col("start"),

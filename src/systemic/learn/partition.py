@@ -118,6 +118,7 @@ def _service_costs(annotated: pl.DataFrame, hand_off_cost: float | None) -> pl.D
             pl.col("cost").filter(pl.col("hand_off")).sum().alias("hand_off_cost"),
         )
         .with_columns(
+            pl.col("service").cast(pl.String),
             (pl.col("cost") + pl.col("hand_offs") * per).alias("cost"),
             (pl.col("hand_off_cost") + pl.col("hand_offs") * per).alias("hand_off_cost"),
         )
