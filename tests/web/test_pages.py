@@ -7,6 +7,7 @@ Runs on SQLite and, when configured, PostgreSQL (the ``client`` fixture).
 from __future__ import annotations
 
 import html as html_lib
+import itertools
 import re
 from html.parser import HTMLParser
 from typing import Any
@@ -484,3 +485,31 @@ def test_pages_load_nothing_from_another_site(client: TestClient):
     assert client.get("/static/htmx.LICENSE").status_code == 200
     assert client.get("/static/missing.js").status_code == 404
     assert client.get("/static/%2e%2e/pages/site.py").status_code == 404
+
+
+def test_measure_page_offers_an_spc_chart_of_its_series(client: TestClient):
+    values = [27, 25, 26, 28, 24, 25, 27, 29, 30, 31, 30, 32]
+    series = "\n".join(f"2026-{month:02d}-01, {v}" for month, v in enumerate(values, start=1))
+    measure = created_id(
+        post_form(client, "measures", {"name": "Days at home", "series": series}), "measures"
+    )
+    page = client.get(f"/measures/{measure}").text
+    assert f'hx-get="/measures/{measure}/chart"' in page
+    assert f'<a href="/measures/{measure}/chart" hx-boost="false">' in page  # without JS
+
+    fragment = client.get(f"/measures/{measure}/chart", headers={"HX-Request": "true"})
+    assert fragment.status_code == 200
+    assert "<svg" in fragment.text and "<main" not in fragment.text
+    # XmR by hand: mean 334/12; limits mean ± 2.66 × mean moving range (19/11).
+    mean = sum(values) / len(values)
+    ranges = [abs(b - a) for a, b in itertools.pairwise(values)]
+    spread = 2.66 * sum(ranges) / len(ranges)
+    expected = f"Mean {mean:.4g}, usual range {mean - spread:.4g} to {mean + spread:.4g}."
+    assert expected in fragment.text
+    whole = client.get(f"/measures/{measure}/chart")
+    assert whole.status_code == 200 and "<main" in whole.text
+
+    short = created_id(
+        post_form(client, "measures", {"name": "Few", "series": "2026-01-01, 1"}), "measures"
+    )
+    assert "/chart" not in client.get(f"/measures/{short}").text

@@ -73,7 +73,7 @@ LABELS: dict[str, str] = {
     "learn_output": "Learn result that feeds it",
     "series": "Uploaded series",
     "owner_team_id": "Owner team",
-    "target": "Target (optional; targets are flagged by the audit)",
+    "target": "Target",
     "question": "Question we want to answer",
     "prediction": "What we predict will happen",
     "change_idea": "Change we will try",
@@ -109,6 +109,8 @@ HELP: dict[str, str] = {
         "One per line: date, trust 1–5, with or over, note — "
         "for example 2026-03-01, 4, with, met weekly."
     ),
+    "target": "Optional. The audit flags targets on activity or volume: they drive the number, "
+    "not the purpose.",
     "polarity": "+ means the effect moves the same way as the cause; − the opposite way.",
 }
 

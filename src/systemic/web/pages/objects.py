@@ -29,6 +29,7 @@ from systemic.web.pages.forms import (
     form_values,
     parse_form,
 )
+from systemic.web.pages.measure_chart import MIN_POINTS
 from systemic.web.pages.site import render
 
 #: The level page each kind is shown on (where "back" leads).
@@ -271,20 +272,25 @@ def _next_url(raw: Any) -> str:
 
 
 def _problems(kind: Kind, error: InvalidObjectError) -> dict[str, str]:
-    """Messages per field; a whole-object message goes to the first field it names."""
+    """Messages per field, in the form's words; a whole-object message goes to the first
+    field it names."""
     messages = errors_by_field(error.errors)
     general = messages.pop("__all__", None)
     if general:
-        general = general[:1].lower() + general[1:]
+        lowered = general[:1].lower() + general[1:]
         names = sorted(
-            (name for name in kind.fields.model_fields if name in general),
-            key=general.index,
+            (name for name in kind.fields.model_fields if name in lowered), key=lowered.index
         )
-        for name in kind.fields.model_fields:
-            general = general.replace(name, LABELS.get(name, name).lower())
-        general = general[:1].upper() + general[1:]
         messages.setdefault(names[0] if names else "__all__", general)
-    return messages
+    out = {}
+    for field_name, message in messages.items():
+        text = message[:1].lower() + message[1:]
+        # Longest names first, so "start_date" is not half-replaced by "date".
+        for name in sorted(kind.fields.model_fields, key=len, reverse=True):
+            if "_" in name:
+                text = text.replace(name, LABELS.get(name, name).lower())
+        out[field_name] = text[:1].upper() + text[1:]
+    return out
 
 
 def build_router() -> APIRouter:
@@ -355,9 +361,13 @@ def _add_kind_routes(router: APIRouter, kind: Kind) -> None:
             return _not_found(request, ctx, kind, object_id)
         home, home_label = HOME_OF_KIND[kind.name]
         controls = form_controls(kind)
-        shown = [
+        values = [
             (c.label, _format_value(kind, c.name, getattr(record, c.name), snap)) for c in controls
         ]
+        # Empty fields are named in one line rather than listed: less to read on a phone.
+        shown = [(label, value) for label, value in values if value != "—"]
+        empty_labels = [label for label, value in values if value == "—"]
+        chart_points = len(record.series) if kind.name == "measure" else 0
         findings = [f for f in ctx.findings(snap) if f.object_id == object_id]
         extra_actions = []
         if kind.name == "system_map":
@@ -372,6 +382,8 @@ def _add_kind_routes(router: APIRouter, kind: Kind) -> None:
             record=record,
             heading=_heading(kind, record),
             shown=shown,
+            empty_labels=empty_labels,
+            chart_points=chart_points if chart_points >= MIN_POINTS else 0,
             related=related_sections(kind, record, snap),
             findings=findings,
             history=_history_lines(ctx.history(kind.name, object_id)),
