@@ -30,7 +30,7 @@ import numpy as np
 
 from systemic.simulate.compiled import CompiledScenario, S, compile_scenario
 from systemic.simulate.events import EventLog
-from systemic.simulate.records import Records
+from systemic.simulate.records import Records, locality_sums
 from systemic.simulate.result import SimulationResult
 from systemic.simulate.scenario import Scenario, load_scenario
 
@@ -215,8 +215,7 @@ class Engine:
         # Wellbeing does not change after this point of the step, so the
         # need mask also gives the step's count of people below the need line.
         np.less(w, self.need, out=p.mask)
-        for row in range(n_loc):
-            rec.l["below_need"][t, row] = np.count_nonzero(p.mask[starts[row] : starts[row + 1]])
+        rec.l["below_need"][t] = locality_sums(p.mask, starts)
         np.equal(p.status, NO_CASE, out=p.mask2)
         p.mask &= p.mask2
         cand = np.flatnonzero(p.mask)

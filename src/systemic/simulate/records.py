@@ -72,6 +72,21 @@ FAILURE_CAUSES: tuple[str, ...] = (
 WELLBEING_BANDS = 10
 
 
+def locality_sums(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Sums of ``values`` over each locality's block (people are sorted by locality).
+
+    >>> locality_sums(np.array([1, 2, 3, 4]), np.array([0, 1, 1, 4]))
+    array([1., 0., 9.])
+    """
+    out = np.zeros(starts.size - 1)
+    count = values.dtype == np.bool_
+    for row in range(out.size):
+        block = values[starts[row] : starts[row + 1]]
+        # Pairwise summation in the array's own type: fast and accurate enough.
+        out[row] = np.count_nonzero(block) if count else float(np.add.reduce(block))
+    return out
+
+
 class Records:
     """Per-step accumulators; the engine sets ``t`` and adds counts."""
 
@@ -84,6 +99,9 @@ class Records:
         self.causes = np.zeros((n_steps, n_loc, len(FAILURE_CAUSES) - 1))
         self.bands = np.zeros((n_steps, n_loc, WELLBEING_BANDS), np.int64)
         self._band_buf = np.empty(c.n_people, np.float32)
+        self._band_key = np.empty(c.n_people, np.int32)
+        locality = np.repeat(np.arange(n_loc, dtype=np.int32), c.locality_size)
+        self._band_offset = locality * (WELLBEING_BANDS + 1)
 
     # -- flows ---------------------------------------------------------------
     def count_ls(self, name: str, loc: np.ndarray, svc: np.ndarray) -> None:
@@ -145,18 +163,18 @@ class Records:
         )
         t_l["cost_prevention"][t] = d.prevention * c.locality_size * c.prevention_cost_per_step
         w = p.wellbeing
-        buf = self._band_buf
+        sizes = np.maximum(c.locality_size, 1)
+        t_l["wellbeing_mean"][t] = locality_sums(w, c.locality_start) / sizes
+        t_l["connection_mean"][t] = locality_sums(p.connection, c.locality_start) / sizes
+        # Wellbeing bands by locality in one bincount over (locality, band) keys.
+        buf, key = self._band_buf, self._band_key
         np.multiply(w, np.float32(WELLBEING_BANDS), out=buf)
-        bands = buf.astype(np.uint8)  # 0..10; 10 only at wellbeing exactly 1
-        starts = c.locality_start
-        for row in range(n_loc):
-            a, b = starts[row], starts[row + 1]
-            size = max(b - a, 1)
-            t_l["wellbeing_mean"][t, row] = float(np.add.reduce(w[a:b])) / size
-            t_l["connection_mean"][t, row] = float(np.add.reduce(p.connection[a:b])) / size
-            counts = np.bincount(bands[a:b], minlength=WELLBEING_BANDS + 1)
-            counts[WELLBEING_BANDS - 1] += counts[WELLBEING_BANDS]
-            self.bands[t, row] = counts[:WELLBEING_BANDS]
+        np.copyto(key, buf, casting="unsafe")  # truncation = floor for w >= 0
+        key += self._band_offset
+        width = WELLBEING_BANDS + 1  # band 10 only at wellbeing exactly 1
+        counts = np.bincount(key, minlength=n_loc * width).reshape(n_loc, width)
+        counts[:, WELLBEING_BANDS - 1] += counts[:, WELLBEING_BANDS]
+        self.bands[t] = counts[:, :WELLBEING_BANDS]
 
     # -- tables --------------------------------------------------------------
     def _keys(self) -> tuple[np.ndarray, np.ndarray, list[str]]:
