@@ -12,6 +12,14 @@ Compute first, render after: chart functions return an :class:`SPCResult`
 """
 
 from systemic.measures.attribute import c_chart, g_chart, p_chart, spc_chart, t_chart, u_chart
+from systemic.measures.chart import (
+    chart_spec,
+    funnel_spec,
+    render_png,
+    render_svg,
+    write_chart,
+    write_funnel_chart,
+)
 from systemic.measures.errors import MeasuresError, SeriesError, SPCOptionError
 from systemic.measures.experiment import (
     DifferenceInDifferences,
@@ -21,7 +29,7 @@ from systemic.measures.experiment import (
 )
 from systemic.measures.funnel import FunnelResult, funnel_plot
 from systemic.measures.rules import POINT_TYPES, RULE_SETS, detect_special_causes
-from systemic.measures.series import read_series
+from systemic.measures.series import read_measure_csv, read_series
 from systemic.measures.spc import SPCOptions, SPCResult, prepare_series, xmr_chart
 from systemic.measures.summary import assurance_icon, summarise, variation_icon
 
@@ -38,18 +46,25 @@ __all__ = [
     "SeriesError",
     "assurance_icon",
     "c_chart",
+    "chart_spec",
     "detect_special_causes",
     "difference_in_differences",
     "experiment_evidence",
     "funnel_plot",
+    "funnel_spec",
     "g_chart",
     "p_chart",
     "prepare_series",
+    "read_measure_csv",
     "read_series",
+    "render_png",
+    "render_svg",
     "spc_chart",
     "summarise",
     "t_chart",
     "u_chart",
     "variation_icon",
+    "write_chart",
+    "write_funnel_chart",
     "xmr_chart",
 ]
