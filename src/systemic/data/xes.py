@@ -64,9 +64,12 @@ from __future__ import annotations
 
 import bisect
 import gzip
+import io
 import os
+import re
 import zlib
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -84,6 +87,9 @@ CASE_PREFIX = "case:"
 
 #: Bytes read from the (decompressed) file per parser call.
 CHUNK_BYTES = 1 << 20
+
+#: Bytes the line-oriented fast path tokenises at a time.
+LINE_CHUNK_BYTES = 8 << 20
 
 _GZIP_MAGIC = b"\x1f\x8b"
 
@@ -148,8 +154,7 @@ def iter_xes(
     """
     if batch_rows < 1:
         raise ValueError("batch_rows must be at least 1")
-    reader = _XesReader(Path(path), batch_rows, summary or XesSummary(), apply_globals)
-    return reader.batches()
+    return _read_batches(Path(path), batch_rows, summary or XesSummary(), apply_globals)
 
 
 def read_xes(
@@ -203,12 +208,20 @@ class _XesReader:
     """One pass over one file: expat callbacks fill a buffer of event rows."""
 
     def __init__(
-        self, path: Path, batch_rows: int, summary: XesSummary, apply_globals: bool
+        self,
+        path: Path,
+        batch_rows: int,
+        summary: XesSummary,
+        apply_globals: bool,
+        data: bytes | None = None,
     ) -> None:
         self.path = path
         self.batch_rows = batch_rows
         self.summary = summary
         self.apply_globals = apply_globals
+        self.data = data
+        self.event_defaults: dict[str, str] = {}
+        self.trace_defaults: dict[str, str] = {}
 
     def batches(self) -> Iterator[pl.DataFrame]:
         path = self.path
@@ -225,8 +238,8 @@ class _XesReader:
         trace_starts: list[int] = []
         # Stack of (kind, key prefix for child attributes, dict they go into).
         stack: list[tuple[int, str, dict[str, Any] | None]] = []
-        event_defaults: dict[str, str] = {}
-        trace_defaults: dict[str, str] = {}
+        event_defaults = self.event_defaults
+        trace_defaults = self.trace_defaults
         log_attributes = summary.log_attributes
         # The open trace: its attributes, the row index of its first event in
         # ``rows`` (or -1), its start line and how many attributes its events saw.
@@ -362,38 +375,14 @@ class _XesReader:
         parser.StartElementHandler = start
         parser.EndElementHandler = end
 
-        with _open_decompressed(path) as fh:
+        opened = io.BytesIO(self.data) if self.data is not None else _open_decompressed(path)
+        with opened as fh:
             first = _read(fh, CHUNK_BYTES, path)
-            if not first.strip():
-                raise SourceError(
-                    "the file is empty" if not first else "the file holds only white space",
-                    path=str(path),
-                    hint=_NOT_XES_HINT,
-                )
-            _check_looks_like_xml(first, path)
+            _check_start(first, path)
             chunk = first
             while True:
                 final = not chunk
-                try:
-                    parser.Parse(chunk, final)
-                except expat.ExpatError as exc:
-                    raise SourceError(
-                        f"malformed XML: {expat.ErrorString(exc.code)}",
-                        path=str(path),
-                        line=exc.lineno,
-                        column=exc.offset + 1,
-                        hint="the file is damaged or not well-formed XML; fix the element "
-                        "at this position (or re-export the log) and import again",
-                    ) from None
-                except (LookupError, UnicodeError) as exc:
-                    raise SourceError(
-                        f"cannot decode the file: {exc}",
-                        path=str(path),
-                        line=parser.CurrentLineNumber,
-                        column=parser.CurrentColumnNumber + 1,
-                        hint="the XML declaration names an unknown encoding or the bytes do "
-                        'not match it; save the file as UTF-8 (encoding="UTF-8")',
-                    ) from None
+                _parse(parser, chunk, final, path)
                 while len(rows) >= batch_rows:
                     # End the batch at the last trace boundary that fits, or
                     # split a trace longer than a whole batch.
@@ -404,7 +393,6 @@ class _XesReader:
                     trace_starts[:] = [t - cut for t in trace_starts if t >= cut]
                     if state["trace_first"] >= 0:
                         state["trace_first"] = max(0, state["trace_first"] - cut)
-                    summary.batches += 1
                     yield _frame(out)
                 if final:
                     break
@@ -412,8 +400,41 @@ class _XesReader:
         if not state["root"]:
             raise SourceError("no <log> element found", path=str(path), hint=_NOT_XES_HINT)
         if rows:
-            summary.batches += 1
             yield _frame(rows)
+
+
+def _parse(parser: expat.XMLParserType, chunk: bytes, final: bool, path: Path) -> None:
+    """Feed expat, turning its errors into SourceError with line and (1-based) column."""
+    try:
+        parser.Parse(chunk, final)
+    except expat.ExpatError as exc:
+        raise SourceError(
+            f"malformed XML: {expat.ErrorString(exc.code)}",
+            path=str(path),
+            line=exc.lineno,
+            column=exc.offset + 1,
+            hint="the file is damaged or not well-formed XML; fix the element "
+            "at this position (or re-export the log) and import again",
+        ) from None
+    except (LookupError, UnicodeError) as exc:
+        raise SourceError(
+            f"cannot decode the file: {exc}",
+            path=str(path),
+            line=parser.CurrentLineNumber,
+            column=parser.CurrentColumnNumber + 1,
+            hint="the XML declaration names an unknown encoding or the bytes do "
+            'not match it; save the file as UTF-8 (encoding="UTF-8")',
+        ) from None
+
+
+def _check_start(first: bytes, path: Path) -> None:
+    if not first.strip():
+        raise SourceError(
+            "the file is empty" if not first else "the file holds only white space",
+            path=str(path),
+            hint=_NOT_XES_HINT,
+        )
+    _check_looks_like_xml(first, path)
 
 
 def _read(fh: IO[bytes], size: int, path: Path) -> bytes:
@@ -477,3 +498,372 @@ def _column_rank(order: list[str]) -> Callable[[str], tuple[int, int]]:
         return group, position[name]
 
     return rank
+
+
+# --- the driver: line-oriented fast path, expat for everything else ----------
+
+
+def _read_batches(
+    path: Path, batch_rows: int, summary: XesSummary, apply_globals: bool
+) -> Iterator[pl.DataFrame]:
+    """Batches from the fast path, or from expat when the layout needs it.
+
+    Both give the same rows (tests compare them). If the fast path meets a
+    layout it does not handle after it has yielded batches, expat re-reads
+    the file from the start and skips the events already given.
+    """
+    given = 0
+    try:
+        for frame in _line_batches(path, batch_rows, summary, apply_globals):
+            given += frame.height
+            summary.batches += 1
+            yield frame
+        return
+    except _NeedsExpat:
+        pass
+    given_batches = summary.batches
+    summary.traces = summary.events = summary.empty_traces = summary.events_outside_traces = 0
+    summary.log_attributes.clear()
+    summary.empty_trace_rows.clear()
+    summary.batches = given_batches
+    skip = given
+    for frame in _XesReader(path, batch_rows, summary, apply_globals).batches():
+        if skip:
+            if frame.height <= skip:
+                skip -= frame.height
+                continue
+            frame = frame.slice(skip)
+            skip = 0
+        summary.batches += 1
+        yield frame
+
+
+class _NeedsExpat(Exception):  # noqa: N818 - a signal, not an error
+    """The file's layout is outside what the line-oriented fast path reads."""
+
+
+#: Lines that open a trace (in the trace region a line is one element).
+_FIRST_TRACE = re.compile(rb"(?m)^[ \t]*<trace[\s/>]")
+_TRACE_END = b"</trace>"
+_DECLARED_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+
+# Line codes of the trace region.
+_A, _EO, _EC, _EE, _TO, _TC, _TE, _COMMENT, _ODD = range(9)
+_SIMPLE_ATTRIBUTE_HEADS = [
+    f"<{t} key=" for t in ("string", "date", "int", "float", "boolean", "id")
+]
+
+
+def _line_batches(
+    path: Path, batch_rows: int, summary: XesSummary, apply_globals: bool
+) -> Iterator[pl.DataFrame]:
+    """The fast path for XES written one element per line (as OpenXES, ProM,
+    pm4py and most tools write it): expat only checks well-formedness (no
+    Python call per element) while Polars tokenises and pivots the lines."""
+    validator = expat.ParserCreate()
+    with (
+        _open_decompressed(path) as fh,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="xes-check") as checker,
+    ):
+        data = _read(fh, CHUNK_BYTES, path)
+        _check_start(data, path)
+        match = _FIRST_TRACE.search(data)
+        while match is None:
+            more = _read(fh, CHUNK_BYTES, path)
+            if not more:
+                raise _NeedsExpat
+            data += more
+            match = _FIRST_TRACE.search(data)
+        header, pending = data[: match.start()], data[match.start() :]
+        declared = _DECLARED_ENCODING.match(header)
+        if (
+            b"<!DOCTYPE" in header
+            or (declared and declared.group(1).lower() not in (b"utf-8", b"utf8"))
+            or header.startswith((b"\xff\xfe", b"\xfe\xff"))
+        ):
+            raise _NeedsExpat
+        _parse(validator, header, False, path)
+        # The header (log attributes, globals) is small: read it with expat.
+        head_summary = XesSummary()
+        head = _XesReader(path, batch_rows, head_summary, apply_globals, data=header + b"</log>")
+        if any(frame.height for frame in head.batches()):
+            raise _NeedsExpat  # events outside traces
+        summary.xes_version = head_summary.xes_version
+        summary.log_attributes.update(head_summary.log_attributes)
+        event_defaults, trace_defaults = head.event_defaults, head.trace_defaults
+
+        next_line = header.count(b"\n") + 1
+        traces_before = 0
+        waiting: list[pl.DataFrame] = []
+        waiting_rows = 0
+        at_end = False
+        while not at_end:
+            more = _read(fh, LINE_CHUNK_BYTES, path)
+            at_end = not more
+            pending += more
+            last = pending.rfind(_TRACE_END)
+            cut = pending.find(b"\n", last) + 1 if last >= 0 else 0
+            if cut <= 0:
+                if not at_end:
+                    continue
+                cut = 0
+            region, pending = pending[:cut], pending[cut:]
+            if region:
+                # expat checks the region in a second thread while Polars (which
+                # releases the GIL) tokenises it; nothing is yielded unchecked.
+                checked = checker.submit(_parse, validator, region, False, path)
+                try:
+                    if region.count(b"\r") != region.count(b"\r\n"):
+                        raise _NeedsExpat  # lone CR line breaks
+                    frame, empties, traces = _region_frame(
+                        region, next_line, traces_before, event_defaults, trace_defaults
+                    )
+                except pl.exceptions.PolarsError:
+                    # e.g. bytes that are not UTF-8 in text expat has not yet
+                    # judged: the general reader finds and reports the fault.
+                    raise _NeedsExpat from None
+                finally:
+                    checked.result()  # a SourceError here wins over anything else
+                next_line += region.count(b"\n")
+                traces_before += traces
+                summary.traces += traces
+                summary.empty_traces += len(empties)
+                summary.empty_trace_rows.extend(empties)
+                summary.events += frame.height
+                if frame.height:
+                    waiting.append(frame)
+                    waiting_rows += frame.height
+                while waiting_rows >= batch_rows:
+                    out, rest = _cut_batch(waiting, batch_rows)
+                    waiting, waiting_rows = ([rest], rest.height) if rest.height else ([], 0)
+                    yield _clean(out)
+        _parse(validator, pending, True, path)
+        if pending.strip() and _strip_comments(pending).strip() != b"</log>":
+            raise _NeedsExpat  # something other than the end of the log after the traces
+    if waiting:
+        yield _clean(pl.concat(waiting, how="diagonal") if len(waiting) > 1 else waiting[0])
+
+
+def _strip_comments(data: bytes) -> bytes:
+    return re.sub(rb"<!--.*?-->", b"", data, flags=re.S)
+
+
+def _cut_batch(waiting: list[pl.DataFrame], batch_rows: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Split off one batch ending at the last trace start within ``batch_rows``."""
+    frame = pl.concat(waiting, how="diagonal") if len(waiting) > 1 else waiting[0]
+    trace = pl.col("__trace")
+    starts = frame.select(pl.arg_where(trace.ne_missing(trace.shift(1))))
+    candidates = [s for s in starts.to_series().to_list() if 0 < s <= batch_rows]
+    cut = candidates[-1] if candidates else batch_rows
+    return frame.slice(0, cut), frame.slice(cut)
+
+
+def _clean(frame: pl.DataFrame) -> pl.DataFrame:
+    """Drop the internal trace number and columns this batch has no value in."""
+    frame = frame.drop("__trace")
+    counts = frame.null_count().row(0)
+    keep = [
+        name
+        for name, nulls in zip(frame.columns, counts, strict=True)
+        if name == LINE_COLUMN or nulls < frame.height
+    ]
+    return frame.select(keep) if len(keep) < frame.width else frame
+
+
+def _region_frame(
+    region: bytes,
+    first_line: int,
+    traces_before: int,
+    event_defaults: dict[str, str],
+    trace_defaults: dict[str, str],
+) -> tuple[pl.DataFrame, list[dict[str, Any]], int]:
+    """Rows of a run of whole traces written one element per line.
+
+    Returns the event rows (with ``__trace``), the empty traces' rows and the
+    number of traces. Raises _NeedsExpat for any line outside the simple
+    vocabulary (nested attributes, several elements on a line, ...).
+    """
+    # Splitting each line at '"' (no quoting) gives, for the usual attribute
+    # line <string key="K" value="V"/>, the fields: '<string key=', K,
+    # ' value=', V, '/>'. The CSV reader does this in parallel, blank lines kept.
+    fields = [f"field_{i}" for i in range(6)]
+    parts = (
+        pl.read_csv(
+            io.BytesIO(b'"""""\n' + region),
+            has_header=False,
+            separator='"',
+            quote_char=None,
+            infer_schema=False,
+            truncate_ragged_lines=True,
+            new_columns=fields,
+            empty_string_is_null=False,
+            eol_char="\n",
+        )
+        .slice(1)
+        .with_row_index("line", offset=first_line)
+        .with_columns(pl.col("field_0").str.strip_chars().alias("s"))
+        .filter(pl.col("s") != "")
+    )
+    s = pl.col("s")
+    is_attribute = (
+        s.is_in(_SIMPLE_ATTRIBUTE_HEADS)
+        & (pl.col("field_2") == " value=")
+        & (pl.col("field_4").str.strip_chars() == "/>")
+        & (pl.col("field_5") == "")
+    )
+    code = (
+        pl.when(is_attribute)
+        .then(_A)
+        .when(s == "<event>")
+        .then(_EO)
+        .when(s == "</event>")
+        .then(_EC)
+        .when(s == "<event/>")
+        .then(_EE)
+        .when(s == "<trace>")
+        .then(_TO)
+        .when(s == "</trace>")
+        .then(_TC)
+        .when(s == "<trace/>")
+        .then(_TE)
+        .when(s.str.starts_with("<!--") & s.str.ends_with("-->"))
+        .then(_COMMENT)
+        .otherwise(_ODD)
+        .alias("code")
+    )
+    tokens = parts.select(
+        "line", code, pl.col("field_1").alias("key"), pl.col("field_3").alias("value")
+    ).filter(pl.col("code") != _COMMENT)
+    c = pl.col("code")
+    delta = pl.when(c.is_in([_TO, _EO])).then(1).when(c.is_in([_TC, _EC])).then(-1).otherwise(0)
+    tokens = tokens.with_columns(
+        depth=delta.cum_sum().shift(1, fill_value=0),
+        trace=c.is_in([_TO, _TE]).cum_sum().cast(pl.Int64) + traces_before,
+        event=c.is_in([_EO, _EE]).cum_sum().cast(pl.Int64),
+    )
+    d = pl.col("depth")
+    misplaced = tokens.select(
+        (
+            (c == _ODD)
+            | (c.is_in([_TO, _TE]) & (d != 0))
+            | (c.is_in([_EO, _EE]) & (d != 1))
+            | ((c == _A) & ~d.is_in([1, 2]))
+            | ((c == _TC) & (d != 1))
+            | ((c == _EC) & (d != 2))
+        ).any()
+    ).item()
+    if misplaced or tokens.select(delta.sum()).item() != 0:
+        raise _NeedsExpat
+
+    traces = tokens.filter(c.is_in([_TO, _TE])).select("trace", "line")
+    events = tokens.filter(c.is_in([_EO, _EE])).select(
+        pl.col("line").cast(pl.Int64).alias(LINE_COLUMN), "trace", "event"
+    )
+    attributes = tokens.filter(c == _A).select(
+        (d == 2).alias("of_event"),
+        "trace",
+        "event",
+        _unescape(pl.col("key")).alias("key"),
+        _unescape(pl.col("value")).alias("value"),
+    )
+    trace_wide, trace_long = _wide(attributes.filter(~pl.col("of_event")), "trace")
+    trace_wide = trace_wide.rename({k: CASE_PREFIX + k for k in trace_wide.columns if k != "trace"})
+    event_wide, _ = _wide(attributes.filter(pl.col("of_event")), "event")
+    case_table = traces.join(trace_wide, on="trace", how="left")
+    # Trace-scope defaults come from the header reader already named "case:...".
+    for name, value in trace_defaults.items():
+        case_table = case_table.with_columns(
+            pl.col(name).fill_null(value)
+            if name in case_table.columns
+            else pl.lit(value).alias(name)
+        )
+    rows = events.join(case_table.drop("line"), on="trace", how="left").join(
+        event_wide, on="event", how="left"
+    )
+    for key, value in event_defaults.items():
+        rows = rows.with_columns(
+            pl.col(key).fill_null(value) if key in rows.columns else pl.lit(value).alias(key)
+        )
+    # Case columns in the order their keys first appear on traces with events
+    # (keys only empty traces have give no column: no event row carries them).
+    with_events = [
+        CASE_PREFIX + k
+        for k in trace_long.filter(pl.col("trace").is_in(events["trace"].implode()))
+        .get_column("key")
+        .unique(maintain_order=True)
+        .to_list()
+    ]
+    first_seen = {k: i for i, k in enumerate(with_events)}
+    own_case = sorted(
+        (k for k in trace_wide.columns if k in first_seen and k not in trace_defaults),
+        key=first_seen.__getitem__,
+    )
+    case_columns = list(trace_defaults) + own_case
+    own_event = [k for k in event_wide.columns if k != "event" and k not in event_defaults]
+    event_columns = list(event_defaults) + own_event
+    rows = rows.select(
+        LINE_COLUMN,
+        *case_columns,
+        *event_columns,
+        pl.col("trace").alias("__trace"),
+    ).with_columns(pl.col(n).cast(pl.String) for n in case_columns + event_columns)
+    empty = case_table.join(events, on="trace", how="anti").sort("trace")
+    empties = [
+        {
+            LINE_COLUMN: row["line"],
+            **{k: v for k, v in row.items() if k.startswith(CASE_PREFIX) and v is not None},
+        }
+        for row in empty.to_dicts()
+    ]
+    return rows, empties, traces.height
+
+
+def _wide(long: pl.DataFrame, owner: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(owner, key, value) rows to one row per owner; repeated keys get #2, #3.
+
+    Returns the wide table and the long rows with their final keys.
+    """
+    long = long.select(owner, "key", "value")
+    if long.height == 0:
+        return pl.DataFrame(schema={owner: pl.Int64}), long
+    try:
+        return long.pivot(on="key", index=owner, values="value", aggregate_function=None), long
+    except pl.exceptions.ComputeError:
+        pass  # a key repeats within one element (lists allow it)
+    repeat = pl.int_range(pl.len()).over(owner, "key")
+    long = long.with_columns(
+        pl.when(repeat == 0)
+        .then(pl.col("key"))
+        .otherwise(pl.col("key") + "#" + (repeat + 1).cast(pl.String))
+    )
+    try:
+        return long.pivot(on="key", index=owner, values="value", aggregate_function=None), long
+    except pl.exceptions.ComputeError:
+        raise _NeedsExpat from None  # a numbered key clashes with a key written so
+
+
+def _unescape(text: pl.Expr) -> pl.Expr:
+    """Attribute-value normalisation and entity references, as an XML parser does."""
+    return text.map_batches(_unescape_series, return_dtype=pl.String)
+
+
+_ENTITY = re.compile(r"&(#x[0-9A-Fa-f]+|#[0-9]+|lt|gt|amp|quot|apos);")
+_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+
+
+def _entity(match: re.Match[str]) -> str:
+    ref = match.group(1)
+    if ref[0] == "#":
+        return chr(int(ref[2:], 16) if ref[1] in "xX" else int(ref[1:]))
+    return _NAMED[ref]
+
+
+def _unescape_series(values: pl.Series) -> pl.Series:
+    if values.str.contains("\t", literal=True).any():
+        values = values.str.replace_all("\t", " ", literal=True)
+    marked = values.str.contains("&", literal=True).fill_null(False)
+    if not marked.any():
+        return values
+    where = marked.arg_true()
+    fixed = [_ENTITY.sub(_entity, v) for v in values.gather(where).to_list()]
+    return values.scatter(where, fixed)
