@@ -96,3 +96,24 @@ def test_bad_scenario_names_the_key(tmp_path: Path) -> None:
     assert res.exit_code == 2
     flat = res.output.replace("\n", "")  # the console wraps long lines
     assert "population.people" in flat and "bad.toml:2" in flat
+
+
+def test_systemic_learn_reads_a_simulated_town(tmp_path: Path) -> None:
+    """The event dataset goes through `systemic learn` like a real one (via the CLI only)."""
+    import json
+
+    root = [c.name for c in app.registered_groups] + [c.name for c in app.registered_commands]
+    if "learn" not in root:
+        import pytest
+
+        pytest.skip("systemic learn is not available in this build")
+    sc = _write(tmp_path, "silo")
+    RUNNER.invoke(
+        app, ["simulate", "run", str(sc), "--seed", "1", *OUT(tmp_path / "o"), *EVENTS(tmp_path)]
+    )
+    res = RUNNER.invoke(app, ["learn", str(tmp_path / "ds"), "--out", str(tmp_path / "learned")])
+    assert res.exit_code == 0, res.output
+    summary = json.loads((tmp_path / "learned" / "summary.json").read_text())
+    steps = pl.read_parquet(tmp_path / "o" / "steps.parquet")
+    assert summary["contacts"] == steps["contacts"].sum()
+    assert summary["failure_contacts"] == steps["failure_demand"].sum()
