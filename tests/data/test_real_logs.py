@@ -75,3 +75,20 @@ def test_mappings_record_in_manifest(real_data, tmp_path):
     entry = import_sources([real_data / "sepsis.csv.gz"], m, tmp_path / "d")[0]
     assert entry.mapping_sha256 == m.digest()
     assert entry.notes["timestamp_zone"] == "Europe/Amsterdam"
+
+
+def test_malformed_xes_stops_with_line_and_column(tmp_path):
+    pytest.importorskip("systemic.data.xes")
+    from systemic.data import SourceError
+
+    bad = tmp_path / "bad.xes"
+    bad.write_text(
+        '<?xml version="1.0" encoding="UTF-8" ?>\n<log>\n<trace>\n'
+        '<string key="concept:name" value="NHS9434765919"/>\n<event>\n'
+        '<string key="concept:name" value="call"/>\n</trace>\n</log>\n'
+    )
+    with pytest.raises(SourceError) as info:
+        import_sources([bad], MAPPINGS / "receipt_wabo.toml", tmp_path / "d")
+    assert "line 7" in str(info.value) and "column" in str(info.value)
+    assert "NHS9434765919" not in str(info.value)
+    assert open_dataset(tmp_path / "d").manifest.sources == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.progress import TaskID
 from rich.table import Table
 
 from systemic.commands._console import console, fail, progress
@@ -101,7 +102,7 @@ def import_command(
             for path in sources:
                 task = bar.add_task(f"importing {path.name}", total=None)
 
-                def advance(_: Path, rows: int, task: int = task) -> None:
+                def advance(_: Path, rows: int, task: TaskID = task) -> None:
                     bar.update(task, completed=rows)
 
                 entry = import_file(path, m, ds, on_progress=advance, pseudonymiser=pseudonymiser)

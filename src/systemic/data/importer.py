@@ -28,6 +28,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -67,9 +68,10 @@ class Pseudonymiser:
         self.known: dict[str, str] = {}
 
     def series(self, values: pl.Series) -> pl.Series:
-        clean = values.cast(pl.String).str.strip_chars()
-        clean = pl.when(clean.str.len_bytes() > 0).then(clean).otherwise(None)
-        clean = pl.select(clean).to_series()
+        stripped = values.cast(pl.String).str.strip_chars()
+        clean = pl.select(
+            pl.when(stripped.str.len_bytes() > 0).then(pl.lit(stripped)).otherwise(None)
+        ).to_series()
         uniques = clean.drop_nulls().unique()
         known, pseudonym = self.known, self.key.pseudonym
         mapped = []
@@ -144,7 +146,7 @@ def _rule_value(name: str, mapping: Mapping, activity: pl.Expr) -> pl.Expr | Non
     rules = [r for r in mapping.rules if getattr(r, name) is not None]
     if not rules:
         return None
-    chain: pl.Expr | None = None
+    chain: Any = None  # a when/then chain (Polars types it as several classes)
     for rule in rules:
         cond = (
             activity == rule.activity
@@ -152,7 +154,7 @@ def _rule_value(name: str, mapping: Mapping, activity: pl.Expr) -> pl.Expr | Non
             else activity.str.contains(rule.pattern or "")
         )
         value = pl.lit(getattr(rule, name), pl.String)
-        chain = pl.when(cond).then(value) if chain is None else chain.when(cond).then(value)  # type: ignore[attr-defined]
+        chain = pl.when(cond).then(value) if chain is None else chain.when(cond).then(value)
     assert chain is not None
     return chain.otherwise(pl.lit(None, pl.String))
 
@@ -298,13 +300,14 @@ def apply_mapping(raw: pl.DataFrame, run: _SourceRun) -> tuple[pl.DataFrame, pl.
     rejected = mapped.filter(pl.col(_CHECK).is_not_null()) if n_failed else mapped.clear()
     if rejected.height:
         # One small frame per failed check (a nested when/then over string
-        # functions can panic in Polars 1.x on filtered frames).
-        parts = []
+        # functions panicked in Polars 2.1 on a filtered frame).
+        by_check: list[pl.DataFrame] = []
         for i in rejected[_CHECK].unique().sort().to_list():
             _, name, text = checks[i]
             part = rejected.filter(pl.col(_CHECK) == i).rechunk()
-            parts.append(part.with_columns(text.alias(_REASON), pl.lit(name).alias(_FIELD)))
-        rejected = pl.concat(parts).sort(LINE)
+            by_check.append(part.with_columns(text.alias(_REASON), pl.lit(name).alias(_FIELD)))
+        combined: pl.DataFrame = pl.concat(by_check)
+        rejected = combined.sort(LINE)
     else:
         rejected = rejected.with_columns(
             pl.lit(None, pl.String).alias(_REASON), pl.lit(None, pl.String).alias(_FIELD)

@@ -125,7 +125,7 @@ def _open_binary(path: Path) -> IO[bytes]:
     fh.seek(0)
     if magic == b"\x1f\x8b":
         fh.close()
-        return gzip.open(path, "rb")
+        return gzip.open(path, "rb")  # type: ignore[return-value]
     return fh
 
 
