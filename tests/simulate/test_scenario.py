@@ -113,3 +113,19 @@ def test_same_seed_same_result_other_seed_differs() -> None:
 def test_example_scenarios_load(name: str) -> None:
     s = load_scenario(EXAMPLES / name)
     assert s.steps > 100
+
+
+def test_unit_cost_table_is_replaceable(tmp_path: Path) -> None:
+    (tmp_path / "costs.toml").write_text("a_and_e = 999.0\n[contact]\ngp = 1.0\n")
+    f = tmp_path / "s.toml"
+    f.write_text('unit_costs = "costs.toml"\n[costs]\nemergency_admission = 5.0\n')
+    s = load_scenario(f)
+    assert s.costs.a_and_e == 999.0 and s.costs.contact["gp"] == 1.0
+    assert s.costs.emergency_admission == 5.0
+    # Untouched costs keep the preset's values.
+    assert s.costs.contact["housing"] == PRESETS["silo"]["costs"]["contact"]["housing"]
+    shipped = load_scenario({"unit_costs": str(EXAMPLES / "unit_costs.toml")})
+    assert shipped.costs.model_dump() == load_scenario({}).costs.model_dump()
+    (tmp_path / "bad.toml").write_text('unit_costs = "nowhere.toml"\n')
+    with pytest.raises(ScenarioError, match="unit_costs"):
+        load_scenario(tmp_path / "bad.toml")

@@ -274,6 +274,7 @@ def load_scenario(source: str | os.PathLike[str] | dict[str, Any] | Scenario) ->
             raw = tomllib.loads(text)
         except tomllib.TOMLDecodeError as err:
             raise ScenarioError(f"{path}: not valid TOML: {err}") from None
+    raw = _with_unit_costs(raw, where, None if isinstance(source, dict) else Path(source))
     name = raw.get("preset", "silo")
     try:
         merged = deep_merge(preset(name), raw)
@@ -294,6 +295,32 @@ def load_scenario(source: str | os.PathLike[str] | dict[str, Any] | Scenario) ->
         if not parts:
             raise ScenarioError(f"{at}: {msg}") from None
         raise ScenarioError(f"{at}: {key}: {msg}") from None
+
+
+def _with_unit_costs(raw: dict[str, Any], where: str, path: Path | None) -> dict[str, Any]:
+    """Merge the unit-cost table named by ``unit_costs`` (a TOML file) under ``[costs]``.
+
+    The file holds the same keys as ``[costs]``; values in the scenario's own
+    ``[costs]`` table win over the file's.
+    """
+    if "unit_costs" not in raw:
+        return raw
+    raw = dict(raw)
+    ref = raw.pop("unit_costs")
+    if not isinstance(ref, str):
+        raise ScenarioError(f"{where}: unit_costs: give the path of a unit-cost TOML file")
+    file = Path(ref)
+    if not file.is_absolute() and path is not None:
+        file = path.parent / file
+    try:
+        table = tomllib.loads(file.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise ScenarioError(f"{where}: unit_costs: cannot read {file} ({err.strerror})") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(f"{where}: unit_costs: {file} is not valid TOML: {err}") from None
+    table = table.get("costs", table)
+    raw["costs"] = deep_merge(table, raw.get("costs", {}))
+    return raw
 
 
 def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
