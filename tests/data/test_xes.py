@@ -382,7 +382,7 @@ def test_malformed_xml_names_line_and_column(tmp_path):
         read_xes(path)
     err = info.value
     # The <string> on line 4 is not closed: expat stops at </event>, line 5,
-    # column 7 (1-based; six spaces of indent come before it).
+    # column 7 (1-based: four spaces of indent, then "</" before the mismatched name).
     assert (err.line, err.column) == (5, 7)
     assert err.path == str(path)
     assert "mismatched tag" in str(err)

@@ -1,9 +1,13 @@
 """Read IEEE 1849 XES event logs, plain or gzip, as a stream of event batches.
 
-The reader drives expat directly (``xml.parsers.expat``): it is the fastest
-streaming parser in the standard library that also tells where each element
-starts, so every event row carries its line. Memory stays flat as files grow:
-only the current trace's attributes and one batch of rows are held at a time.
+Two readers give the same rows. Files written one element per line (as
+OpenXES, ProM, pm4py and most tools write them) take a fast path: Polars
+splits and pivots the lines while expat, in a second thread, checks that the
+XML is well-formed (nothing is yielded before its bytes are checked). Any
+other layout (several elements on a line, nested attributes inside traces,
+a DOCTYPE, an encoding other than UTF-8) is read by a general reader driving
+expat callbacks directly. Memory stays flat as files grow: a chunk of the
+file, the current trace and one batch of rows are held at a time.
 
 Each yielded batch is a Polars DataFrame, every column ``String`` except
 ``__line``:
