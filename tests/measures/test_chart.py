@@ -47,3 +47,19 @@ def test_icons_are_in_the_spec() -> None:
     glyphs = {row["name"]: row["glyph"] for rows in icon_rows for row in rows if "name" in row}
     # improvement high (increase is better) and a target beyond the upper limit: fail
     assert glyphs == {"variation": "H", "assurance": "F"}
+
+
+def test_rebase_and_markers_are_drawn_as_vertical_rules() -> None:
+    frame = pl.DataFrame(
+        {"date": [date(2024, 1, 1) + timedelta(weeks=i) for i in range(8)],
+         "value": [5.0, 7, 6, 8, 4, 9, 8, 9]}
+    )  # fmt: skip
+    result = xmr_chart(frame, rebase=[date(2024, 1, 29)])
+    spec = chart_spec(result, markers=[date(2024, 2, 12)])
+    rules = [
+        layer for layer in spec["layer"]
+        if layer.get("mark", {}).get("type") == "rule" and "at" in str(layer.get("data"))
+    ]  # fmt: skip
+    assert [row["at"] for row in rules[0]["data"]["values"]] == [
+        "2024-01-29 00:00:00", "2024-02-12"
+    ]  # fmt: skip

@@ -203,7 +203,8 @@ def experiment(
     }
     (out / "evidence.json").write_text(json.dumps(about, indent=2, default=str) + "\n")
     write_chart(evidence.baseline_chart, out, stem="baseline", y_title=value,
-                title=f"{value} in {locality}: limits from before {start}")  # fmt: skip
+                title=f"{value} in {locality}: limits from before {start}",
+                markers=[evidence.start])  # fmt: skip
     write_chart(evidence.rebased_chart, out, stem="rebased", y_title=value,
                 title=f"{value} in {locality}: rebased at {start}")  # fmt: skip
     console.print(evidence.verdict, highlight=False)

@@ -8,6 +8,8 @@ uses ``vl_convert``: no browser, no network.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -77,9 +79,16 @@ def _icon_rows(result: SPCResult) -> list[dict[str, Any]]:
 
 
 def chart_spec(
-    result: SPCResult, *, title: str | None = None, y_title: str = "value"
+    result: SPCResult,
+    *,
+    title: str | None = None,
+    y_title: str = "value",
+    markers: Sequence[date | datetime] = (),
 ) -> dict[str, Any]:
-    """The Vega-Lite specification of an SPC chart (render it with :func:`render`).
+    """The Vega-Lite specification of an SPC chart (render it with :func:`render_svg`).
+
+    Rebase dates, and any ``markers`` (an experiment's start), are drawn as thin
+    vertical lines.
 
     >>> import polars as pl
     >>> from systemic.measures import xmr_chart
@@ -165,6 +174,15 @@ def chart_spec(
                 "encoding": {"y": {"field": "target", "type": "quantitative"}},
             }
         )
+    lines = [*result.options.rebase, *markers]
+    if lines:
+        layers.append(
+            {
+                "data": {"values": [{"at": str(d)} for d in lines]},
+                "mark": {"type": "rule", "color": "#BBBBBB", "strokeWidth": 1},
+                "encoding": {"x": {"field": "at", "type": "temporal"}},
+            }
+        )
     icons = {"values": _icon_rows(result)}
     layers.append(
         {
@@ -235,6 +253,7 @@ def write_chart(
     stem: str = "spc",
     title: str | None = None,
     y_title: str = "value",
+    markers: Sequence[date | datetime] = (),
 ) -> tuple[Path, Path]:
     """Write ``<stem>.svg`` and ``<stem>.png`` of an SPC result into ``directory``.
 
@@ -248,7 +267,7 @@ def write_chart(
     """
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
-    spec = chart_spec(result, title=title, y_title=y_title)
+    spec = chart_spec(result, title=title, y_title=y_title, markers=markers)
     svg_path, png_path = folder / f"{stem}.svg", folder / f"{stem}.png"
     svg_path.write_text(render_svg(spec), encoding="utf-8")
     png_path.write_bytes(render_png(spec))
