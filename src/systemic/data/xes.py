@@ -76,7 +76,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 from xml.parsers import expat
 
 import polars as pl
@@ -204,7 +204,8 @@ def _open_decompressed(path: Path) -> IO[bytes]:
     magic = fh.read(2)
     fh.seek(0)
     if magic == _GZIP_MAGIC:
-        return gzip.GzipFile(fileobj=fh, mode="rb")  # closes with fh via _XesReader
+        fh.close()
+        return cast(IO[bytes], gzip.open(path, "rb"))  # closing it closes the file
     return fh
 
 
@@ -314,12 +315,12 @@ class _XesReader:
                         hint="traces belong directly inside <log>; check that the "
                         "previous <trace> is closed",
                     )
-                trace: dict[str, str] = {}
-                state["trace"] = trace
+                opened: dict[str, str] = {}
+                state["trace"] = opened
                 state["trace_events"] = 0
                 state["trace_first"] = -1
                 state["trace_line"] = parser.CurrentLineNumber
-                stack.append((_TRACE, CASE_PREFIX, trace))
+                stack.append((_TRACE, CASE_PREFIX, opened))
             elif tag == "log" and not stack:
                 state["root"] = True
                 summary.xes_version = attrs.get("xes.version")

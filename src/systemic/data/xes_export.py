@@ -52,7 +52,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 import polars as pl
 import pyarrow.parquet as pq
@@ -173,7 +173,7 @@ _NO_CASE = _NoCase()
 
 def _open_output(path: Path, compress: bool) -> IO[bytes]:
     if compress:
-        return gzip_module.open(path, "wb", compresslevel=6)
+        return cast(IO[bytes], gzip_module.open(path, "wb", compresslevel=6))
     return open(path, "wb")
 
 
@@ -340,5 +340,4 @@ def _batch_xml(
         case.last().alias("last"),
     )
     row = result.row(0, named=True)
-    text = row["xml"] or ""
-    return text, row["last"], int(row["traces"]), int(row["bad"])
+    return row["xml"] or "", row["last"], int(row["traces"]), int(row["bad"])
