@@ -15,10 +15,10 @@ behind each default are given in ``docs/model.md``.
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, Literal, get_args
 
-#: Services that hold cases (have capacity and a waiting list), in code order.
-SERVICES: tuple[str, ...] = (
+Domain = Literal["health", "housing", "money", "care", "family"]
+ServiceName = Literal[
     "contact_centre",
     "locality_team",
     "gp",
@@ -27,7 +27,10 @@ SERVICES: tuple[str, ...] = (
     "benefits",
     "adult_social_care",
     "childrens_services",
-)
+]
+
+#: Services that hold cases (have capacity and a waiting list), in code order.
+SERVICES: tuple[ServiceName, ...] = get_args(ServiceName)
 
 #: How each service is named in event logs.
 SERVICE_LABELS: dict[str, str] = {
@@ -42,7 +45,7 @@ SERVICE_LABELS: dict[str, str] = {
 }
 
 #: Kinds of need a life event can create.
-DOMAINS: tuple[str, ...] = ("health", "housing", "money", "care", "family")
+DOMAINS: tuple[Domain, ...] = get_args(Domain)
 
 
 def _service(**kw: float) -> dict[str, float]:

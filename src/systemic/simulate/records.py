@@ -187,7 +187,8 @@ class Records:
         sc = self.c.scenario
         start = sc.date_of(0)
         micro = (step.astype(np.int64) * round(sc.days_per_step * 86_400_000_000)).astype(np.int64)
-        return pl.Series("date", micro).cast(pl.Duration("us")) + pl.lit(start)
+        offsets = pl.Series("date", micro).cast(pl.Duration("us"))
+        return pl.select((pl.lit(start) + offsets).alias("date")).to_series()
 
     def steps_frame(self) -> pl.DataFrame:
         """One row per step and locality: flows summed over services, stocks, costs."""

@@ -113,7 +113,7 @@ class SimulationResult:
             "crises_per_1000": tot["crises"] * per_1000,
             "mean_wait_weeks": ratio(tot["wait_steps"], tot["admissions"]) * sc.weeks_per_step,
             "cost_per_resident": tot["cost"] / people / years,
-            "wellbeing_mean": float(s["wellbeing_mean"].mean() or 0.0),
+            "wellbeing_mean": float(s["wellbeing_mean"].cast(pl.Float64).mean() or 0.0),  # type: ignore[arg-type]
         }
         by_service = (
             self.services.filter(pl.col("step") >= from_step)

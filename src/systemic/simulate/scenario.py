@@ -22,19 +22,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from systemic.simulate.errors import ScenarioError
-from systemic.simulate.presets import DOMAINS, SERVICES, deep_merge, preset
-
-Domain = Literal["health", "housing", "money", "care", "family"]
-ServiceName = Literal[
-    "contact_centre",
-    "locality_team",
-    "gp",
-    "community_health",
-    "housing",
-    "benefits",
-    "adult_social_care",
-    "childrens_services",
-]
+from systemic.simulate.presets import (
+    DOMAINS,
+    SERVICES,
+    Domain,
+    ServiceName,
+    deep_merge,
+    preset,
+)
 
 #: Length of each named time step, in days.
 STEP_DAYS: dict[str, float] = {"day": 1.0, "week": 7.0, "month": 365.25 / 12}
