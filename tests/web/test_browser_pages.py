@@ -149,6 +149,117 @@ PAGES = [
 ]
 
 
+def add_examples(server: str, statement_id: str, measure_id: str) -> None:
+    """A locality with a team and decision rights, a story, a conversation, a system
+    condition, a relationship, an ended experiment and a redesign decision."""
+    import httpx
+
+    with httpx.Client(base_url=server, timeout=30) as api:
+
+        def post(plural: str, payload: dict) -> str:
+            response = api.post(f"/api/{plural}", json=payload)
+            assert response.status_code == 201, response.text
+            return response.json()["id"]
+
+        locality = post("localities", {"name": "Northgate", "population": 11800})
+        team = post(
+            "teams",
+            {
+                "name": "Northgate neighbourhood team",
+                "locality_id": locality,
+                "services": ["Housing", "Adult social care"],
+                "members": ["Asha", "Ben", "Cai"],
+                "purpose_statement_ids": [statement_id],
+            },
+        )
+        for kind, made, reason in (
+            ("spend up to £500", "local", "Team budget"),
+            ("eligibility", "escalated", "Panel decides"),
+            ("closing a case", "local", ""),
+        ):
+            post(
+                "decision_rights",
+                {"locality_id": locality, "decision_kind": kind, "made": made, "reason": reason},
+            )
+        story = post(
+            "stories",
+            {
+                "title": "Six calls about one boiler",
+                "text": "I rang six times and told my story to five people.",
+                "told_by": "Tenant",
+                "consent": True,
+                "told_on": "2026-09-14",
+                "locality_id": locality,
+            },
+        )
+        post(
+            "conversations",
+            {
+                "what_matters": "Getting to my grandson's football on Saturdays",
+                "strengths": ["neighbour drives"],
+                "agreed_actions": ["Ask about community transport"],
+                "person_holds_record": True,
+                "held_on": "2026-10-03",
+                "locality_id": locality,
+            },
+        )
+        post(
+            "community_assets",
+            {"name": "Tuesday lunch club", "kind": "group", "locality_id": locality},
+        )
+        post(
+            "relationships",
+            {
+                "party_a": "Housing",
+                "party_b": "Tenants' association",
+                "observations": [
+                    {"observed_on": "2026-01-10", "trust": 2, "power": "over"},
+                    {"observed_on": "2026-09-10", "trust": 4, "power": "with"},
+                ],
+            },
+        )
+        principle = post("principles", {"name": "Local by default"})
+        post(
+            "system_conditions",
+            {
+                "name": "Four-hour response target",
+                "kind": "measure_or_target",
+                "owner": "local",
+                "judgement": "harmful",
+                "effect": "Visits closed fast, then people call back.",
+                "proposal": "Measure days at home instead.",
+                "principle_ids": [principle],
+                "story_ids": [story],
+            },
+        )
+        ended = post(
+            "experiments",
+            {
+                "title": "Repairs triage by the front desk",
+                "start_date": "2026-05-01",
+                "end_date": "2026-08-31",
+                "result": "Repeat calls fell by a third.",
+                "decision": "adopt",
+                "measure_ids": [measure_id],
+                "team_id": team,
+            },
+        )
+        # And one thing the audit should catch: a volume target with no purpose behind it.
+        post("measures", {"name": "Calls answered in 20 seconds", "kind": "process", "target": 80})
+        post(
+            "redesign_decisions",
+            {
+                "title": "One front door for repairs",
+                "level": "organisation",
+                "change": "Front desk can order repairs.",
+                "decided_by": "Housing board",
+                "decided_on": "2026-09-20",
+                "experiment_ids": [ended],
+                "story_ids": [story],
+            },
+        )
+
+
 def test_new_user_threads_purpose_measure_experiment(server: str, browser_page, tmp_path: Path):
     from playwright.sync_api import expect
 
@@ -250,6 +361,12 @@ def test_new_user_threads_purpose_measure_experiment(server: str, browser_page, 
     page.locator(".loop-list a", has_text="highlight").first.click()
     expect(page.locator(".loop-list")).to_contain_text("(highlighted)")
     assert "loop=" in page.url
+
+    # More of a working workspace, through the JSON API, so every page has something to show.
+    add_examples(server, statement_url.rsplit("/", 1)[1], measure_url.rsplit("/", 1)[1])
+
+    page.goto(server + "/audit")
+    expect(page.locator(".finding", has_text="Calls answered in 20 seconds")).to_have_count(2)
 
     # Every page again, now with data, at desktop and at phone width.
     for path, name in [*PAGES, (statement_url, "object-purpose"), (measure_url, "object-measure")]:

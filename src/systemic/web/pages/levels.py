@@ -249,6 +249,7 @@ def experiment_timeline(experiments: list[Any], today: date | None = None) -> Ti
                 "left": round(left, 2),
                 "width": round(min(width, 100 - left), 2),
                 "open": experiment.end_date is None,
+                "dates": f"{experiment.start_date} to {experiment.end_date or 'now'}",
             }
         )
     marker = (today - start).days / span * 100
