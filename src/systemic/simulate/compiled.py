@@ -8,7 +8,7 @@ data, and switching one locality to another design is replacing its rows.
 >>> from systemic.simulate.scenario import load_scenario
 >>> c = compile_scenario(load_scenario({"population": {"people": 1000}}))
 >>> c.capacity.shape, int(c.capacity.sum())
-((1, 8), 12)
+((1, 8), 13)
 """
 
 from __future__ import annotations
