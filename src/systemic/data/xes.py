@@ -93,7 +93,7 @@ CASE_PREFIX = "case:"
 CHUNK_BYTES = 1 << 20
 
 #: Bytes the line-oriented fast path tokenises at a time.
-LINE_CHUNK_BYTES = 8 << 20
+LINE_CHUNK_BYTES = 4 << 20
 
 _GZIP_MAGIC = b"\x1f\x8b"
 
