@@ -225,7 +225,8 @@ def write_results(rows: list[dict], load_before: str, load_after: str, with_impo
         "sensitive to that load; the fast path uses a second thread for the XML check.",
         "",
         "Log: the real receipt log (Buijs 2014, 4TU.ResearchData), gzip, as published (1x) "
-        "and with its traces replicated under new case ids (10x, 30x). Each step runs in its own child process; "
+        "and with its traces replicated under new case ids (10x, 30x). Each step runs in "
+        "its own child process; "
         "time is the best of the repeats, memory the highest peak RSS of the whole process "
         "(the baseline after imports in brackets). The reader streams batches of "
         f"{BATCH_ROWS:,} events.",
