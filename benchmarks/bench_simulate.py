@@ -41,15 +41,17 @@ def throughput(preset: str, people: int, steps: int, seed: int = 1) -> dict[str,
     sc = load_scenario(
         {"preset": preset, "population": {"people": people}, "years": steps * 7 / 365.25}
     )
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     run(sc, seed=seed)
-    seconds = time.perf_counter() - t0
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
     return {
         "preset": preset,
         "people": people,
         "steps": sc.steps,
         "seconds": seconds,
+        "cpu": cpu,
         "rate": people * sc.steps / seconds,
+        "cpu_rate": people * sc.steps / cpu,
     }
 
 
@@ -170,14 +172,21 @@ def main() -> None:
         f"{start}). Other engineers were loading the machine during the run, so times are "
         "upper bounds." + (" **Reduced size (--quick).**" if args.quick else "") + "\n",
         "### Engine throughput (one core)\n",
-        "| preset | people | weekly steps | seconds | person-steps/s | goal |",
-        "|---|---:|---:|---:|---:|---|",
+        "Wall-clock time is what a user waits; CPU time is the engine's own work on "
+        "one core, undisturbed by other processes competing for the two cores.\n",
+        "| preset | people | weekly steps | wall s | CPU s | person-steps/s (wall) "
+        "| person-steps/s (CPU) | goal >= 20 M |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in rows:
-        ok = "met" if r["rate"] >= 20e6 else "not met"
+        ok = (
+            "met"
+            if r["rate"] >= 20e6
+            else ("met on CPU time" if r["cpu_rate"] >= 20e6 else "not met")
+        )
         lines.append(
             f"| {r['preset']} | {r['people']:,} | {r['steps']} | {r['seconds']:.1f} | "
-            f"{r['rate'] / 1e6:.1f} M | >= 20 M ({ok}) |"
+            f"{r['cpu']:.1f} | {r['rate'] / 1e6:.1f} M | {r['cpu_rate'] / 1e6:.1f} M | {ok} |"
         )
     lines += [
         "",

@@ -7,8 +7,9 @@ arrays of people, never looping over people:
 2. recovery toward each person's baseline, plus the effect of any service
    they are in, plus prevention's slow rise in community connection;
 3. life events (drawn sparsely per locality) push wellbeing down;
-4. crises: people below the crisis threshold may attend A&E, be admitted,
-   or enter residential care; others are referred on from A&E;
+4. residential care step-downs; then crises: people below the crisis
+   threshold may attend A&E, be admitted, or enter residential care; others
+   are referred on from A&E;
 5. help seeking: people in need with no open case contact an entry service,
    are routed (a hand-off when the entry service does not hold that need),
    and are accepted onto a waiting list or refused by eligibility;
