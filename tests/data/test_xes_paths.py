@@ -198,3 +198,17 @@ def test_layout_variants_take_the_fast_path(tmp_path, layout):
     reference, _ = _reference(path)
     _same(fast, reference, exact_order=True)
     assert fast["concept:name"].to_list() == ["a & b"]
+
+
+def test_trace_tags_inside_comments_do_not_confuse_the_fast_path(tmp_path):
+    path = tmp_path / "commented.xes"
+    path.write_text(
+        "<log>\n<!--\n<trace>\n</trace>\n-->\n<trace>\n"
+        '<string key="concept:name" value="c1"/>\n<event>\n'
+        '<string key="concept:name" value="a"/>\n</event>\n</trace>\n<!-- </trace>\n-->\n</log>\n'
+    )
+    reference, expected = _reference(path)
+    ours, found = _ours(path, 10)
+    assert found == expected
+    _same(ours, reference, exact_order=True)
+    assert ours["case:concept:name"].to_list() == ["c1"]

@@ -591,8 +591,13 @@ def _line_batches(
         # The header (log attributes, globals) is small: read it with expat.
         head_summary = XesSummary()
         head = _XesReader(path, batch_rows, head_summary, apply_globals, data=header + b"</log>")
-        if any(frame.height for frame in head.batches()):
-            raise _NeedsExpat  # events outside traces
+        try:
+            if any(frame.height for frame in head.batches()):
+                raise _NeedsExpat  # events outside traces
+        except SourceError:
+            # The cut before the first trace is not a clean one (e.g. "<trace"
+            # inside a comment): the general reader reads the file as it is.
+            raise _NeedsExpat from None
         summary.xes_version = head_summary.xes_version
         summary.log_attributes.update(head_summary.log_attributes)
         event_defaults, trace_defaults = head.event_defaults, head.trace_defaults
