@@ -6,6 +6,7 @@ import datetime as dt
 import string
 
 import polars as pl
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -135,3 +136,39 @@ def test_import_export_import_round_trips(frame, fmt, tmp_path_factory):
     assert a["cost"].to_list() == frame["cost"].to_list()
     assert a["text"].to_list() == frame["said"].to_list()
     assert a["attr_ward"].to_list() == frame["ward"].to_list()
+
+
+def test_round_trip_through_xes(tmp_path):
+    pytest.importorskip("systemic.data.xes_export")
+    from systemic.data.xes import read_xes
+
+    src = tmp_path / "s.csv"
+    src.write_text(
+        "who,service,what,when,kind,ward\n"
+        "P1,Housing,Report repair,2024-01-02T09:00:00Z,contact,North\n"
+        "P1,GP,Visit,2024-01-03T10:15:30Z,intervention,\n"
+        'P2,Housing,"Chase, again",2024-01-04T08:00:00Z,contact,South\n'
+    )
+    m = parse_mapping(
+        {
+            "fields": {
+                "person_id": "who",
+                "service": "service",
+                "activity": "what",
+                "timestamp": "when",
+                "kind": "kind",
+            },
+        }
+    )
+    import_sources([src], m, tmp_path / "a")
+    out = tmp_path / "e.xes.gz"
+    assert export_events(open_dataset(tmp_path / "a"), out) == 3
+    columns = read_xes(out).columns
+    again = import_sources([out], export_mapping(columns), tmp_path / "b")[0]
+    assert (again.read, again.accepted, again.rejected) == (3, 3, 0)
+
+    def events(path):
+        ev = open_dataset(path).events().collect().sort("timestamp")
+        return ev.select(sorted(c for c in ev.columns if c not in ("source", "source_row")))
+
+    assert events(tmp_path / "a").to_dicts() == events(tmp_path / "b").to_dicts()

@@ -73,18 +73,42 @@ def export_events(
     return frame.height
 
 
+#: Where :func:`systemic.data.xes_export.write_xes` puts each model field.
+XES_KEYS = {
+    "case_id": "case:concept:name",
+    "activity": "concept:name",
+    "timestamp": "time:timestamp",
+    "lifecycle": "lifecycle:transition",
+    "service": "org:group",
+    "cost": "systemic:cost",
+}
+
+
 def export_mapping(columns: list[str], *, name: str = "systemic export") -> Mapping:
     """The mapping that imports a file written by :func:`export_events`.
 
+    ``columns`` are the file's columns (for XES, the raw columns the XES
+    reader yields, e.g. ``concept:name``).
+
     >>> export_mapping(["person_id", "service", "activity", "timestamp", "ward"]).fields["service"]
     'service'
+    >>> export_mapping(["systemic:person_id", "concept:name", "time:timestamp",
+    ...     "org:group"]).fields["activity"]
+    'concept:name'
     """
-    fields = {c: c for c in columns if c in MODEL_FIELDS}
+    drop: list[str] = []
+    if "concept:name" in columns:  # an XES export
+        fields = {f: k for f, k in XES_KEYS.items() if k in columns}
+        fields |= {f: f"systemic:{f}" for f in MODEL_FIELDS if f"systemic:{f}" in columns}
+        drop = [c for c in columns if c in ("systemic:source", "systemic:source_row")]
+    else:
+        fields = {c: c for c in columns if c in MODEL_FIELDS}
     return parse_mapping(
         {
             "source": {"name": name},
             "fields": fields,
             "timestamp": {"formats": ["iso"], "zone": "UTC", "future_tolerance": "1d"},
             "privacy": {"already_pseudonymised": True, "keep_text": "text" in fields},
+            "attributes": {"drop": drop},
         }
     )
