@@ -277,8 +277,12 @@ class Engine:
         before = p.wellbeing[who]
         p.wellbeing[who] = np.maximum(before - shock, np.float32(0.0))
         dom = c.event_domain[kind]
+        # Someone well with no open case starts a new need: earlier failures
+        # they recovered from no longer make their next contact failure demand.
         fresh = (p.status[who] == NO_CASE) & (before >= self.need)
         p.domain[who[fresh]] = dom[fresh]
+        p.reason[who[fresh]] = NEW_NEED
+        p.second[who[fresh]] = -1
         other = ~fresh & (dom != p.domain[who])
         p.second[who[other]] = dom[other]
         self.rec.count_l("life_events", loc)
