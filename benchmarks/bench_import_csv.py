@@ -329,6 +329,11 @@ def main() -> None:
         f"- Goal >= 500,000 events/s: **{'met' if rate >= 500_000 else 'NOT met'}** "
         f"({rate:,.0f} events/s); peak memory < 2 GB: "
         f"**{'met' if ours['peak_mb'] < 2048 else 'NOT met'}** ({ours['peak_mb']:,.0f} MB).",
+        f"- CPU: the import used {ours['cpu']:.1f} CPU seconds, "
+        f"{ours['rows'] / ours['cpu']:,.0f} events per CPU second; with both cores free, "
+        f"wall time cannot go below half of that, so at best about "
+        f"{2 * ours['rows'] / ours['cpu']:,.0f} events/s on this machine when idle "
+        f"(the Polars floor: {2 * pf['rows'] / pf['cpu']:,.0f}).",
         f"- Ratio to the Polars floor (same file, no checks): "
         f"{pf['seconds'] / ours['seconds']:.2f}x its speed; to the DuckDB floor: "
         f"{df['seconds'] / ours['seconds']:.2f}x.",

@@ -435,7 +435,28 @@ def _malformed_rejects(run: _SourceRun) -> pl.DataFrame:
     )
 
 
-def _import_batch(batch: RawBatch, run: _SourceRun, writer: SourceWriter) -> int:
+class _BackgroundWriter:
+    """Writes event batches on one other thread, at most one batch behind.
+
+    Polars releases the GIL while it writes Parquet, so the next batch is
+    read, pseudonymised and mapped meanwhile. Parts keep their order.
+    """
+
+    def __init__(self, writer: SourceWriter, pool: concurrent.futures.ThreadPoolExecutor) -> None:
+        self.writer, self.pool = writer, pool
+        self.pending: concurrent.futures.Future[int] | None = None
+
+    def write_events(self, events: pl.DataFrame) -> None:
+        self.wait()
+        self.pending = self.pool.submit(self.writer.write_events, events)
+
+    def wait(self) -> None:
+        if self.pending is not None:
+            self.pending.result()  # re-raises a failed write here
+            self.pending = None
+
+
+def _import_batch(batch: RawBatch, run: _SourceRun, writer: _BackgroundWriter) -> int:
     raw = batch.frame
     if batch.malformed.height:
         run.malformed.append(batch.malformed)
@@ -486,13 +507,20 @@ def import_file(
     run = _SourceRun(path, entry.id, mapping, pseudonymiser, dt.datetime.now(dt.UTC))
     read = 0
     # Hash the file on another thread while it is parsed (hashlib releases the GIL).
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        digest = pool.submit(_sha256, path)
+    with (
+        concurrent.futures.ThreadPoolExecutor(max_workers=1) as hashing,
+        concurrent.futures.ThreadPoolExecutor(max_workers=1) as writing,
+    ):
+        digest = hashing.submit(_sha256, path)
         with dataset.append_source(entry) as writer:
-            for batch in iter_raw(path, fmt, mapping.csv):
-                read += _import_batch(batch, run, writer)
-                if on_progress:
-                    on_progress(path, read)
+            background = _BackgroundWriter(writer, writing)
+            try:
+                for batch in iter_raw(path, fmt, mapping.csv):
+                    read += _import_batch(batch, run, background)
+                    if on_progress:
+                        on_progress(path, read)
+            finally:
+                background.wait()
             if not run.checked_columns:
                 raise SourceError(
                     "the file holds no records", path=str(path), hint="check the file"
