@@ -367,10 +367,13 @@ def calibrate(
     common random numbers: every candidate runs on the same seeds.
     ``budget`` caps the evaluations of the search (each is ``len(seeds)``
     runs); identifiability costs about ``2 * len(parameters) + 1`` more.
-    ``method`` is ``least_squares`` (SciPy's bounded trust-region
-    least squares on the relative errors, finite differences of 5% of each
-    range: common random numbers make them meaningful) or ``nelder-mead``
-    (bounded simplex search on the loss, slower but derivative-free).
+    ``method`` is ``least_squares`` (SciPy's bounded trust-region least
+    squares on the relative errors, with forward differences of 10% of each
+    range: on common random numbers a step that size measures a parameter's
+    effect rather than the graininess of a finite population) or
+    ``simplex`` (a scrambled Sobol design over the whole box for about a
+    third of the budget, then SciPy's bounded Nelder-Mead from the best
+    point: derivative-free, for starts far from the answer, but slower).
     ``target_se`` gives the sampling standard error of observed targets, if
     known; it widens the reported parameter uncertainty.
     """
@@ -397,6 +400,7 @@ def calibrate(
 
     cache: dict[tuple[float, ...], dict[str, np.ndarray]] = {}
     history: list[tuple[float, np.ndarray]] = []
+    recorded: set[tuple[float, ...]] = set()
 
     def measure(u: np.ndarray) -> dict[str, np.ndarray]:
         u = np.clip(u, 0.0, 1.0)
@@ -416,20 +420,25 @@ def calibrate(
         return np.array([_mean(table, k) for k in names])
 
     def residuals(u: np.ndarray) -> np.ndarray:
-        if len(history) >= budget:
+        u = np.clip(u, 0.0, 1.0)
+        key = tuple(np.round(u, 10))
+        fresh = key not in recorded
+        if fresh and len(history) >= budget:
             raise _BudgetSpentError
         rel = (simulated(u) - target) / scale
         rel = np.where(np.isnan(rel), 1.0, rel)
-        value = float(np.mean(rel**2))
-        history.append((value, np.clip(u, 0, 1).copy()))
-        if on_evaluation is not None:
-            on_evaluation(len(history), value)
+        if fresh:
+            recorded.add(key)
+            value = float(np.mean(rel**2))
+            history.append((value, u.copy()))
+            if on_evaluation is not None:
+                on_evaluation(len(history), value)
         return rel
 
     k = len(params)
     start_loss = float(np.mean(residuals(u0) ** 2))
     try:
-        message = _search(residuals, u0, method)
+        message = _search(residuals, u0, method, budget)
     except _BudgetSpentError:
         message = f"stopped after the budget of {budget} evaluations"
     best_loss, best_u = min(history, key=lambda h: h[0])
@@ -540,29 +549,64 @@ class _BudgetSpentError(Exception):
     """Raised inside the search when the evaluation budget is used up."""
 
 
-def _search(residuals: Callable[[np.ndarray], np.ndarray], u0: np.ndarray, method: str) -> str:
+#: Finite-difference step of the search, as a share of each parameter's range.
+FD_STEP = 0.1
+
+
+def _search(
+    residuals: Callable[[np.ndarray], np.ndarray], u0: np.ndarray, method: str, budget: int
+) -> str:
     from scipy.optimize import least_squares, minimize
+    from scipy.stats import qmc
 
     k = u0.size
-    if method == "least_squares":
-        # Start off the bounds: TRF needs an interior point.
-        x0 = np.clip(u0, 1e-6, 1 - 1e-6)
-        out = least_squares(
-            residuals, x0, bounds=(0.0, 1.0), diff_step=0.05, x_scale=1.0, xtol=1e-3, ftol=1e-4
+
+    def loss(u: np.ndarray) -> float:
+        return float(np.mean(residuals(u) ** 2))
+
+    if method == "simplex":
+        # 1. A space-filling (scrambled Sobol) design over the whole box, a third of
+        #    the budget: robust to the graininess of a finite population and to
+        #    a start far from the answer.
+        n_design = 2 ** max(2, int(math.log2(max(budget // 3, 1))))
+        design = qmc.Sobol(k, scramble=True, seed=0).random(n_design)
+        scored = [(loss(u0), u0)] + [(loss(u), u) for u in design]
+        best = min(scored, key=lambda x: x[0])[1]
+        # 2. A bounded Nelder-Mead simplex from the best point for the rest.
+        toward_middle = np.where(best <= 0.5, 1.0, -1.0)
+        simplex = np.vstack(
+            [best] + [best + 0.15 * toward_middle[i] * np.eye(k)[i] for i in range(k)]
         )
-        return str(out.message)
-    if method == "nelder-mead":
-        toward_middle = np.where(u0 <= 0.5, 1.0, -1.0)
-        simplex = np.vstack([u0] + [u0 + 0.2 * toward_middle[i] * np.eye(k)[i] for i in range(k)])
-        out = minimize(
-            lambda u: float(np.mean(residuals(u) ** 2)),
-            u0,
+        fit = minimize(
+            loss,
+            best,
             method="Nelder-Mead",
             bounds=[(0.0, 1.0)] * k,
             options={"initial_simplex": simplex, "xatol": 0.005, "fatol": 1e-6},
         )
-        return str(out.message)
-    raise CalibrationError(f"method {method!r}: choose least_squares or nelder-mead")
+        return str(fit.message)
+    if method == "least_squares":
+
+        def jacobian(u: np.ndarray) -> np.ndarray:
+            # Forward differences of a fixed share of each range (backward at the
+            # upper bound): large enough to measure the parameter's effect rather
+            # than the graininess of a finite population.
+            base = residuals(u)
+            out = np.empty((base.size, k))
+            for j in range(k):
+                h = FD_STEP if u[j] + FD_STEP <= 1.0 else -FD_STEP
+                moved = u.copy()
+                moved[j] += h
+                out[:, j] = (residuals(moved) - base) / h
+            return out
+
+        # Start off the bounds: TRF needs an interior point.
+        x0 = np.clip(u0, 1e-6, 1 - 1e-6)
+        fit = least_squares(
+            residuals, x0, jac=jacobian, bounds=(0.0, 1.0), x_scale=1.0, xtol=1e-3, ftol=1e-4
+        )
+        return str(fit.message)
+    raise CalibrationError(f"method {method!r}: choose simplex or least_squares")
 
 
 #: Groups of people per run for the Monte-Carlo error (batch means).
