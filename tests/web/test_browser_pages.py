@@ -244,6 +244,20 @@ def add_examples(server: str, statement_id: str, measure_id: str) -> None:
                 "team_id": team,
             },
         )
+        monthly = [31, 29, 33, 30, 32, 28, 30, 24, 22, 21, 20, 19]
+        post(
+            "measures",
+            {
+                "name": "Repeat calls per 100 households",
+                "kind": "outcome",
+                "data_source": "series",
+                "purpose_statement_ids": [statement_id],
+                "series": [
+                    {"period": f"2026-{m:02d}-01", "value": v}
+                    for m, v in enumerate(monthly, start=1)
+                ],
+            },
+        )
         # And one thing the audit should catch: a volume target with no purpose behind it.
         post("measures", {"name": "Calls answered in 20 seconds", "kind": "process", "target": 80})
         post(
@@ -287,8 +301,11 @@ def test_new_user_threads_purpose_measure_experiment(server: str, browser_page, 
     page.goto(server + "/")
     page.keyboard.press("Tab")
     expect(page.locator(".skip-link")).to_be_focused()
+    shots.take("keyboard-skip-link")
     page.keyboard.press("Enter")
     expect(page.locator("main")).to_be_focused()
+    page.keyboard.press("Tab")
+    shots.take("keyboard-focus-after-skip")
 
     # 1. A purpose statement, starting from the dashboard. Submitting it empty shows
     #    the server's message on the form.
@@ -367,6 +384,13 @@ def test_new_user_threads_purpose_measure_experiment(server: str, browser_page, 
 
     page.goto(server + "/audit")
     expect(page.locator(".finding", has_text="Calls answered in 20 seconds")).to_have_count(2)
+
+    # A measure with a series: its SPC chart arrives after the page (htmx), with a reading.
+    page.goto(server + "/mission")
+    page.get_by_role("link", name="Repeat calls per 100 households").first.click()
+    expect(page.locator(".measure-chart svg")).to_be_visible(timeout=30_000)
+    expect(page.locator(".measure-chart")).to_contain_text("Special cause")
+    shots.take("object-measure-chart")
 
     # Every page again, now with data, at desktop and at phone width.
     for path, name in [*PAGES, (statement_url, "object-purpose"), (measure_url, "object-measure")]:

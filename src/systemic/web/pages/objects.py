@@ -214,7 +214,7 @@ def _form_page(
     if record is None:
         title = f"Add {kind.label.lower()}"
         action = f"/{kind.plural}/new"
-        back_href, back_label = next_url or home, home_label if not next_url else "where you were"
+        back_href, back_label = next_url or home, home_label
         submit = f"Save {kind.label.lower()}"
     else:
         title = f"Edit {kind.label.lower()}"
@@ -247,7 +247,9 @@ def _form_page(
 
 def _initial_values(kind: Kind, request: Request, snap: Any) -> dict[str, Any]:
     """Values for a new object's form, pre-filled from the query (``?locality_id=...``)."""
-    values: dict[str, Any] = {}
+    # A conversation or story is usually recorded the day it happens.
+    today_field = {"conversation": "held_on", "story": "told_on"}.get(kind.name)
+    values: dict[str, Any] = {today_field: date.today().isoformat()} if today_field else {}
     fields = kind.fields.model_fields
     for name in fields:
         given = request.query_params.getlist(name)
@@ -364,6 +366,14 @@ def _add_kind_routes(router: APIRouter, kind: Kind) -> None:
         values = [
             (c.label, _format_value(kind, c.name, getattr(record, c.name), snap)) for c in controls
         ]
+        if kind.name == "measure" and len(record.series) >= MIN_POINTS:
+            # A long list of numbers reads better as the chart below (values are there too).
+            values = [
+                (label, f"{len(record.series)} values, charted below")
+                if label == LABELS["series"]
+                else (label, value)
+                for label, value in values
+            ]
         # Empty fields are named in one line rather than listed: less to read on a phone.
         shown = [(label, value) for label, value in values if value != "—"]
         empty_labels = [label for label, value in values if value == "—"]
