@@ -33,6 +33,29 @@ def test_partitions_give_the_same_results(log: str, real_datasets: RealDatasets)
         assert_frame_equal(table, other, check_exact=False, rel_tol=1e-12, abs_tol=1e-9), name
 
 
+def test_large_datasets_split_to_disk_give_the_same_results(
+    real_datasets: RealDatasets, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from systemic.learn import partition
+
+    one = learn(real_datasets["sepsis"], partitions=1)
+    monkeypatch.setattr(partition, "IN_MEMORY_EVENTS", 0)  # force the on-disk split
+    five = learn(real_datasets["sepsis"], partitions=5)
+    assert one.summary() == five.summary()
+    assert_frame_equal(one.episodes, five.episodes)
+    assert_frame_equal(one.cases, five.cases)
+    assert_frame_equal(one.activity_variants, five.activity_variants)
+    assert_frame_equal(one.activity_map.edges, five.activity_map.edges)
+
+
+def test_an_empty_dataset_learns_nothing_without_error(tmp_path: Path) -> None:
+    from systemic.data import create_dataset
+
+    create_dataset(tmp_path / "empty")
+    s = learn(tmp_path / "empty").summary()
+    assert (s.people, s.episodes, s.events, s.contacts) == (0, 0, 0, 0)
+
+
 @pytest.mark.slow
 def test_dask_local_cluster_matches_single_process(
     real_datasets: RealDatasets, tmp_path: Path

@@ -170,10 +170,24 @@ def with_unit_costs(events: pl.DataFrame, table: UnitCostTable | None) -> pl.Dat
         text = text.join(rows.lazy(), on=[f"_{k}" for k in level], how="left")
         found.append(name)
     costs = text.select(*keys, pl.coalesce([pl.col(n) for n in found]).alias("_unit_cost"))
-    return (
-        events.lazy()
-        .join(costs, on=keys, how="left", nulls_equal=True, maintain_order="left")
-        .with_columns(pl.coalesce("cost", "_unit_cost").alias("cost"))
+    costs = costs.with_columns(_combo=_combo_hash(keys)).collect(engine=ENGINE)
+    if costs["_combo"].n_unique() == costs.height:
+        # one integer key per distinct (service, kind, activity), looked up
+        # in place: no join, so the event columns are not copied
+        unit = _combo_hash(keys).replace_strict(
+            costs["_combo"], costs["_unit_cost"], default=None, return_dtype=pl.Float64
+        )
+        return events.with_columns(pl.coalesce(pl.col("cost"), unit).alias("cost"))
+    joined = events.lazy().join(  # pragma: no cover - a 64-bit hash collision
+        costs.lazy().drop("_combo"), on=keys, how="left", nulls_equal=True, maintain_order="left"
+    )
+    return (  # pragma: no cover
+        joined.with_columns(pl.coalesce("cost", "_unit_cost").alias("cost"))
         .drop("_unit_cost")
         .collect(engine=ENGINE)
     )
+
+
+def _combo_hash(keys: list[str]) -> pl.Expr:
+    # categorical codes hash as integers (cheap); text is hashed as text
+    return pl.struct([pl.col(k).to_physical() for k in keys]).hash(seed=7)

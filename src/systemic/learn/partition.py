@@ -15,11 +15,14 @@ the number of partitions.
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import polars as pl
 
-from systemic.data import open_dataset
+from systemic.data import Dataset, open_dataset
 from systemic.learn.config import LearnConfig
 from systemic.learn.costs import UnitCostTable
 from systemic.learn.demand import demand_cube
@@ -31,7 +34,12 @@ from systemic.learn.journeys import COLUMNS, annotate_events, episodes
 PARTITION_SEED = 20_240_101
 
 #: Events per partition when the number of partitions is chosen automatically.
-EVENTS_PER_PARTITION = 6_000_000
+#: Learning a partition needs about six times its events' size in memory.
+EVENTS_PER_PARTITION = 1_500_000
+
+#: Datasets up to this many events are read once and split in memory; larger
+#: ones are first split by person to temporary files in one streaming pass.
+IN_MEMORY_EVENTS = 10_000_000
 
 
 @dataclass
@@ -50,11 +58,67 @@ class JourneyParts:
     service_costs: pl.DataFrame
 
 
+def partition_of(parts: int) -> pl.Expr:
+    """Each event's partition: a hash of its person, modulo ``parts``."""
+    return pl.col("person_id").hash(seed=PARTITION_SEED) % parts
+
+
 def person_partition(events: pl.LazyFrame, part: int, parts: int) -> pl.LazyFrame:
     """The events of the people whose hash falls in partition ``part`` of ``parts``."""
     if parts <= 1:
         return events
-    return events.filter(pl.col("person_id").hash(seed=PARTITION_SEED) % parts == part)
+    return events.filter(partition_of(parts) == part)
+
+
+def dataset_events(ds: Dataset) -> pl.LazyFrame:
+    """The dataset's events, only the columns learning reads."""
+    lf = ds.events()
+    names = lf.collect_schema().names()
+    return lf.select([c for c in COLUMNS if c in names])
+
+
+def learn_locally(
+    ds: Dataset,
+    parts: int,
+    config: LearnConfig,
+    unit_costs: UnitCostTable | None = None,
+    events: int | None = None,
+) -> Iterator[JourneyParts]:
+    """Learn every partition in this process, one after another.
+
+    Small datasets are read once and split in memory; large ones are split
+    by person to temporary Arrow files in one streaming pass, then read one
+    partition at a time, so memory follows the partition, not the dataset.
+    """
+    people = ds.people()
+    n = events if events is not None else ds.manifest.accepted
+    if parts <= 1:
+        yield learn_frame(
+            dataset_events(ds).collect(engine=SCAN_ENGINE), config, unit_costs, people
+        )
+        return
+    if n <= IN_MEMORY_EVENTS:
+        frame = (
+            dataset_events(ds).with_columns(_part=partition_of(parts)).collect(engine=SCAN_ENGINE)
+        )
+        for i in range(parts):
+            part = frame.filter(pl.col("_part") == i).drop("_part")
+            if part.height:
+                yield learn_frame(part, config, unit_costs, people)
+        return
+    with tempfile.TemporaryDirectory(prefix="systemic-learn-") as tmp:
+        dataset_events(ds).sink_ipc(
+            pl.PartitionBy(tmp, key={"_part": partition_of(parts)}, include_key=False),
+            mkdir=True,
+            compression=None,
+        )
+        for i in range(parts):
+            files = sorted(Path(tmp).glob(f"_part={i}/*.ipc"))
+            if files:
+                frame = pl.scan_ipc(files).collect(engine=ENGINE)
+                yield learn_frame(frame, config, unit_costs, people)
+                for f in files:
+                    f.unlink()
 
 
 def learn_frame(
@@ -96,10 +160,7 @@ def learn_partition(
     each worker reads only its own people.
     """
     ds = open_dataset(dataset)
-    lf = ds.events()
-    names = lf.collect_schema().names()
-    lf = person_partition(lf.select([c for c in COLUMNS if c in names]), part, parts)
-    frame = lf.collect(engine=SCAN_ENGINE)
+    frame = person_partition(dataset_events(ds), part, parts).collect(engine=SCAN_ENGINE)
     return learn_frame(frame, config, unit_costs, ds.people())
 
 

@@ -35,6 +35,7 @@ from systemic.learn.partition import (
     EVENTS_PER_PARTITION,
     JourneyParts,
     learn_frame,
+    learn_locally,
     learn_partition,
 )
 from systemic.learn.result import CostOfFailure, LearnResult
@@ -51,12 +52,13 @@ def learn(
     """Learn journeys, flow maps, variants, demand and costs from a dataset.
 
     ``partitions`` splits people into that many groups learnt one after
-    another (default: one per six million events). ``client`` is a
+    another (default: one per 1.5 million events). ``client`` is a
     ``dask.distributed.Client``: partitions then run on its workers.
     """
     config = config or LearnConfig()
     ds = dataset if isinstance(dataset, Dataset) else open_dataset(dataset)
-    parts = partitions or auto_partitions(ds)
+    n = count_events(ds)
+    parts = partitions or max(1, math.ceil(n / EVENTS_PER_PARTITION))
     path = str(ds.path)
     if client is not None:
         futures = client.map(
@@ -70,7 +72,9 @@ def learn(
         )
         pieces: list[JourneyParts] = client.gather(futures)
     else:
-        pieces = [learn_partition(path, i, parts, config, unit_costs) for i in range(parts)]
+        pieces = list(learn_locally(ds, parts, config, unit_costs, events=n))
+    if not pieces:  # an empty dataset
+        pieces = [learn_frame(ds.events(), config, unit_costs)]
     return merge_parts(pieces, config, unit_costs)
 
 
@@ -85,13 +89,12 @@ def learn_events(
     return merge_parts([learn_frame(events, config, unit_costs, people)], config, unit_costs)
 
 
-def auto_partitions(ds: Dataset) -> int:
-    """One partition per :data:`EVENTS_PER_PARTITION` events (from Parquet metadata)."""
+def count_events(ds: Dataset) -> int:
+    """How many events the dataset holds (from Parquet metadata)."""
     files = [str(f) for f in ds.event_files()]
     if not files:
-        return 1
-    n = pl.scan_parquet(files).select(pl.len()).collect().item()
-    return max(1, math.ceil(n / EVENTS_PER_PARTITION))
+        return 0
+    return int(pl.scan_parquet(files).select(pl.len()).collect().item())
 
 
 def merge_parts(
