@@ -119,8 +119,15 @@ def build(times: int, folder: Path) -> tuple[Path, int, int]:
     first = raw.index(b"\t<trace>")
     end = raw.rindex(b"</log>")
     head, body, tail = raw[:first], raw[first:end], raw[end:]
+    # New case ids and new event ids (concept:instance) for each copy.
     assert body.count(b'value="case-') == 1434, "trace names are the only 'case-' values"
-    copies = [body.replace(b'value="case-', b'value="case-x%d-' % k) for k in range(times)]
+    assert body.count(b'value="task-') == 8577, "event instances are the only 'task-' values"
+    copies = [
+        body.replace(b'value="case-', b'value="case-x%d-' % k).replace(
+            b'value="task-', b'value="task-x%d-' % k
+        )
+        for k in range(times)
+    ]
     path = folder / f"receipt_x{times}.xes.gz"
     with gzip.open(path, "wb", compresslevel=6) as out:
         out.write(head + b"".join(copies) + tail)
