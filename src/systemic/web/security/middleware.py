@@ -1,0 +1,298 @@
+"""The security middleware: who is asking, may they, and is the request genuine.
+
+For every HTTP request it
+
+1. identifies the user from an API token (``Authorization: Bearer syst_...``) or
+   the signed session cookie, and their role in the request's workspace;
+2. lets public paths through (sign-in page, static files), sends anyone else
+   who is not signed in to the sign-in page (pages) or answers 401 (API);
+3. requires a role by method and path: reading needs *viewer*, changing
+   (POST, PUT, PATCH, DELETE) needs *editor*, admin paths need *admin*;
+4. checks the CSRF token on every state-changing request made with a session
+   cookie (header ``X-CSRF-Token`` or form field ``csrf_token``); requests
+   authenticated by API token are exempt, since a browser never sends one by itself;
+5. replaces any ``X-Systemic-Actor`` header with the signed-in user's name, so
+   the workspace's history records who really made the change.
+
+It is a pure ASGI middleware so it can read a form body and hand it on intact.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+from urllib.parse import parse_qs, quote
+
+import anyio
+from starlette.requests import Request
+
+from systemic.store import Store
+from systemic.store.accounts import (
+    InvalidCredentialsError,
+    UserAccount,
+    record_event,
+    role_in,
+    user_for_token,
+)
+from systemic.store.repository import get_workspace
+from systemic.web.security.identity import AuthenticatedUser, current_actor_name, current_ip
+from systemic.web.security.session import SessionCodec, password_fingerprint, tokens_match
+from systemic.web.security.settings import SecuritySettings
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+ACTOR_HEADER = b"x-systemic-actor"
+#: Largest form body read for a CSRF token (larger forms must send the header).
+MAX_FORM_BYTES = 2 * 1024 * 1024
+
+
+def client_ip(scope: Scope, headers: dict[str, str], settings: SecuritySettings) -> str:
+    """The client's address: the first ``X-Forwarded-For`` hop behind a trusted proxy."""
+    if settings.trust_proxy_headers and headers.get("x-forwarded-for"):
+        return headers["x-forwarded-for"].split(",")[0].strip()[:64]
+    client = scope.get("client")
+    return str(client[0]) if client else ""
+
+
+def is_https(scope: Scope, headers: dict[str, str], settings: SecuritySettings) -> bool:
+    """Whether the browser reached us over HTTPS (directly, or via a trusted proxy)."""
+    if scope.get("scheme") == "https":
+        return True
+    return settings.trust_proxy_headers and headers.get("x-forwarded-proto", "") == "https"
+
+
+def needed_role(method: str, path: str, settings: SecuritySettings) -> str:
+    """The role a request needs: admin paths, then changes (editor), then reads (viewer).
+
+    >>> s = SecuritySettings(secret_key="k" * 32)
+    >>> needed_role("GET", "/mission", s), needed_role("POST", "/api/measures", s)
+    ('viewer', 'editor')
+    >>> needed_role("GET", "/api/audit-trail", s)
+    'admin'
+    """
+    if any(
+        path == p.rstrip("/") or path.startswith(p.rstrip("/") + "/") for p in settings.admin_paths
+    ):
+        return "admin"
+    return "viewer" if method in SAFE_METHODS else "editor"
+
+
+def is_public(path: str, settings: SecuritySettings) -> bool:
+    """Whether ``path`` is served without signing in."""
+    return any(path == p.rstrip("/") or path.startswith(p) for p in settings.public_paths)
+
+
+class SecurityMiddleware:
+    """ASGI middleware enforcing sign-in, roles and CSRF (see the module docstring)."""
+
+    def __init__(self, app: ASGIApp, store: Store, settings: SecuritySettings) -> None:
+        self.app = app
+        self.store = store
+        self.settings = settings
+        self.codec = SessionCodec(settings.secret_key, max_age=settings.session_max_age)
+
+    # -- identification (database work, run on a worker thread)
+
+    def _identify(
+        self, token: str | None, session_data: dict[str, Any] | None, workspace: str | None
+    ) -> AuthenticatedUser | None:
+        with self.store.session() as session:
+            user: UserAccount | None = None
+            via = "token"
+            csrf = ""
+            if token is not None:
+                try:
+                    user = user_for_token(session, token)
+                except InvalidCredentialsError:
+                    return None
+            elif session_data is not None:
+                via = "session"
+                csrf = session_data["csrf"]
+                user = session.get(UserAccount, session_data["uid"])
+                if user is None or user.disabled:
+                    return None
+                if password_fingerprint(user.password_hash) != session_data["pw"]:
+                    return None
+            if user is None:
+                return None
+            workspace_id = None
+            role = None
+            if workspace is not None:
+                try:
+                    workspace_id = get_workspace(session, workspace).id
+                except Exception:
+                    workspace_id = None
+                if workspace_id is not None:
+                    role = role_in(session, user.id, workspace_id)
+            session.commit()  # keeps a token's last_used_at
+            return AuthenticatedUser(
+                user_id=user.id,
+                username=user.username,
+                display_name=user.display_name or user.username,
+                workspace_id=workspace_id,
+                role=role,
+                via=via,
+                csrf_token=csrf,
+            )
+
+    def _record(self, user: AuthenticatedUser, action: str, path: str, ip: str) -> None:
+        with self.store.session() as session:
+            record_event(
+                session,
+                actor=user.username,
+                action=action,
+                workspace_id=user.workspace_id,
+                object_kind="workspace",
+                object_id=user.workspace_id or "",
+                after={"path": path},
+                ip=ip,
+            )
+            session.commit()
+
+    # -- the request
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        settings = self.settings
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        path: str = scope["path"]
+        method: str = scope["method"].upper()
+        ip = client_ip(scope, headers, settings)
+        scope.setdefault("state", {})
+        scope["state"]["https"] = is_https(scope, headers, settings)
+        scope["state"]["client_ip"] = ip
+
+        token = None
+        authorization = headers.get("authorization", "")
+        if authorization[:7].lower() == "bearer ":
+            token = authorization[7:].strip()
+        session_data = None
+        if token is None:
+            session_data = self.codec.load(Request(scope).cookies.get(settings.cookie_name))
+        user = None
+        if token is not None or session_data is not None:
+            user = await anyio.to_thread.run_sync(
+                self._identify, token, session_data, settings.workspace_of(scope)
+            )
+        scope["state"]["user"] = user
+
+        if is_public(path, settings):
+            await self.app(scope, receive, send)
+            return
+        if user is None:
+            if token is not None:
+                await _respond(send, 401, "the API token is unknown or revoked")
+            elif method in SAFE_METHODS and not path.startswith("/api"):
+                await _redirect(send, "/login?next=" + quote(_with_query(scope), safe="/"))
+            else:
+                await _respond(send, 401, "sign in first, or send 'Authorization: Bearer <token>'")
+            return
+        role = needed_role(method, path, settings)
+        if not user.can(role):
+            detail = (
+                "you have no access to this workspace"
+                if user.role is None
+                else f"this needs the {role} role in this workspace; you are {user.role}"
+            )
+            await _respond(send, 403, detail)
+            return
+
+        if method not in SAFE_METHODS and user.via == "session":
+            body, receive = await _buffer(receive)
+            given = headers.get(settings.csrf_header.lower()) or _form_token(
+                headers.get("content-type", ""), body, settings.csrf_field
+            )
+            if not tokens_match(user.csrf_token, given):
+                await _respond(
+                    send,
+                    403,
+                    "the form's security token is missing or out of date; reload the page "
+                    "and try again",
+                )
+                return
+
+        scope["headers"] = [(k, v) for k, v in scope["headers"] if k.lower() != ACTOR_HEADER]
+        scope["headers"].append((ACTOR_HEADER, user.username.encode("utf-8")))
+        actor_token = current_actor_name.set(user.username)
+        ip_token = current_ip.set(ip)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            current_actor_name.reset(actor_token)
+            current_ip.reset(ip_token)
+        if method == "GET" and path.rstrip("/") == "/api/export":
+            await anyio.to_thread.run_sync(self._record, user, "export", path, ip)
+
+
+def _with_query(scope: Scope) -> str:
+    query = scope.get("query_string", b"").decode("latin-1")
+    return scope["path"] + ("?" + query if query else "")
+
+
+async def _buffer(receive: Receive) -> tuple[bytes, Receive]:
+    """Read the whole body, and a ``receive`` that hands it on unchanged."""
+    chunks: list[bytes] = []
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        more = message.get("more_body", False)
+    body = b"".join(chunks)
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return body, replay
+
+
+def _form_token(content_type: str, body: bytes, field: str) -> str | None:
+    """The CSRF field of a url-encoded or multipart form body."""
+    if len(body) > MAX_FORM_BYTES:
+        return None
+    kind = content_type.split(";")[0].strip().lower()
+    if kind == "application/x-www-form-urlencoded":
+        values = parse_qs(body.decode("latin-1"), keep_blank_values=True).get(field)
+        return values[0] if values else None
+    if kind == "multipart/form-data" and "boundary=" in content_type:
+        boundary = content_type.split("boundary=", 1)[1].split(";")[0].strip().strip('"')
+        marker = f'name="{field}"'.encode()
+        for part in body.split(b"--" + boundary.encode("latin-1")):
+            head, _, value = part.partition(b"\r\n\r\n")
+            if marker in head:
+                return value.rstrip(b"\r\n").decode("utf-8", "replace")
+    return None
+
+
+async def _respond(send: Send, status: int, detail: str) -> None:
+    body = json.dumps({"detail": detail}).encode("utf-8")
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if status == 401:
+        headers.append((b"www-authenticate", b"Bearer"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _redirect(send: Send, location: str) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 303,
+            "headers": [(b"location", location.encode("latin-1")), (b"content-length", b"0")],
+        }
+    )
+    await send({"type": "http.response.body", "body": b""})
