@@ -14,6 +14,7 @@ def town(preset: str = "silo", people: int = 3000, years: float = 2.0, **over: A
     base: dict[str, Any] = {
         "preset": preset,
         "years": years,
+        "burn_in_years": 0.0,  # mechanism tests need no settled start; faster
         "population": {"people": people},
         "localities": [
             {"name": "North", "share": 0.5, "deprivation": 1.3, "community_strength": 0.4},
@@ -62,6 +63,7 @@ def single_queue(
         "preset": "silo",
         "time_step": "day",
         "step_days": step_days,
+        "burn_in_years": 0.5,  # start measuring once the queue has settled
         "years": steps * step_days / 365.25,
         "population": {
             "people": people * replicas,

@@ -23,21 +23,27 @@ def _check_conservation(result: Any) -> None:
     total = s["no_open_case"] + s["waiting"] + s["in_service"] + s["residential_care"]
     assert (total == s["people"]).all()
     assert (s["no_open_case"] >= 0).all()
-    # Stocks change only by the recorded flows.
+    # Stocks change only by the recorded flows (from zero when the run starts
+    # cold; from the first recorded step after a burn-in).
+    cold = result.scenario.burn_in_years == 0
+
+    def balanced(frame: pl.DataFrame, stock: str, flow: pl.Expr, keys: list[str]) -> bool:
+        prev = pl.col(stock).shift(1, fill_value=0 if cold else None).over(keys)
+        change = pl.col(stock) - prev
+        return bool(frame.select(((change == flow) | change.is_null()).all()).item())
+
     sv = result.services.sort("locality", "service", "step")
-    prev = pl.col("waiting").shift(1, fill_value=0).over("locality", "service")
+    keys = ["locality", "service"]
     flow = pl.col("queue_joins") - pl.col("admissions") - pl.col("left_waiting")
-    assert sv.select((pl.col("waiting") - prev == flow).all()).item()
-    prev = pl.col("in_service").shift(1, fill_value=0).over("locality", "service")
+    assert balanced(sv, "waiting", flow, keys)
     flow = pl.col("admissions") - pl.col("closures") - pl.col("left_service")
-    assert sv.select((pl.col("in_service") - prev == flow).all()).item()
+    assert balanced(sv, "in_service", flow, keys)
     # Admissions never fill a service beyond capacity (cases open when a design
     # switch removes capacity run on to their end).
     admitted = sv.filter(pl.col("admissions") > 0)
     assert (admitted["in_service"] <= admitted["capacity"]).all()
-    prev = pl.col("residential_care").shift(1, fill_value=0).over("locality")
     flow = pl.col("residential_admissions") - pl.col("residential_exits")
-    assert s.select((pl.col("residential_care") - prev == flow).all()).item()
+    assert balanced(s, "residential_care", flow, ["locality"])
     # The wellbeing distribution counts everyone too.
     bands = result.wellbeing.group_by("step", "locality").agg(pl.col("people").sum())
     joined = bands.join(
@@ -211,3 +217,29 @@ def test_presets_run_ten_years_with_sane_aggregates(preset: str) -> None:
     assert 0 < s["wellbeing_mean"] < 1
     assert s["cost_per_resident"] > 0
     _check_conservation(r)
+
+
+def test_burn_in_settles_the_start_without_recording_or_switching() -> None:
+    data = town(
+        people=4000,
+        years=1,
+        burn_in_years=2.0,
+        experiments=[{"locality": "North", "start": "2025-01-06", "preset": "local"}],
+    )
+    settled = run(load_scenario(data), seed=2)
+    cold = run(load_scenario({**data, "burn_in_years": 0.0}), seed=2)
+    assert settled.steps.height == cold.steps.height == 2 * 52
+
+    # A settled town starts near its own level of demand; a cold one ramps up.
+    def ramp(result: Any) -> float:
+        t = result.totals()["failure_demand"].to_numpy()
+        return float(t[:13].mean() / t[-13:].mean())
+
+    assert ramp(settled) > ramp(cold)
+    assert ramp(settled) > 0.6
+    # The experiment starts at step 0, not during the burn-in: North's team
+    # only has capacity from the start, and South never has one.
+    team = settled.services.filter(service="locality_team")
+    assert team.filter(locality="South")["capacity"].max() == 0
+    assert team.filter(locality="North", step=0)["capacity"].item() > 0
+    _check_conservation(settled)

@@ -79,6 +79,7 @@ class CompiledScenario:
 
     scenario: Scenario
     steps: int
+    burn_in_steps: int
     n_people: int
     locality_names: list[str]
     locality_start: np.ndarray  # [n_loc+1] int64 first person of each locality (people are sorted)
@@ -158,6 +159,7 @@ def compile_scenario(scenario: Scenario) -> CompiledScenario:
     return CompiledScenario(
         scenario=sc,
         steps=sc.steps,
+        burn_in_steps=round(sc.burn_in_years * 365.25 / days),
         n_people=pop.people,
         locality_names=[loc.name for loc in sc.localities],
         locality_start=start,

@@ -216,7 +216,7 @@ class Engine:
         # Wellbeing does not change after this point of the step, so the
         # need mask also gives the step's count of people below the need line.
         np.less(w, self.need, out=p.mask)
-        rec.l["below_need"][t] = locality_sums(p.mask, starts)
+        rec.l["below_need"][rec.t] = locality_sums(p.mask, starts)
         np.equal(p.status, NO_CASE, out=p.mask2)
         p.mask &= p.mask2
         cand = np.flatnonzero(p.mask)
@@ -252,9 +252,27 @@ class Engine:
         self._admissions()
 
         # Costs of those in service, in residential care, and of prevention.
-        rec.end_step(t, p, c)
+        rec.end_step(rec.t, p, c)
         self.t += 1
-        rec.t = self.t
+        rec.t += 1
+
+    def warm_up(self, steps: int) -> None:
+        """Run ``steps`` steps before the start (model time -steps..-1), unrecorded.
+
+        Lets waiting lists, wellbeing and connection settle from the initial
+        state, so recorded years start near the design's own dynamics.
+        Experiments do not apply (they start at or after step 0).
+        """
+        if steps <= 0:
+            return
+        log, main = self.log, self.rec
+        self.log = None
+        self.rec = Records(self.c, steps=steps)
+        self.t = -steps
+        for _ in range(steps):
+            self.step()
+        self.log, self.rec = log, main
+        self.rec.t = 0
 
     def _life_events(self) -> None:
         c, p, d = self.c, self.p, self.c.design
@@ -448,6 +466,7 @@ def run(
     sc = load_scenario(scenario) if not isinstance(scenario, Scenario) else scenario
     compiled = compile_scenario(sc)
     engine = Engine(compiled, seed, record_events=events)
+    engine.warm_up(compiled.burn_in_steps)
     total = compiled.steps
     for i in range(total):
         engine.step()

@@ -69,6 +69,7 @@ BASE: dict[str, Any] = {
     "start": "2025-01-06",
     "time_step": "week",
     "years": 10.0,
+    "burn_in_years": 2.0,
     "population": {
         "people": 10_000,
         "initial_wellbeing": 0.72,

@@ -90,8 +90,8 @@ def locality_sums(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
 class Records:
     """Per-step accumulators; the engine sets ``t`` and adds counts."""
 
-    def __init__(self, c: CompiledScenario) -> None:
-        n_steps, n_loc = c.steps, len(c.locality_names)
+    def __init__(self, c: CompiledScenario, steps: int | None = None) -> None:
+        n_steps, n_loc = (c.steps if steps is None else steps), len(c.locality_names)
         self.c = c
         self.t = 0
         self.ls = {m: np.zeros((n_steps, n_loc, S)) for m in SERVICE_METRICS}

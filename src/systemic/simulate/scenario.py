@@ -172,6 +172,7 @@ class Scenario(_Strict):
     time_step: Literal["day", "week", "month"]
     step_days: float | None = Field(default=None, gt=0)
     years: float = Field(gt=0)
+    burn_in_years: float = Field(ge=0, le=50)
     population: Population
     localities: list[Locality] = Field(min_length=1, max_length=100)
     events: dict[str, LifeEvent]
