@@ -39,7 +39,7 @@ EVENTS_PER_PARTITION = 1_500_000
 
 #: Datasets up to this many events are read once and split in memory; larger
 #: ones are first split by person to temporary files in one streaming pass.
-IN_MEMORY_EVENTS = 10_000_000
+IN_MEMORY_EVENTS = 2_000_000
 
 
 @dataclass
