@@ -255,7 +255,10 @@ class TownModel(mesa.Model):
             person.wellbeing = max(w0 - shock, 0.0)
             domain = int(c.event_domain[kind])
             if status0 == NO_CASE and w0 >= self.need:
+                # A new need: failures they recovered from no longer count.
                 person.domain = domain
+                person.reason = NEW_NEED
+                person.second = -1
             elif domain != person.domain:
                 person.second = domain
 
@@ -340,8 +343,17 @@ def summary(model: TownModel) -> dict[str, float]:
 
 
 def run_mesa(scenario: Scenario | dict[str, Any] | str, seed: int = 0) -> dict[str, float]:
-    """Run the Mesa reference once; returns :func:`summary`."""
+    """Run the Mesa reference once (after the scenario's unrecorded warm-up); :func:`summary`."""
     model = TownModel(scenario, seed=seed)
+    warm_up = int(getattr(model.c, "burn_in_steps", 0))
+    if warm_up > 0:
+        # As the engine: model time -warm_up..-1, experiments not yet started, nothing kept.
+        model.t = -warm_up
+        switches, model.c.switches = model.c.switches, []
+        for _ in range(warm_up):
+            model.step()
+        model.c.switches = switches
+        model.count = dict.fromkeys(COUNTERS, 0.0)
     for _ in range(model.c.steps):
         model.step()
     return summary(model)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from systemic.simulate import load_scenario, run, with_overrides
+from systemic.simulate import Scenario, load_scenario, run, with_overrides
 
 pytest.importorskip("mesa")
 
@@ -23,7 +23,10 @@ assert _spec is not None and _spec.loader is not None
 mesa_reference = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(mesa_reference)
 
+# A short warm-up (when the engine has one) so that the Mesa model's is checked too.
+WARM_UP = {"burn_in_years": 0.5} if "burn_in_years" in Scenario.model_fields else {}
 TOWN = {
+    **WARM_UP,
     "preset": "silo",
     "years": 1,
     "population": {"people": 1000},

@@ -315,7 +315,8 @@ class CalibrationResult:
       (Monte-Carlo standard error of the simulated value);
     - ``correlation``: estimated correlation between fitted parameters;
     - ``history``: every evaluation (evaluation, loss, one column per parameter);
-    - ``loss``: mean squared relative error at the fit (``start_loss`` at the start);
+    - ``loss``: mean squared weighted error at the fit (``start_loss`` at the
+      start), in standard errors (``weighting="noise"``) or relative;
     - ``scenario``: the scenario with fitted values.
     """
 
@@ -329,6 +330,7 @@ class CalibrationResult:
     seeds: tuple[int, ...]
     scenario: Scenario
     message: str
+    weighting: str = "noise"
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -356,6 +358,7 @@ def calibrate(
     method: str = "least_squares",
     burn_in_years: float = 0.0,
     episode_gap_days: float = 90.0,
+    weighting: str = "noise",
     on_evaluation: Callable[[int, float], None] | None = None,
 ) -> CalibrationResult:
     """Fit ``parameters`` of ``scenario`` so its aggregates match ``targets``.
@@ -363,12 +366,16 @@ def calibrate(
     ``targets`` maps aggregate names (:data:`AGGREGATES`, or
     ``contacts_per_1000[<service>]``) to observed values; ``aggregates``
     restricts which are matched (default: every target the simulation also
-    produces). The loss is the mean squared relative error. ``seeds`` are the
+    produces). ``weighting="noise"`` (the default) measures each error in
+    standard errors (the Monte-Carlo error of the simulated aggregate at the
+    start, with ``target_se``), so noisy aggregates count for less;
+    ``weighting="relative"`` uses relative errors. The loss is the mean
+    squared weighted error. ``seeds`` are the
     common random numbers: every candidate runs on the same seeds.
     ``budget`` caps the evaluations of the search (each is ``len(seeds)``
     runs); identifiability costs about ``2 * len(parameters) + 1`` more.
     ``method`` is ``least_squares`` (SciPy's bounded trust-region least
-    squares on the relative errors, with forward differences of 10% of each
+    squares on the weighted errors, with forward differences of 10% of each
     range: on common random numbers a step that size measures a parameter's
     effect rather than the graininess of a finite population) or
     ``simplex`` (a scrambled Sobol design over the whole box for about a
@@ -413,7 +420,15 @@ def calibrate(
     first = measure(u0)
     names = _matched(targets, first, aggregates)
     target = np.array([float(targets[k]) for k in names])
-    scale = np.maximum(np.abs(target), 1e-9)
+    if weighting == "noise":
+        start_noise = _noise(
+            sc, params, low + u0 * width, names, seeds, burn_in_years, episode_gap_days, target_se
+        )
+        scale = np.maximum(start_noise["total"], 1e-9)
+    elif weighting == "relative":
+        scale = np.maximum(np.abs(target), 1e-9)
+    else:
+        raise CalibrationError(f"weighting {weighting!r}: choose noise or relative")
 
     def simulated(u: np.ndarray) -> np.ndarray:
         table = measure(u)
@@ -479,7 +494,7 @@ def calibrate(
             "target": target,
             "start": sim_start,
             "simulated": sim_best,
-            "relative_error": (sim_best - target) / scale,
+            "relative_error": (sim_best - target) / np.maximum(np.abs(target), 1e-12),
             "mc_se": noise["mc_se"],
         }
     )
@@ -511,6 +526,7 @@ def calibrate(
         seeds=seeds,
         scenario=apply_parameters(sc, params, fitted),
         message=message,
+        weighting="standardised" if weighting == "noise" else "relative",
         notes=table["notes"],
     )
 
@@ -773,7 +789,7 @@ def render_calibration(result: CalibrationResult) -> str:
         "# Calibration",
         "",
         f"Scenario {result.scenario.name!r}; seeds (common random numbers) {list(result.seeds)}; "
-        f"{result.evaluations} evaluations; loss (mean squared relative error) "
+        f"{result.evaluations} evaluations; loss (mean squared {result.weighting} error) "
         f"{result.start_loss:.4g} at the start, {result.loss:.4g} at the fit. {result.message}",
         "",
         "## Fitted parameters",
