@@ -475,7 +475,7 @@ def calibrate(
     fitted = low + best_u * width
     sim_best = simulated(best_u)
     sim_start = simulated(u0)
-    parameters = pl.DataFrame(
+    parameter_table = pl.DataFrame(
         {
             "parameter": [p.name for p in params],
             "low": low,
@@ -516,7 +516,7 @@ def calibrate(
         }
     )
     return CalibrationResult(
-        parameters=parameters,
+        parameters=parameter_table,
         fit=fit,
         correlation=correlation,
         history=hist,
@@ -670,13 +670,12 @@ def aggregate_errors(
                     episode_gap_days=episode_gap_days,
                 )
             )
-        keys = {k for r in rows for k in r}
+        seen = {k for r in rows for k in r}
         per_seed.append(
-            {k: np.array([r.get(k, 0.0 if "[" in k else math.nan) for r in rows]) for k in keys}
+            {k: np.array([r.get(k, 0.0 if "[" in k else math.nan) for r in rows]) for k in seen}
         )
-    keys = sorted({k for d in per_seed for k in d})
     out = {}
-    for k in keys:
+    for k in sorted({k for d in per_seed for k in d}):
         variances = [np.nanvar(d[k], ddof=1) for d in per_seed if k in d]
         # Var(whole run) ~ Var(group) / groups; the mean over seeds divides by len(seeds).
         out[k] = float(math.sqrt(np.nanmean(variances) / groups / len(seeds)))
@@ -695,7 +694,7 @@ def _noise(
 ) -> dict[str, np.ndarray]:
     """Monte-Carlo standard error of each simulated aggregate at the fit, plus the target's."""
     errors = aggregate_errors(
-        apply_parameters(scenario, params, values),
+        apply_parameters(scenario, params, [float(v) for v in values]),
         seeds=seeds,
         burn_in_years=burn_in_years,
         episode_gap_days=episode_gap_days,
@@ -951,7 +950,9 @@ def _learn_targets(
     if years is None:
         weeks = table("demand_by_week")
         if weeks is not None and weeks.height:
-            span = (weeks["week"].max() - weeks["week"].min()).days + 7  # type: ignore[operator]
+            first, last = weeks["week"].cast(pl.Date).min(), weeks["week"].cast(pl.Date).max()
+            assert isinstance(first, dt.date) and isinstance(last, dt.date)
+            span = (last - first).days + 7
             years = span / 365.25
     if residents and years and contacts is not None:
         per_1000 = 1000.0 / residents / years
