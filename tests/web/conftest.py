@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from systemic.store import open_store
+from systemic.store.repository import ensure_default_workspace
 from systemic.web.app import create_app
 from tests.store.databases import (  # noqa: F401  (fixtures shared with the store tests)
     _pg_migrated,
@@ -23,11 +24,26 @@ from tests.store.databases import (  # noqa: F401  (fixtures shared with the sto
 )
 
 
+@pytest.fixture(scope="session")
+def _shared_app() -> Iterator[FastAPI]:
+    # Building the app's routes takes a noticeable part of a second; tests share one
+    # app and each gets its own database (see ``app``).
+    store = open_store("sqlite://")
+    yield create_app(store=store)
+    store.dispose()
+
+
 @pytest.fixture
-def app(migrated_url: str) -> Iterator[FastAPI]:  # noqa: F811
+def app(_shared_app: FastAPI, migrated_url: str) -> Iterator[FastAPI]:  # noqa: F811
     """The workspace app on a fresh database (the default workspace, seeded)."""
     store = open_store(migrated_url, migrate=False)
-    yield create_app(store=store)
+    with store.session() as session:
+        _shared_app.state.workspace = ensure_default_workspace(session).slug
+        session.commit()
+    previous = _shared_app.state.store
+    _shared_app.state.store = store
+    yield _shared_app
+    _shared_app.state.store = previous
     store.dispose()
 
 
