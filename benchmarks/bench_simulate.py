@@ -168,7 +168,8 @@ def main() -> None:
     for r in rows:
         print(
             f"{r['preset']}: {r['people']:,} x {r['steps']} steps in {r['seconds']:.1f} s "
-            f"= {r['rate'] / 1e6:.1f} M person-steps/s"
+            f"(CPU {r['cpu']:.1f} s) = {r['rate'] / 1e6:.1f} M person-steps/s "
+            f"({r['cpu_rate'] / 1e6:.1f} M on CPU time)"
         )
     ens = ensemble(e_people, e_runs, e_years)
     print(ens)
