@@ -29,7 +29,7 @@ def learn_command(
         5, help="Suppress counts below this in published tables (1-4 show as <5)."
     ),
     partitions: int | None = typer.Option(
-        None, help="Split people into this many partitions (default: one per 6M events)."
+        None, help="Split people into this many partitions (default: one per 1.5M events)."
     ),
     dask: str | None = typer.Option(
         None, "--dask", help="Run partitions on Dask: a scheduler address, or 'local'."

@@ -169,8 +169,11 @@ def with_unit_costs(events: pl.DataFrame, table: UnitCostTable | None) -> pl.Dat
         rows = rows.rename({k: f"_{k}" for k in level} | {"_unit_cost": name})
         text = text.join(rows.lazy(), on=[f"_{k}" for k in level], how="left")
         found.append(name)
-    costs = text.select(*keys, pl.coalesce([pl.col(n) for n in found]).alias("_unit_cost"))
-    costs = costs.with_columns(_combo=_combo_hash(keys)).collect(engine=ENGINE)
+    costs = (
+        text.select(*keys, pl.coalesce([pl.col(n) for n in found]).alias("_unit_cost"))
+        .with_columns(_combo=_combo_hash(keys))
+        .collect(engine=ENGINE)
+    )
     if costs["_combo"].n_unique() == costs.height:
         # one integer key per distinct (service, kind, activity), looked up
         # in place: no join, so the event columns are not copied
