@@ -191,9 +191,12 @@ def apply_mapping(raw: pl.DataFrame, run: _SourceRun) -> tuple[pl.DataFrame, pl.
     derived: dict[str, pl.Expr] = {}
     for name in ("kind", "demand_type", "demand_class", "preventable"):
         rule = _rule_value(name, m, f["activity"])
-        parts = [e for e in (f.get(name), rule) if e is not None]
+        column = f.get(name)
+        if column is not None and name in CATEGORIES and name not in m.constants:
+            column = column.str.to_lowercase()  # rule values are validated lower case
+        parts = [e for e in (column, rule) if e is not None]
         if name in CATEGORIES:
-            parts = [p.str.to_lowercase() for p in parts] + [pl.lit(_DEFAULTS[name])]
+            parts.append(pl.lit(_DEFAULTS[name]))
         if parts:
             derived[name] = parts[0] if len(parts) == 1 else pl.coalesce(parts)
     mapped = mapped.with_columns(**{f"__f_{k}": v for k, v in derived.items()})
