@@ -209,7 +209,11 @@ def _form_page(
     status_code: int = 200,
     next_url: str = "",
 ) -> HTMLResponse:
-    controls = form_controls(kind, choices_for(snap))
+    choices = choices_for(snap)
+    if record is not None:
+        # An object cannot point to itself (a statement is not its own parent).
+        choices[kind.name] = [o for o in choices[kind.name] if o.value != record.id]
+    controls = form_controls(kind, choices)
     home, home_label = HOME_OF_KIND[kind.name]
     if record is None:
         title = f"Add {kind.label.lower()}"
