@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 
-from systemic.store import Store, open_store
+from systemic.store import Store, accounts, open_store
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -26,3 +27,18 @@ def sqlite_store(tmp_path: Path) -> Iterator[Store]:
     store = open_store(tmp_path / "workspace.db")
     yield store
     store.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _cheap_argon2(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 at its production cost takes over a second on a loaded 2-core machine;
+    tests that are not about the hash itself use the same algorithm at a low cost."""
+    if "production_argon2" in request.keywords:
+        return
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024)
+    monkeypatch.setattr(accounts, "_HASHER", cheap)
+    monkeypatch.setattr(accounts, "_DUMMY_HASH", cheap.hash("dummy"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "production_argon2: hash at the production cost")

@@ -76,10 +76,12 @@ def needed_role(method: str, path: str, settings: SecuritySettings) -> str:
     >>> needed_role("GET", "/api/audit-trail", s)
     'admin'
     """
-    if any(
-        path == p.rstrip("/") or path.startswith(p.rstrip("/") + "/") for p in settings.admin_paths
-    ):
-        return "admin"
+    if path in settings.any_role_paths:
+        return "viewer"
+    for prefix in settings.admin_paths:
+        bare = prefix.rstrip("/")
+        if path == bare or path.startswith(bare + "/"):
+            return "admin"
     return "viewer" if method in SAFE_METHODS else "editor"
 
 

@@ -56,6 +56,7 @@ class SecuritySettings:
     ``trust_proxy_headers``: believe ``X-Forwarded-Proto``/``X-Forwarded-For`` (only
     behind a reverse proxy that sets them). ``admin_paths``: path prefixes that need
     the admin role whatever the method. ``public_paths``: prefixes served to anyone.
+    ``any_role_paths``: paths any signed-in user may post to (sign-out).
     ``workspace_of``: the workspace (slug or id) a request works in.
     """
 
@@ -68,6 +69,7 @@ class SecuritySettings:
     trust_proxy_headers: bool = False
     throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
     public_paths: tuple[str, ...] = ("/login", "/static/")
+    any_role_paths: tuple[str, ...] = ("/logout",)
     admin_paths: tuple[str, ...] = ("/api/import", "/api/audit/rules", "/api/audit-trail", "/admin")
     workspace_of: Callable[[dict[str, Any]], str | None] = _default_workspace
 
