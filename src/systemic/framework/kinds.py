@@ -45,7 +45,7 @@ class Kind:
     required_references: tuple[str, ...] = ()
 
     @property
-    def record(self) -> type[BaseModel]:
+    def record(self) -> type[m.Record]:
         """The stored shape (fields plus id, workspace_id, timestamps)."""
         return RECORDS[self.name]
 
@@ -196,7 +196,7 @@ _ALL = (
 #: except a purpose statement's parent): export and import follow this order.
 KINDS: dict[str, Kind] = {k.name: k for k in _ALL}
 KINDS_BY_PLURAL: dict[str, Kind] = {k.plural: k for k in _ALL}
-RECORDS: dict[str, type[BaseModel]] = {k.name: m.record_model(k.fields) for k in _ALL}
+RECORDS: dict[str, type[m.Record]] = {k.name: m.record_model(k.fields) for k in _ALL}
 
 
 def object_path(kind: str, object_id: str) -> str:

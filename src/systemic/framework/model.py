@@ -337,7 +337,7 @@ class Record(BaseModel):
     updated_at: AwareDatetime
 
 
-def record_model(fields: type[Fields]) -> type[BaseModel]:
+def record_model(fields: type[Fields]) -> type[Record]:
     """The stored shape of a kind: its fields plus ``id``, ``workspace_id`` and timestamps."""
     name = fields.__name__.removesuffix("Fields")
     return type(name, (Record, fields), {"model_config": ConfigDict(extra="forbid")})

@@ -252,7 +252,7 @@ def _check_references(
     session: Session, workspace_id: str, spec: Kind, fields: BaseModel, object_id: str
 ) -> None:
     """Every id an object points to names an object of the right kind in the same workspace."""
-    errors = []
+    errors: list[dict[str, Any]] = []
     found: dict[str, Stored] = {}
     for field, target in spec.references.items():
         value = getattr(fields, field)
@@ -309,7 +309,7 @@ def _check_kind_rules(
         for field in ("cause_id", "effect_id"):
             if found[field].system_map_id != fields.system_map_id:  # type: ignore[attr-defined]
                 raise InvalidObjectError.field(field, "the factor belongs to another system map")
-        table = TABLES["causal_link"]
+        table: Any = TABLES["causal_link"]
         twin = session.scalar(
             select(table).where(
                 table.cause_id == fields.cause_id,  # type: ignore[attr-defined]

@@ -175,7 +175,12 @@ def _add_kind_routes(spec: Kind) -> None:
         actor: str = Depends(current_actor),
     ) -> Any:
         record = repository.update(
-            session, ws.id, kind, object_id, changes.model_dump(exclude_unset=True), actor=actor
+            session,
+            ws.id,
+            kind,
+            object_id,
+            changes.model_dump(exclude_unset=True),  # type: ignore[attr-defined]
+            actor=actor,
         )
         session.commit()
         return record
@@ -205,7 +210,7 @@ def _add_kind_routes(spec: Kind) -> None:
         base,
         list_items,
         methods=["GET"],
-        response_model=list[read_model],
+        response_model=list[read_model],  # type: ignore[valid-type]
         tags=[tag],
         summary=f"List {spec.plural.replace('_', ' ')}",
         operation_id=f"list_{spec.plural}",
