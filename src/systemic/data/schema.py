@@ -136,11 +136,7 @@ def conform_events(frame: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
     missing = [f for f in REQUIRED_FIELDS if f not in names]
     if missing:
         raise ValueError(f"events lack required field(s) {missing}: map a source column to each")
-    unknown = [
-        c
-        for c in names
-        if c not in EVENT_SCHEMA and not c.startswith(ATTRIBUTE_PREFIX)
-    ]
+    unknown = [c for c in names if c not in EVENT_SCHEMA and not c.startswith(ATTRIBUTE_PREFIX)]
     if unknown:
         raise ValueError(
             f"columns {unknown} are not in the event model: rename them "
@@ -164,9 +160,9 @@ def conform_events(frame: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
             exprs.append(pl.lit(None, dtype).alias(name))
     if "case_id" in names:
         exprs = [
-            pl.coalesce(pl.col("case_id").cast(pl.String), pl.col("person_id").cast(pl.String)).alias(
-                "case_id"
-            )
+            pl.coalesce(
+                pl.col("case_id").cast(pl.String), pl.col("person_id").cast(pl.String)
+            ).alias("case_id")
             if e.meta.output_name() == "case_id"
             else e
             for e in exprs
