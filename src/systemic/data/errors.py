@@ -57,5 +57,3 @@ class DatasetError(SystemicDataError):
 
 class PseudonymKeyError(SystemicDataError):
     """The pseudonymisation key is missing, unreadable or too short."""
-
-
