@@ -102,7 +102,7 @@ def _order(factors: Sequence[Factor], loops: Sequence[Loop], links: Sequence[Lin
     placed: set[str] = set()
     while len(ring) < len(keys):
         remaining = [key for key in keys if key not in placed]
-        current = min(
+        current: str | None = min(
             remaining,
             key=lambda key: (len(causes[key] - placed), key not in on_loop, keys.index(key)),
         )

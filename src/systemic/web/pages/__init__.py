@@ -5,8 +5,11 @@ cycle, the system map, the audit, and view/create/edit/delete pages for every
 kind of object. Static files (CSS, htmx) are served by the same router under
 ``/static``, so an app that includes the router needs nothing else.
 
+>>> from fastapi import FastAPI
 >>> from systemic.web.pages import router
->>> "/mission" in {route.path for route in router.routes}
+>>> app = FastAPI()
+>>> app.include_router(router)
+>>> "/mission" in {getattr(route, "path", "") for route in app.routes}
 True
 """
 

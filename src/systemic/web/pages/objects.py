@@ -470,7 +470,7 @@ def _add_kind_routes(router: APIRouter, kind: Kind) -> None:
         ctx.session.commit()
         return RedirectResponse(f"{HOME_OF_KIND[kind.name][0]}?saved=deleted", status_code=303)
 
-    options = {"response_class": HTMLResponse, "include_in_schema": False}
+    options: dict[str, Any] = {"response_class": HTMLResponse, "include_in_schema": False}
     router.add_api_route(base, list_page, methods=["GET"], **options)
     router.add_api_route(f"{base}/new", new_form, methods=["GET"], **options)
     router.add_api_route(f"{base}/new", create, methods=["POST"], **options)
