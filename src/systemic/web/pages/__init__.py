@@ -5,12 +5,9 @@ cycle, the system map, the audit, and view/create/edit/delete pages for every
 kind of object. Static files (CSS, htmx) are served by the same router under
 ``/static``, so an app that includes the router needs nothing else.
 
->>> from fastapi import FastAPI
->>> from systemic.web.pages import router
->>> app = FastAPI()
->>> app.include_router(router)
->>> "/mission" in {getattr(route, "path", "") for route in app.routes}
-True
+>>> from systemic.web.pages import NAV
+>>> [path for path, _ in NAV][:3]
+['/', '/mission', '/paradigm']
 """
 
 from __future__ import annotations
