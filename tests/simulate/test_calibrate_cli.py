@@ -121,3 +121,9 @@ def test_calibrate_reports_bad_input(tmp_path) -> None:
         ],
     )
     assert missing.exit_code == 2 and "no such target" in _flat(missing.output)
+    bad_method = RUNNER.invoke(
+        _calibrate_app(), [*base, "--params", "population.seek_per_week", "--method", "magic"]
+    )
+    assert bad_method.exit_code == 2 and "choose simplex or least_squares" in _flat(
+        bad_method.output
+    )

@@ -49,6 +49,9 @@ def calibrate_command(
     ),
     seeds: str = typer.Option("1,2", "--seeds", help="Seeds (common random numbers)."),
     budget: int = typer.Option(60, "--budget", min=2, help="Most evaluations of the search."),
+    method: str = typer.Option(
+        "least_squares", "--method", help="Search: least_squares, or simplex (Sobol + Nelder-Mead)."
+    ),
     burn_in: float = typer.Option(
         0.0, "--burn-in", min=0.0, help="Years simulated before the observed window."
     ),
@@ -90,6 +93,7 @@ def calibrate_command(
                 aggregates=wanted,
                 seeds=seed_list,
                 budget=budget,
+                method=method,
                 burn_in_years=burn_in,
                 on_evaluation=lambda n, _loss: bar.update(task, completed=min(n, budget)),
             )

@@ -384,6 +384,10 @@ def calibrate(
     ``target_se`` gives the sampling standard error of observed targets, if
     known; it widens the reported parameter uncertainty.
     """
+    if method not in ("least_squares", "simplex"):
+        raise CalibrationError(f"method {method!r}: choose simplex or least_squares")
+    if weighting not in ("noise", "relative"):
+        raise CalibrationError(f"weighting {weighting!r}: choose noise or relative")
     sc = load_scenario(scenario)
     seeds = tuple(int(s) for s in seeds)
     if not seeds:
