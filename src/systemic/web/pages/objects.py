@@ -149,6 +149,8 @@ class Related:
     items: list[tuple[str, Any]]
     empty: str
     add: dict[str, str] | None = None
+    #: For a many-to-many link: which kind and relation, and objects not yet linked.
+    link: dict[str, Any] | None = None
 
 
 def related_sections(kind: Kind, record: Any, snap: Any) -> list[Related]:
@@ -178,7 +180,23 @@ def related_sections(kind: Kind, record: Any, snap: Any) -> list[Related]:
             add = None
             if label:
                 add = {"kind": other.name, "label": label, "query": f"{field_name}={record.id}"}
-            sections.append(Related(title, items, f"No {plural_label(other).lower()} yet.", add))
+            link = None
+            if field_name.endswith("_ids"):
+                relation = next(r for r in other.relations if other.relation_field(r) == field_name)
+                linked = {item.id for _, item in items}
+                link = {
+                    "source_kind": other.name,
+                    "relation": relation,
+                    "label": other.label.lower(),
+                    "options": [
+                        Option(r.id, title_of(other.name, r))
+                        for r in snap.of(other.name)
+                        if r.id not in linked
+                    ],
+                }
+            sections.append(
+                Related(title, items, f"No {plural_label(other).lower()} yet.", add, link)
+            )
     return sections
 
 
@@ -304,6 +322,8 @@ def build_router() -> APIRouter:
     router = APIRouter()
     for kind in KINDS.values():
         _add_kind_routes(router, kind)
+    router.add_api_route("/links/new", change_link, methods=["POST"], include_in_schema=False)
+    router.add_api_route("/links/delete", change_link, methods=["POST"], include_in_schema=False)
     router.add_api_route(
         "/decision_rights/{object_id}/toggle",
         toggle_decision_right,
@@ -511,6 +531,38 @@ def _not_found(request: Request, ctx: PageContext, kind: Kind, object_id: str) -
         back_href=home,
         back_label=home_label,
     )
+
+
+async def change_link(request: Request, ctx: PageContext = Depends(page_context)) -> Response:
+    """Link (``/links/new``) or unlink (``/links/delete``) two existing objects, from the
+    page of the object linked to; then go back to that page."""
+    form = await request.form()
+    source_kind = str(form.get("source_kind", ""))
+    relation = str(form.get("relation", ""))
+    source_id = str(form.get("source_id", ""))
+    target_id = str(form.get("target_id", ""))
+    kind = KINDS.get(source_kind)
+    if kind is None or relation not in kind.relations:
+        return HTMLResponse("<p>Unknown kind of link.</p>", status_code=422)
+    target_kind = kind.relations[relation]
+    back = object_path(target_kind, target_id)
+    if not source_id:
+        return RedirectResponse(back, status_code=303)  # nothing chosen: nothing to do
+    change = repository.link if request.url.path.endswith("/new") else repository.unlink
+    try:
+        change(
+            ctx.session,
+            ctx.workspace_id,
+            source_kind,
+            source_id,
+            relation,
+            target_id,
+            actor=ctx.actor,
+        )
+    except NotFoundError:
+        return _not_found(request, ctx, KINDS[target_kind], target_id)
+    ctx.session.commit()
+    return RedirectResponse(f"{back}?saved=1", status_code=303)
 
 
 async def toggle_decision_right(
