@@ -80,7 +80,8 @@ def test_errors_are_clear_and_exit_non_zero(tmp_path):
 
 def test_demo_imports_the_three_real_logs(real_data, tmp_path):
     result = runner.invoke(
-        app, ["demo", "--out", str(tmp_path / "demo"), "--real-data", str(real_data)]
+        app,
+        ["demo", "--real-logs", "--out", str(tmp_path / "demo"), "--real-data", str(real_data)],
     )
     assert result.exit_code == 0, result.output
     for name, events in (("sepsis", 15190), ("hospital_bpic2011", 150291), ("receipt_wabo", 8577)):

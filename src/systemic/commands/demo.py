@@ -1,8 +1,11 @@
-"""``systemic demo``: import the three real logs and show what they hold.
+"""``systemic demo``: the whole reform cycle on a simulated town, in one command.
 
-An interim demo until the full one lands: it imports the published logs in
-``../shared/data/real`` (beside the repository) with the mappings shipped in
-``examples/mappings`` and prints each dataset's summary.
+``systemic demo`` simulates the demo town, learns from its records, charts
+the measures, judges the experiment, seeds a workspace, compares the silo and
+local designs over ten years and writes one HTML report
+(:mod:`systemic.demo`). ``systemic demo --real-logs`` instead imports the
+three published real logs in ``../shared/data/real`` with the mappings in
+``examples/mappings`` and prints what each dataset holds.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ def default_real_data() -> Path:
     return repo_root().parent / "shared" / "data" / "real"
 
 
-def run_demo(out: Path, real_data: Path, mappings: Path) -> list[Path]:
+def import_real_logs(out: Path, real_data: Path, mappings: Path) -> list[Path]:
     """Import each real log into ``out/<name>``, replacing earlier demo output."""
     made = []
     for name, source, mapping in REAL_LOGS:
@@ -54,17 +57,62 @@ def run_demo(out: Path, real_data: Path, mappings: Path) -> list[Path]:
 
 
 def demo_command(
-    out: Path = typer.Option(Path("demo-output"), "--out", help="Folder for the demo datasets."),
+    out: Path = typer.Option(Path("demo-output"), "--out", help="Folder for everything made."),
+    people: int = typer.Option(50_000, help="Residents of the demo town."),
+    runs: int = typer.Option(24, help="Runs in the ten-year comparison ensemble."),
+    seed: int = typer.Option(2026, help="Random seed: the same seed gives the same demo."),
+    dask: str | None = typer.Option(
+        None, "--dask", help="Run the ensemble on Dask: 'local' or a scheduler address."
+    ),
+    real_logs: bool = typer.Option(
+        False, "--real-logs", help="Instead, import the three published real logs."
+    ),
     real_data: Path = typer.Option(
         None, "--real-data", help="Folder of the real logs (default: ../shared/data/real)."
     ),
 ) -> None:
-    """Import the three published real logs and print what each dataset holds."""
+    """Run the whole cycle on a simulated town and write the report and workspace."""
+    if real_logs:
+        _real_logs(out, real_data)
+        return
+    from systemic.commands._console import progress
+    from systemic.demo import DemoConfig, run_demo
+
+    config = DemoConfig(
+        people=people,
+        calibration_people=min(DemoConfig.calibration_people, people),
+        comparison_people=min(DemoConfig.comparison_people, people),
+        comparison_runs=runs,
+        seed=seed,
+        dask=dask,
+    )
+    tasks: dict[str, int] = {}
+    with progress() as bar:
+
+        def on_progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        result = run_demo(out, config, progress=on_progress)
+    s = result.summary
+    console.print(f"[bold]Report:[/] {result.report}")
+    console.print(
+        f"Failure demand: {s['failure_demand_share']:.0%} of contacts; "
+        f"experiment in the demo town: {s['experiment_conclusion'].replace('_', ' ')}; "
+        f"audit findings: {s['audit_findings']}."
+    )
+    console.print(
+        f"Open the workspace on the seeded data: [bold]systemic serve --db {result.workspace_db}[/]"
+    )
+
+
+def _real_logs(out: Path, real_data: Path | None) -> None:
     real = real_data or default_real_data()
     if not real.exists():
         fail(f"real logs not found at {real}: pass --real-data FOLDER")
     try:
-        datasets = run_demo(out, real, repo_root() / "examples" / "mappings")
+        datasets = import_real_logs(out, real, repo_root() / "examples" / "mappings")
         for path in datasets:
             print_summary(inspect_dataset(path))
     except SystemicDataError as exc:
@@ -73,4 +121,5 @@ def demo_command(
 
 
 def register(app: typer.Typer) -> None:
+    """Add ``systemic demo``."""
     app.command("demo")(demo_command)
