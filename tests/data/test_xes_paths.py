@@ -212,3 +212,67 @@ def test_trace_tags_inside_comments_do_not_confuse_the_fast_path(tmp_path):
     assert found == expected
     _same(ours, reference, exact_order=True)
     assert ours["case:concept:name"].to_list() == ["c1"]
+
+
+# --- malformed input: the fast path must never accept what expat refuses --------
+
+_ONE_PER_LINE = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n'
+    b'<log xes.version="1.0">\n'
+    b'  <global scope="event">\n    <string key="org:resource" value="nobody"/>\n  </global>\n'
+    b"  <trace>\n"
+    b'    <string key="concept:name" value="c1 &amp; &#233;"/>\n'
+    b"    <event>\n"
+    b'      <string key="concept:name" value="Call &lt;urgent&gt;"/>\n'
+    b'      <date key="time:timestamp" value="2024-01-02T09:00:00+01:00"/>\n'
+    b"    </event>\n"
+    b"    <!-- a comment -->\n"
+    b"    <event/>\n"
+    b"  </trace>\n"
+    b"  <trace/>\n"
+    b"</log>\n"
+)
+
+
+def _outcome(read):
+    try:
+        frame, found = read()
+    except xes.SourceError as err:
+        return ("error", err.line, err.column, str(err))
+    return ("rows", frame, found)
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    edits=st.lists(
+        st.tuples(
+            st.integers(0, len(_ONE_PER_LINE)),
+            st.sampled_from([*b"<>&\"'/-;#x\x00\x01\t\r\n a", 0xC3, 0xFF]),
+            st.sampled_from("xdi"),
+        ),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_mutated_files_give_what_expat_gives(tmp_path, edits):
+    data = bytearray(_ONE_PER_LINE)
+    for position, byte, how in edits:
+        i = min(position, len(data))
+        if how == "x" and i < len(data):
+            data[i] = byte
+        elif how == "d" and i < len(data):
+            del data[i]
+        else:
+            data[i:i] = bytes([byte])
+    path = tmp_path / "m.xes"
+    path.write_bytes(bytes(data))
+    expected = _outcome(lambda: _reference(path))
+    ours = _outcome(lambda: _ours(path, 10**9))
+    assert ours[0] == expected[0]
+    if ours[0] == "error":
+        assert ours[1:] == expected[1:]
+    else:
+        assert ours[2] == expected[2]
+        _same(ours[1], expected[1], exact_order=True)

@@ -1,13 +1,16 @@
 """Read IEEE 1849 XES event logs, plain or gzip, as a stream of event batches.
 
 Two readers give the same rows. Files written one element per line (as
-OpenXES, ProM, pm4py and most tools write them) take a fast path: Polars
-splits and pivots the lines while expat, in a second thread, checks that the
-XML is well-formed (nothing is yielded before its bytes are checked). Any
-other layout (several elements on a line, nested attributes inside traces,
-a DOCTYPE, an encoding other than UTF-8) is read by a general reader driving
-expat callbacks directly. Memory stays flat as files grow: a chunk of the
-file, the current trace and one batch of rows are held at a time.
+OpenXES, ProM, pm4py and most tools write them) take a fast path: expat reads
+the header, then Polars splits, checks and pivots the trace lines, which must
+each be one element of a small vocabulary (``<trace>``, ``<event>``, a
+``<string key=".." value=".."/>``-style attribute, a comment) with text that
+is well-formed XML. Anything else (several elements on a line, nested
+attributes inside traces, a DOCTYPE, an encoding other than UTF-8, any
+malformed XML) sends the file to a general reader driving expat callbacks
+directly, which reports faults with their line and column. Memory stays
+flat as files grow: a chunk of the file, the current trace and one batch of
+rows are held at a time.
 
 Each yielded batch is a Polars DataFrame, every column ``String`` except
 ``__line``:
@@ -73,7 +76,6 @@ import os
 import re
 import zlib
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, cast
@@ -563,13 +565,10 @@ def _line_batches(
     path: Path, batch_rows: int, summary: XesSummary, apply_globals: bool
 ) -> Iterator[pl.DataFrame]:
     """The fast path for XES written one element per line (as OpenXES, ProM,
-    pm4py and most tools write it): expat only checks well-formedness (no
-    Python call per element) while Polars tokenises and pivots the lines."""
-    validator = expat.ParserCreate()
-    with (
-        _open_decompressed(path) as fh,
-        ThreadPoolExecutor(max_workers=1, thread_name_prefix="xes-check") as checker,
-    ):
+    pm4py and most tools write it): no Python call per element; Polars
+    tokenises, checks and pivots the lines. Raises _NeedsExpat for anything
+    outside its vocabulary, malformed XML included."""
+    with _open_decompressed(path) as fh:
         data = _read(fh, CHUNK_BYTES, path)
         _check_start(data, path)
         match = _FIRST_TRACE.search(data)
@@ -587,8 +586,8 @@ def _line_batches(
             or header.startswith((b"\xff\xfe", b"\xfe\xff"))
         ):
             raise _NeedsExpat
-        _parse(validator, header, False, path)
-        # The header (log attributes, globals) is small: read it with expat.
+        # The header (log attributes, globals) is small: expat reads it (and so
+        # checks it) with the root closed after it.
         head_summary = XesSummary()
         head = _XesReader(path, batch_rows, head_summary, apply_globals, data=header + b"</log>")
         try:
@@ -619,21 +618,16 @@ def _line_batches(
                 cut = 0
             region, pending = pending[:cut], pending[cut:]
             if region:
-                # expat checks the region in a second thread while Polars (which
-                # releases the GIL) tokenises it; nothing is yielded unchecked.
-                checked = checker.submit(_parse, validator, region, False, path)
+                if region.count(b"\r") != region.count(b"\r\n"):
+                    raise _NeedsExpat  # lone CR line breaks
                 try:
-                    if region.count(b"\r") != region.count(b"\r\n"):
-                        raise _NeedsExpat  # lone CR line breaks
                     frame, empties, traces = _region_frame(
                         region, next_line, traces_before, event_defaults, trace_defaults
                     )
                 except pl.exceptions.PolarsError:
-                    # e.g. bytes that are not UTF-8 in text expat has not yet
-                    # judged: the general reader finds and reports the fault.
+                    # e.g. bytes that are not UTF-8: the general reader finds
+                    # and reports the fault with its line and column.
                     raise _NeedsExpat from None
-                finally:
-                    checked.result()  # a SourceError here wins over anything else
                 next_line += region.count(b"\n")
                 traces_before += traces
                 summary.traces += traces
@@ -647,15 +641,15 @@ def _line_batches(
                     out, rest = _cut_batch(waiting, batch_rows)
                     waiting, waiting_rows = ([rest], rest.height) if rest.height else ([], 0)
                     yield _clean(out)
-        _parse(validator, pending, True, path)
-        if pending.strip() and _strip_comments(pending).strip() != b"</log>":
-            raise _NeedsExpat  # something other than the end of the log after the traces
+        if _strip_comments(pending).strip() != b"</log>":
+            raise _NeedsExpat  # not just the end of the log after the traces
     if waiting:
         yield _clean(pl.concat(waiting, how="diagonal") if len(waiting) > 1 else waiting[0])
 
 
 def _strip_comments(data: bytes) -> bytes:
-    return re.sub(rb"<!--.*?-->", b"", data, flags=re.S)
+    """Remove well-formed comments (no "--" inside, not ending in "-")."""
+    return re.sub(rb"<!--(?:(?!--).)*(?<!-)-->|<!---->", b"", data, flags=re.S)
 
 
 def _cut_batch(waiting: list[pl.DataFrame], batch_rows: int) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -736,7 +730,13 @@ def _region_frame(
         .then(_TC)
         .when(s == "<trace/>")
         .then(_TE)
-        .when(s.str.starts_with("<!--") & s.str.ends_with("-->"))
+        .when(
+            s.str.starts_with("<!--")
+            & s.str.ends_with("-->")
+            & (s.str.len_bytes() >= 7)
+            & ~s.str.slice(4).str.head(-3).str.contains("--", literal=True)
+            & ~s.str.slice(4).str.head(-3).str.ends_with("-")
+        )
         .then(_COMMENT)
         .otherwise(_ODD)
         .alias("code")
@@ -752,9 +752,11 @@ def _region_frame(
         event=c.is_in([_EO, _EE]).cum_sum().cast(pl.Int64),
     )
     d = pl.col("depth")
+    k, v = pl.col("key"), pl.col("value")
     misplaced = tokens.select(
         (
             (c == _ODD)
+            | ((c == _A) & (k.str.contains(_NOT_IN_VALUES) | v.str.contains(_NOT_IN_VALUES)))
             | (c.is_in([_TO, _TE]) & (d != 0))
             | (c.is_in([_EO, _EE]) & (d != 1))
             | ((c == _A) & ~d.is_in([1, 2]))
@@ -769,12 +771,9 @@ def _region_frame(
     events = tokens.filter(c.is_in([_EO, _EE])).select(
         pl.col("line").cast(pl.Int64).alias(LINE_COLUMN), "trace", "event"
     )
-    attributes = tokens.filter(c == _A).select(
-        (d == 2).alias("of_event"),
-        "trace",
-        "event",
-        _unescape(pl.col("key")).alias("key"),
-        _unescape(pl.col("value")).alias("value"),
+    attributes = tokens.filter(c == _A).select((d == 2).alias("of_event"), "trace", "event", k, v)
+    attributes = attributes.with_columns(
+        _unescape_series(attributes["key"]), _unescape_series(attributes["value"])
     )
     trace_wide, trace_long = _wide(attributes.filter(~pl.col("of_event")), "trace")
     trace_wide = trace_wide.rename({k: CASE_PREFIX + k for k in trace_wide.columns if k != "trace"})
@@ -852,20 +851,30 @@ def _wide(long: pl.DataFrame, owner: str) -> tuple[pl.DataFrame, pl.DataFrame]:
         raise _NeedsExpat from None  # a numbered key clashes with a key written so
 
 
-def _unescape(text: pl.Expr) -> pl.Expr:
-    """Attribute-value normalisation and entity references, as an XML parser does."""
-    return text.map_batches(_unescape_series, return_dtype=pl.String)
-
-
 _ENTITY = re.compile(r"&(#x[0-9A-Fa-f]+|#[0-9]+|lt|gt|amp|quot|apos);")
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
 
 
+#: An ampersand that does not start one of the references above.
+_LOOSE_AMPERSAND = re.compile(r"&(?!(?:#x[0-9A-Fa-f]+|#[0-9]+|lt|gt|amp|quot|apos);)")
+
+#: What XML 1.0 forbids in an attribute value as written (and U+FFFE, U+FFFF).
+_NOT_IN_VALUES = r"[<\x00-\x08\x0B\x0C\x0E-\x1F\x{FFFE}\x{FFFF}]"
+
+
 def _entity(match: re.Match[str]) -> str:
     ref = match.group(1)
-    if ref[0] == "#":
-        return chr(int(ref[2:], 16) if ref[1] in "xX" else int(ref[1:]))
-    return _NAMED[ref]
+    if ref[0] != "#":
+        return _NAMED[ref]
+    code = int(ref[2:], 16) if ref[1] in "xX" else int(ref[1:])
+    if not (
+        code in (0x9, 0xA, 0xD)
+        or 0x20 <= code <= 0xD7FF
+        or 0xE000 <= code <= 0xFFFD
+        or 0x10000 <= code <= 0x10FFFF
+    ):
+        raise _NeedsExpat  # a reference to a character XML does not allow
+    return chr(code)
 
 
 def _unescape_series(values: pl.Series) -> pl.Series:
@@ -875,5 +884,8 @@ def _unescape_series(values: pl.Series) -> pl.Series:
     if not marked.any():
         return values
     where = marked.arg_true()
-    fixed = [_ENTITY.sub(_entity, v) for v in values.gather(where).to_list()]
+    written = values.gather(where).to_list()
+    if any(_LOOSE_AMPERSAND.search(v) for v in written):
+        raise _NeedsExpat  # not well-formed: the general reader reports where
+    fixed = [_ENTITY.sub(_entity, v) for v in written]
     return values.scatter(where, fixed)
