@@ -277,6 +277,12 @@ def test_workspace_app_roles_history_and_audit_trail(workspace_app) -> None:  # 
     assert changed.status_code == 200
     history = client.get(f"/api/purpose_statements/{object_id}/history").json()
     assert {h["actor"] for h in history} == {"ed"}
+    story = client.post(
+        "/api/stories",
+        json={"title": "Mrs K", "text": "my private words"},
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert story.status_code in (200, 201), story.text
     assert client.get("/api/audit-trail").status_code == 403
     assert client.get("/api/export").status_code == 200
     client.cookies.clear()
@@ -290,6 +296,9 @@ def test_workspace_app_roles_history_and_audit_trail(workspace_app) -> None:  # 
     update = mine[0]
     assert update["before"]["status"] == "draft" and update["after"]["status"] == "tested"
     assert mine[1]["after"]["text"] == "Help me stay at home"
+    (story_event,) = [e for e in trail if e["object_id"] == story.json()["id"]]
+    assert "my private words" not in str(story_event) and "Mrs K" not in str(story_event)
+    assert story_event["after"]["text"] == "(personal text withheld)"
     actions = {e["action"] for e in trail}
     assert {"login", "export"} <= actions
 

@@ -30,6 +30,24 @@ from systemic.web.security.identity import current_actor_name, current_ip
 
 #: Columns never copied into the trail.
 SECRET_COLUMNS = frozenset({"password_hash", "token_sha256"})
+#: People's own words: the trail records that they changed, never what they say, so a
+#: retention purge or an erasure leaves no copy behind in the append-only trail.
+PERSONAL_TABLES = frozenset({"story", "conversation"})
+#: Columns of personal tables that are not free text and may be recorded.
+PERSONAL_SAFE_COLUMNS = frozenset(
+    {
+        "id",
+        "workspace_id",
+        "locality_id",
+        "consent",
+        "told_on",
+        "held_on",
+        "person_holds_record",
+        "created_at",
+        "retain_until",
+    }
+)
+WITHHELD = "(personal text withheld)"
 #: Tables whose rows are bookkeeping, not work: not audited row by row.
 UNAUDITED = (AuditEvent, LoginAttempt, HistoryEntry)
 #: Columns that change on every write and would only add noise.
@@ -48,10 +66,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _shown(table: str, key: str, value: Any) -> Any:
+    if table in PERSONAL_TABLES and key not in PERSONAL_SAFE_COLUMNS and value not in (None, ""):
+        return WITHHELD
+    return _plain(value)
+
+
 def _values(obj: Any) -> dict[str, Any]:
     mapper = inspect(obj).mapper
     return {
-        c.key: _plain(getattr(obj, c.key))
+        c.key: _shown(obj.__tablename__, c.key, getattr(obj, c.key))
         for c in mapper.column_attrs
         if c.key not in SECRET_COLUMNS
     }
@@ -75,8 +99,11 @@ def _changes(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
             continue
         history = state.attrs[attr.key].history
         if history.has_changes():
-            before[attr.key] = _plain(history.deleted[0]) if history.deleted else None
-            after[attr.key] = _plain(history.added[0]) if history.added else None
+            table = obj.__tablename__
+            old = history.deleted[0] if history.deleted else None
+            new = history.added[0] if history.added else None
+            before[attr.key] = _shown(table, attr.key, old)
+            after[attr.key] = _shown(table, attr.key, new)
     return before, after
 
 
