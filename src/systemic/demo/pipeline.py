@@ -36,6 +36,7 @@ from systemic.report import write_html
 from systemic.report.build import dataset_report, measures_view
 from systemic.report.simulation_section import (
     comparison_section,
+    experiment_headline,
     experiment_section,
     post_switch_summary,
 )
@@ -225,7 +226,7 @@ def run_demo(
     doc.sections.insert(2, experiment_section(evidence))
     horizon = post_switch_summary(comparison, switch)
     doc.sections.append(comparison_section(comparison, horizon, switch, fit))
-    doc.summary.insert(0, evidence.verdict)
+    doc.summary.insert(0, experiment_headline(evidence))
     doc.summary.append(_comparison_headline(horizon, config.comparison_years))
     doc.sources.append(
         "All data in this report are simulated by systemic's model (docs/model.md); no real "

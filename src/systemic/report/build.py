@@ -161,7 +161,8 @@ def learn_section(result: LearnResult, threshold: int = DEFAULT_THRESHOLD) -> Se
             KeyFigure(
                 "cost of failure demand",
                 money(summary.cost_of_failure, cur),
-                f"of {money(summary.total_cost, cur)} in all ({summary.price_year} prices)",
+                f"of {money(summary.total_cost, cur)} in all"
+                + (f" ({summary.price_year} prices)" if summary.price_year else ""),
             )
         )
     pareto = result.demand.pareto
@@ -348,9 +349,12 @@ def dataset_report(
         f"{pct(s.failure_demand_share)} of contacts were failure demand "
         f"(caused by something not done, or not done right)."
     )
-    if s.median_hand_offs is not None:
+    e = result.episodes
+    if e.height and s.median_end_to_end_days is not None:
+        handed = float((e["hand_offs"] > 0).mean())
         doc.summary.append(
-            f"A typical need was passed between services {s.median_hand_offs:g} times and took "
+            f"{pct(handed)} of needs were passed between services at least once "
+            f"({e['hand_offs'].mean():.1f} hand-offs per need on average); half took more than "
             f"{s.median_end_to_end_days:.0f} days from first to last contact."
         )
     if s.cost_of_failure is not None:

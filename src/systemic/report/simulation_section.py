@@ -19,6 +19,29 @@ from systemic.simulate.result import KEY_METRICS, MEAN_COLUMNS
 COMPARED = ("failure_demand", "crises", "cost", "contacts", "residential_care", "wellbeing_mean")
 
 
+CONCLUSIONS = {
+    "improvement": "the failure-demand share fell, beyond what happened in the other localities",
+    "concern": "the failure-demand share rose, beyond what happened in the other localities",
+    "shared_change": "the failure-demand share changed, but the other localities moved the same "
+    "way, so the change cannot be credited to the experiment",
+    "no_change": "no change in the failure-demand share that chance would not explain",
+    "inconclusive": "the chart and the comparison with other localities disagree: inconclusive",
+}
+
+
+def experiment_headline(evidence: ExperimentEvidence) -> str:
+    """One sentence for the top of a report: what the experiment's evidence says."""
+    words = CONCLUSIONS.get(evidence.conclusion, evidence.conclusion.replace("_", " "))
+    did = evidence.did
+    interval = (
+        f" (difference in differences {100 * did.estimate:+.1f} percentage points, "
+        f"{did.confidence:.0%} interval {100 * did.lower:+.1f} to {100 * did.upper:+.1f})"
+        if did is not None
+        else ""
+    )
+    return f"The experiment in {evidence.locality}: {words}{interval}."
+
+
 def experiment_section(evidence: ExperimentEvidence) -> Section:
     """Step 1: did the experiment's locality change, and did the others not?"""
     did = evidence.did
