@@ -60,18 +60,19 @@ def experiment_section(evidence: ExperimentEvidence) -> Section:
         section.key_figures += [
             KeyFigure(
                 "change in " + evidence.locality,
-                f"{did.change_in_locality:+.1%}",
+                f"{100 * did.change_in_locality:+.1f} pts",
                 "failure-demand share, after vs before",
             ),
             KeyFigure(
                 "change elsewhere",
-                f"{did.change_in_others:+.1%}",
+                f"{100 * did.change_in_others:+.1f} pts",
                 f"{did.n_other_localities} other localities",
             ),
             KeyFigure(
                 "difference in differences",
-                f"{did.estimate:+.1%}",
-                f"{did.confidence:.0%} interval {did.lower:+.1%} to {did.upper:+.1%}",
+                f"{100 * did.estimate:+.1f} pts",
+                f"percentage points; {did.confidence:.0%} interval "
+                f"{100 * did.lower:+.1f} to {100 * did.upper:+.1f}",
             ),
         ]
     section.figures.append(
