@@ -172,6 +172,7 @@ class StoryFields(Fields):
     told_by: str = Field("", description="A role, not a name, unless consent covers it.")
     told_on: date | None = None
     consent: bool = False
+    retain_until: date | None = Field(None, description="Delete after this date (retention).")
     locality_id: str | None = None
     purpose_statement_ids: list[str] = Field(default_factory=list)
 
@@ -187,6 +188,7 @@ class ConversationFields(Fields):
     person_holds_record: bool = False
     held_on: date | None = None
     consent: bool = False
+    retain_until: date | None = Field(None, description="Delete after this date (retention).")
     locality_id: str | None = None
 
     _what = field_validator("what_matters")(_required_text)

@@ -136,6 +136,7 @@ class Story(Stored):
     told_on: Mapped[date | None] = mapped_column(Date)
     consent: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     locality_id: Mapped[str | None] = _ref("locality")
+    retain_until: Mapped[date | None] = mapped_column(Date)  # added by revision 0003
 
 
 class SystemCondition(Stored):
@@ -161,6 +162,7 @@ class Conversation(Stored):
     held_on: Mapped[date | None] = mapped_column(Date)
     consent: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     locality_id: Mapped[str | None] = _ref("locality")
+    retain_until: Mapped[date | None] = mapped_column(Date)  # added by revision 0003
 
 
 class CommunityAsset(Stored):

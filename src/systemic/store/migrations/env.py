@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+import systemic.store.accounts  # noqa: F401  (declares its tables on the same Base)
 from systemic.store.orm import Base
 
 config = context.config
