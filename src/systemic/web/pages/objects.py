@@ -151,6 +151,8 @@ class Related:
     add: dict[str, str] | None = None
     #: For a many-to-many link: which kind and relation, and objects not yet linked.
     link: dict[str, Any] | None = None
+    #: The kind of the objects listed.
+    kind: str = ""
 
 
 def related_sections(kind: Kind, record: Any, snap: Any) -> list[Related]:
@@ -194,10 +196,14 @@ def related_sections(kind: Kind, record: Any, snap: Any) -> list[Related]:
                         if r.id not in linked
                     ],
                 }
-            sections.append(
-                Related(title, items, f"No {plural_label(other).lower()} yet.", add, link)
-            )
-    return sections
+            empty = f"No {title.lower()} yet."
+            sections.append(Related(title, items, empty, add, link, other.name))
+    # The thread reads purpose → measures → experiments → redesign: show it in that order.
+    order = ["measure", "experiment", "redesign_decision", "team"]
+    return sorted(
+        sections,
+        key=lambda section: order.index(section.kind) if section.kind in order else len(order),
+    )
 
 
 def _history_lines(entries: list[Any]) -> list[dict[str, str]]:
