@@ -618,17 +618,17 @@ def _line_batches(
                 cut = 0
             region, pending = pending[:cut], pending[cut:]
             if region:
-                if region.count(b"\r") != region.count(b"\r\n"):
+                if b"\r" in region and region.count(b"\r") != region.count(b"\r\n"):
                     raise _NeedsExpat  # lone CR line breaks
                 try:
-                    frame, empties, traces = _region_frame(
+                    frame, empties, traces, lines = _region_frame(
                         region, next_line, traces_before, event_defaults, trace_defaults
                     )
                 except pl.exceptions.PolarsError:
                     # e.g. bytes that are not UTF-8: the general reader finds
                     # and reports the fault with its line and column.
                     raise _NeedsExpat from None
-                next_line += region.count(b"\n")
+                next_line += lines
                 traces_before += traces
                 summary.traces += traces
                 summary.empty_traces += len(empties)
@@ -680,11 +680,11 @@ def _region_frame(
     traces_before: int,
     event_defaults: dict[str, str],
     trace_defaults: dict[str, str],
-) -> tuple[pl.DataFrame, list[dict[str, Any]], int]:
+) -> tuple[pl.DataFrame, list[dict[str, Any]], int, int]:
     """Rows of a run of whole traces written one element per line.
 
-    Returns the event rows (with ``__trace``), the empty traces' rows and the
-    number of traces. Raises _NeedsExpat for any line outside the simple
+    Returns the event rows (with ``__trace``), the empty traces' rows, the
+    number of traces and the number of lines. Raises _NeedsExpat for any line outside the simple
     vocabulary (nested attributes, several elements on a line, ...).
     """
     # Splitting each line at '"' (no quoting) gives, for the usual attribute
@@ -705,9 +705,9 @@ def _region_frame(
         )
         .slice(1)
         .with_row_index("line", offset=first_line)
-        .with_columns(pl.col("field_0").str.strip_chars().alias("s"))
-        .filter(pl.col("s") != "")
     )
+    n_lines = parts.height
+    parts_lazy = parts.lazy().with_columns(pl.col("field_0").str.strip_chars().alias("s"))
     s = pl.col("s")
     is_attribute = (
         s.is_in(_SIMPLE_ATTRIBUTE_HEADS)
@@ -741,30 +741,32 @@ def _region_frame(
         .otherwise(_ODD)
         .alias("code")
     )
-    tokens = parts.select(
-        "line", code, pl.col("field_1").alias("key"), pl.col("field_3").alias("value")
-    ).filter(pl.col("code") != _COMMENT)
     c = pl.col("code")
     delta = pl.when(c.is_in([_TO, _EO])).then(1).when(c.is_in([_TC, _EC])).then(-1).otherwise(0)
-    tokens = tokens.with_columns(
-        depth=delta.cum_sum().shift(1, fill_value=0),
-        trace=c.is_in([_TO, _TE]).cum_sum().cast(pl.Int64) + traces_before,
-        event=c.is_in([_EO, _EE]).cum_sum().cast(pl.Int64),
-    )
     d = pl.col("depth")
     k, v = pl.col("key"), pl.col("value")
-    misplaced = tokens.select(
-        (
-            (c == _ODD)
+    tokens = (
+        parts_lazy.filter(s != "")
+        .select("line", code, pl.col("field_1").alias("key"), pl.col("field_3").alias("value"))
+        .filter(c != _COMMENT)
+        .with_columns(
+            depth=delta.cum_sum().shift(1, fill_value=0),
+            trace=c.is_in([_TO, _TE]).cum_sum().cast(pl.Int64) + traces_before,
+            event=c.is_in([_EO, _EE]).cum_sum().cast(pl.Int64),
+        )
+        .with_columns(
+            misplaced=(c == _ODD)
             | ((c == _A) & (k.str.contains(_NOT_IN_VALUES) | v.str.contains(_NOT_IN_VALUES)))
             | (c.is_in([_TO, _TE]) & (d != 0))
             | (c.is_in([_EO, _EE]) & (d != 1))
             | ((c == _A) & ~d.is_in([1, 2]))
             | ((c == _TC) & (d != 1))
             | ((c == _EC) & (d != 2))
-        ).any()
-    ).item()
-    if misplaced or tokens.select(delta.sum()).item() != 0:
+        )
+        .collect()
+    )
+    check = tokens.select(pl.col("misplaced").any(), delta.sum()).row(0)
+    if check[0] or check[1] != 0:
         raise _NeedsExpat
 
     traces = tokens.filter(c.is_in([_TO, _TE])).select("trace", "line")
@@ -824,7 +826,7 @@ def _region_frame(
         }
         for row in empty.to_dicts()
     ]
-    return rows, empties, traces.height
+    return rows, empties, traces.height, n_lines
 
 
 def _wide(long: pl.DataFrame, owner: str) -> tuple[pl.DataFrame, pl.DataFrame]:
