@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
@@ -58,11 +59,13 @@ def test_upgrade_from_empty_matches_the_models(db_url: str) -> None:
     engine.dispose()
 
 
-def test_upgrade_from_previous_revision_keeps_data(db_url: str) -> None:
+@pytest.mark.parametrize("start", revisions()[:-1])
+def test_upgrade_from_an_earlier_revision_keeps_data(db_url: str, start: str) -> None:
+    """From 0001 (before history) and from the revision just before head."""
     engine = make_engine(db_url)
-    upgrade(engine, "0001")
+    upgrade(engine, start)
     tables = set(inspect(engine).get_table_names())
-    assert "measure" in tables and "history" not in tables
+    assert "measure" in tables and ("history" in tables) == (start != "0001")
     stamp = datetime(2026, 1, 2, 3, 4, 5, 678000)
     with engine.begin() as conn:
         conn.execute(
@@ -105,5 +108,5 @@ def test_upgrade_from_previous_revision_keeps_data(db_url: str) -> None:
         assert measure.created_at == stamp.replace(tzinfo=UTC)
         (statement,) = list_objects(session, "w" * 32, "purpose_statement")
         assert statement.text == "Help me stay at home" and statement.consent is True
-        assert history(session, "w" * 32) == []  # the new table starts empty
+        assert history(session, "w" * 32) == []  # nothing was recorded before
     store.dispose()
