@@ -485,3 +485,10 @@ def test_not_a_number_target_is_422(client: TestClient) -> None:
     )
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "target"]
+
+
+def test_no_page_loads_from_a_cdn(client: TestClient) -> None:
+    # FastAPI's Swagger and ReDoc pages fetch scripts from a CDN: they are switched off.
+    assert client.get("/docs").status_code == 404
+    assert client.get("/redoc").status_code == 404
+    assert client.get("/openapi.json").status_code == 200

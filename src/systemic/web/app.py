@@ -53,6 +53,10 @@ def create_app(
             else:
                 workspace = DEFAULT_SLUG if DEFAULT_SLUG in slugs else slugs[0]
     app = FastAPI(
+        # Swagger UI and ReDoc load their scripts from a CDN; the app ships everything it
+        # serves, so only the schema itself is offered (/openapi.json).
+        docs_url=None,
+        redoc_url=None,
         title="systemic workspace",
         description=(
             "Purpose, system conditions, localities and teams, people and communities, "
