@@ -100,3 +100,13 @@ def test_serve_creates_and_migrates_the_database(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def test_unopenable_database_is_a_clear_error(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-folder" / "w.db"
+    result = runner.invoke(app, ["audit", "--db", str(missing)])
+    assert result.exit_code == 2
+    assert "cannot open the workspace database" in result.output
+    url = "postgresql://someone:hunter2@127.0.0.1:1/nowhere"
+    result = runner.invoke(app, ["workspace", "list", "--db", url])
+    assert result.exit_code == 2 and "hunter2" not in result.output

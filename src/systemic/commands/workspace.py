@@ -18,6 +18,7 @@ from systemic.store import (
     DEFAULT_DB_FILE,
     ImportFormatError,
     NotFoundError,
+    Store,
     StoreError,
     WorkspaceConflictError,
     audit_workspace,
@@ -40,6 +41,14 @@ WORKSPACE_OPTION = typer.Option(
 workspace_app = typer.Typer(
     help="Create, list, export and import workspaces.", no_args_is_help=True
 )
+
+
+def _open(db: str | None) -> Store:
+    try:
+        return open_store(db)
+    except StoreError as exc:
+        fail(str(exc))
+        raise  # fail() exits; this keeps type checkers informed
 
 
 def _pick_workspace(session, workspace: str | None) -> str:  # type: ignore[no-untyped-def]
@@ -104,7 +113,7 @@ def audit(
     """Check the links the framework depends on; list findings with severity and a link."""
     if fail_on not in ("error", "warning", "never"):
         fail("--fail-on must be error, warning or never")
-    store = open_store(db)
+    store = _open(db)
     try:
         with store.session() as session:
             slug = _pick_workspace(session, workspace)
@@ -129,7 +138,7 @@ def export_command(
     workspace: str = WORKSPACE_OPTION,
 ) -> None:
     """Write a workspace (objects, links, audit settings, history) to one JSON file."""
-    store = open_store(db)
+    store = _open(db)
     try:
         with store.session() as session:
             document = export_workspace(session, _pick_workspace(session, workspace))
@@ -155,7 +164,7 @@ def import_command(
         document = json.loads(file.read_text())
     except (OSError, json.JSONDecodeError) as exc:
         fail(f"{file}: cannot read a JSON document ({exc})")
-    store = open_store(db)
+    store = _open(db)
     try:
         with store.session() as session:
             ws = import_workspace(session, document, replace=replace)
@@ -170,7 +179,7 @@ def import_command(
 @workspace_app.command("list")
 def list_command(db: str = DB_OPTION) -> None:
     """List the workspaces in the database."""
-    store = open_store(db)
+    store = _open(db)
     with store.session() as session:
         table = Table(title="Workspaces")
         for column in ("slug", "name", "id", "created"):
@@ -188,7 +197,7 @@ def create_command(
     db: str = DB_OPTION,
 ) -> None:
     """Create a workspace, seeded with the failure-demand spiral map."""
-    store = open_store(db)
+    store = _open(db)
     try:
         with store.session() as session:
             ws = create_workspace(session, name, slug)

@@ -21,12 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from systemic.store import queries, repository
 from systemic.store.audit import audit_workspace, set_rule, workspace_rules
 from systemic.store.db import DEFAULT_DB_FILE, database_url, make_engine, session_factory
 from systemic.store.errors import (
+    DatabaseUnavailableError,
     ImportFormatError,
     InvalidObjectError,
     NotFoundError,
@@ -68,12 +70,22 @@ def open_store(db: str | Path | None = None, *, migrate: bool = True) -> Store:
     """
     engine = make_engine(db)
     if migrate:
-        upgrade(engine)
+        try:
+            upgrade(engine)
+        except OperationalError as exc:
+            where = engine.url.render_as_string(hide_password=True)
+            engine.dispose()
+            raise DatabaseUnavailableError(
+                f"cannot open the workspace database {where}: {exc.orig}. Check that the "
+                "folder exists and is writable, or that the PostgreSQL server, user and "
+                "database in the URL are right."
+            ) from exc
     return Store(engine, session_factory(engine))
 
 
 __all__ = [
     "DEFAULT_DB_FILE",
+    "DatabaseUnavailableError",
     "ImportFormatError",
     "InvalidObjectError",
     "NotFoundError",

@@ -42,3 +42,7 @@ class WorkspaceConflictError(StoreError):
 
 class ImportFormatError(StoreError, ValueError):
     """The document is not a systemic workspace export; the message says which key is wrong."""
+
+
+class DatabaseUnavailableError(StoreError):
+    """The database cannot be opened or migrated; the message names it (without password)."""
