@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "systemic.commands.learn",
     "systemic.commands.measures",
     "systemic.commands.simulate",
+    "systemic.commands.calibrate",
     "systemic.commands.workspace",
     "systemic.commands.report",
     "systemic.commands.trust",
