@@ -92,7 +92,7 @@ def server(tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def browser_page(tmp_path: Path) -> Iterator[tuple[object, list[str]]]:
+def browser_page(tmp_path: Path) -> Iterator[tuple[object, list[str], object]]:
     """A Chromium page that refuses (and records) any request off the loopback address."""
     from playwright.sync_api import sync_playwright
 
@@ -110,10 +110,16 @@ def browser_page(tmp_path: Path) -> Iterator[tuple[object, list[str]]]:
                 route.abort()
 
         context.route("**/*", guard)
+        # A second browser with JavaScript switched off: the pages must work without it.
+        plain = browser.new_context(
+            viewport={"width": 375, "height": 812}, java_script_enabled=False
+        )
+        plain.route("**/*", guard)
         page = context.new_page()
         try:
-            yield page, outside
+            yield page, outside, plain.new_page()
         finally:
+            plain.close()
             context.close()
             browser.close()
 
@@ -277,7 +283,7 @@ def add_examples(server: str, statement_id: str, measure_id: str) -> None:
 def test_new_user_threads_purpose_measure_experiment(server: str, browser_page, tmp_path: Path):
     from playwright.sync_api import expect
 
-    page, outside = browser_page
+    page, outside, no_js_page = browser_page
     shots = Shots(page, tmp_path / "screenshots")
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
@@ -405,6 +411,24 @@ def test_new_user_threads_purpose_measure_experiment(server: str, browser_page, 
         overflow = page.evaluate("document.documentElement.scrollWidth")
         assert overflow <= 375, f"{path} is {overflow}px wide at phone width"
         shots.take(f"phone-{name}")
+
+    # Without JavaScript (on a phone): add a conversation, then correct a mistake in it.
+    no_js = Shots(no_js_page, tmp_path / "screenshots-no-js")
+    no_js_page.goto(server + "/people")
+    no_js_page.get_by_role("link", name="Record a conversation").click()
+    no_js_page.get_by_role("button", name="Save conversation").click()
+    expect(no_js_page.locator("#field-what_matters .error-message")).to_have_text("This is needed.")
+    no_js_page.get_by_label("What matters to the person, in their words").fill(
+        "Staying in touch with my sister"
+    )
+    no_js_page.get_by_label("Strengths").fill("phone calls\nchurch friends")
+    no_js_page.get_by_role("button", name="Save conversation").click()
+    expect(no_js_page.locator("h1")).to_have_text("“Staying in touch with my sister”")
+    no_js_page.get_by_role("link", name="Edit").click()
+    no_js_page.get_by_label("The person holds this record").check()
+    no_js_page.get_by_role("button", name="Save changes").click()
+    expect(no_js_page.locator("dl.fields")).to_contain_text("The person holds this record")
+    no_js.take("no-js-conversation")
 
     assert not outside, f"requests left the machine: {outside}"
     assert not problems, problems
