@@ -1,0 +1,110 @@
+"""Hostile text in every object, then every page: user text is always escaped.
+
+Each plain-text field of every kind is filled, through the JSON API, with a
+payload naming its kind and field; every page of the app (lists, object pages,
+edit forms, the levels, the map, the audit) is then fetched and must not hold
+any payload unescaped.
+"""
+
+from __future__ import annotations
+
+import re
+import typing
+
+import pytest
+from fastapi.testclient import TestClient
+
+from systemic.framework.kinds import KINDS
+from systemic.web.app import create_app
+from tests.trust.routes import get_paths
+
+ORDER = [
+    "locality", "purpose_statement", "principle", "team", "decision_right", "story",
+    "system_condition", "conversation", "community_asset", "relationship", "measure",
+    "experiment", "redesign_decision", "system_map", "factor", "factor", "causal_link",
+]  # fmt: skip
+
+
+def payloads(kind: str, field: str) -> list[str]:
+    tag = f"{kind}.{field}"
+    return [
+        f'<script>alert("{tag}")</script>',
+        f'"><img src=x onerror=alert("{tag}")>',
+        f"'><svg onload=alert('{tag}')>",
+    ]
+
+
+def hostile(kind: str, field: str, n: int) -> str:
+    return payloads(kind, field)[n % 3]
+
+
+def body_for(kind: str, created: dict[str, list[str]], n: int) -> dict[str, typing.Any]:
+    spec = KINDS[kind]
+    body: dict[str, typing.Any] = {}
+    for name, info in spec.fields.model_fields.items():
+        annotation = info.annotation
+        if name.endswith("_ids"):
+            continue  # links: ids only
+        if name.endswith("_id"):
+            target = spec.references.get(name) if hasattr(spec, "references") else None
+            target = target or name.removesuffix("_id")
+            ids = created.get(target if isinstance(target, str) else "", [])
+            if name in ("cause_id", "effect_id"):
+                ids = created.get("factor", [])
+                body[name] = ids[0] if name == "cause_id" else ids[-1]
+            elif ids:
+                body[name] = ids[0]
+            continue
+        if annotation is str:
+            body[name] = hostile(kind, name, n)
+        elif annotation == list[str]:
+            body[name] = [hostile(kind, name, n + 1)]
+    return body
+
+
+@pytest.fixture(scope="module")
+def hostile_app(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[TestClient, dict[str, list[str]]]:
+    client = TestClient(create_app(tmp_path_factory.mktemp("xss") / "ws.db"))
+    created: dict[str, list[str]] = {}
+    maps = client.get("/api/system_maps").json()
+    created["system_map"] = [m["id"] for m in maps]
+    for n, kind in enumerate(ORDER):
+        spec = KINDS[kind]
+        body = body_for(kind, created, n)
+        response = client.post(f"/api/{spec.plural}", json=body)
+        assert response.status_code in (200, 201), (kind, response.text)
+        created.setdefault(kind, []).insert(0, response.json()["id"])
+    return client, created
+
+
+def test_no_page_shows_user_text_unescaped(hostile_app) -> None:  # type: ignore[no-untyped-def]
+    client, created = hostile_app
+    plural_to_kind = {spec.plural: name for name, spec in KINDS.items()}
+    pages: list[str] = []
+    for path in get_paths(client.app):
+        if path.startswith(("/api", "/static", "/openapi", "/docs", "/redoc")):
+            continue
+        if "{object_id}" in path:
+            kind = plural_to_kind.get(path.strip("/").split("/")[0])
+            for object_id in created.get(kind, []):
+                pages.append(path.replace("{object_id}", object_id))
+        else:
+            pages.append(path)
+    for map_id in created["system_map"]:
+        pages.append(f"/map?map_id={map_id}")
+    assert len(pages) > 60
+    every_payload = [
+        p for kind in set(ORDER) for f in KINDS[kind].fields.model_fields for p in payloads(kind, f)
+    ]
+    shown = 0
+    for page in pages:
+        response = client.get(page)
+        assert response.status_code == 200, (page, response.status_code)
+        html = response.text
+        leaked = [p for p in every_payload if p in html]
+        assert not leaked, (page, leaked[:3])
+        assert not re.search(r"<script>alert\(|<img src=x onerror|<svg onload", html), page
+        shown += html.count("&lt;script&gt;alert(") + html.count("&#34;&gt;&lt;img")
+    assert shown > 20  # the payloads were shown, escaped, on the pages
