@@ -492,3 +492,31 @@ def test_no_page_loads_from_a_cdn(client: TestClient) -> None:
     assert client.get("/docs").status_code == 404
     assert client.get("/redoc").status_code == 404
     assert client.get("/openapi.json").status_code == 200
+
+
+def test_a_middleware_can_choose_the_workspace_per_request(app, client: TestClient) -> None:
+    from systemic.store.repository import create_workspace
+    from systemic.web.app import create_app
+
+    with app.state.store.session() as session:
+        other = create_workspace(session, "Other trust", "other", seed=False)
+        session.commit()
+    _post(client, "principles", {"name": "Default's principle"})
+    inner = create_app(store=app.state.store, workspace=app.state.workspace)
+
+    async def choose(scope, receive, send):  # type: ignore[no-untyped-def]
+        # What a sign-in middleware does: pick the workspace from the request.
+        for key, value in scope.get("headers", []):
+            if key == b"x-test-workspace":
+                scope.setdefault("state", {})["workspace"] = value.decode()
+        await inner(scope, receive, send)
+
+    chooser = TestClient(choose)
+    headers = {"X-Test-Workspace": "other"}
+    assert chooser.get("/api/workspace", headers=headers).json()["id"] == other.id
+    assert chooser.get("/api/principles", headers=headers).json() == []
+    created = chooser.post("/api/principles", json={"name": "Other's"}, headers=headers)
+    assert created.json()["workspace_id"] == other.id
+    assert [p["name"] for p in chooser.get("/api/principles").json()] == ["Default's principle"]
+    missing = chooser.get("/api/principles", headers={"X-Test-Workspace": "nope"})
+    assert missing.status_code == 404

@@ -30,9 +30,20 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+def workspace_slug(request: Request) -> str:
+    """The slug or id of the request's workspace.
+
+    A middleware may choose it per request by setting ``request.state.workspace``
+    (``scope["state"]["workspace"]``), e.g. from the signed-in user's membership;
+    otherwise it is the app's workspace (``app.state.workspace``).
+    """
+    chosen = getattr(request.state, "workspace", None)
+    return chosen if chosen else request.app.state.workspace
+
+
 def current_workspace(request: Request, session: Session = Depends(get_session)) -> Workspace:
-    """The workspace the request works in (the app's workspace, for now)."""
-    return get_workspace(session, request.app.state.workspace)
+    """The workspace the request works in (404 when it does not exist)."""
+    return get_workspace(session, workspace_slug(request))
 
 
 def current_actor(request: Request) -> str:
