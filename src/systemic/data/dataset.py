@@ -242,8 +242,10 @@ class SourceWriter:
         for start in range(0, df.height, PART_ROWS):
             chunk = df.slice(start, PART_ROWS)
             name = f"part-{len(self.entry.parts):05d}.parquet"
-            # lz4: about a quarter less CPU than zstd when writing (bench_import_csv).
-            chunk.write_parquet(self.staging / "events" / name, compression="lz4", statistics=True)
+            # lz4 without statistics: about a tenth less CPU than with them and
+            # 15% less than zstd (bench_import_csv); filters on events still work,
+            # they only cannot skip row groups.
+            chunk.write_parquet(self.staging / "events" / name, compression="lz4", statistics=False)
             self.entry.parts.append(name)
             written += chunk.height
         self.entry.accepted += written

@@ -34,7 +34,7 @@ import polars as pl
 
 from systemic.data.dataset import Dataset, SourceEntry, SourceWriter, create_dataset
 from systemic.data.errors import SourceError
-from systemic.data.mapping import Mapping, load_mapping
+from systemic.data.mapping import RULE_FIELDS, Mapping, load_mapping
 from systemic.data.pseudonymise import PseudonymKey, load_key
 from systemic.data.readers import LINE, RawBatch, iter_raw, source_format
 from systemic.data.schema import (
@@ -61,27 +61,30 @@ class Pseudonymiser:
 
     It remembers the identifiers it has seen (only in memory, never written)
     so that malformed records can be cleaned of them before they are kept.
+    The same pairs are also held as a Polars table, so that a batch is
+    mapped by one join and only identifiers new to the import are hashed.
     """
 
     def __init__(self, key: PseudonymKey) -> None:
         self.key = key
         self.known: dict[str, str] = {}
+        self._table = pl.DataFrame(schema={"k": pl.String, "v": pl.String})
 
     def series(self, values: pl.Series) -> pl.Series:
         stripped = values.cast(pl.String).str.strip_chars()
-        clean = pl.select(
-            pl.when(stripped.str.len_bytes() > 0).then(pl.lit(stripped)).otherwise(None)
-        ).to_series()
-        uniques = clean.drop_nulls().unique()
-        known, pseudonym = self.known, self.key.pseudonym
-        mapped = []
-        for u in uniques.to_list():
-            p = known.get(u)
-            if p is None:
-                p = known[u] = pseudonym(u)
-            mapped.append(p)
-        lookup = pl.DataFrame({"k": uniques, "v": pl.Series(mapped, dtype=pl.String)})
-        out = clean.to_frame("k").join(lookup, on="k", how="left", maintain_order="left")
+        uniques = stripped.unique()
+        uniques = uniques.filter(uniques.str.len_bytes() > 0)  # drops nulls and blanks
+        lookup = uniques.to_frame("k").join(self._table, on="k", how="left")
+        new = lookup.filter(pl.col("v").is_null())["k"]
+        if new.len():
+            fresh = new.to_list()
+            hashed = self.key.pseudonyms(fresh)
+            self.known.update(zip(fresh, hashed, strict=True))
+            added = pl.DataFrame({"k": new, "v": pl.Series(hashed, dtype=pl.String)})
+            self._table = pl.concat([self._table, added])
+            lookup = pl.concat([lookup.filter(pl.col("v").is_not_null()), added])
+        # Blanks and nulls find no partner, so they become null.
+        out = stripped.to_frame("k").join(lookup, on="k", how="left", maintain_order="left")
         return out["v"].alias(values.name)
 
 
@@ -159,11 +162,82 @@ def _rule_value(name: str, mapping: Mapping, activity: pl.Expr) -> pl.Expr | Non
     return chain.otherwise(pl.lit(None, pl.String))
 
 
+def _blanks_to_null(mapped: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+    """Make empty (stripped) text null, touching only the columns that have some.
+
+    One cheap pass finds the columns with an empty value; most have none, and
+    then nothing is copied.
+    """
+    if not names or not mapped.height:
+        return mapped
+    flags = mapped.select(
+        [(pl.col(f"__f_{n}").str.len_bytes() == 0).any().alias(n) for n in names]
+    ).row(0)
+    fix = [n for n, flag in zip(names, flags, strict=True) if flag]
+    return mapped.with_columns(
+        [
+            pl.when(pl.col(f"__f_{n}").str.len_bytes() > 0)
+            .then(pl.col(f"__f_{n}"))
+            .otherwise(None)
+            .alias(f"__f_{n}")
+            for n in fix
+        ]
+    )
+
+
+def _derive_from_rules(
+    mapped: pl.DataFrame, m: Mapping, f: dict[str, pl.Expr]
+) -> dict[str, pl.Expr]:
+    """Expressions for kind, demand type, demand class and preventable.
+
+    Rules depend on the activity alone, so they are evaluated once per
+    distinct activity (a handful) and spread to the rows by a lookup, instead
+    of running every regex over every row. A mapped column wins where it has
+    a value; categories fall back to the model's default.
+    """
+    names = [n for n in RULE_FIELDS if any(getattr(r, n) is not None for r in m.rules)]
+    table = None
+    if names:
+        acts = mapped.select(pl.col("__f_activity").unique()).drop_nulls()
+        table = acts.with_columns(**{n: _rule_value(n, m, pl.col("__f_activity")) for n in names})
+    derived: dict[str, pl.Expr] = {}
+    for name in RULE_FIELDS:
+        column = f.get(name)
+        if column is not None and name in CATEGORIES and name not in m.constants:
+            column = column.str.to_lowercase()  # rule values are validated lower case
+        default = _DEFAULTS.get(name) if name in CATEGORIES else None
+        rule: pl.Expr | None = None
+        if table is not None and name in names:
+            values = table[name]
+            fallback: pl.Expr = pl.lit(None, pl.String)
+            if column is None and default is not None:
+                # No column to consult: fold the default into the lookup.
+                values = values.fill_null(default)
+                fallback, default = pl.lit(default, pl.String), None
+            rule = pl.col("__f_activity").replace_strict(
+                table["__f_activity"], values, default=fallback, return_dtype=pl.String
+            )
+        parts = [e for e in (column, rule) if e is not None]
+        if default is not None:
+            parts.append(pl.lit(default, pl.String))
+        if parts:
+            derived[name] = parts[0] if len(parts) == 1 else pl.coalesce(parts)
+    return derived
+
+
 def apply_mapping(raw: pl.DataFrame, run: _SourceRun) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Map one raw batch (identifiers already pseudonymised) to events and rejects."""
+    """Map one raw batch (identifiers already pseudonymised) to events and rejects.
+
+    The happy path is kept cheap: every check is first evaluated as one
+    combined predicate; which check failed, and the reason text, are worked
+    out only for the rows that failed it.
+    """
     m = run.mapping
     schema = raw.schema
+    # Identifier columns come out of the pseudonymiser stripped, blanks null.
+    clean = set() if m.privacy.already_pseudonymised else set(m.identifier_columns())
     exprs: dict[str, pl.Expr] = {}
+    blank: list[str] = []
     for name, col in m.fields.items():
         if name == "timestamp":
             exprs[name] = timestamps_to_utc(
@@ -173,41 +247,42 @@ def apply_mapping(raw: pl.DataFrame, run: _SourceRun) -> tuple[pl.DataFrame, pl.
             exprs[name] = (
                 pl.col(col).cast(pl.String).str.strip_chars().cast(pl.Float64, strict=False)
             )
+        elif col in clean and schema[col] == pl.String:
+            exprs[name] = pl.col(col)
         else:
-            exprs[name] = _text(col)
+            exprs[name] = pl.col(col).cast(pl.String).str.strip_chars()
+            blank.append(name)
     for name, value in m.constants.items():
         exprs[name] = pl.lit(value).cast(
             TIMESTAMP if name == "timestamp" else (pl.Float64 if name == "cost" else pl.String)
         )
-    for name, value in m.defaults.items():
-        fill = pl.lit(value).cast(pl.Float64 if name == "cost" else pl.String)
-        exprs[name] = pl.coalesce(exprs[name], fill) if name in exprs else fill
     if "text" in exprs and not m.privacy.keep_text:
         del exprs["text"]
+        blank = [b for b in blank if b != "text"]
     mapped = raw.with_columns(**{f"__f_{k}": v for k, v in exprs.items()})
+    mapped = _blanks_to_null(mapped, blank)
+    if m.defaults:
+        fills: dict[str, pl.Expr] = {}
+        for name, value in m.defaults.items():
+            fill = pl.lit(value).cast(pl.Float64 if name == "cost" else pl.String)
+            fills[name] = pl.coalesce(pl.col(f"__f_{name}"), fill) if name in exprs else fill
+        mapped = mapped.with_columns(**{f"__f_{k}": v for k, v in fills.items()})
+        exprs.update(fills)
     f = {k: pl.col(f"__f_{k}") for k in exprs}
 
     # Rules derive categories from the activity; a mapped column wins where it has a value.
-    derived: dict[str, pl.Expr] = {}
-    for name in ("kind", "demand_type", "demand_class", "preventable"):
-        rule = _rule_value(name, m, f["activity"])
-        column = f.get(name)
-        if column is not None and name in CATEGORIES and name not in m.constants:
-            column = column.str.to_lowercase()  # rule values are validated lower case
-        parts = [e for e in (column, rule) if e is not None]
-        if name in CATEGORIES:
-            parts.append(pl.lit(_DEFAULTS[name]))
-        if parts:
-            derived[name] = parts[0] if len(parts) == 1 else pl.coalesce(parts)
+    derived = _derive_from_rules(mapped, m, f)
     mapped = mapped.with_columns(**{f"__f_{k}": v for k, v in derived.items()})
     f.update({k: pl.col(f"__f_{k}") for k in derived})
 
     # Checks, first failing wins: (condition, field, reason expression).
     checks: list[tuple[pl.Expr, str, pl.Expr]] = []
+    missing_timestamp = -1
     for name in REQUIRED_FIELDS:
         where = f'column "{m.fields[name]}"' if name in m.fields else "the constant"
         if name == "timestamp":
             raw_ts = pl.col(m.fields["timestamp"]).cast(pl.String).str.strip_chars()
+            missing_timestamp = len(checks)
             checks.append(
                 (
                     raw_ts.is_null() | (raw_ts.str.len_bytes() == 0),
@@ -282,12 +357,24 @@ def apply_mapping(raw: pl.DataFrame, run: _SourceRun) -> tuple[pl.DataFrame, pl.
                 pl.format("cost '{}' is not a number", raw_cost),
             )
         )
-    # First the number of the first failing check (cheap), then the reason
-    # text only for the rows that failed: most batches have few or none.
-    failed: pl.Expr = pl.lit(None, pl.Int16)
-    for i in reversed(range(len(checks))):
-        failed = pl.when(checks[i][0].fill_null(False)).then(pl.lit(i, pl.Int16)).otherwise(failed)
-    mapped = mapped.with_columns(failed.alias(_CHECK))
+    # One predicate over all rows: does any check fail? A missing timestamp
+    # also fails to parse, so that check needs no pass of its own here.
+    any_failed = pl.any_horizontal(
+        [c.fill_null(False) for i, (c, _, _) in enumerate(checks) if i != missing_timestamp]
+    )
+    bad = mapped.select(any_failed.alias("bad")).to_series()
+    failed_rows = bad.arg_true()
+    check_column = pl.repeat(None, mapped.height, dtype=pl.Int16, eager=True).alias(_CHECK)
+    if failed_rows.len():
+        # The number of the first failing check, for the failed rows only.
+        first: pl.Expr = pl.lit(None, pl.Int16)
+        for i in reversed(range(len(checks))):
+            first = (
+                pl.when(checks[i][0].fill_null(False)).then(pl.lit(i, pl.Int16)).otherwise(first)
+            )
+        which = mapped.filter(bad).select(first.alias(_CHECK)).to_series()
+        check_column = check_column.scatter(failed_rows, which)
+    mapped = mapped.with_columns(check_column)
     if "event_id" in f:
         checks.append(
             (
@@ -299,7 +386,6 @@ def apply_mapping(raw: pl.DataFrame, run: _SourceRun) -> tuple[pl.DataFrame, pl.
         mapped = _duplicate_event_ids(mapped, run, len(checks) - 1)
 
     n_failed = mapped[_CHECK].count()
-    accepted = mapped.filter(pl.col(_CHECK).is_null()) if n_failed else mapped
     rejected = mapped.filter(pl.col(_CHECK).is_not_null()) if n_failed else mapped.clear()
     if rejected.height:
         # One small frame per failed check (a nested when/then over string
@@ -318,11 +404,14 @@ def apply_mapping(raw: pl.DataFrame, run: _SourceRun) -> tuple[pl.DataFrame, pl.
 
     consumed = set(m.fields.values()) | run.dropped
     attrs = [c for c in raw.columns if c != LINE and c not in consumed]
-    events = accepted.select(
+    # Only the output columns are filtered (copied), never the raw batch.
+    events = mapped.select(
         [pl.col(f"__f_{k}").alias(k) for k in f]
         + [pl.lit(run.source_id).alias("source"), pl.col(LINE).alias("source_row")]
         + [pl.col(c).alias(attribute_column(c)) for c in attrs]
     )
+    if n_failed:
+        events = events.filter(mapped[_CHECK].is_null())
     return events, _rejects(rejected, raw.columns, run)
 
 

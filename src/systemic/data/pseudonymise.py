@@ -46,7 +46,12 @@ class PseudonymKey:
                 f"{MIN_KEY_BYTES} (e.g. `python -c 'import secrets;print(secrets.token_hex(32))'`)"
             )
         self._secret = secret
-        self._base = hmac.new(secret, digestmod=hashlib.sha256)
+        # HMAC-SHA256 by hand (RFC 2104) from the two keyed SHA-256 states:
+        # copying C hash objects is about twice as fast as copying an HMAC.
+        block = hashlib.sha256(secret).digest() if len(secret) > 64 else secret
+        block = block.ljust(64, b"\0")
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
         # A fingerprint lets a manifest say which key was used without
         # revealing it (HMAC of a fixed label, not of any identifier).
         self.fingerprint = hmac.new(
@@ -58,9 +63,25 @@ class PseudonymKey:
 
     def pseudonym(self, identifier: str) -> str:
         """The pseudonym of one identifier (surrounding whitespace ignored)."""
-        digest = self._base.copy()  # the keyed state, cheaper than a new HMAC
-        digest.update(identifier.strip().encode("utf-8"))
-        return digest.hexdigest()[:PSEUDONYM_HEX_CHARS]
+        return self.pseudonyms([identifier])[0]
+
+    def pseudonyms(self, identifiers: list[str]) -> list[str]:
+        """The pseudonyms of many identifiers, in order (the fast loop).
+
+        >>> key = PseudonymKey(b"0123456789abcdef0123456789abcdef")
+        >>> key.pseudonyms(["A1", " A1 "]) == [key.pseudonym("A1")] * 2
+        True
+        """
+        inner, outer = self._inner.copy, self._outer.copy
+        out: list[str] = []
+        append = out.append
+        for identifier in identifiers:
+            h = inner()
+            h.update(identifier.strip().encode("utf-8"))
+            o = outer()
+            o.update(h.digest())
+            append(o.hexdigest()[:PSEUDONYM_HEX_CHARS])
+        return out
 
     def pseudonymise(self, identifiers: pl.Series) -> pl.Series:
         """Pseudonymise a column; nulls and blanks stay null.
@@ -71,7 +92,8 @@ class PseudonymKey:
         s = identifiers.cast(pl.String).str.strip_chars()
         uniques = s.drop_nulls().unique()
         uniques = uniques.filter(uniques.str.len_bytes() > 0)
-        mapping = {u: self.pseudonym(u) for u in uniques.to_list()}
+        values = uniques.to_list()
+        mapping = dict(zip(values, self.pseudonyms(values), strict=True))
         if not mapping:
             return pl.Series(identifiers.name, [None] * len(s), dtype=pl.String)
         return s.replace_strict(mapping, default=None, return_dtype=pl.String).alias(

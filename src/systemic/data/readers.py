@@ -316,6 +316,12 @@ class _CsvChunks:
         n_lines = data.count(b"\n")
         if parsed.height != n_lines:
             return None
+        if data.endswith(b"\n") and parsed.get_column(self.names[-1]).null_count() == 0:
+            # As many records as line ends (a lone CR ends no record in Polars),
+            # so no value spans lines and each line is one record; too many
+            # fields made Polars refuse the chunk, and too few would leave the
+            # last column null. So nothing needs counting, quoted or not.
+            return self._numbered(parsed, n_lines, len(data))
         inside_delims = 0
         if self.options.quote.encode("utf-8") in data:
             counts = parsed.select(
@@ -332,10 +338,13 @@ class _CsvChunks:
         separators = data.count(delim.encode("utf-8")) - inside_delims
         if separators != n_lines * (len(self.names) - 1):
             return None
+        return self._numbered(parsed, n_lines, len(data))
+
+    def _numbered(self, parsed: pl.DataFrame, n_lines: int, nbytes: int) -> RawBatch:
         first = self.next_line
         self.next_line += n_lines
         line = pl.int_range(first, first + n_lines, dtype=pl.Int64).alias(LINE)
-        return RawBatch(parsed.with_columns(line), _empty_malformed(), len(data))
+        return RawBatch(parsed.with_columns(line), _empty_malformed(), nbytes)
 
     def _fast(self, text: str, data: bytes, nbytes: int) -> RawBatch | None:
         lines = pl.Series("t", text.split("\n"), dtype=pl.String)
