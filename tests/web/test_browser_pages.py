@@ -320,6 +320,7 @@ def test_new_user_threads_purpose_measure_experiment(server: str, browser_page, 
     page.get_by_role("button", name="Save purpose statement").click()
     expect(page.locator("#error-summary")).to_contain_text("Statement, in the words used")
     expect(page.locator("#field-text .error-message")).to_have_text("This is needed.")
+    expect(page.locator("#text")).to_be_focused()  # the field with the problem has focus
     shots.take("form-validation-error")
     statement = "Help me stay in my own home, with people I know"
     page.get_by_label("Statement, in the words used").fill(statement)

@@ -289,6 +289,7 @@ def test_validation_errors_are_shown_on_the_form_and_input_is_kept(client: TestC
     assert response.status_code == 422
     assert errors_on(response.text) == {"text": "This is needed."}
     assert 'aria-invalid="true"' in response.text
+    assert re.search(r'<textarea id="text" [^>]*autofocus', response.text)  # focus on it
     assert '<a href="#text">' in response.text  # the summary links to the field
     assert 'value="A tenant"' in response.text  # nothing typed is lost
 
