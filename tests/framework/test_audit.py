@@ -211,3 +211,22 @@ def test_bad_rules_files_name_the_problem(tmp_path: Path) -> None:
         load_rules(bad)
     with pytest.raises(AuditRulesError, match="unknown top-level"):
         parse_rules("[rules]\n")
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        (b'name = "caf\xe9"\n', "not UTF-8"),
+        (b"rule = 3\n", "array of tables"),
+        (b'rule = "x"\n', "array of tables"),
+        (b"rule = [1, 2]\n", "array of tables"),
+        (b"colour = 1\n", "unknown top-level"),
+    ],
+)
+def test_malformed_rules_files_give_the_documented_error(
+    tmp_path: Path, payload: bytes, message: str
+) -> None:
+    path = tmp_path / "rules.toml"
+    path.write_bytes(payload)
+    with pytest.raises(AuditRulesError, match=message):
+        load_rules(path)

@@ -194,12 +194,7 @@ def parse_rules(text: str, source: str = "<rules>") -> list[AuditRule]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise AuditRulesError(f"{source}: not valid TOML ({exc}); fix the syntax.") from exc
-    unknown_keys = set(data) - {"rule"}
-    if unknown_keys:
-        raise AuditRulesError(
-            f"{source}: unknown top-level key(s) {sorted(unknown_keys)}; use [[rule]] tables."
-        )
-    return _parse_tables(data.get("rule", []), source)
+    return _parse_tables(_rule_tables(data, source), source)
 
 
 def load_rules(path: str | Path | None = None) -> list[AuditRule]:
@@ -213,16 +208,35 @@ def load_rules(path: str | Path | None = None) -> list[AuditRule]:
         return list(rules.values())
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text())
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise AuditRulesError(
+            f"{path}: not UTF-8 text (byte {exc.start}); save the rules file as UTF-8."
+        ) from exc
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise AuditRulesError(f"{path}: cannot read audit rules ({exc}).") from exc
     merged = []
-    for table in data.get("rule", []):
-        base = rules.get(table.get("id", ""))
+    for table in _rule_tables(data, str(path)):
+        rule_id = table.get("id")
+        base = rules.get(rule_id) if isinstance(rule_id, str) else None
         merged.append({**(base.model_dump() if base else {}), **table})
     for rule in _parse_tables(merged, str(path)):
         rules[rule.id] = rule
     return list(rules.values())
+
+
+def _rule_tables(data: dict[str, Any], source: str) -> list[dict[str, Any]]:
+    unknown_keys = set(data) - {"rule"}
+    if unknown_keys:
+        raise AuditRulesError(
+            f"{source}: unknown top-level key(s) {sorted(unknown_keys)}; use [[rule]] tables."
+        )
+    tables = data.get("rule", [])
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        raise AuditRulesError(
+            f"{source}: key 'rule' must be an array of tables: write each rule under [[rule]]."
+        )
+    return tables
 
 
 def _parse_tables(tables: list[dict[str, Any]], source: str) -> list[AuditRule]:
