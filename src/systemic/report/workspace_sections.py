@@ -19,10 +19,12 @@ from systemic.framework import (
     purpose_tree,
     run_audit,
     system_conditions,
+    system_map,
 )
 from systemic.framework.views import PurposeNode
-from systemic.report.document import KeyFigure, Section, Table
+from systemic.report.document import Figure, KeyFigure, Section, Table
 from systemic.store import load_snapshot, open_store
+from systemic.web.pages.levels import map_svg, named_loops
 
 
 def _flatten(nodes: list[PurposeNode], depth: int = 0) -> list[tuple[int, PurposeNode]]:
@@ -120,6 +122,21 @@ def snapshot_sections(snap: Any) -> list[Section]:
             ),
         )
     )
+    for the_map in snap.of("system_map"):
+        view = system_map(snap, the_map.id)
+        loops = named_loops(view)
+        paradigm.figures.append(
+            Figure(
+                f"System map: {the_map.name}",
+                (
+                    "Loops: "
+                    + "; ".join(f"{lp['name']} {lp['kind']}: {lp['chain']}" for lp in loops)
+                    if loops
+                    else "No feedback loops on this map yet."
+                ),
+                map_svg(view, loops, None),
+            )
+        )
     sections.append(paradigm)
 
     locs = localities(snap)
