@@ -129,3 +129,33 @@ def test_a_file_without_final_newline_keeps_its_last_record(write, tmp_path):
     ev = open_dataset(tmp_path / "ds").events().collect().sort("source_row")
     assert ev["source_row"].to_list() == [2, 4]
     assert ev["activity"].to_list() == ["two\nlines", "call"]
+
+
+def test_column_parse_tries_later_formats_only_where_needed_and_agrees():
+    from systemic.data.timestamps import parse_timestamp_column, parse_timestamps
+
+    values = [
+        "2024-03-01T09:30:00+01:00",  # iso, offset
+        "2024-03-01 09:30",  # iso, naive, London winter = UTC
+        "2024-07-01 09:30:15.5",  # iso, fractions, London summer = UTC+1
+        "01/03/2024 09:30",  # second format only
+        "2024-03-31 01:30",  # does not exist in London
+        "yesterday",
+        None,
+        "   ",
+    ]
+    formats, zone = ["iso", "dd/mm/yyyy HH:MM"], "Europe/London"
+    column = parse_timestamp_column(pl.Series("when", values), formats, zone)
+    expr = pl.select(parse_timestamps(pl.lit(pl.Series(values)), formats, zone)).to_series()
+    assert column.to_list() == expr.to_list()
+    assert column.to_list() == [
+        dt.datetime(2024, 3, 1, 8, 30, tzinfo=UTC),
+        dt.datetime(2024, 3, 1, 9, 30, tzinfo=UTC),
+        dt.datetime(2024, 7, 1, 8, 30, 15, 500000, tzinfo=UTC),
+        dt.datetime(2024, 3, 1, 9, 30, tzinfo=UTC),
+        None,
+        None,
+        None,
+        None,
+    ]
+    assert column.name == "when"

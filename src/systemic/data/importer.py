@@ -44,7 +44,11 @@ from systemic.data.schema import (
     TIMESTAMP,
     attribute_column,
 )
-from systemic.data.timestamps import parse_timestamps, timestamps_to_utc
+from systemic.data.timestamps import (
+    parse_timestamp_column,
+    parse_timestamps,
+    timestamps_to_utc,
+)
 
 #: Called with (source file, rows read so far) while a file is imported.
 ProgressCallback = Callable[[Path, int], None]
@@ -239,7 +243,11 @@ def apply_mapping(raw: pl.DataFrame, run: _SourceRun) -> tuple[pl.DataFrame, pl.
     exprs: dict[str, pl.Expr] = {}
     blank: list[str] = []
     for name, col in m.fields.items():
-        if name == "timestamp":
+        if name == "timestamp" and schema[col] == pl.String:
+            # Parsed here, one format after another, only where still needed.
+            ts = parse_timestamp_column(raw[col], m.timestamp.formats, m.timestamp.zone)
+            exprs[name] = pl.lit(ts)
+        elif name == "timestamp":
             exprs[name] = timestamps_to_utc(
                 pl.col(col), schema[col], m.timestamp.formats, m.timestamp.zone
             )

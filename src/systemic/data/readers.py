@@ -303,10 +303,11 @@ class _CsvChunks:
         """Parse a chunk whose every line is one good record; None if it is not so.
 
         Polars refuses a record with too many fields; one with too few would be
-        padded with nulls, so the delimiters are counted: those in the chunk
-        minus those inside parsed values must be exactly (columns - 1) per
-        record, with one record per line. Any doubt sends the chunk to the
-        line-by-line check, which finds the bad lines.
+        padded with nulls. When there are as many records as lines and the last
+        column has no gap, neither can have happened. Otherwise the delimiters
+        are counted: those in the chunk minus those inside parsed values must be
+        exactly (columns - 1) per record, with one record per line. Any doubt
+        sends the chunk to the line-by-line check, which finds the bad lines.
         """
         delim = self.options.delimiter
         try:

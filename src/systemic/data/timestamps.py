@@ -40,8 +40,8 @@ def _has_offset(fmt: str) -> bool:
     return "%z" in fmt or "%:z" in fmt or "%#z" in fmt
 
 
-def parse_timestamps(text: pl.Expr, formats: list[str], zone: str) -> pl.Expr:
-    """An expression turning strings into ``Datetime(us, UTC)``; unparsed -> null."""
+def _candidates(text: pl.Expr, formats: list[str], zone: str) -> list[pl.Expr]:
+    """One expression per format to try, in order; each gives UTC or null."""
     candidates: list[pl.Expr] = []
     for spec in formats:
         if spec == "iso":
@@ -53,8 +53,36 @@ def parse_timestamps(text: pl.Expr, formats: list[str], zone: str) -> pl.Expr:
         else:
             fmt = strftime_format(spec)
             candidates.append(_aware(text, fmt) if _has_offset(fmt) else _naive(text, fmt, zone))
-    expr = candidates[0] if len(candidates) == 1 else pl.coalesce(candidates)
-    return expr.cast(TIMESTAMP)
+    return [c.cast(TIMESTAMP) for c in candidates]
+
+
+def parse_timestamps(text: pl.Expr, formats: list[str], zone: str) -> pl.Expr:
+    """An expression turning strings into ``Datetime(us, UTC)``; unparsed -> null."""
+    candidates = _candidates(text, formats, zone)
+    return candidates[0] if len(candidates) == 1 else pl.coalesce(candidates)
+
+
+def parse_timestamp_column(text: pl.Series, formats: list[str], zone: str) -> pl.Series:
+    """Like :func:`parse_timestamps` for a column, trying later formats only where needed.
+
+    The first format is tried on every value, each later one only on the
+    values still unparsed, so a column in one format is parsed once.
+
+    >>> s = pl.Series(["2024-03-01 09:30", "2024-03-02"])
+    >>> [str(t) for t in parse_timestamp_column(s, ["%Y-%m-%d %H:%M", "date"], "UTC")]
+    ['2024-03-01 09:30:00+00:00', '2024-03-02 00:00:00+00:00']
+    """
+    frame = text.cast(pl.String).to_frame("t")
+    candidates = _candidates(pl.col("t"), formats, zone)
+    out = frame.select(candidates[0]).to_series()
+    given = frame["t"].is_not_null()
+    for candidate in candidates[1:]:
+        todo = out.is_null() & given
+        if not todo.any():
+            break
+        parsed = frame.filter(todo).select(candidate).to_series()
+        out = out.scatter(todo.arg_true(), parsed)
+    return out.alias(text.name)
 
 
 def timestamps_to_utc(
