@@ -339,6 +339,8 @@ def render_chart(spec: Spec, stem: str | Path, scale: float = 2.0) -> tuple[Path
 
     stem = Path(stem)
     svg, png = stem.with_suffix(".svg"), stem.with_suffix(".png")
-    svg.write_text(vlc.vegalite_to_svg(spec), encoding="utf-8")
-    png.write_bytes(vlc.vegalite_to_png(spec, scale=scale))
+    # the PNG is rasterised from the SVG, not laid out a second time
+    text = vlc.vegalite_to_svg(spec)
+    svg.write_text(text, encoding="utf-8")
+    png.write_bytes(vlc.svg_to_png(text, scale=scale))
     return svg, png

