@@ -327,3 +327,32 @@ def test_workspaces_are_isolated(tmp_path: Path) -> None:
         if path.startswith(("/login", "/static/")):  # public: the form and the CSS
             continue
         assert response.status_code == 403, (path, response.status_code)
+
+
+def test_workspace_chosen_per_request_is_the_one_checked(tmp_path: Path) -> None:
+    """With ``workspace_of`` choosing per request, routes serve the workspace the role was
+    checked against (F's deps read ``request.state.workspace``)."""
+    from systemic.web.app import create_app
+
+    store = open_store(tmp_path / "per_request.db")
+    with store.session() as s:
+        ensure_default_workspace(s)
+        trust = create_workspace(s, name="NHS trust", slug="trust")
+        create_user(s, "trust_ed", PASSWORD)
+        set_role(s, "trust_ed", trust.id, "editor")
+        s.commit()
+
+    def from_header(scope: dict) -> str | None:
+        for key, value in scope["headers"]:
+            if key == b"x-workspace":
+                return value.decode()
+        return "default"
+
+    app = create_app(store=store)
+    install_security(app, store, _settings(workspace_of=from_header))
+    client = TestClient(app)
+    sign_in(client, "trust_ed")
+    mine = client.get("/api/workspace", headers={"X-Workspace": "trust"})
+    assert mine.status_code == 200 and mine.json()["slug"] == "trust"
+    assert client.get("/api/workspace").status_code == 403
+    assert client.get("/api/stories", headers={"X-Workspace": "default"}).status_code == 403

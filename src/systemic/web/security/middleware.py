@@ -180,11 +180,13 @@ class SecurityMiddleware:
         if token is None:
             session_data = self.codec.load(Request(scope).cookies.get(settings.cookie_name))
         user = None
+        workspace = settings.workspace_of(scope)
         if token is not None or session_data is not None:
-            user = await anyio.to_thread.run_sync(
-                self._identify, token, session_data, settings.workspace_of(scope)
-            )
+            user = await anyio.to_thread.run_sync(self._identify, token, session_data, workspace)
         scope["state"]["user"] = user
+        if workspace:
+            # The routes work in the very workspace the role was checked against.
+            scope["state"]["workspace"] = workspace
 
         if is_public(path, settings):
             await self.app(scope, receive, send)

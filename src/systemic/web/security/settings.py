@@ -45,6 +45,11 @@ def load_secret_key() -> str:
 
 
 def _default_workspace(scope: dict[str, Any]) -> str | None:
+    """The workspace an earlier middleware chose (``scope["state"]["workspace"]``), else
+    the app's (``app.state.workspace``), as ``systemic.web.deps.workspace_slug`` reads it."""
+    chosen = scope.get("state", {}).get("workspace")
+    if chosen:
+        return str(chosen)
     app = scope.get("app")
     return getattr(getattr(app, "state", None), "workspace", None)
 
