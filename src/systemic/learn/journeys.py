@@ -98,8 +98,11 @@ def annotate_events(
         )
     # Services and activities become categorical: grouping and comparing
     # their integer codes is several times faster than hashing text.
+    # So does the kind, for the unit-cost lookup; it is text again at the end.
     frame = lf.with_columns(
-        pl.col("activity").cast(pl.Categorical), pl.col("service").cast(pl.Categorical)
+        pl.col("activity").cast(pl.Categorical),
+        pl.col("service").cast(pl.Categorical),
+        pl.col("kind").cast(pl.Categorical),
     ).collect(engine=ENGINE)
     frame = in_journey_order(with_unit_costs(frame, unit_costs))
     ts = pl.col("timestamp")
@@ -167,6 +170,7 @@ def annotate_events(
             .then(pl.lit("failure"))
             .otherwise(pl.lit(UNKNOWN)),
             preventable=pl.col("preventable").fill_null(UNKNOWN),
+            kind=pl.col("kind").cast(pl.String),
         )
         .drop("_same_person", "_step", "_new_episode", "_person", "_row")
     )
