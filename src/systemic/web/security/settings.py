@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,7 @@ def load_secret_key() -> str:
     return secrets.token_urlsafe(48)
 
 
-def _default_workspace(scope: dict[str, Any]) -> str | None:
+def _default_workspace(scope: MutableMapping[str, Any]) -> str | None:
     """The workspace an earlier middleware chose (``scope["state"]["workspace"]``), else
     the app's (``app.state.workspace``), as ``systemic.web.deps.workspace_slug`` reads it."""
     chosen = scope.get("state", {}).get("workspace")
@@ -76,7 +76,7 @@ class SecuritySettings:
     public_paths: tuple[str, ...] = ("/login", "/static/")
     any_role_paths: tuple[str, ...] = ("/logout",)
     admin_paths: tuple[str, ...] = ("/api/import", "/api/audit/rules", "/api/audit-trail", "/admin")
-    workspace_of: Callable[[dict[str, Any]], str | None] = _default_workspace
+    workspace_of: Callable[[MutableMapping[str, Any]], str | None] = _default_workspace
 
     def __post_init__(self) -> None:
         if len(self.secret_key) < 32:
