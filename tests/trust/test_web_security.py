@@ -283,6 +283,14 @@ def test_workspace_app_roles_history_and_audit_trail(workspace_app) -> None:  # 
         headers={"X-CSRF-Token": csrf},
     )
     assert story.status_code in (200, 201), story.text
+    measure = client.post(
+        "/api/measures", json={"name": "Days at home"}, headers={"X-CSRF-Token": csrf}
+    ).json()
+    linked = client.put(
+        f"/api/measures/{measure['id']}/purpose_statements/{object_id}",
+        headers={"X-CSRF-Token": csrf},
+    )
+    assert linked.status_code in (200, 201, 204), linked.text
     assert client.get("/api/audit-trail").status_code == 403
     assert client.get("/api/export").status_code == 200
     client.cookies.clear()
@@ -299,6 +307,13 @@ def test_workspace_app_roles_history_and_audit_trail(workspace_app) -> None:  # 
     (story_event,) = [e for e in trail if e["object_id"] == story.json()["id"]]
     assert "my private words" not in str(story_event) and "Mrs K" not in str(story_event)
     assert story_event["after"]["text"] == "(personal text withheld)"
+    (link,) = [e for e in trail if e["action"] == "link"]
+    assert (link["actor"], link["object_kind"], link["object_id"]) == (
+        "ed",
+        "measure",
+        measure["id"],
+    )
+    assert object_id in str(link["after"])
     actions = {e["action"] for e in trail}
     assert {"login", "export"} <= actions
 
