@@ -371,3 +371,14 @@ def test_workspace_chosen_per_request_is_the_one_checked(tmp_path: Path) -> None
     assert mine.status_code == 200 and mine.json()["slug"] == "trust"
     assert client.get("/api/workspace").status_code == 403
     assert client.get("/api/stories", headers={"X-Workspace": "default"}).status_code == 403
+
+
+def test_security_headers_and_no_caching_of_personal_pages(tiny: TestClient) -> None:
+    login = tiny.get("/login")
+    assert login.headers["x-frame-options"] == "DENY"
+    assert login.headers["x-content-type-options"] == "nosniff"
+    assert tiny.get("/api/things").headers["x-frame-options"] == "DENY"  # a refusal too
+    sign_in(tiny, "vera")
+    page = tiny.get("/things")
+    assert page.headers["cache-control"] == "no-store"
+    assert page.headers["referrer-policy"] == "same-origin"
