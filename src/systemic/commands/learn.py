@@ -37,6 +37,10 @@ def learn_command(
     charts: bool = typer.Option(True, "--charts/--no-charts", help="Draw SVG and PNG charts."),
 ) -> None:
     """Learn journeys across silos, flow maps, variants, value and failure demand and costs."""
+    if charts:  # start the chart renderer now: its start-up overlaps learning
+        from systemic.learn.charts import warm_up_renderer
+
+        warm_up_renderer()
     from systemic.data import SystemicDataError
     from systemic.learn import LearnConfig, UnitCostError, learn, load_unit_costs, write_outputs
 

@@ -15,6 +15,7 @@ and rendering it are separate: :func:`learn_charts` returns specs,
 from __future__ import annotations
 
 import math
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -331,6 +332,26 @@ def learn_charts(published: dict[str, pl.DataFrame]) -> dict[str, Spec]:
         "journey_map": journey_map_chart(published["service_edges"], published["service_starts"]),
         "hand_offs_by_locality": hand_offs_chart(published["localities"]),
     }
+
+
+def warm_up_renderer() -> threading.Thread:
+    """Start the chart renderer in the background; returns the thread.
+
+    ``vl_convert`` spends its first call (0.5-2 s) starting its JavaScript
+    engine. A command that will draw charts after learning starts it here
+    first, so that start-up overlaps learning instead of following it.
+
+    >>> warm_up_renderer().join()
+    """
+
+    def start() -> None:
+        import vl_convert as vlc
+
+        vlc.vegalite_to_svg(_empty("", ""))
+
+    thread = threading.Thread(target=start, name="systemic-chart-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def render_chart(spec: Spec, stem: str | Path, scale: float = 2.0) -> tuple[Path, Path]:
