@@ -25,7 +25,7 @@ import concurrent.futures
 import datetime as dt
 import difflib
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -556,6 +556,21 @@ class _BackgroundWriter:
             self.pending = None
 
 
+def _read_ahead(
+    batches: Iterator[RawBatch], pool: concurrent.futures.ThreadPoolExecutor
+) -> Iterator[RawBatch]:
+    """The same batches, the next one read on another thread meanwhile.
+
+    Polars parses without the GIL, so reading the next chunk overlaps with
+    mapping this one (and the writer writing the last). A reader's error is
+    raised here, in order, as if read in place.
+    """
+    pending = pool.submit(next, batches, None)
+    while (batch := pending.result()) is not None:
+        pending = pool.submit(next, batches, None)
+        yield batch
+
+
 def _import_batch(batch: RawBatch, run: _SourceRun, writer: _BackgroundWriter) -> int:
     raw = batch.frame
     if batch.malformed.height:
@@ -610,12 +625,13 @@ def import_file(
     with (
         concurrent.futures.ThreadPoolExecutor(max_workers=1) as hashing,
         concurrent.futures.ThreadPoolExecutor(max_workers=1) as writing,
+        concurrent.futures.ThreadPoolExecutor(max_workers=1) as reading,
     ):
         digest = hashing.submit(_sha256, path)
         with dataset.append_source(entry) as writer:
             background = _BackgroundWriter(writer, writing)
             try:
-                for batch in iter_raw(path, fmt, mapping.csv):
+                for batch in _read_ahead(iter_raw(path, fmt, mapping.csv), reading):
                     read += _import_batch(batch, run, background)
                     if on_progress:
                         on_progress(path, read)
