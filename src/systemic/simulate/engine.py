@@ -3,7 +3,8 @@
 Each step applies the model's rules (docs/model.md) in a fixed order to whole
 arrays of people, never looping over people:
 
-1. design switches of experiments starting this step;
+1. design switches of experiments starting this step (waiting lists of
+   services the new design closes move to the service now holding the need);
 2. recovery toward each person's baseline, plus the effect of any service
    they are in, plus prevention's slow rise in community connection;
 3. life events (drawn sparsely per locality) push wellbeing down;
@@ -181,6 +182,7 @@ class Engine:
         while c.switches and c.switches[0][0] <= t:
             _, row, design = c.switches.pop(0)
             d.set_locality(row, design, int(c.locality_size[row]), c.scenario)
+            self._transfer_waiting(row)
         starts = c.locality_start
         n_loc = len(c.locality_names)
 
@@ -255,6 +257,29 @@ class Engine:
         rec.end_step(rec.t, p, c)
         self.t += 1
         rec.t += 1
+
+    def _transfer_waiting(self, row: int) -> None:
+        """After locality ``row`` changes design, move its waiting lists to where needs now go.
+
+        People waiting for a service that has no capacity under the new design
+        would otherwise wait for ever (and chase): they join the queue of the
+        service that now holds their need, keeping their place (the date they
+        started waiting). People already in service finish where they are.
+        """
+        c, p, d = self.c, self.p, self.c.design
+        a, b = c.locality_start[row], c.locality_start[row + 1]
+        waiting = a + np.flatnonzero(p.status[a:b] == WAITING)
+        if waiting.size == 0:
+            return
+        stranded = waiting[d.capacity[row, p.service[waiting]] == 0]
+        if stranded.size == 0:
+            return
+        loc = p.loc[stranded]
+        # Recorded as leaving one queue and joining another, so stocks still
+        # change only by their recorded flows.
+        self.rec.count_ls("left_waiting", loc, p.service[stranded])
+        p.service[stranded] = d.route[row, p.domain[stranded]]
+        self.rec.count_ls("queue_joins", loc, p.service[stranded])
 
     def warm_up(self, steps: int) -> None:
         """Run ``steps`` steps before the start (model time -steps..-1), unrecorded.
