@@ -356,4 +356,8 @@ def load_mapping(path: str | Path) -> Mapping:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise MappingError(f"{p}: not valid TOML ({exc}): fix the syntax at that line") from None
+    except UnicodeDecodeError as exc:
+        raise MappingError(
+            f"{p}: byte {exc.start} is not UTF-8: save the mapping file as UTF-8"
+        ) from None
     return parse_mapping(data, origin=str(p))

@@ -13,6 +13,12 @@ one parameter space, and failure demand emerges from the mechanisms.
 52
 """
 
+from systemic.simulate.calibrate import (
+    CalibrationResult,
+    calibrate,
+    read_targets,
+    render_calibration,
+)
 from systemic.simulate.compare import Comparison, compare
 from systemic.simulate.engine import run
 from systemic.simulate.ensemble import EnsembleResult, run_ensemble
@@ -27,16 +33,20 @@ __all__ = [
     "KEY_METRICS",
     "PRESETS",
     "SERVICES",
+    "CalibrationResult",
     "Comparison",
     "EnsembleResult",
     "Scenario",
     "ScenarioError",
     "SimulationError",
     "SimulationResult",
+    "calibrate",
     "compare",
     "event_frame",
     "load_scenario",
     "people_frame",
+    "read_targets",
+    "render_calibration",
     "run",
     "run_ensemble",
     "with_overrides",

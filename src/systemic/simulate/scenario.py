@@ -266,6 +266,10 @@ def load_scenario(source: str | os.PathLike[str] | dict[str, Any] | Scenario) ->
             text = path.read_text(encoding="utf-8")
         except OSError as err:
             raise ScenarioError(f"{path}: cannot read the scenario file ({err.strerror})") from None
+        except UnicodeDecodeError as err:
+            raise ScenarioError(
+                f"{path}: byte {err.start} is not UTF-8: save the scenario file as UTF-8"
+            ) from None
         try:
             raw = tomllib.loads(text)
         except tomllib.TOMLDecodeError as err:
@@ -312,6 +316,10 @@ def _with_unit_costs(raw: dict[str, Any], where: str, path: Path | None) -> dict
         table = tomllib.loads(file.read_text(encoding="utf-8"))
     except OSError as err:
         raise ScenarioError(f"{where}: unit_costs: cannot read {file} ({err.strerror})") from None
+    except UnicodeDecodeError as err:
+        raise ScenarioError(
+            f"{where}: unit_costs: byte {err.start} of {file} is not UTF-8: save it as UTF-8"
+        ) from None
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(f"{where}: unit_costs: {file} is not valid TOML: {err}") from None
     table = table.get("costs", table)
