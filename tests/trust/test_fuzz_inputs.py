@@ -178,12 +178,6 @@ def _parquet_mapping():  # type: ignore[no-untyped-def]
     return parse_mapping(raw)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=OSError,
-    reason="finding for the data owner: a damaged Parquet file escapes as polars' OSError "
-    "('Couldn't deserialize thrift') instead of SourceError naming the file",
-)
 @FUZZ
 @given(data=st.data())
 def test_mutated_parquet(data, sepsis_parquet: bytes, tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
@@ -278,26 +272,7 @@ def _toml_value(value: object) -> str:
 LOADER_KINDS = ["mapping", "scenario", "unit_costs", "audit_rules"]
 
 
-NOT_UTF8_CRASHES = {"unit_costs"}
-
-
-@pytest.mark.parametrize(
-    "kind",
-    [
-        pytest.param(
-            kind,
-            marks=pytest.mark.xfail(
-                strict=True,
-                raises=UnicodeDecodeError,
-                reason="finding for the loader's owner: a TOML file that is not UTF-8 escapes "
-                "as UnicodeDecodeError instead of the loader's documented error naming the file",
-            ),
-        )
-        if kind in NOT_UTF8_CRASHES
-        else kind
-        for kind in LOADER_KINDS
-    ],
-)
+@pytest.mark.parametrize("kind", LOADER_KINDS)
 def test_loaders_with_a_file_that_is_not_utf8(kind: str, tmp_path: Path) -> None:
     _load_checked(kind, b'name = "caf\xe9"\n', tmp_path)
 

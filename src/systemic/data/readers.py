@@ -106,8 +106,19 @@ def iter_parquet(path: Path, batch_rows: int = BATCH_ROWS) -> Iterator[RawBatch]
             f"not a readable Parquet file ({exc})", path=str(path), hint="check the file is Parquet"
         ) from None
     start = 1
-    for batch in pf.iter_batches(batch_size=batch_rows):
-        frame = pl.from_arrow(batch)
+    batches = pf.iter_batches(batch_size=batch_rows)
+    while True:
+        try:
+            batch = next(batches)
+            frame = pl.from_arrow(batch)
+        except StopIteration:
+            return
+        except Exception as exc:  # a damaged row group: pyarrow and polars raise several types
+            raise SourceError(
+                f"Parquet data after row {start - 1} cannot be read ({exc})",
+                path=str(path),
+                hint="the file is damaged: export it again from the source system",
+            ) from None
         assert isinstance(frame, pl.DataFrame)
         frame = frame.with_columns(
             pl.int_range(start, start + frame.height, dtype=pl.Int64).alias(LINE)

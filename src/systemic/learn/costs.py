@@ -132,6 +132,10 @@ def load_unit_costs(path: str | os.PathLike[str]) -> UnitCostTable:
         ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise UnitCostError(f"{p}: not valid TOML ({exc}); fix the syntax at that line") from exc
+    except UnicodeDecodeError as exc:
+        raise UnitCostError(
+            f"{p}: byte {exc.start} is not UTF-8; save the unit-cost file as UTF-8"
+        ) from None
     try:
         return UnitCostTable.model_validate(body)
     except ValidationError as exc:
