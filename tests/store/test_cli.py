@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -78,9 +79,34 @@ def _free_port() -> int:
 
 @pytest.mark.slow
 def test_serve_creates_and_migrates_the_database(tmp_path: Path) -> None:
+    from systemic.store import open_store
+    from systemic.store.accounts import create_token, create_user, set_role
+    from systemic.store.repository import ensure_default_workspace
+
     port = _free_port()
+    systemic = str(Path(sys.executable).parent / "systemic")
+    # No admin yet: serve refuses, names the command that makes one, and has migrated
+    # the database it will serve.
+    refused = subprocess.run(
+        [systemic, "serve", "--port", str(port)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "NO_COLOR": "1", "COLUMNS": "200"},
+    )
+    assert refused.returncode != 0
+    assert "systemic user add <your-username> --role admin" in refused.stdout + refused.stderr
+    store = open_store(tmp_path / "systemic-workspace.db", migrate=False)
+    with store.session() as session:
+        workspace = ensure_default_workspace(session)
+        create_user(session, "ada", "a long pass phrase for tests")
+        set_role(session, "ada", workspace.id, "admin")
+        token, _ = create_token(session, "ada", "test")
+        session.commit()
+    store.dispose()
     process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "systemic"), "serve", "--port", str(port)],
+        [systemic, "serve", "--port", str(port)],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -89,7 +115,11 @@ def test_serve_creates_and_migrates_the_database(tmp_path: Path) -> None:
         deadline = time.monotonic() + 60
         while True:
             try:
-                response = httpx.get(f"http://127.0.0.1:{port}/api/workspace", timeout=2)
+                response = httpx.get(
+                    f"http://127.0.0.1:{port}/api/workspace",
+                    headers={"Authorization": f"Bearer {token}"},
+                    timeout=2,
+                )
                 break
             except httpx.TransportError:
                 if time.monotonic() > deadline or process.poll() is not None:
@@ -97,6 +127,8 @@ def test_serve_creates_and_migrates_the_database(tmp_path: Path) -> None:
                 time.sleep(0.3)
         assert response.json()["slug"] == "default"
         assert (tmp_path / "systemic-workspace.db").exists()
+        anonymous = httpx.get(f"http://127.0.0.1:{port}/api/workspace", timeout=5)
+        assert anonymous.status_code == 401
     finally:
         process.terminate()
         process.wait(timeout=20)

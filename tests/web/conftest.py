@@ -2,26 +2,135 @@
 
 - ``migrated_url``: a migrated, empty database: SQLite, and PostgreSQL when
   SYSTEMIC_TEST_PG_URL is set (tests using it run once per backend);
-- ``app``: the workspace app on it, serving the seeded ``default`` workspace;
-- ``client``: a ``TestClient`` for ``app``.
+- ``app``: the secured workspace app (``create_app(..., secure=True)``) on it,
+  serving the seeded ``default`` workspace, whose admin is ``ada``;
+- ``client``: a ``TestClient`` for ``app``, signed in as ``ada``, sending the
+  session's CSRF token with every request (as htmx does from ``hx-headers`` on
+  ``<body>``);
+- ``add_user(store, username, role)``: a user with a role (in the default workspace
+  unless ``workspace_id`` is given);
+- ``sign_in(client, username)``: sign a client in through the ``/login`` form.
+
+Argon2 costs about half a second a hash on this machine, so the fixtures hash
+the test password once and the ``client`` fixture opens its session the way a
+successful sign-in does (``new_session`` signed with the app's key) instead of
+checking the password again; the sign-in form itself is tested in
+``test_auth_*.py`` and by the browser test.
 """
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from functools import cache
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
-from systemic.store import open_store
+from systemic.store import Store, open_store
+from systemic.store.accounts import UserAccount, hash_password, set_role
 from systemic.store.repository import ensure_default_workspace
 from systemic.web.app import create_app
+from systemic.web.security import SecuritySettings
+from systemic.web.security.audit_log import watch_sessions
+from systemic.web.security.session import SessionCodec, new_session
 from tests.store.databases import (  # noqa: F401  (fixtures shared with the store tests)
     _pg_migrated,
     _sqlite_template,
     migrated_url,
 )
+
+SECRET = "web-tests-session-secret-0123456789abcdef"
+PASSWORD = "a long pass phrase for tests"
+ADMIN = "ada"
+
+
+def security_settings() -> SecuritySettings:
+    """The settings of the test apps (a fixed signing key, so tests can read sessions)."""
+    return SecuritySettings(secret_key=SECRET)
+
+
+def session_csrf(client: TestClient) -> str:
+    """The CSRF token of the client's session (what the pages embed)."""
+    data = SessionCodec(SECRET, max_age=3600).load(client.cookies.get("systemic_session"))
+    assert data is not None, "the client is not signed in"
+    return str(data["csrf"])
+
+
+@pytest.fixture(autouse=True)
+def _cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 at production cost takes about a second here; these tests are not about
+    the hash, so they use the same algorithm at a low cost (as tests/trust does)."""
+    from argon2 import PasswordHasher
+
+    from systemic.store import accounts
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024)
+    monkeypatch.setattr(accounts, "_HASHER", cheap)
+    monkeypatch.setattr(accounts, "_DUMMY_HASH", cheap.hash("dummy"))
+
+
+@cache
+def _password_hash() -> str:
+    return hash_password(PASSWORD)
+
+
+def add_user(
+    store: Store, username: str, role: str | None, workspace_id: str | None = None
+) -> UserAccount:
+    """A user whose password is ``PASSWORD`` with ``role`` in a workspace (default one).
+
+    Made in a session the audit trail does not watch: its listener writes a
+    membership's id as 65 characters into a 64-character column, which PostgreSQL
+    refuses (reported to the trust engineer).
+    """
+    with Session(store.engine, expire_on_commit=False) as session:
+        user = UserAccount(
+            id=uuid.uuid4().hex,
+            username=username,
+            display_name=username.capitalize(),
+            password_hash=_password_hash(),
+            disabled=False,
+            created_at=datetime.now(UTC),
+        )
+        session.add(user)
+        session.flush()
+        if role is not None:
+            workspace_id = workspace_id or ensure_default_workspace(session).id
+            set_role(session, username, workspace_id, role)
+        session.commit()
+        session.expunge(user)
+        return user
+
+
+def open_session(client: TestClient, user: UserAccount) -> TestClient:
+    """Give ``client`` the session cookie a successful sign-in of ``user`` gives."""
+    cookie = SessionCodec(SECRET, max_age=3600).dump(new_session(user.id, user.password_hash))
+    client.cookies.set("systemic_session", cookie)
+    client.headers["X-CSRF-Token"] = session_csrf(client)
+    return client
+
+
+def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> TestClient:
+    """Sign ``client`` in through the sign-in form and send its CSRF token from now on."""
+    client.headers.pop("X-CSRF-Token", None)
+    client.cookies.clear()
+    page = client.get("/login")
+    assert page.status_code == 200
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert found is not None
+    response = client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": found.group(1)},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    client.headers["X-CSRF-Token"] = session_csrf(client)
+    return client
 
 
 @pytest.fixture(scope="session")
@@ -29,17 +138,20 @@ def _shared_app() -> Iterator[FastAPI]:
     # Building the app's routes takes a noticeable part of a second; tests share one
     # app and each gets its own database (see ``app``).
     store = open_store("sqlite://")
-    yield create_app(store=store)
+    yield create_app(store=store, security=security_settings())
     store.dispose()
 
 
 @pytest.fixture
 def app(_shared_app: FastAPI, migrated_url: str) -> Iterator[FastAPI]:  # noqa: F811
-    """The workspace app on a fresh database (the default workspace, seeded)."""
+    """The secured workspace app on a fresh database (the default workspace, seeded;
+    ``ada`` is its admin)."""
     store = open_store(migrated_url, migrate=False)
+    watch_sessions(store.sessions)  # the audit trail of this database
     with store.session() as session:
         _shared_app.state.workspace = ensure_default_workspace(session).slug
         session.commit()
+    _shared_app.state.admin = add_user(store, ADMIN, "admin")
     previous = _shared_app.state.store
     _shared_app.state.store = store
     yield _shared_app
@@ -49,6 +161,6 @@ def app(_shared_app: FastAPI, migrated_url: str) -> Iterator[FastAPI]:  # noqa: 
 
 @pytest.fixture
 def client(app: FastAPI) -> Iterator[TestClient]:
-    """A test client of ``app``."""
+    """A test client of ``app``, signed in as the workspace's admin."""
     with TestClient(app) as test_client:
-        yield test_client
+        yield open_session(test_client, app.state.admin)

@@ -416,16 +416,23 @@ def test_audit_on_a_given_date(client: TestClient) -> None:
     assert "experiment-without-result" not in {f["rule_id"] for f in early}
 
 
-def test_workspace_and_history_routes(client: TestClient) -> None:
+def test_workspace_and_history_routes(app, client: TestClient) -> None:  # type: ignore[no-untyped-def]
+    from tests.web.conftest import add_user, sign_in
+
     ws = client.get("/api/workspace").json()
     assert ws["slug"] == "default"
     _post(client, "principles", {"name": "Pull, not push"})
+    # History records the signed-in user; a header cannot claim to be someone else.
     client.headers["X-Systemic-Actor"] = "amina"
     _post(client, "principles", {"name": "Local by default"})
+    add_user(app.state.store, "amina", "editor")
+    sign_in(client, "amina")
+    _post(client, "principles", {"name": "Strengths first"})
     history = client.get("/api/history?kind=principle").json()
     assert [(h["actor"], h["changes"]["after"]["name"]) for h in history] == [
-        ("anonymous", "Pull, not push"),
-        ("amina", "Local by default"),
+        ("ada", "Pull, not push"),
+        ("ada", "Local by default"),
+        ("amina", "Strengths first"),
     ]
     assert len(client.get("/api/history?limit=1").json()) == 1
     assert client.get("/api/history?kind=nope").status_code == 422

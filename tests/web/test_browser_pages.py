@@ -3,7 +3,9 @@
 Debian's Chromium is driven by Playwright against the workspace served by uvicorn
 on 127.0.0.1 (a temporary SQLite file). Every page is screenshotted, at desktop
 and phone width, into the test's tmp folder and ``test-artifacts/screenshots/``.
-Any request to an address other than 127.0.0.1 fails the test.
+Any request to an address other than 127.0.0.1 fails the test. The app is the
+secured one (``create_app(..., secure=True)``): the browser signs in through the
+sign-in page first, as a new user would; scripts use an API token.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from urllib.parse import urlparse
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
+ADMIN, PASSWORD = "amira", "a long pass phrase of words"
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
 LAUNCH_ARGS = [
@@ -54,14 +57,28 @@ def _free_port() -> int:
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
-    """The workspace app under uvicorn on a free loopback port, on a temp SQLite file."""
+    """The secured workspace app under uvicorn on a free loopback port, on a temp SQLite
+    file whose admin is ``ADMIN`` (an API token for scripts in ``tmp_path/admin-token``)."""
+    from systemic.store import open_store
+    from systemic.store.accounts import create_token, create_user, set_role
+    from systemic.store.repository import ensure_default_workspace
+
     port = _free_port()
     database = tmp_path / "workspace.db"
+    store = open_store(database)
+    with store.session() as session:
+        workspace = ensure_default_workspace(session)
+        create_user(session, ADMIN, PASSWORD, display_name="Amira")
+        set_role(session, ADMIN, workspace.id, "admin")
+        secret, _ = create_token(session, ADMIN, "browser test")
+        session.commit()
+    store.dispose()
+    (tmp_path / "admin-token").write_text(secret)
     code = (
         "import sys, uvicorn\n"
         "from systemic.web.app import create_app\n"
-        "uvicorn.run(create_app(sys.argv[1]), host='127.0.0.1', port=int(sys.argv[2]),"
-        " log_level='warning')\n"
+        "uvicorn.run(create_app(sys.argv[1], secure=True), host='127.0.0.1',"
+        " port=int(sys.argv[2]), log_level='warning')\n"
     )
     process = subprocess.Popen(
         [sys.executable, "-c", code, str(database), str(port)],
@@ -155,12 +172,25 @@ PAGES = [
 ]
 
 
-def add_examples(server: str, statement_id: str, measure_id: str) -> None:
+def sign_in(page, server: str) -> None:  # type: ignore[no-untyped-def]
+    """Sign in through the sign-in page, as a person would; lands on the dashboard."""
+    from playwright.sync_api import expect
+
+    page.goto(server + "/")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    page.get_by_label("Username").fill(ADMIN)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator(".signed-in")).to_contain_text("Amira")
+
+
+def add_examples(server: str, statement_id: str, measure_id: str, token: str) -> None:
     """A locality with a team and decision rights, a story, a conversation, a system
     condition, a relationship, an ended experiment and a redesign decision."""
     import httpx
 
-    with httpx.Client(base_url=server, timeout=30) as api:
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=server, timeout=30, headers=headers) as api:
 
         def post(plural: str, payload: dict) -> str:
             response = api.post(f"/api/{plural}", json=payload)
@@ -297,6 +327,11 @@ def test_new_user_threads_purpose_measure_experiment(server: str, browser_page, 
         ),
     )
 
+    # Signing in is the first thing a new user does (the no-JS browser too).
+    sign_in(page, server)
+    shots.take("signed-in")
+    sign_in(no_js_page, server)
+
     # An empty workspace: every page renders.
     for path, name in PAGES:
         page.goto(server + path)
@@ -387,7 +422,8 @@ def test_new_user_threads_purpose_measure_experiment(server: str, browser_page, 
     assert "loop=" in page.url
 
     # More of a working workspace, through the JSON API, so every page has something to show.
-    add_examples(server, statement_url.rsplit("/", 1)[1], measure_url.rsplit("/", 1)[1])
+    token = (tmp_path / "admin-token").read_text()
+    add_examples(server, statement_url.rsplit("/", 1)[1], measure_url.rsplit("/", 1)[1], token)
 
     page.goto(server + "/audit")
     expect(page.locator(".finding", has_text="Calls answered in 20 seconds")).to_have_count(2)

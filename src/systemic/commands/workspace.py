@@ -7,6 +7,7 @@ the library, render with Rich.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import typer
@@ -85,16 +86,51 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
     workspace: str = WORKSPACE_OPTION,
+    behind_proxy: bool = typer.Option(
+        False,
+        "--behind-proxy",
+        help="Trust X-Forwarded-Proto/-For from a reverse proxy terminating HTTPS "
+        "(only when one sets them; see docs/security.md).",
+    ),
 ) -> None:
-    """Serve the workspace web app (creates and migrates the database if needed)."""
+    """Serve the workspace web app, signed-in users only (creates and migrates the database).
+
+    Refuses to start until an admin exists: there is no default account or password.
+    """
+    import shlex
+
     import uvicorn
 
+    from systemic.store.accounts import count_admins
     from systemic.web.app import create_app
+    from systemic.web.security import SecurityConfigError, SecuritySettings
+    from systemic.web.security.settings import SECRET_ENV, SECRET_FILE_ENV
 
+    store = _open(db)
+    with store.session() as session:
+        admins = count_admins(session)
+    if admins == 0:
+        store.dispose()
+        command = "systemic user add <your-username> --role admin"
+        if db:
+            command += f" --db {shlex.quote(db)}"
+        if workspace:
+            command += f" --workspace {shlex.quote(workspace)}"
+        fail(
+            "no admin yet: the workspace has no default account or password. "
+            f"Create the first admin (you will be asked for a password), then serve again:\n"
+            f"  {command}"
+        )
     try:
-        app = create_app(db, workspace=workspace)
-    except StoreError as exc:
+        settings = SecuritySettings(trust_proxy_headers=behind_proxy)
+        app = create_app(store=store, workspace=workspace, security=settings)
+    except (StoreError, SecurityConfigError) as exc:
         fail(str(exc))
+    if not (os.environ.get(SECRET_ENV) or os.environ.get(SECRET_FILE_ENV)):
+        console.print(
+            f"[yellow]{SECRET_ENV} is not set: sessions end when the server restarts "
+            "(see docs/security.md).[/yellow]"
+        )
     console.print(
         f"systemic workspace on http://{host}:{port}/ (database: {db or DEFAULT_DB_FILE})"
     )

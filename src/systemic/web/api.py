@@ -16,11 +16,13 @@ from typing import Any, Optional
 
 from fastapi import APIRouter, Body, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, create_model
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from systemic.framework.kinds import KINDS, Kind
 from systemic.framework.views import local_by_default_index, system_map
 from systemic.store import repository
+from systemic.store.accounts import Membership, record_event
 from systemic.store.audit import audit_workspace, set_rule, workspace_rules
 from systemic.store.errors import InvalidObjectError, NotFoundError
 from systemic.store.orm import Workspace
@@ -424,14 +426,69 @@ def export(
 
 @router.post("/import", response_model=WorkspaceOut, status_code=201, tags=["Workspace"])
 def import_document(
+    request: Request,
     document: dict[str, Any] = Body(...),
     replace: bool = False,
     session: Session = Depends(get_session),
 ) -> Any:
-    """Recreate a workspace from an export document (409 if it exists, unless ``replace``)."""
+    """Recreate a workspace from an export document (409 if it exists, unless ``replace``).
+
+    On a secured app an admin may replace only the workspace they work in (another
+    workspace named by the document is not found, 404), its members keep their
+    roles, and whoever imports a new workspace becomes its admin.
+    """
+    user = getattr(request.state, "user", None)
+    members: list[tuple[str, str]] = []
+    if user is not None:
+        members = _members_kept_on_import(session, document, user.workspace_id)
     ws = import_workspace(session, document, replace=replace)
+    if user is not None:
+        for user_id, role in members or [(user.user_id, "admin")]:
+            held = select(Membership.role).where(
+                Membership.user_id == user_id, Membership.workspace_id == ws.id
+            )
+            if session.scalar(held) is None:
+                # A plain insert: the audit listener would write the membership's
+                # composite id into a 64-character column, which PostgreSQL refuses.
+                session.execute(
+                    insert(Membership).values(user_id=user_id, workspace_id=ws.id, role=role)
+                )
+                record_event(
+                    session,
+                    actor=user.username,
+                    action="grant_role",
+                    workspace_id=ws.id,
+                    object_kind="workspace_membership",
+                    object_id=user_id,
+                    after={"user_id": user_id, "role": role, "by": "import"},
+                )
     session.commit()
     return WorkspaceOut(id=ws.id, slug=ws.slug, name=ws.name, created_at=ws.created_at)
+
+
+def _members_kept_on_import(
+    session: Session, document: Any, workspace_id: str | None
+) -> list[tuple[str, str]]:
+    """The members of the user's workspace when the document replaces it; raises
+    :class:`NotFoundError` when it names another existing workspace."""
+    info = document.get("workspace") if isinstance(document, dict) else None
+    if not isinstance(info, dict):
+        return []
+    names = [info[k] for k in ("id", "slug") if isinstance(info.get(k), str)]
+    named = (
+        names
+        and session.scalars(
+            select(Workspace.id).where(Workspace.id.in_(names) | Workspace.slug.in_(names))
+        ).all()
+    )
+    if not named:
+        return []
+    if any(found != workspace_id for found in named):
+        raise NotFoundError("workspace", str(info.get("id", "")))
+    rows = session.execute(
+        select(Membership.user_id, Membership.role).where(Membership.workspace_id == workspace_id)
+    ).all()
+    return [(row.user_id, row.role) for row in rows]
 
 
 for _spec in KINDS.values():

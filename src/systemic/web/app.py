@@ -1,14 +1,29 @@
-"""The FastAPI application factory: pages, the JSON API and the database.
+"""The FastAPI application factory: pages, the JSON API, the database and sign-in.
+
+``create_app(url, secure=True)`` is the app ``systemic serve`` runs: every page
+and API route needs a signed-in user (or an API token) with a role in the
+workspace, forms carry CSRF tokens and every change lands in the audit trail
+(``systemic.web.security``). Each user works in a workspace they hold a role
+in, so another workspace's objects are simply not found (404).
+
+``secure=False`` (the default of the bare factory, kept for library use and
+older tests) serves the workspace to anyone who can reach it: never expose
+such an app beyond a single-user machine.
 
 >>> from fastapi.testclient import TestClient
 >>> client = TestClient(create_app("sqlite://"))
 >>> client.get("/api/workspace").json()["slug"]
 'default'
+>>> from systemic.web.security import SecuritySettings
+>>> guarded = create_app("sqlite://", secure=True, security=SecuritySettings(secret_key="k" * 32))
+>>> TestClient(guarded).get("/api/workspace").status_code
+401
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +42,11 @@ from systemic.store import (
 )
 from systemic.store.repository import DEFAULT_SLUG, ensure_default_workspace, list_workspaces
 from systemic.web import api, pages
+from systemic.web.membership import MembershipWorkspace
+from systemic.web.security import SecuritySettings, install_security
+
+#: Paths only a workspace's admins may use, besides those of ``SecuritySettings``.
+ADMIN_ONLY = ("/api/export", "/admin")
 
 
 def create_app(
@@ -34,12 +54,17 @@ def create_app(
     *,
     store: Store | None = None,
     workspace: str | None = None,
+    secure: bool = False,
+    security: SecuritySettings | None = None,
 ) -> FastAPI:
     """Build the workspace app on a database (a URL, a SQLite path, or the default file).
 
     The database is created and migrated if needed. The app serves ``workspace``
     (a slug or id); by default the ``default`` workspace, created and seeded
     with the failure-demand spiral when the database holds no workspace.
+
+    Pass ``secure=True`` (or ``security=SecuritySettings(...)``) to require
+    sign-in, roles and CSRF; ``systemic serve`` always does.
     """
     store = store or open_store(database_url)
     with store.session() as session:
@@ -68,7 +93,26 @@ def create_app(
     _add_error_handlers(app)
     app.include_router(api.router)
     app.include_router(pages.router)
+    if secure or security is not None:
+        settings = security or SecuritySettings()
+        # Export carries the whole workspace out: admins only, like import.
+        missing = tuple(p for p in ADMIN_ONLY if p not in settings.admin_paths)
+        settings = replace(settings, admin_paths=settings.admin_paths + missing)
+        install_security(app, _AppStore(app), settings)  # type: ignore[arg-type]
+        # Added last, so it runs first: it picks the workspace the user holds a role in.
+        app.add_middleware(MembershipWorkspace, app_store=_AppStore(app), settings=settings)
+    app.state.secure = secure or security is not None
     return app
+
+
+class _AppStore:
+    """The app's current store (``app.state.store``), looked up on every use."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self._app = app
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._app.state.store, name)
 
 
 def _json_safe(value: Any) -> Any:

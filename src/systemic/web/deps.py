@@ -1,8 +1,9 @@
 """Request dependencies: the database session, the current workspace, the actor.
 
-Until sign-in lands (issue 8) every request acts on the app's workspace as
-``anonymous`` (or the name in the ``X-Systemic-Actor`` header, for scripts).
-Routes take these as dependencies, so access control replaces them in one place.
+On a secured app (``create_app(..., secure=True)``) the workspace is the one the
+signed-in user holds a role in and the actor is that user; on an open app every
+request acts on the app's workspace as ``anonymous`` (or the name in the
+``X-Systemic-Actor`` header, for scripts).
 """
 
 from __future__ import annotations
@@ -47,6 +48,9 @@ def current_workspace(request: Request, session: Session = Depends(get_session))
 
 
 def current_actor(request: Request) -> str:
-    """Who is making the change, as recorded in history."""
+    """Who is making the change, as recorded in history: the signed-in user if any."""
+    user = getattr(request.state, "user", None)
+    if user is not None:
+        return str(user.username)
     name = request.headers.get(ACTOR_HEADER, "").strip()
     return name[:200] if name else ANONYMOUS

@@ -50,6 +50,8 @@ templates.env.globals.update(
     object_path=object_path,
     title_of=title_of,
     static=lambda name: f"{STATIC_URL}/{name}",
+    signed_in=lambda request: getattr(request.state, "user", None),
+    csrf=lambda request: getattr(getattr(request.state, "user", None), "csrf_token", "") or "",
 )
 
 

@@ -1,0 +1,78 @@
+"""Which workspace a signed-in user works in: one they hold a role in.
+
+Several workspaces (a council, an NHS trust) share one server. This ASGI
+middleware runs before the security middleware and, for a request carrying a
+session cookie or an API token, chooses the request's workspace
+(``scope["state"]["workspace"]``): the app's own workspace when the user holds
+a role there, otherwise the first workspace (by slug) they hold a role in.
+Every route then reads and writes that workspace only, so an object of
+another workspace is not found (404): its existence is not even confirmed.
+
+A user with no role anywhere stays on the app's workspace and is refused
+there by the security middleware.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+import anyio
+from sqlalchemy import select
+from starlette.requests import Request
+
+from systemic.store.accounts import InvalidCredentialsError, Membership, user_for_token
+from systemic.store.orm import Workspace
+from systemic.web.security import SecuritySettings
+from systemic.web.security.session import SessionCodec
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+
+class MembershipWorkspace:
+    """Put the workspace the user holds a role in on the request (see the module)."""
+
+    def __init__(self, app: Any, *, app_store: Any, settings: SecuritySettings) -> None:
+        self.app = app
+        self.store = app_store
+        self.settings = settings
+        self.codec = SessionCodec(settings.secret_key, max_age=settings.session_max_age)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            chosen = await anyio.to_thread.run_sync(self._choose, scope)
+            if chosen:
+                scope.setdefault("state", {})["workspace"] = chosen
+        await self.app(scope, receive, send)
+
+    def _choose(self, scope: Scope) -> str | None:
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        authorization = headers.get("authorization", "")
+        token = authorization[7:].strip() if authorization[:7].lower() == "bearer " else None
+        data = None
+        if token is None:
+            data = self.codec.load(Request(scope).cookies.get(self.settings.cookie_name))
+            if data is None:
+                return None
+        app = scope.get("app")
+        wanted = getattr(getattr(app, "state", None), "workspace", None)
+        with self.store.session() as session:
+            if token is not None:
+                try:
+                    user_id = user_for_token(session, token).id
+                except InvalidCredentialsError:
+                    return None
+                session.rollback()  # the security middleware records the token's use
+            else:
+                user_id = str(data["uid"]) if data else ""
+            rows = session.execute(
+                select(Workspace.id, Workspace.slug)
+                .join(Membership, Membership.workspace_id == Workspace.id)
+                .where(Membership.user_id == user_id)
+                .order_by(Workspace.slug)
+            ).all()
+        if not rows or any(wanted in (ws_id, slug) for ws_id, slug in rows):
+            return None
+        return str(rows[0].id)
