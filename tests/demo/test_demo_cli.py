@@ -19,3 +19,4 @@ def test_demo_command_writes_report_and_workspace(tmp_path):
     assert summary["people"] == 2000
     assert f"{summary['failure_demand_share']:.0%} of contacts" in result.output
     assert "systemic serve --db" in result.output
+    assert "--role admin" in result.output

@@ -102,8 +102,11 @@ def demo_command(
         f"experiment in the demo town: {s['experiment_conclusion'].replace('_', ' ')}; "
         f"audit findings: {s['audit_findings']}."
     )
+    db = result.workspace_db
     console.print(
-        f"Open the workspace on the seeded data: [bold]systemic serve --db {result.workspace_db}[/]"
+        "Open the workspace on the seeded data: first make yourself its admin (you choose "
+        f"the password), then serve it:\n  [bold]systemic user add YOUR-NAME --role admin "
+        f"--db {db}[/]\n  [bold]systemic serve --db {db}[/]"
     )
 
 
