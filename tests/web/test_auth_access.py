@@ -96,7 +96,12 @@ def test_a_viewer_reads_but_cannot_change_anything(app: FastAPI, client: TestCli
     made = client.post("/api/principles", json={"name": "Pull, not push"}).json()
     viewer = open_session(TestClient(app), add_user(app.state.store, "vera", "viewer"))
     assert viewer.get("/api/principles").status_code == 200
-    assert viewer.get(f"/principles/{made['id']}").status_code == 200
+    shown = viewer.get(f"/principles/{made['id']}")
+    assert shown.status_code == 200 and "Pull, not push" in shown.text
+    # A viewer is not offered what they may not do.
+    assert f"/principles/{made['id']}/edit" not in shown.text
+    assert f"/principles/{made['id']}/delete" not in shown.text
+    assert f"/principles/{made['id']}/edit" in client.get(f"/principles/{made['id']}").text
     assert viewer.post("/api/principles", json={"name": "x"}).status_code == 403
     assert viewer.patch(f"/api/principles/{made['id']}", json={"name": "y"}).status_code == 403
     assert viewer.delete(f"/api/principles/{made['id']}").status_code == 403
