@@ -84,7 +84,9 @@ def _values(obj: Any) -> dict[str, Any]:
 def _identity(obj: Any) -> tuple[str, str, str | None]:
     table = obj.__tablename__
     if isinstance(obj, Membership):
-        return table, f"{obj.user_id}:{obj.workspace_id}", obj.workspace_id
+        # The workspace has its own column: the user id names the membership
+        # within it (and fits the 64-character object id on PostgreSQL).
+        return table, str(obj.user_id), obj.workspace_id
     return table, str(getattr(obj, "id", "")), getattr(obj, "workspace_id", None)
 
 
