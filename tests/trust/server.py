@@ -30,8 +30,38 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
         self.process: subprocess.Popen[bytes] | None = None
+        self.headers: dict[str, str] = {}
+
+    def _sign_in(self) -> None:
+        """Make the admin `serve` requires (once per database) and a token for the clients."""
+        password = self.log.parent / "soak-password"
+        password.write_text("soak-password-not-secret\n")
+        subprocess.run(
+            [
+                str(SYSTEMIC),
+                "user",
+                "add",
+                "soak",
+                "--role",
+                "admin",
+                "--db",
+                self.db,
+                "--password-file",
+                str(password),
+            ],
+            capture_output=True,
+            check=False,  # already there after a restart
+        )
+        made = subprocess.run(
+            [str(SYSTEMIC), "token", "create", "soak", "--db", self.db],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        self.headers = {"Authorization": f"Bearer {made.stdout.strip().splitlines()[-1]}"}
 
     def start(self, timeout: float = 60.0) -> Server:
+        self._sign_in()
         handle = self.log.open("ab")
         self.process = subprocess.Popen(
             [
@@ -53,7 +83,8 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"systemic serve exited: {self.log.read_text()[-2000:]}")
             try:
-                if httpx.get(self.url + "/api/workspace", timeout=2).status_code == 200:
+                answer = httpx.get(self.url + "/api/workspace", headers=self.headers, timeout=2)
+                if answer.status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass

@@ -127,3 +127,35 @@ def test_backup_restore_retention_and_person_commands(tmp_path: Path) -> None:
     assert pl.read_csv(tmp_path / "sar" / "events.csv")["person_id"].to_list() == [person]
     erased = runner.invoke(app, ["person", "erase", person, "--dataset", str(dataset), "--yes"])
     assert erased.exit_code == 0 and "removed 1 event" in " ".join(erased.output.split())
+
+
+def test_first_admin_can_be_added_to_a_new_database(tmp_path: Path) -> None:
+    """`systemic user add` before the first `systemic serve`: the database and its
+    workspace are made, so the README's two steps (add the admin, then serve) work."""
+    db = tmp_path / "new.db"
+    secret = tmp_path / "pw"
+    secret.write_text("a long enough password\n")
+    result = runner.invoke(
+        app,
+        [
+            "user",
+            "add",
+            "first",
+            "--role",
+            "admin",
+            "--db",
+            str(db),
+            "--password-file",
+            str(secret),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    store = open_store(db)
+    try:
+        with store.session() as session:
+            assert (
+                authenticate(session, "first", "a long enough password", ip="127.0.0.1").username
+                == "first"
+            )
+    finally:
+        store.dispose()

@@ -57,7 +57,7 @@ async def _user(n: int, client: httpx.AsyncClient, timings: dict, acks: list, er
                 acks.append((response.json()["id"], body["title"]))
 
 
-async def _load(url: str) -> tuple[dict, list, list, float]:
+async def _load(url: str, headers: dict[str, str]) -> tuple[dict, list, list, float]:
     timings: dict[str, list[float]] = {"page": [], "api": [], "write": []}
     acks: list[tuple[str, str]] = []
     errors: list[str] = []
@@ -66,7 +66,9 @@ async def _load(url: str) -> tuple[dict, list, list, float]:
     limits = httpx.Limits(
         max_connections=USERS, max_keepalive_connections=USERS, keepalive_expiry=2.0
     )
-    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
+    async with httpx.AsyncClient(
+        base_url=url, headers=headers, timeout=60, limits=limits
+    ) as client:
         start = time.perf_counter()
         await asyncio.wait_for(
             asyncio.gather(*(_user(n, client, timings, acks, errors) for n in range(USERS))),
@@ -125,7 +127,7 @@ def _replace_block(name: str, body: str) -> None:
 def _run_load(db: str, backend: str, tmp_path: Path) -> None:
     server = Server(db, tmp_path / f"{backend}.log").start()
     try:
-        timings, acks, errors, elapsed = asyncio.run(_load(server.url))
+        timings, acks, errors, elapsed = asyncio.run(_load(server.url, server.headers))
         log = server.log.read_text(errors="replace")
         assert errors == [], (
             errors[:10],
@@ -133,7 +135,7 @@ def _run_load(db: str, backend: str, tmp_path: Path) -> None:
         )
         assert len(acks) == USERS * ROUNDS
         # No lost writes: every acknowledged story is there, with its title.
-        with httpx.Client(base_url=server.url, timeout=30) as client:
+        with httpx.Client(base_url=server.url, headers=server.headers, timeout=30) as client:
             stored = {s["id"]: s["title"] for s in client.get("/api/stories").json()}
         assert {i: t for i, t in acks} == {i: stored.get(i) for i, _ in acks}
     finally:
@@ -157,9 +159,11 @@ def test_load_postgres(tmp_path: Path) -> None:
         _run_load(url, "PostgreSQL", tmp_path)
 
 
-def _writer(url: str, name: str, acks: list, stop: threading.Event) -> None:
+def _writer(
+    url: str, name: str, acks: list, stop: threading.Event, headers: dict[str, str]
+) -> None:
     n = 0
-    with httpx.Client(base_url=url, timeout=10) as client:
+    with httpx.Client(base_url=url, headers=headers, timeout=10) as client:
         while not stop.is_set():
             title = f"{name}-{n}"
             try:
@@ -179,7 +183,9 @@ def test_kill_mid_writes_loses_no_acknowledged_write(tmp_path: Path) -> None:
         server = Server(str(db), tmp_path / "crash.log").start()
         stop = threading.Event()
         writers = [
-            threading.Thread(target=_writer, args=(server.url, f"c{cycle}w{w}", acks, stop))
+            threading.Thread(
+                target=_writer, args=(server.url, f"c{cycle}w{w}", acks, stop, server.headers)
+            )
             for w in range(8)
         ]
         before = len(acks)
@@ -198,7 +204,7 @@ def test_kill_mid_writes_loses_no_acknowledged_write(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
     server = Server(str(db), tmp_path / "crash.log").start()  # restarts on the same file
     try:
-        with httpx.Client(base_url=server.url, timeout=30) as client:
+        with httpx.Client(base_url=server.url, headers=server.headers, timeout=30) as client:
             stored = {s["id"]: s["title"] for s in client.get("/api/stories").json()}
     finally:
         server.stop()

@@ -76,7 +76,11 @@ def _workspace_id(session, workspace: str | None) -> str:  # type: ignore[no-unt
         return get_workspace(session, workspace).id
     known = list_workspaces(session)
     if not known:
-        fail("the database holds no workspace yet; start `systemic serve` once or create one")
+        # A new database: make the workspace `systemic serve` would make, so
+        # that the first admin can be added before the first start.
+        from systemic.store.repository import ensure_default_workspace
+
+        return ensure_default_workspace(session).id
     by_slug = {w.slug: w for w in known}
     return (by_slug.get("default") or known[0]).id
 
