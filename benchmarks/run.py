@@ -32,10 +32,11 @@ def machine_notes() -> str:
         pass
     cpu = ""
     try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
     except OSError:
         pass
     return (
@@ -45,11 +46,14 @@ def machine_notes() -> str:
 
 
 def assemble() -> None:
-    parts = ["# Benchmark results\n",
-             "Produced by `make bench` (`benchmarks/run.py`): each section is written by one "
-             "benchmark script and states its machine, load and date. Ratios compare against "
-             "the peer named in the issue, measured in the same run.\n",
-             "## Machine of the latest full run\n", machine_notes()]
+    parts = [
+        "# Benchmark results\n",
+        "Produced by `make bench` (`benchmarks/run.py`): each section is written by one "
+        "benchmark script and states its machine, load and date. Ratios compare against "
+        "the peer named in the issue, measured in the same run.\n",
+        "## Machine of the latest full run\n",
+        machine_notes(),
+    ]
     for frag in sorted(RESULTS.glob("*.md")):
         parts.append(frag.read_text().rstrip() + "\n")
     (HERE / "RESULTS.md").write_text("\n".join(parts))
