@@ -107,6 +107,7 @@ class _SourceRun:
     rejected: list[pl.DataFrame] = field(default_factory=list)
     header: list[str] = field(default_factory=list)
     dropped: set[str] = field(default_factory=set)
+    notes: dict[str, object] = field(default_factory=dict)
 
 
 def _sha256(path: Path) -> str:
@@ -573,6 +574,7 @@ def _read_ahead(
 
 def _import_batch(batch: RawBatch, run: _SourceRun, writer: _BackgroundWriter) -> int:
     raw = batch.frame
+    run.notes.update(batch.notes)
     if batch.malformed.height:
         run.malformed.append(batch.malformed)
     if not run.checked_columns:
@@ -657,6 +659,7 @@ def import_file(
                     for c in run.header
                     if c not in set(mapping.fields.values()) | run.dropped
                 ],
+                **run.notes,
             }
     return entry
 

@@ -57,6 +57,8 @@ class RawBatch:
     frame: pl.DataFrame
     malformed: pl.DataFrame = field(default_factory=_empty_malformed)
     bytes_read: int = 0
+    #: What the reader found beyond the rows (kept in the source's manifest notes).
+    notes: dict[str, object] = field(default_factory=dict)
 
 
 def source_format(path: Path, declared: str | None = None) -> str:
@@ -84,10 +86,24 @@ def iter_raw(path: Path, fmt: str, csv_options: CsvSection | None = None) -> Ite
     elif fmt == "parquet":
         yield from iter_parquet(path)
     elif fmt == "xes":
-        from systemic.data.xes import iter_xes  # written alongside; imported when needed
+        from systemic.data.xes import XesSummary, iter_xes  # imported when needed
 
-        for frame in iter_xes(path, batch_rows=BATCH_ROWS):
-            yield RawBatch(frame.with_columns(pl.col(LINE).cast(pl.Int64)))
+        # Traces without events give no row; the last batch carries their count and
+        # lines into the manifest so that they are not lost silently (their
+        # attributes are not kept: they may hold a person's identifier in clear).
+        summary = XesSummary()
+        previous: RawBatch | None = None
+        for frame in iter_xes(path, batch_rows=BATCH_ROWS, summary=summary):
+            if previous is not None:
+                yield previous
+            previous = RawBatch(frame.with_columns(pl.col(LINE).cast(pl.Int64)))
+        if previous is not None:
+            previous.notes = {
+                "traces": summary.traces,
+                "empty_traces": summary.empty_traces,
+                "empty_trace_lines": [row[LINE] for row in summary.empty_trace_rows],
+            }
+            yield previous
     else:  # pragma: no cover - the mapping validates the format
         raise SourceError(f"unknown format {fmt!r}", path=str(path), hint="use csv, parquet or xes")
 
