@@ -55,10 +55,13 @@ def test_report_figures_match_the_tables(demo):
     assert demo.evidence.verdict.split(".")[0] in html
     errors = sum(f.severity == "error" for f in demo.seed.findings)
     assert re.search(rf'<div class="v">{errors}</div><div class="l">errors</div>', html)
-    # the ten-year table's silo cost is the comparison's median
+    # the headline's ten-year cost difference is the comparison table's median
     table = pl.read_csv(demo.out / "comparison_summary.csv")
     cost = table.filter((pl.col("metric") == "cost") & (pl.col("series") == "difference"))
-    assert cost.height == 1
+    silo = table.filter((pl.col("metric") == "cost") & (pl.col("series") == "a"))
+    share = abs(cost["median"].item()) / silo["median"].item()
+    word = "less" if cost["median"].item() < 0 else "more"
+    assert f"would cost {share:.0%} {word} than the silo design" in html
 
 
 def test_audit_shows_a_realistic_mix(demo):

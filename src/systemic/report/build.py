@@ -29,7 +29,7 @@ from typing import Any
 
 import polars as pl
 
-from systemic.data.disclosure import DEFAULT_THRESHOLD, suppress_counts
+from systemic.data.disclosure import DEFAULT_THRESHOLD
 from systemic.learn import (
     LearnConfig,
     LearnResult,
@@ -381,5 +381,4 @@ __all__ = [
     "learn_section",
     "measures_section",
     "measures_view",
-    "suppress_counts",
 ]
