@@ -260,6 +260,7 @@ class _CsvChunks:
         self.chunk = chunk
         self.names: list[str] = []
         self.next_line = 1
+        self.left = b""  # read from the file, not yet handed out (see _chunks)
         q = re.escape(options.quote)
         self._quoted = re.compile(f"{q}[^{q}]*{q}").pattern
 
@@ -292,39 +293,53 @@ class _CsvChunks:
         else:
             assert self.options.columns is not None
             self.names = list(self.options.columns)
-        eof = False
-        while buf or not eof:
-            if not eof and len(buf) < self.chunk:
-                more = self._read_more()
-                buf += more
-                eof = not more
-                if not eof:
-                    continue
-            cut = -1 if eof else buf.rfind(b"\n", 0, self.chunk)
-            if cut < 0 and not eof:
-                cut = buf.rfind(b"\n")  # a line longer than a chunk
-                if cut < 0:
-                    more = self._read_more()
-                    buf += more
-                    eof = not more
-                    continue
-            if eof:
-                data, buf = buf, b""
-            else:
-                data, buf = buf[: cut + 1], buf[cut + 1 :]
-            if data:
-                batch = self._quick(data)
-                if batch is not None:
-                    yield batch
-                    continue
-                text = _decode(data, self.encoding, self.path, self.next_line)
-                batch = self._fast(text, data, len(data))
-                if batch is None:
-                    # A quoted field spans lines: read the rest record by record.
-                    rest = _RestText(text, self)
-                    yield from self._careful(rest)
-                    return
+        for data in self._chunks(buf):
+            batch = self._quick(data)
+            if batch is not None:
                 yield batch
+                continue
+            text = _decode(data, self.encoding, self.path, self.next_line)
+            batch = self._fast(text, data, len(data))
+            if batch is None:
+                # A quoted field spans lines: read the rest record by record.
+                rest = _RestText(text, self, self.left)
+                yield from self._careful(rest)
+                return
+            yield batch
+
+    def _chunks(self, pending: bytes) -> Iterator[bytes]:
+        """The rest of the file in pieces of whole lines, about a chunk each.
+
+        Each piece is copied once at most: the part of a line left over from
+        the last read is joined to the lines of the next read. What has been
+        read but not yet handed out is in ``self.left`` at every yield, so a
+        switch to the careful path carries on from there.
+        """
+        while True:
+            while len(pending) >= self.chunk // 2:
+                cut = pending.rfind(b"\n", 0, self.chunk)
+                if cut < 0:
+                    break  # a line longer than a chunk: read on to its end
+                data, pending = pending[: cut + 1], pending[cut + 1 :]
+                self.left = pending
+                yield data
+            more = self._read_more()
+            if not more:
+                self.left = b""
+                if pending:
+                    yield pending
+                return
+            cut = more.rfind(b"\n")
+            if cut < 0:
+                pending += more
+                continue
+            if not pending:
+                data = more if cut + 1 == len(more) else more[: cut + 1]
+            else:
+                data = b"".join((pending, memoryview(more)[: cut + 1]))
+            pending = more[cut + 1 :]
+            self.left = pending
+            yield data
 
     def _quick(self, data: bytes) -> RawBatch | None:
         """Parse a chunk whose every line is one good record; None if it is not so.
@@ -470,16 +485,17 @@ class _CsvChunks:
 class _RestText:
     """The rest of the file as text lines: the chunk in hand, then the stream."""
 
-    def __init__(self, text: str, reader: _CsvChunks) -> None:
+    def __init__(self, text: str, reader: _CsvChunks, left: bytes = b"") -> None:
         self.reader = reader
         self.pending = io.StringIO(text)
+        self.left = left  # bytes read after the chunk in hand
         self.decoder = codecs.getincrementaldecoder(reader.encoding)()
 
     def __iter__(self) -> Iterator[str]:
         yield from self.pending
         tail = ""
         while True:
-            more = self.reader._read_more()
+            more, self.left = (self.left, b"") if self.left else (self.reader._read_more(), b"")
             if not more:
                 tail += self.decoder.decode(b"", final=True)
                 if tail:
