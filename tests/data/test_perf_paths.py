@@ -11,11 +11,14 @@ references (the standard library's ``hmac``, hand-worked expectations).
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import hmac
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from systemic.data import import_sources, open_dataset, readers
 from systemic.data.importer import Pseudonymiser
@@ -48,7 +51,33 @@ def test_pseudonymiser_links_batches_and_nulls_blanks():
     assert second.to_list() == [b2, c3, None, a1]
     assert first.name == "who"
     # identifiers are remembered (in memory only) to clean malformed records
-    assert ps.known == {"A1": a1, "B2": b2, "C3": c3}
+    assert [ps.get(i) for i in ("A1", " B2", "C3", "D4", "")] == [a1, b2, c3, None, None]
+    assert ps.remember(" D4") == _reference(secret, "D4")
+    assert ps.series(pl.Series("who", ["D4"])).to_list() == [_reference(secret, "D4")]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    batches=st.lists(
+        st.lists(
+            st.one_of(
+                st.none(),
+                st.sampled_from(["", " ", "A", "B ", " C", "Zoë"]),
+                st.text(st.characters(categories=["L", "N", "Zs"]), max_size=6),
+            )
+        ),
+        max_size=6,
+    )
+)
+def test_pseudonymiser_matches_the_hmac_over_many_batches(batches):
+    """Codes carry on across batches (the dictionary outlives each batch)."""
+    secret = b"0123456789abcdef0123456789abcdef"
+    ps = Pseudonymiser(PseudonymKey(secret))
+    for batch in batches:
+        got = ps.series(pl.Series("who", batch, dtype=pl.String)).to_list()
+        gc.collect()
+        expected = [_reference(secret, v) if v is not None and v.strip() else None for v in batch]
+        assert got == expected
 
 
 def test_rules_defaults_and_blank_values_on_the_per_activity_path(write, tmp_path):

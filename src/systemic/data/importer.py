@@ -63,33 +63,76 @@ _DEFAULTS = {"kind": "other", "demand_class": "unknown", "preventable": "unknown
 class Pseudonymiser:
     """Pseudonymises columns, hashing each distinct identifier once per import.
 
-    It remembers the identifiers it has seen (only in memory, never written)
-    so that malformed records can be cleaned of them before they are kept.
-    The same pairs are also held as a Polars table, so that a batch is
-    mapped by one join and only identifiers new to the import are hashed.
+    Identifiers are held (only in memory, never written) in a private Polars
+    categorical dictionary: casting a batch to it gives each identifier a
+    small integer code, new identifiers get the next codes, and only those are
+    hashed. The pseudonyms sit in a column indexed by code, so a batch is
+    mapped by one gather. It also serves the lookups that clean malformed
+    records of identifiers before they are kept.
+
+    >>> from systemic.data.pseudonymise import PseudonymKey
+    >>> key = PseudonymKey(b"0123456789abcdef0123456789abcdef")
+    >>> ps = Pseudonymiser(key)
+    >>> out = ps.series(pl.Series("id", ["A1", " A1 ", "", None, "B2"]))
+    >>> out.to_list()[:2] == [key.pseudonym("A1")] * 2, out.to_list()[2:4]
+    (True, [None, None])
+    >>> ps.get("B2") == key.pseudonym("B2"), ps.get("C3")
+    (True, None)
     """
 
     def __init__(self, key: PseudonymKey) -> None:
         self.key = key
-        self.known: dict[str, str] = {}
-        self._table = pl.DataFrame(schema={"k": pl.String, "v": pl.String})
+        self._categories = pl.Categories.random()
+        self._dtype = pl.Categorical(self._categories)
+        # Polars frees a categorical dictionary once no column uses it (and
+        # would then hand out codes from 0 again): this empty column holds it.
+        self._anchor = pl.Series("anchor", [], dtype=self._dtype)
+        # The pseudonym of the identifier with code i sits at row i (blank: null).
+        self._pseudonyms = pl.Series("v", [], dtype=pl.String)
 
     def series(self, values: pl.Series) -> pl.Series:
+        """The column's pseudonyms; blanks and nulls become null."""
         stripped = values.cast(pl.String).str.strip_chars()
-        uniques = stripped.unique()
-        uniques = uniques.filter(uniques.str.len_bytes() > 0)  # drops nulls and blanks
-        lookup = uniques.to_frame("k").join(self._table, on="k", how="left")
-        new = lookup.filter(pl.col("v").is_null())["k"]
-        if new.len():
-            fresh = new.to_list()
-            hashed = self.key.pseudonyms(fresh)
-            self.known.update(zip(fresh, hashed, strict=True))
-            added = pl.DataFrame({"k": new, "v": pl.Series(hashed, dtype=pl.String)})
-            self._table = pl.concat([self._table, added])
-            lookup = pl.concat([lookup.filter(pl.col("v").is_not_null()), added])
-        # Blanks and nulls find no partner, so they become null.
-        out = stripped.to_frame("k").join(lookup, on="k", how="left", maintain_order="left")
-        return out["v"].alias(values.name)
+        codes = stripped.cast(self._dtype).to_physical()
+        known = self._pseudonyms.len()
+        fresh = (
+            pl.DataFrame({"code": codes, "id": stripped})
+            .filter(pl.col("code") >= known)
+            .unique("code")
+        )
+        if fresh.height:
+            self._learn(fresh["code"], fresh["id"].to_list())
+        return self._pseudonyms.gather(codes).alias(values.name)
+
+    def _learn(self, codes: pl.Series, identifiers: list[str]) -> None:
+        """Hash the identifiers behind codes new to this pseudonymiser."""
+        known = self._pseudonyms.len()
+        hashed = self.key.pseudonyms(identifiers)
+        blank = [not i for i in identifiers]
+        values = pl.Series(hashed, dtype=pl.String)
+        if any(blank):  # a blank identifier is no one: its pseudonym is null
+            values = values.scatter([i for i, b in enumerate(blank) if b], None)
+        size = int(codes.max()) + 1  # type: ignore[arg-type]
+        extension = pl.Series("v", [None] * (size - known), dtype=pl.String)
+        self._pseudonyms = pl.concat([self._pseudonyms, extension.scatter(codes - known, values)])
+
+    def get(self, identifier: str) -> str | None:
+        """The pseudonym of an identifier seen in this import, else None."""
+        try:
+            code = self._categories[identifier.strip()]
+        except KeyError:
+            return None
+        return self._pseudonyms[code] if code < self._pseudonyms.len() else None
+
+    def remember(self, identifier: str) -> str:
+        """The pseudonym of ``identifier``, which is learnt if it is new."""
+        self.series(pl.Series([identifier]))
+        found = self.get(identifier)
+        assert found is not None, "a blank identifier has no pseudonym"
+        return found
+
+    def __bool__(self) -> bool:
+        return bool(self._pseudonyms.len())
 
 
 @dataclass
@@ -465,13 +508,12 @@ def _finish_rejects(frames: list[pl.DataFrame], run: _SourceRun) -> pl.DataFrame
     if not frames:
         return pl.DataFrame()
     rejected = pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
-    if isinstance(rejected.schema["row"], pl.Struct) and run.pseudonymiser.known:
+    if isinstance(rejected.schema["row"], pl.Struct) and run.pseudonymiser:
         rows = rejected["row"].struct.unnest()
-        known = run.pseudonymiser.known
         values = pl.concat([rows[c].drop_nulls() for c in rows.columns]).unique()
-        hits = [v for v in values.to_list() if v.strip() in known]
-        if hits:
-            lookup = {h: known[h.strip()] for h in hits}
+        found = {v: run.pseudonymiser.get(v) for v in values.to_list()}
+        lookup = {v: p for v, p in found.items() if p is not None}
+        if lookup:
             rows = rows.with_columns(pl.all().replace(lookup))
         rejected = rejected.with_columns(pl.Series("row", rows.to_struct()))
     row = (
@@ -516,10 +558,9 @@ def _malformed_rejects(run: _SourceRun) -> pl.DataFrame:
     for tokens in parsed:
         for i in id_positions:
             if i < len(tokens) and tokens[i].strip():
-                t = tokens[i].strip()
-                key.known.setdefault(t, key.key.pseudonym(t))
+                key.remember(tokens[i])
     for tokens in parsed:
-        cleaned = [key.known.get(tok.strip(), tok) for tok in tokens]
+        cleaned = [key.get(tok) or tok for tok in tokens]
         rows.append(delim.join(cleaned))
     n = len(run.header)
     return bad.select(
