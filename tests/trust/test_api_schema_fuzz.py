@@ -26,7 +26,9 @@ EXAMPLES_PER_OPERATION = 2
 @cache
 def _schema() -> Any:
     folder = Path(tempfile.mkdtemp(prefix="systemic-schema-"))
-    return schemathesis.openapi.from_asgi("/openapi.json", create_app(folder / "workspace.db"))
+    return schemathesis.openapi.from_asgi(
+        "/openapi.json", create_app(folder / "workspace.db", secure=False)
+    )
 
 
 @cache

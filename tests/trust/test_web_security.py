@@ -230,7 +230,7 @@ def workspace_app(tmp_path: Path) -> tuple[TestClient, Store]:
 
     store = open_store(tmp_path / "ws.db")
     _users(store)
-    app = create_app(store=store)
+    app = create_app(store=store, secure=False)
     install_security(app, store, _settings())
     return TestClient(app), store
 
@@ -330,7 +330,7 @@ def test_workspaces_are_isolated(tmp_path: Path) -> None:
         create_user(s, "trust_ed", PASSWORD)
         set_role(s, "trust_ed", trust.id, "editor")
         s.commit()
-    council_app = create_app(store=store, workspace="default")
+    council_app = create_app(store=store, workspace="default", secure=False)
     install_security(council_app, store, _settings())
     client = TestClient(council_app)
     sign_in(client, "trust_ed")
@@ -363,7 +363,7 @@ def test_workspace_chosen_per_request_is_the_one_checked(tmp_path: Path) -> None
                 return value.decode()
         return "default"
 
-    app = create_app(store=store)
+    app = create_app(store=store, secure=False)
     install_security(app, store, _settings(workspace_of=from_header))
     client = TestClient(app)
     sign_in(client, "trust_ed")

@@ -66,7 +66,7 @@ def body_for(kind: str, created: dict[str, list[str]], n: int) -> dict[str, typi
 def hostile_app(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> tuple[TestClient, dict[str, list[str]]]:
-    client = TestClient(create_app(tmp_path_factory.mktemp("xss") / "ws.db"))
+    client = TestClient(create_app(tmp_path_factory.mktemp("xss") / "ws.db", secure=False))
     created: dict[str, list[str]] = {}
     maps = client.get("/api/system_maps").json()
     created["system_map"] = [m["id"] for m in maps]

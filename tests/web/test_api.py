@@ -509,7 +509,7 @@ def test_a_middleware_can_choose_the_workspace_per_request(app, client: TestClie
         other = create_workspace(session, "Other trust", "other", seed=False)
         session.commit()
     _post(client, "principles", {"name": "Default's principle"})
-    inner = create_app(store=app.state.store, workspace=app.state.workspace)
+    inner = create_app(store=app.state.store, workspace=app.state.workspace, secure=False)
 
     async def choose(scope, receive, send):  # type: ignore[no-untyped-def]
         # What a sign-in middleware does: pick the workspace from the request.

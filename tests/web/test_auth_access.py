@@ -1,6 +1,6 @@
 """Sign-in, roles, CSRF, API tokens, throttling and the audit trail on the workspace app.
 
-The app is the one ``systemic serve`` runs (``create_app(..., secure=True)``); users
+The app is the one ``systemic serve`` runs (``create_app(...)``, secure by default); users
 are made with ``add_user`` and sign in through the real ``/login`` form.
 """
 
@@ -241,3 +241,16 @@ def test_only_admins_see_the_audit_trail_link(app: FastAPI, role: str) -> None:
     user = open_session(TestClient(app), add_user(app.state.store, "someone", role))
     assert "/admin/audit-trail" not in user.get("/").text
     assert session_csrf(user)
+
+
+def test_the_bare_factory_is_secure_unless_asked_to_be_open(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from systemic.web.app import create_app
+
+    guarded = TestClient(create_app(tmp_path / "guarded.db"))
+    assert guarded.get("/api/workspace").status_code == 401
+    assert guarded.post("/api/principles", json={"name": "x"}).status_code == 401
+    page = guarded.get("/mission", follow_redirects=False)
+    assert page.status_code == 303 and page.headers["location"].startswith("/login")
+    open_app = TestClient(create_app(tmp_path / "open.db", secure=False))
+    assert open_app.get("/api/workspace").json()["slug"] == "default"
+    assert open_app.post("/api/principles", json={"name": "x"}).status_code == 201

@@ -4,7 +4,7 @@ Debian's Chromium is driven by Playwright against the workspace served by uvicor
 on 127.0.0.1 (a temporary SQLite file). Every page is screenshotted, at desktop
 and phone width, into the test's tmp folder and ``test-artifacts/screenshots/``.
 Any request to an address other than 127.0.0.1 fails the test. The app is the
-secured one (``create_app(..., secure=True)``): the browser signs in through the
+secured one (``create_app(...)``, secure by default): the browser signs in through the
 sign-in page first, as a new user would; scripts use an API token.
 """
 
@@ -77,7 +77,7 @@ def server(tmp_path: Path) -> Iterator[str]:
     code = (
         "import sys, uvicorn\n"
         "from systemic.web.app import create_app\n"
-        "uvicorn.run(create_app(sys.argv[1], secure=True), host='127.0.0.1',"
+        "uvicorn.run(create_app(sys.argv[1]), host='127.0.0.1',"
         " port=int(sys.argv[2]), log_level='warning')\n"
     )
     process = subprocess.Popen(

@@ -1,23 +1,23 @@
 """The FastAPI application factory: pages, the JSON API, the database and sign-in.
 
-``create_app(url, secure=True)`` is the app ``systemic serve`` runs: every page
-and API route needs a signed-in user (or an API token) with a role in the
-workspace, forms carry CSRF tokens and every change lands in the audit trail
-(``systemic.web.security``). Each user works in a workspace they hold a role
-in, so another workspace's objects are simply not found (404).
+``create_app(url)`` is secure by default, and is the app ``systemic serve``
+runs: every page and API route needs a signed-in user (or an API token) with a
+role in the workspace, forms carry CSRF tokens and every change lands in the
+audit trail (``systemic.web.security``). Each user works in a workspace they
+hold a role in, so another workspace's objects are simply not found (404).
 
-``secure=False`` (the default of the bare factory, kept for library use and
-older tests) serves the workspace to anyone who can reach it: never expose
-such an app beyond a single-user machine.
+``secure=False`` must be asked for explicitly (tests and tools that drive the
+app in-process): it serves the workspace to anyone who can reach it, so never
+expose such an app beyond a single-user machine.
 
 >>> from fastapi.testclient import TestClient
->>> client = TestClient(create_app("sqlite://"))
->>> client.get("/api/workspace").json()["slug"]
-'default'
 >>> from systemic.web.security import SecuritySettings
->>> guarded = create_app("sqlite://", secure=True, security=SecuritySettings(secret_key="k" * 32))
+>>> guarded = create_app("sqlite://", security=SecuritySettings(secret_key="k" * 32))
 >>> TestClient(guarded).get("/api/workspace").status_code
 401
+>>> open_app = TestClient(create_app("sqlite://", secure=False))
+>>> open_app.get("/api/workspace").json()["slug"]
+'default'
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def create_app(
     *,
     store: Store | None = None,
     workspace: str | None = None,
-    secure: bool = False,
+    secure: bool = True,
     security: SecuritySettings | None = None,
 ) -> FastAPI:
     """Build the workspace app on a database (a URL, a SQLite path, or the default file).
@@ -63,8 +63,10 @@ def create_app(
     (a slug or id); by default the ``default`` workspace, created and seeded
     with the failure-demand spiral when the database holds no workspace.
 
-    Pass ``secure=True`` (or ``security=SecuritySettings(...)``) to require
-    sign-in, roles and CSRF; ``systemic serve`` always does.
+    By default the app requires sign-in, roles and CSRF (with ``security``, or
+    ``SecuritySettings()`` whose signing key comes from the environment).
+    ``secure=False`` (and no ``security``) builds an open app with no sign-in,
+    for tests and in-process tools only.
     """
     store = store or open_store(database_url)
     with store.session() as session:

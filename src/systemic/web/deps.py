@@ -1,6 +1,6 @@
 """Request dependencies: the database session, the current workspace, the actor.
 
-On a secured app (``create_app(..., secure=True)``) the workspace is the one the
+On a secured app (``create_app(...)``, the default) the workspace is the one the
 signed-in user holds a role in and the actor is that user; on an open app every
 request acts on the app's workspace as ``anonymous`` (or the name in the
 ``X-Systemic-Actor`` header, for scripts).
