@@ -2,27 +2,32 @@
 
 Each capability's commands live in ``systemic.commands.<capability>`` and call
 the same Python functions an analyst would call from a notebook.
+
+Run as a program (``systemic learn ...``), only the module that owns the
+command is imported, so a command does not pay for the others' dependencies
+(the workspace's SQLAlchemy and Alembic cost about a second and a half).
+``systemic --help`` and an unknown command load them all. Importing
+``systemic.cli.app`` (as tests do) gives the app with every command.
+
+>>> from systemic.cli import COMMANDS, build_app
+>>> COMMANDS["learn"], sorted(c.name for c in build_app("learn").registered_commands)
+('systemic.commands.learn', ['learn'])
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
+from typing import Any
 
 import typer
 
-app = typer.Typer(
-    name="systemic",
-    help=(
-        "Reform public services with systems thinking: import records, learn from "
-        "journeys across silos, measure with SPC, simulate designs, and run the workspace."
-    ),
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_show_locals=False,
+HELP = (
+    "Reform public services with systems thinking: import records, learn from "
+    "journeys across silos, measure with SPC, simulate designs, and run the workspace."
 )
 
-# (module, how it attaches): each module exposes `register(app)`, which adds its
-# commands or sub-apps. Modules that have not landed yet are skipped.
+# Each module exposes `register(app)`, which adds its commands or sub-apps.
 COMMAND_MODULES = (
     "systemic.commands.data",
     "systemic.commands.learn",
@@ -35,19 +40,23 @@ COMMAND_MODULES = (
     "systemic.commands.demo",
 )
 
+# Top-level command (or group) -> the module that registers it. A test checks
+# that this matches what the modules register.
+COMMANDS = {
+    **dict.fromkeys(("import", "inspect", "export"), "systemic.commands.data"),
+    "learn": "systemic.commands.learn",
+    **dict.fromkeys(("spc", "funnel", "experiment"), "systemic.commands.measures"),
+    "simulate": "systemic.commands.simulate",
+    "calibrate": "systemic.commands.calibrate",
+    **dict.fromkeys(("serve", "audit", "workspace"), "systemic.commands.workspace"),
+    "report": "systemic.commands.report",
+    **dict.fromkeys(
+        ("backup", "restore", "user", "token", "retention", "person"), "systemic.commands.trust"
+    ),
+    "demo": "systemic.commands.demo",
+}
 
-def _register_all() -> None:
-    for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
-        module.register(app)
 
-
-@app.callback()
 def _root(
     version: bool = typer.Option(False, "--version", help="Show the version and exit."),
 ) -> None:
@@ -58,9 +67,34 @@ def _root(
         raise typer.Exit()
 
 
-_register_all()
+def build_app(command: str | None = None) -> typer.Typer:
+    """The CLI with every command, or only with the module that owns ``command``."""
+    app = typer.Typer(
+        name="systemic",
+        help=HELP,
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_show_locals=False,
+    )
+    app.callback()(_root)
+    modules = [COMMANDS[command]] if command in COMMANDS else COMMAND_MODULES
+    for name in modules:
+        importlib.import_module(name).register(app)
+    return app
+
+
+def _command(argv: list[str]) -> str | None:
+    """The first argument that is not an option: the command, if any."""
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":  # built on first use, with every command
+        globals()["app"] = built = build_app()
+        return built
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main() -> None:
     """Entry point of the ``systemic`` console script."""
-    app()
+    build_app(_command(sys.argv[1:]))()

@@ -1,0 +1,54 @@
+"""The command line loads only the module that owns the command it runs."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+
+import typer
+
+from systemic import cli
+
+
+def _names(app: typer.Typer) -> set[str]:
+    return {c.name for c in app.registered_commands} | {g.name for g in app.registered_groups}
+
+
+def test_command_map_matches_what_the_modules_register():
+    owned: dict[str, str] = {}
+    for module in cli.COMMAND_MODULES:
+        app = typer.Typer()
+        importlib.import_module(module).register(app)
+        for name in _names(app):
+            owned[name] = module
+    assert owned == cli.COMMANDS
+    assert _names(cli.app) == set(cli.COMMANDS)
+
+
+def _modules_after(argv: list[str]) -> set[str]:
+    code = (
+        "import sys\n"
+        f"sys.argv = ['systemic', *{argv!r}]\n"
+        "from systemic.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('sqlalchemy', 'alembic', 'networkx', 'systemic'))))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    return set(out.split("\n")[-2].split())
+
+
+def test_learn_does_not_import_the_workspace_stack():
+    loaded = _modules_after(["learn", "--help"])
+    assert "systemic.commands.learn" in loaded
+    assert not {m for m in loaded if m.startswith(("sqlalchemy", "alembic", "systemic.store"))}
+    assert "systemic.commands.trust" not in loaded
+
+
+def test_help_and_workspace_commands_load_what_they_need():
+    everything = _modules_after(["--help"])
+    assert {"systemic.commands.trust", "systemic.commands.learn"} <= everything
+    assert "systemic.store" in _modules_after(["user", "--help"])
