@@ -43,6 +43,16 @@ def counted(n: int, singular: str, plural: str | None = None) -> str:
     return f"{n} {singular if n == 1 else (plural or singular + 's')}"
 
 
+def can_edit(request: Request) -> bool:
+    """Whether the request's user may add, change and delete objects (an editor or admin).
+
+    Pages show "Add", "Edit" and "Delete" links and forms only when this holds. An
+    open app (``create_app(..., secure=False)``) has no user and lets everyone edit.
+    """
+    user = getattr(request.state, "user", None)
+    return user is None or bool(user.can("editor"))
+
+
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 templates.env.filters["counted"] = counted
 templates.env.globals.update(
@@ -52,6 +62,7 @@ templates.env.globals.update(
     static=lambda name: f"{STATIC_URL}/{name}",
     signed_in=lambda request: getattr(request.state, "user", None),
     csrf=lambda request: getattr(getattr(request.state, "user", None), "csrf_token", "") or "",
+    can_edit=lambda request: can_edit(request),
 )
 
 

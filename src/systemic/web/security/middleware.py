@@ -7,7 +7,8 @@ For every HTTP request it
 2. lets public paths through (sign-in page, static files), sends anyone else
    who is not signed in to the sign-in page (pages) or answers 401 (API);
 3. requires a role by method and path: reading needs *viewer*, changing
-   (POST, PUT, PATCH, DELETE) needs *editor*, admin paths need *admin*;
+   (POST, PUT, PATCH, DELETE) and the add and edit forms (``.../new``,
+   ``.../edit``) need *editor*, admin paths need *admin*;
 4. checks the CSRF token on every state-changing request made with a session
    cookie (header ``X-CSRF-Token`` or form field ``csrf_token``); requests
    authenticated by API token are exempt, since a browser never sends one by itself;
@@ -48,6 +49,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ACTOR_HEADER = b"x-systemic-actor"
+#: Pages that only show a form for adding or changing an object: editors only.
+EDIT_FORM_SUFFIXES = ("/new", "/edit")
 #: Largest form body read for a CSRF token (larger forms must send the header).
 MAX_FORM_BYTES = 2 * 1024 * 1024
 
@@ -75,6 +78,8 @@ def needed_role(method: str, path: str, settings: SecuritySettings) -> str:
     ('viewer', 'editor')
     >>> needed_role("GET", "/api/audit-trail", s)
     'admin'
+    >>> needed_role("GET", "/measures/new", s), needed_role("GET", "/measures/4f2c/edit", s)
+    ('editor', 'editor')
     """
     if path in settings.any_role_paths:
         return "viewer"
@@ -82,7 +87,9 @@ def needed_role(method: str, path: str, settings: SecuritySettings) -> str:
         bare = prefix.rstrip("/")
         if path == bare or path.startswith(bare + "/"):
             return "admin"
-    return "viewer" if method in SAFE_METHODS else "editor"
+    if method in SAFE_METHODS and not path.rstrip("/").endswith(EDIT_FORM_SUFFIXES):
+        return "viewer"
+    return "editor"
 
 
 def is_public(path: str, settings: SecuritySettings) -> bool:
