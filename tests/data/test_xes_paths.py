@@ -175,6 +175,22 @@ def test_generated_logs_read_the_same_on_both_paths(tmp_path, text, batch_rows, 
     _same(ours, reference, exact_order=False)
 
 
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=_xes_text(), chunk=st.integers(1, 400), batch_rows=st.integers(1, 6))
+def test_many_small_regions_read_the_same(tmp_path, text, chunk, batch_rows):
+    """Reads of a few bytes cut the traces into many regions, processed two at a time."""
+    path = tmp_path / "gen.xes"
+    path.write_bytes(text.encode("utf-8"))
+    reference, expected = _reference(path)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(xes, "LINE_CHUNK_BYTES", chunk)
+        ours, found = _ours(path, batch_rows)
+    assert found == expected
+    _same(ours, reference, exact_order=False)
+
+
 @pytest.mark.parametrize("layout", ["crlf", "blank-lines", "comments"])
 def test_layout_variants_take_the_fast_path(tmp_path, layout):
     lines = [

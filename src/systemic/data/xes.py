@@ -70,11 +70,13 @@ how="diagonal")``, as :func:`read_xes` does.
 from __future__ import annotations
 
 import bisect
+import concurrent.futures
 import gzip
 import io
 import os
 import re
 import zlib
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -605,29 +607,27 @@ def _line_batches(
         traces_before = 0
         waiting: list[pl.DataFrame] = []
         waiting_rows = 0
-        at_end = False
-        while not at_end:
-            more = _read(fh, LINE_CHUNK_BYTES, path)
-            at_end = not more
-            pending += more
-            last = pending.rfind(_TRACE_END)
-            cut = pending.find(b"\n", last) + 1 if last >= 0 else 0
-            if cut <= 0:
-                if not at_end:
-                    continue
-                cut = 0
-            region, pending = pending[:cut], pending[cut:]
-            if region:
-                if b"\r" in region and region.count(b"\r") != region.count(b"\r\n"):
-                    raise _NeedsExpat  # lone CR line breaks
-                try:
-                    frame, empties, traces, lines = _region_frame(
-                        region, next_line, traces_before, event_defaults, trace_defaults
+        # Regions become rows on two threads (Polars works without the GIL), one
+        # region ahead of the one taken; results are taken in file order, and
+        # trace and line numbers made global here.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+            ahead: deque[concurrent.futures.Future[_RegionRows]] = deque()
+            regions = _regions(fh, pending, path)
+            while True:
+                region = next(regions, None)
+                if region is not None:
+                    ahead.append(pool.submit(_region_rows, region, event_defaults, trace_defaults))
+                    if len(ahead) < 2:
+                        continue
+                if not ahead:
+                    break
+                frame, empties, traces, lines = ahead.popleft().result()
+                for row in empties:
+                    row[LINE_COLUMN] += next_line
+                if frame.height:
+                    frame = frame.with_columns(
+                        pl.col(LINE_COLUMN) + next_line, pl.col("__trace") + traces_before
                     )
-                except pl.exceptions.PolarsError:
-                    # e.g. bytes that are not UTF-8: the general reader finds
-                    # and reports the fault with its line and column.
-                    raise _NeedsExpat from None
                 next_line += lines
                 traces_before += traces
                 summary.traces += traces
@@ -641,10 +641,45 @@ def _line_batches(
                     out, rest = _cut_batch(waiting, batch_rows)
                     waiting, waiting_rows = ([rest], rest.height) if rest.height else ([], 0)
                     yield _clean(out)
-        if _strip_comments(pending).strip() != b"</log>":
-            raise _NeedsExpat  # not just the end of the log after the traces
     if waiting:
         yield _clean(pl.concat(waiting, how="diagonal") if len(waiting) > 1 else waiting[0])
+
+
+_RegionRows = tuple[pl.DataFrame, list[dict[str, Any]], int, int]
+
+
+def _regions(fh: IO[bytes], pending: bytes, path: Path) -> Iterator[bytes]:
+    """Runs of whole traces (whole lines), then a check of what follows the last."""
+    at_end = False
+    while not at_end:
+        more = _read(fh, LINE_CHUNK_BYTES, path)
+        at_end = not more
+        pending += more
+        last = pending.rfind(_TRACE_END)
+        cut = pending.find(b"\n", last) + 1 if last >= 0 else 0
+        if cut <= 0:
+            if not at_end:
+                continue
+            cut = 0
+        region, pending = pending[:cut], pending[cut:]
+        if region:
+            if b"\r" in region and region.count(b"\r") != region.count(b"\r\n"):
+                raise _NeedsExpat  # lone CR line breaks
+            yield region
+    if _strip_comments(pending).strip() != b"</log>":
+        raise _NeedsExpat  # not just the end of the log after the traces
+
+
+def _region_rows(
+    region: bytes, event_defaults: dict[str, str], trace_defaults: dict[str, str]
+) -> _RegionRows:
+    """:func:`_region_frame` numbered from line 0 and trace 0 (made global by the caller)."""
+    try:
+        return _region_frame(region, 0, 0, event_defaults, trace_defaults)
+    except pl.exceptions.PolarsError:
+        # e.g. bytes that are not UTF-8: the general reader finds and reports
+        # the fault with its line and column.
+        raise _NeedsExpat from None
 
 
 def _strip_comments(data: bytes) -> bytes:
