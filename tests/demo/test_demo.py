@@ -3,6 +3,7 @@ figures are the underlying tables' figures (nothing typed in)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import shutil
@@ -79,8 +80,12 @@ def test_audit_shows_a_realistic_mix(demo):
 
 def test_dataset_is_what_learn_reads(demo):
     events = pl.scan_parquet(str(demo.dataset / "events" / "*" / "*.parquet")).collect()
-    # records start after the burn-in, like a real extract
-    assert events["timestamp"].min().year == 2025
+    # The records are exactly the recorded years: from the town's start (after
+    # the engine's unrecorded warm-up) to its end, none dropped, none earlier.
+    start = dt.datetime(2025, 1, 6, tzinfo=dt.UTC)
+    end = start + dt.timedelta(weeks=round(SMALL.years * 365.25 / 7))
+    assert start <= events["timestamp"].min() < start + dt.timedelta(weeks=1)
+    assert end - dt.timedelta(weeks=1) <= events["timestamp"].max() < end
     assert events.height == demo.learn.events
     assert set(events["locality"].unique()) == {
         "Northfield",
@@ -127,40 +132,79 @@ def test_report_opens_in_chromium(demo, tmp_path):
     shutil.copy(shot, ARTIFACTS / "demo-report.png")
 
 
-def _weekly(people: int, with_experiment: bool):
-    import datetime as dt
-
+def _weekly(people: int, with_experiment: bool, seed: int = SMALL.seed) -> pl.DataFrame:
     from systemic.demo import town_scenario
     from systemic.simulate import load_scenario, run
 
     data = town_scenario(DemoConfig(people=people))
     if not with_experiment:
         data.pop("experiments")
-    steps = run(load_scenario(data), seed=SMALL.seed).steps
-    return steps.filter(pl.col("date") >= dt.datetime(2025, 1, 6, tzinfo=dt.UTC)).select(
-        "date", "locality", "failure_demand", "contacts"
-    )
+    steps = run(load_scenario(data), seed=seed).steps
+    # every recorded week, as the demo's dataset holds them
+    assert steps["date"].min().date() == dt.date(2025, 1, 6)
+    return steps.select("date", "locality", "failure_demand", "contacts")
+
+
+def _did(frame: pl.DataFrame):
+    from systemic.measures import experiment_evidence
+
+    return experiment_evidence(
+        frame,
+        locality="Northfield",
+        start="2027-01-04",
+        value="failure_demand",
+        denominator="contacts",
+        chart="p",
+        improvement="decrease",
+        seed=1,
+    ).did
 
 
 def test_experiment_signal_comes_from_the_mechanism():
     """The same town and seed with and without the neighbourhood team (common random
     numbers): with the team, Northfield's failure-demand share falls against the other
-    localities; without it, it does not (it drifts up, as the most deprived locality)."""
-    from systemic.measures import experiment_evidence
-
-    def did(frame):
-        return experiment_evidence(
-            frame,
-            locality="Northfield",
-            start="2027-01-04",
-            value="failure_demand",
-            denominator="contacts",
-            chart="p",
-            improvement="decrease",
-            seed=1,
-        ).did
-
-    with_team, without = did(_weekly(50_000, True)), did(_weekly(50_000, False))
+    localities; without it, it does not fall. (Without the team, Northfield's change
+    against the others is noise around zero: positive for this seed, negative for others;
+    see the test across seeds below.)"""
+    with_team, without = _did(_weekly(50_000, True)), _did(_weekly(50_000, False))
     assert with_team.upper < 0, with_team  # a fall beyond the other localities
     assert without.estimate > 0, without  # no team: no fall
     assert with_team.estimate < without.estimate - 0.02  # the team's own effect
+
+
+def test_recorded_years_start_settled():
+    """The town's own warm-up (``burn_in_years`` in town.toml) is long enough that the
+    recorded years show a settled silo town, not its start-up: without the team, the
+    town's failure-demand share in the third recorded year is within two points of the
+    first. (With the model's default two-year warm-up it still rose by 3 to 5.5 points
+    over seeds 2026, 1, 2 and 3; with four, by 0.5 to 1.1.)"""
+    frame = _weekly(50_000, False).with_columns(
+        year=((pl.col("date") - pl.col("date").min()).dt.total_days() // 364).clip(0, 2)
+    )
+    share = (
+        frame.group_by("year")
+        .agg(pl.col("failure_demand").sum() / pl.col("contacts").sum())
+        .sort("year")["failure_demand"]
+    )
+    assert share.len() == 3
+    assert abs(share[2] - share[0]) < 0.02, share.to_list()
+
+
+def test_experiment_effect_holds_across_seeds():
+    """On six other seeds, the team's own effect (with minus without, on common random
+    numbers) is a fall of more than two points every time; without the team, neither
+    Northfield's difference in differences nor the other localities' own change is
+    systematic (their means over seeds are within one point of zero), which is what a
+    settled town gives and an unsettled one does not (with a two-year warm-up the other
+    localities' share rose by 2.7 to 4.9 points between the before and after periods)."""
+    placebo, others, effect = [], [], []
+    for seed in range(1, 7):
+        with_team = _did(_weekly(50_000, True, seed))
+        without = _did(_weekly(50_000, False, seed))
+        assert with_team.estimate < without.estimate - 0.02, (seed, with_team, without)
+        effect.append(with_team.estimate)
+        placebo.append(without.estimate)
+        others.append(without.change_in_others)
+    assert sum(effect) / len(effect) < -0.02, effect
+    assert abs(sum(placebo) / len(placebo)) < 0.01, placebo
+    assert abs(sum(others) / len(others)) < 0.01, others

@@ -1,7 +1,9 @@
 """The whole cycle on a simulated town, end to end: the demo and its test.
 
 1. simulate the town (silo design, one locality switched to a local team
-   after two years) and write its records as a dataset;
+   after two recorded years) and write all its records as a dataset: the
+   town's unrecorded warm-up is the scenario's own ``burn_in_years``
+   (``town.toml``), so the recorded years are the report's years;
 2. learn journeys, failure demand, hand-offs and cost of failure;
 3. measure per locality (p-chart of failure-demand share, XmR of end-to-end
    time) and judge the experiment against the other localities;
@@ -54,11 +56,14 @@ CALIBRATION_AGGREGATES = ("contacts_per_1000", "failure_demand_share")
 
 @dataclass
 class DemoConfig:
-    """Size of the demo. The defaults are the full demo (a few minutes on 2 cores)."""
+    """Size of the demo. The defaults are the full demo (a few minutes on 2 cores).
+
+    ``years`` are recorded years from the town's ``start``; the unrecorded
+    warm-up before it is the scenario's ``burn_in_years`` (``town.toml``).
+    """
 
     people: int = 50_000
     years: float = 3.0
-    burn_in_years: float = 2.0
     seed: int = 2026
     calibration_people: int = 10_000
     calibration_budget: int = 10
@@ -90,13 +95,8 @@ def town_scenario(config: DemoConfig) -> dict[str, Any]:
     text = resources.files("systemic.demo").joinpath("town.toml").read_text(encoding="utf-8")
     data = tomllib.loads(text)
     data["population"]["people"] = config.people
-    data["years"] = config.burn_in_years + config.years
+    data["years"] = config.years
     return data
-
-
-def extract_start(town: Any, config: DemoConfig) -> dt.datetime:
-    """The first recorded instant: the end of the burn-in."""
-    return town.date_of(town.step_of(town.start + dt.timedelta(days=365.25 * config.burn_in_years)))
 
 
 def _noop(stage: str, done: int, total: int) -> None:
@@ -123,11 +123,11 @@ def run_demo(
         on_step=lambda d, t: progress("simulate the town", d, t),
     )
     dataset = out / "town-dataset"
-    first = extract_start(town, config)
+    first = town.date_of(0).date()
     write_dataset(
-        event_frame(sim).filter(pl.col("timestamp") >= first),
+        event_frame(sim),
         dataset,
-        source_name=f"demo town, records from {first.date()} (seed {config.seed})",
+        source_name=f"demo town, records from {first} (seed {config.seed})",
         source_format="simulation",
         people=people_frame(sim),
         notes={"simulated": True, "scenario": town.name, "seed": config.seed},
@@ -192,11 +192,10 @@ def run_demo(
         seeds=(1, 2),
         budget=config.calibration_budget,
         aggregates=[a for a in CALIBRATION_AGGREGATES if a in targets],
-        burn_in_years=config.burn_in_years,
         on_evaluation=lambda n, loss: progress("calibrate", n, config.calibration_budget),
     )
     progress("calibrate", config.calibration_budget, config.calibration_budget)
-    switch = extract_start(town, config).date()
+    switch = first
     silo = _ten_year(fit, "silo", switch, config)
     local = _ten_year(fit, "local", switch, config)
     comparison = compare(
@@ -262,16 +261,17 @@ def _populations(town: Any) -> dict[str, int]:
 def _ten_year(
     fit: CalibrationResult, preset: str, switch: dt.date, config: DemoConfig
 ) -> dict[str, Any]:
-    """The calibrated town over burn-in plus the comparison horizon.
+    """The calibrated town over the comparison horizon, from ``switch`` (its start).
 
-    Both designs share the burn-in as silos; under ``local`` every locality
-    switches to the local design at ``switch``, so the two runs differ only
-    from then on (common random numbers make the burn-in identical).
+    Both designs share the scenario's unrecorded warm-up as silos; under
+    ``local`` every locality switches to the local design at ``switch``, so
+    the two runs differ only from then on (common random numbers make the
+    warm-up identical).
     """
     scenario = fit.scenario.model_dump(mode="json")
     scenario.pop("experiments", None)
     scenario["population"]["people"] = config.comparison_people
-    scenario["years"] = config.burn_in_years + config.comparison_years
+    scenario["years"] = config.comparison_years
     scenario["name"] = f"{preset} (calibrated)"
     if preset == "local":
         scenario["experiments"] = [
