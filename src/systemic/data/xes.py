@@ -558,6 +558,14 @@ _DECLARED_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0
 
 # Line codes of the trace region.
 _A, _EO, _EC, _EE, _TO, _TC, _TE, _COMMENT, _ODD = range(9)
+_ELEMENT_CODES = {
+    "<event>": _EO,
+    "</event>": _EC,
+    "<event/>": _EE,
+    "<trace>": _TO,
+    "</trace>": _TC,
+    "<trace/>": _TE,
+}
 _SIMPLE_ATTRIBUTE_HEADS = [
     f"<{t} key=" for t in ("string", "date", "int", "float", "boolean", "id")
 ]
@@ -750,32 +758,19 @@ def _region_frame(
         & (pl.col("field_4").str.strip_chars() == "/>")
         & (pl.col("field_5") == "")
     )
-    code = (
-        pl.when(is_attribute)
-        .then(_A)
-        .when(s == "<event>")
-        .then(_EO)
-        .when(s == "</event>")
-        .then(_EC)
-        .when(s == "<event/>")
-        .then(_EE)
-        .when(s == "<trace>")
-        .then(_TO)
-        .when(s == "</trace>")
-        .then(_TC)
-        .when(s == "<trace/>")
-        .then(_TE)
-        .when(
+    # Element lines are looked up (one hash per line, not one comparison per
+    # tag); comment lines are only looked for when the region has a comment.
+    element = s.replace_strict(_ELEMENT_CODES, default=_ODD, return_dtype=pl.Int8)
+    if b"<!--" in region:
+        comment = (
             s.str.starts_with("<!--")
             & s.str.ends_with("-->")
             & (s.str.len_bytes() >= 7)
             & ~s.str.slice(4).str.head(-3).str.contains("--", literal=True)
             & ~s.str.slice(4).str.head(-3).str.ends_with("-")
         )
-        .then(_COMMENT)
-        .otherwise(_ODD)
-        .alias("code")
-    )
+        element = pl.when(comment).then(pl.lit(_COMMENT, pl.Int8)).otherwise(element)
+    code = pl.when(is_attribute).then(pl.lit(_A, pl.Int8)).otherwise(element).alias("code")
     c = pl.col("code")
     delta = pl.when(c.is_in([_TO, _EO])).then(1).when(c.is_in([_TC, _EC])).then(-1).otherwise(0)
     d = pl.col("depth")
