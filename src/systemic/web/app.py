@@ -47,6 +47,8 @@ from systemic.web.security import SecuritySettings, install_security
 
 #: Paths only a workspace's admins may use, besides those of ``SecuritySettings``.
 ADMIN_ONLY = ("/api/export", "/admin")
+#: Paths any member may post to: switching to another of one's own workspaces.
+ANY_ROLE = ("/workspace/switch",)
 
 
 def create_app(
@@ -100,6 +102,8 @@ def create_app(
         # Export carries the whole workspace out: admins only, like import.
         missing = tuple(p for p in ADMIN_ONLY if p not in settings.admin_paths)
         settings = replace(settings, admin_paths=settings.admin_paths + missing)
+        anyone = tuple(p for p in ANY_ROLE if p not in settings.any_role_paths)
+        settings = replace(settings, any_role_paths=settings.any_role_paths + anyone)
         install_security(app, _AppStore(app), settings)  # type: ignore[arg-type]
         # Added last, so it runs first: it picks the workspace the user holds a role in.
         app.add_middleware(MembershipWorkspace, app_store=_AppStore(app), settings=settings)

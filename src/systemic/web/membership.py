@@ -3,10 +3,17 @@
 Several workspaces (a council, an NHS trust) share one server. This ASGI
 middleware runs before the security middleware and, for a request carrying a
 session cookie or an API token, chooses the request's workspace
-(``scope["state"]["workspace"]``): the app's own workspace when the user holds
-a role there, otherwise the first workspace (by slug) they hold a role in.
+(``scope["state"]["workspace"]``): the workspace the user switched to (the
+``systemic_workspace`` cookie, see ``systemic.web.pages.switcher``) when they
+hold a role there, else the app's own workspace when they hold a role there,
+otherwise the first workspace (by slug) they hold a role in. The cookie only
+names a choice: it is checked against the user's memberships on every
+request, so naming a workspace one has no role in changes nothing.
 Every route then reads and writes that workspace only, so an object of
 another workspace is not found (404): its existence is not even confirmed.
+
+The user's workspaces (id, slug, name, role) go on ``scope["state"]["workspaces"]``
+for the switcher in the page header.
 
 A user with no role anywhere stays on the app's workspace and is refused
 there by the security middleware.
@@ -15,6 +22,7 @@ there by the security middleware.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
@@ -30,6 +38,19 @@ Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
+#: The cookie naming the workspace a user switched to (checked against their roles).
+WORKSPACE_COOKIE = "systemic_workspace"
+
+
+@dataclass(frozen=True)
+class MemberOf:
+    """A workspace the signed-in user holds a role in."""
+
+    id: str
+    slug: str
+    name: str
+    role: str
+
 
 class MembershipWorkspace:
     """Put the workspace the user holds a role in on the request (see the module)."""
@@ -42,12 +63,14 @@ class MembershipWorkspace:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
-            chosen = await anyio.to_thread.run_sync(self._choose, scope)
+            chosen, workspaces = await anyio.to_thread.run_sync(self._choose, scope)
+            state = scope.setdefault("state", {})
+            state["workspaces"] = workspaces
             if chosen:
-                scope.setdefault("state", {})["workspace"] = chosen
+                state["workspace"] = chosen
         await self.app(scope, receive, send)
 
-    def _choose(self, scope: Scope) -> str | None:
+    def _choose(self, scope: Scope) -> tuple[str | None, list[MemberOf]]:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         authorization = headers.get("authorization", "")
         token = authorization[7:].strip() if authorization[:7].lower() == "bearer " else None
@@ -55,7 +78,8 @@ class MembershipWorkspace:
         if token is None:
             data = self.codec.load(Request(scope).cookies.get(self.settings.cookie_name))
             if data is None:
-                return None
+                return None, []
+        switched = Request(scope).cookies.get(WORKSPACE_COOKIE)
         app = scope.get("app")
         wanted = getattr(getattr(app, "state", None), "workspace", None)
         with self.store.session() as session:
@@ -63,16 +87,22 @@ class MembershipWorkspace:
                 try:
                     user_id = user_for_token(session, token).id
                 except InvalidCredentialsError:
-                    return None
+                    return None, []
                 session.rollback()  # the security middleware records the token's use
             else:
                 user_id = str(data["uid"]) if data else ""
             rows = session.execute(
-                select(Workspace.id, Workspace.slug)
+                select(Workspace.id, Workspace.slug, Workspace.name, Membership.role)
                 .join(Membership, Membership.workspace_id == Workspace.id)
                 .where(Membership.user_id == user_id)
                 .order_by(Workspace.slug)
             ).all()
-        if not rows or any(wanted in (ws_id, slug) for ws_id, slug in rows):
-            return None
-        return str(rows[0].id)
+        workspaces = [MemberOf(str(r.id), r.slug, r.name, r.role) for r in rows]
+        if not workspaces:
+            return None, []
+        for workspace in workspaces:
+            if switched and switched == workspace.id:
+                return workspace.id, workspaces
+        if any(wanted in (w.id, w.slug) for w in workspaces):
+            return None, workspaces
+        return workspaces[0].id, workspaces

@@ -91,11 +91,11 @@ def change_membership(
         raise AccountError(f"{user.username} is not a member of this workspace")
     if role is not None and role not in ROLES:
         raise AccountError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
-    if current is not None and current.role == "admin" and role != "admin":
-        if _admins(session, workspace_id) <= 1:
-            raise AccountError(
-                f"{user.username} is the workspace's only admin; make someone else admin first"
-            )
+    demoting = current is not None and current.role == "admin" and role != "admin"
+    if demoting and _admins(session, workspace_id) <= 1:
+        raise AccountError(
+            f"{user.username} is the workspace's only admin; make someone else admin first"
+        )
     set_role(session, user.username, workspace_id, role)
     if role is None:
         return f"Removed {user.username} from the workspace."

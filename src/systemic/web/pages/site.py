@@ -53,6 +53,15 @@ def can_edit(request: Request) -> bool:
     return user is None or bool(user.can("editor"))
 
 
+def my_workspaces(request: Request) -> list[Any]:
+    """The signed-in user's workspaces (``MemberOf``), when there is a choice (two or more).
+
+    The membership middleware lists only workspaces the user holds a role in.
+    """
+    workspaces = getattr(request.state, "workspaces", None) or []
+    return list(workspaces) if len(workspaces) > 1 else []
+
+
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 templates.env.filters["counted"] = counted
 templates.env.globals.update(
@@ -63,6 +72,7 @@ templates.env.globals.update(
     signed_in=lambda request: getattr(request.state, "user", None),
     csrf=lambda request: getattr(getattr(request.state, "user", None), "csrf_token", "") or "",
     can_edit=lambda request: can_edit(request),
+    my_workspaces=lambda request: my_workspaces(request),
 )
 
 

@@ -175,6 +175,8 @@ def build_router(store: Store, settings: SecuritySettings) -> APIRouter:
             session.commit()
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(settings.cookie_name, path="/")
+        # The next person to sign in on this browser starts in their own workspace.
+        response.delete_cookie("systemic_workspace", path="/")
         return response
 
     @router.get("/api/audit-trail", response_model=list[AuditEventOut], tags=["Audit trail"])

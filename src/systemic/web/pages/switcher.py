@@ -1,0 +1,43 @@
+"""Switching workspace: for a user who holds a role in several workspaces.
+
+The page header lists the signed-in user's own workspaces (only those they hold
+a role in, from ``request.state.workspaces``) when there is more than one.
+``POST /workspace/switch`` (CSRF-checked like every form) remembers the choice
+in the ``systemic_workspace`` cookie and goes to the dashboard: the old page's
+objects belong to the old workspace. The membership middleware checks the
+cookie against the user's roles on every request, so it can never open a
+workspace the user has no role in; asking to switch to one is refused (403)
+and changes nothing.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from systemic.web.membership import WORKSPACE_COOKIE
+from systemic.web.security.session import cookie_options
+
+router = APIRouter(include_in_schema=False)
+
+SWITCH_PATH = "/workspace/switch"
+
+
+@router.post(SWITCH_PATH)
+async def switch_workspace(request: Request) -> Response:
+    """Work in another of the user's workspaces from the next page on."""
+    user = getattr(request.state, "user", None)
+    if user is None:  # an open app serves one workspace: nothing to switch
+        return JSONResponse({"detail": "Not Found"}, status_code=404)
+    form = await request.form()
+    wanted = str(form.get("workspace", ""))
+    mine = {w.id: w for w in getattr(request.state, "workspaces", None) or []}
+    if wanted not in mine:
+        return JSONResponse(
+            {"detail": "you hold no role in that workspace; ask one of its admins"},
+            status_code=403,
+        )
+    response = RedirectResponse("/", status_code=303)
+    secure = bool(getattr(request.state, "https", False))
+    response.set_cookie(WORKSPACE_COOKIE, wanted, **cookie_options(secure=secure, max_age=None))
+    return response
