@@ -177,7 +177,7 @@ def test_recorded_years_start_settled():
     recorded years show a settled silo town, not its start-up: without the team, the
     town's failure-demand share in the third recorded year is within two points of the
     first. (With the model's default two-year warm-up it still rose by 3 to 5.5 points
-    over seeds 2026, 1, 2 and 3; with four, by 0.5 to 1.1.)"""
+    over seeds 2026, 1, 2 and 3; with four, by 0.6 to 1.1.)"""
     frame = _weekly(50_000, False).with_columns(
         year=((pl.col("date") - pl.col("date").min()).dt.total_days() // 364).clip(0, 2)
     )
