@@ -34,6 +34,7 @@ LABELS: dict[str, str] = {
     "said_by": "Who said it",
     "said_where": "Where it was said",
     "consent": "Consent given to record and use these words",
+    "retain_until": "Keep until (then deleted)",
     "level": "Level",
     "locality_id": "Locality",
     "parent_id": "Part of (broader statement)",
@@ -111,6 +112,11 @@ HELP: dict[str, str] = {
     ),
     "target": "Optional. The audit flags targets on activity or volume: they drive the number, "
     "not the purpose.",
+    "consent": "Tick only when the person agreed to their words being recorded and used.",
+    "retain_until": (
+        "Optional. After this date `systemic retention run` deletes it for good; "
+        "leave empty to keep it until someone deletes it."
+    ),
     "polarity": "+ means the effect moves the same way as the cause; − the opposite way.",
 }
 

@@ -295,6 +295,55 @@ def _initial_values(kind: Kind, request: Request, snap: Any) -> dict[str, Any]:
     return values
 
 
+#: Kinds holding people's own words: they carry consent and a retention date.
+PERSONAL_KINDS = {"story": "told_on", "conversation": "held_on"}
+
+
+def retention_problems(
+    kind_name: str, values: dict[str, Any], *, stored: Any = None, today: date | None = None
+) -> dict[str, str]:
+    """Problems with a story's or conversation's retention date, per field.
+
+    The date must be a date, not before the day the words were told (or the
+    conversation held), and not already past (the next retention run would
+    delete the item at once); a date already stored may be kept as it is.
+
+    >>> past = retention_problems("story", {"retain_until": "2026-01-01"}, today=date(2026, 6, 1))
+    >>> past["retain_until"].startswith("This date has passed")
+    True
+    >>> retention_problems("story", {"retain_until": "2027-01-01", "told_on": "2026-05-01"},
+    ...                    today=date(2026, 6, 1))
+    {}
+    """
+    when_field = PERSONAL_KINDS.get(kind_name)
+    raw = values.get("retain_until")
+    if when_field is None or raw in (None, ""):
+        return {}
+    try:
+        keep = date.fromisoformat(str(raw))
+    except ValueError:
+        return {"retain_until": "Enter a date, for example 2026-03-31."}
+    if stored is not None and getattr(stored, "retain_until", None) == keep:
+        return {}
+    told = values.get(when_field)
+    try:
+        told_on = date.fromisoformat(str(told)) if told else None
+    except ValueError:
+        told_on = None  # reported on its own field
+    label = KINDS[kind_name].label.lower()
+    if told_on is not None and keep < told_on:
+        return {
+            "retain_until": f"The date to keep it until is before the {label} itself "
+            f"({told_on.isoformat()}); choose a later date."
+        }
+    if keep < (today or date.today()):
+        return {
+            "retain_until": f"This date has passed, so the {label} would be deleted at the "
+            "next retention run; choose a later date or leave it empty."
+        }
+    return {}
+
+
 def _next_url(raw: Any) -> str:
     """A safe local return address from a form (never another site)."""
     text = str(raw or "")
@@ -358,7 +407,7 @@ def _add_kind_routes(router: APIRouter, kind: Kind) -> None:
         form = await request.form()
         parsed = parse_form(kind, form)
         next_url = _next_url(form.get("_next"))
-        errors = dict(parsed.errors)
+        errors = dict(parsed.errors) or retention_problems(kind.name, parsed.values)
         if not errors:
             try:
                 record = repository.create(
@@ -401,6 +450,14 @@ def _add_kind_routes(router: APIRouter, kind: Kind) -> None:
             values = [
                 (label, f"{len(record.series)} values, charted below")
                 if label == LABELS["series"]
+                else (label, value)
+                for label, value in values
+            ]
+        if kind.name in PERSONAL_KINDS and record.retain_until is None:
+            # Consent and retention are always stated for people's own words.
+            values = [
+                (label, "no date set: kept until someone deletes it")
+                if label == LABELS["retain_until"]
                 else (label, value)
                 for label, value in values
             ]
@@ -449,6 +506,9 @@ def _add_kind_routes(router: APIRouter, kind: Kind) -> None:
         form = await request.form()
         parsed = parse_form(kind, form)
         errors = dict(parsed.errors)
+        if not errors and kind.name in PERSONAL_KINDS:
+            stored = ctx.snapshot().by_id(kind.name).get(object_id)
+            errors = retention_problems(kind.name, parsed.values, stored=stored)
         if not errors:
             try:
                 repository.update(
