@@ -25,6 +25,10 @@ ORDER = [
 ]  # fmt: skip
 
 
+#: Pages only a secured app serves (they list users and workspaces): tested signed in.
+SIGNED_IN_ONLY = ("/admin/members",)
+
+
 def payloads(kind: str, field: str) -> list[str]:
     tag = f"{kind}.{field}"
     return [
@@ -86,6 +90,8 @@ def test_no_page_shows_user_text_unescaped(hostile_app) -> None:  # type: ignore
     for path in get_paths(client.app):
         if path.startswith(("/api", "/static", "/openapi", "/docs", "/redoc")):
             continue
+        if path in SIGNED_IN_ONLY:
+            continue  # not served by an open app: see the signed-in test below
         if "{object_id}" in path:
             kind = plural_to_kind.get(path.strip("/").split("/")[0])
             for object_id in created.get(kind, []):
@@ -108,3 +114,49 @@ def test_no_page_shows_user_text_unescaped(hostile_app) -> None:  # type: ignore
         assert not re.search(r"<script>alert\(|<img src=x onerror|<svg onload", html), page
         shown += html.count("&lt;script&gt;alert(") + html.count("&#34;&gt;&lt;img")
     assert shown > 20  # the payloads were shown, escaped, on the pages
+
+
+def test_member_and_workspace_names_are_escaped_for_signed_in_users(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The members page and the workspace switcher show names users and admins chose."""
+    from systemic.store import open_store
+    from systemic.store.accounts import UserAccount, create_user, set_role
+    from systemic.store.repository import create_workspace, ensure_default_workspace
+    from systemic.web.security import SecuritySettings
+    from systemic.web.security.session import SessionCodec, new_session
+
+    secret = "xss-test-session-secret-0123456789abcdef"
+    store = open_store(tmp_path / "ws.db")
+    with store.session() as session:
+        council = ensure_default_workspace(session)
+        trust = create_workspace(session, payloads("workspace", "name")[1], "trust", seed=False)
+        admin = create_user(
+            session, "ada", "a long pass phrase for tests", display_name=hostile("user", "ada", 0)
+        )
+        create_user(
+            session, "ed", "a long pass phrase for tests", display_name=hostile("user", "ed", 2)
+        )
+        set_role(session, "ada", council.id, "admin")
+        set_role(session, "ada", trust.id, "viewer")
+        set_role(session, "ed", council.id, "editor")
+        session.commit()
+        admin_id = admin.id
+        password_hash = session.get(UserAccount, admin_id).password_hash
+    client = TestClient(create_app(store=store, security=SecuritySettings(secret_key=secret)))
+    client.cookies.set(
+        "systemic_session",
+        SessionCodec(secret, max_age=60).dump(new_session(admin_id, password_hash)),
+    )
+    every_payload = [
+        *payloads("workspace", "name"),
+        *payloads("user", "ada"),
+        *payloads("user", "ed"),
+    ]
+    for page in ("/admin/members", "/"):
+        response = client.get(page)
+        assert response.status_code == 200, page
+        leaked = [p for p in every_payload if p in response.text]
+        assert not leaked, (page, leaked)
+        assert not re.search(r"<script>alert\(|<img src=x onerror|<svg onload", response.text)
+    assert "&lt;svg onload" in client.get("/admin/members").text  # ed, shown escaped
+    assert "&lt;img src=x onerror" in client.get("/").text  # the trust, in the switcher
+    store.dispose()
