@@ -282,6 +282,15 @@ class TownModel(mesa.Model):
                 p.status = IN_SERVICE
                 p.since = self.t
 
+    def transfer_waiting(self, row: int) -> None:
+        """After a design switch, people waiting for a service the locality no longer
+        staffs join the queue of the service that now holds their need, keeping
+        their place (as the engine does)."""
+        d = self.c.design
+        for p in self.people[row]:
+            if p.status == WAITING and d.capacity[row, p.service] == 0:
+                p.service = int(d.route[row, p.domain])
+
     def end_step(self) -> None:
         c = self.c
         costs = c.scenario.costs
@@ -300,6 +309,7 @@ class TownModel(mesa.Model):
         while c.switches and c.switches[0][0] <= self.t:
             _, row, design = c.switches.pop(0)
             c.design.set_locality(row, design, int(c.locality_size[row]), c.scenario)
+            self.transfer_waiting(row)
         self.agents.do("recover")
         self.life_events()
         self.agents.do("leave_residential")
