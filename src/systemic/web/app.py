@@ -44,6 +44,7 @@ from systemic.store.repository import DEFAULT_SLUG, ensure_default_workspace, li
 from systemic.web import api, pages
 from systemic.web.membership import MembershipWorkspace
 from systemic.web.security import SecuritySettings, install_security
+from systemic.web.security.openapi_roles import describe_roles
 
 #: Paths only a workspace's admins may use, besides those of ``SecuritySettings``.
 ADMIN_ONLY = ("/api/export", "/admin")
@@ -105,6 +106,7 @@ def create_app(
         anyone = tuple(p for p in ANY_ROLE if p not in settings.any_role_paths)
         settings = replace(settings, any_role_paths=settings.any_role_paths + anyone)
         install_security(app, _AppStore(app), settings)  # type: ignore[arg-type]
+        describe_roles(app, settings)
         # Added last, so it runs first: it picks the workspace the user holds a role in.
         app.add_middleware(MembershipWorkspace, app_store=_AppStore(app), settings=settings)
     app.state.secure = secure or security is not None
