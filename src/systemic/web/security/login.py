@@ -5,6 +5,13 @@ form: double submit); ``POST /login`` checks the password with throttling and
 sets the session cookie; ``POST /logout`` ends the session;
 ``GET /api/audit-trail`` lists the audit trail (admins only, enforced by the
 middleware's admin paths and by ``require_role``).
+
+Signing in is server-wide (one form for every workspace), so sign-in events
+(``login``, ``login_failed``, ``login_throttled``, ``logout``) are filed in
+*every* workspace the user holds a role in: each of those workspaces' admins
+sees them in their audit trail. ``after`` says which workspace the user landed
+in (``signed_in_to``) and their role in the workspace the entry is filed in.
+Attempts with a username nobody has are filed server-wide (no workspace).
 """
 
 from __future__ import annotations
@@ -16,16 +23,20 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from systemic.store import Store
 from systemic.store.accounts import (
     InvalidCredentialsError,
     LoginThrottledError,
+    Membership,
+    UserAccount,
     audit_trail,
     authenticate,
     record_event,
-    role_in,
 )
+from systemic.store.orm import Workspace
 from systemic.store.repository import get_workspace
 from systemic.web.security.identity import AuthenticatedUser, current_user, require_role
 from systemic.web.security.session import (
@@ -62,6 +73,64 @@ def safe_next(raw: str | None) -> str:
     if not raw or not raw.startswith("/") or raw.startswith("//") or "\\" in raw:
         return "/"
     return raw
+
+
+def memberships(session: Session, username: str) -> list[tuple[str, str, str]]:
+    """(workspace id, slug, role) of every workspace ``username`` holds a role in, by slug;
+    empty for a username nobody has."""
+    rows = session.execute(
+        select(Workspace.id, Workspace.slug, Membership.role)
+        .join(Membership, Membership.workspace_id == Workspace.id)
+        .join(UserAccount, UserAccount.id == Membership.user_id)
+        .where(UserAccount.username == username.strip()[:100])
+        .order_by(Workspace.slug)
+    ).all()
+    return [(str(r.id), str(r.slug), str(r.role)) for r in rows]
+
+
+def landing_workspace(held: list[tuple[str, str, str]], wanted: str | None) -> str | None:
+    """The slug of the workspace a user starts in: the app's when they hold a role there,
+    else their first by slug (the rule of ``systemic.web.membership``).
+
+    >>> landing_workspace([("1", "county", "viewer"), ("2", "trust", "admin")], "trust")
+    'trust'
+    >>> landing_workspace([("1", "county", "viewer")], "default")
+    'county'
+    """
+    for workspace_id, slug, _ in held:
+        if wanted in (workspace_id, slug):
+            return slug
+    return held[0][1] if held else None
+
+
+def record_sign_in_event(
+    session: Session,
+    *,
+    username: str,
+    action: str,
+    ip: str,
+    wanted: str | None = None,
+    after: dict[str, Any] | None = None,
+) -> int:
+    """File a sign-in event in every workspace ``username`` holds a role in (server-wide
+    when none); returns how many entries were written."""
+    held = memberships(session, username)
+    landed = landing_workspace(held, wanted)
+    extra = dict(after or {})
+    if action == "login" and landed is not None:
+        extra["signed_in_to"] = landed
+    for workspace_id, _slug, role in held:
+        record_event(
+            session,
+            actor=username[:100],
+            action=action,
+            workspace_id=workspace_id,
+            after={**extra, "role": role},
+            ip=ip,
+        )
+    if not held:
+        record_event(session, actor=username[:100], action=action, after=extra or None, ip=ip)
+    return max(len(held), 1)
 
 
 def login_page(csrf: str, next_url: str, message: str = "") -> str:
@@ -120,28 +189,28 @@ def build_router(store: Store, settings: SecuritySettings) -> APIRouter:
             try:
                 user = authenticate(session, username, password, ip=ip, policy=settings.throttle)
             except LoginThrottledError as exc:
+                record_sign_in_event(
+                    session,
+                    username=username,
+                    action="login_throttled",
+                    ip=ip,
+                    after={"retry_after": exc.retry_after},
+                )
                 session.commit()
                 response = _again(request, 429, next_url, str(exc).capitalize() + ".")
                 response.headers["Retry-After"] = str(exc.retry_after)
                 return response
             except InvalidCredentialsError:
-                record_event(session, actor=username[:100], action="login_failed", ip=ip)
+                session.flush()  # the failed attempt counts towards throttling
+                record_sign_in_event(session, username=username, action="login_failed", ip=ip)
                 session.commit()
                 return _again(request, 401, next_url, "Unknown username or wrong password.")
-            workspace = settings.workspace_of(request.scope)
-            workspace_id = None
-            if workspace is not None:
-                try:
-                    workspace_id = get_workspace(session, workspace).id
-                except Exception:
-                    workspace_id = None
-            record_event(
+            record_sign_in_event(
                 session,
-                actor=user.username,
+                username=user.username,
                 action="login",
-                workspace_id=workspace_id,
-                after={"role": role_in(session, user.id, workspace_id) if workspace_id else None},
                 ip=ip,
+                wanted=_wanted_slug(session, settings.workspace_of(request.scope)),
             )
             session.commit()
             cookie = codec.dump(new_session(user.id, user.password_hash))
@@ -154,6 +223,14 @@ def build_router(store: Store, settings: SecuritySettings) -> APIRouter:
         response.delete_cookie(settings.csrf_cookie_name, path="/")
         return response
 
+    def _wanted_slug(session: Session, workspace: str | None) -> str | None:
+        if workspace is None:
+            return None
+        try:
+            return get_workspace(session, workspace).slug
+        except Exception:
+            return None
+
     def _again(request: Request, status: int, next_url: str, message: str) -> Response:
         csrf = new_csrf_token()
         response = HTMLResponse(login_page(csrf, next_url, message), status_code=status)
@@ -165,11 +242,10 @@ def build_router(store: Store, settings: SecuritySettings) -> APIRouter:
     @router.post("/logout", include_in_schema=False)
     def do_logout(request: Request, user: AuthenticatedUser = Depends(current_user)) -> Response:
         with store.session() as session:
-            record_event(
+            record_sign_in_event(
                 session,
-                actor=user.username,
+                username=user.username,
                 action="logout",
-                workspace_id=user.workspace_id,
                 ip=str(getattr(request.state, "client_ip", "")),
             )
             session.commit()
