@@ -88,7 +88,11 @@ def _count(value: Any) -> str:
 
 def measures_view(result: LearnResult) -> MeasuresView:
     """Weekly failure-demand share (p-chart) and end-to-end time (XmR) per locality."""
-    series = weekly_series(result.demand.by_locality_week, result.episodes)
+    series = weekly_series(
+        result.demand.by_locality_week,
+        result.episodes,
+        settled_days=result.config.episode_gap_days,
+    )
     failure_charts: dict[str, Any] = {}
     e2e_charts: dict[str, Any] = {}
     for loc in series["locality"].unique(maintain_order=True).to_list():
@@ -255,8 +259,11 @@ def measures_section(view: MeasuresView, focus: str | None = None) -> Section:
         intro=(
             "Two measures derived from purpose, per locality and week: the failure-demand share "
             "of contacts (p-chart) and the median end-to-end time of needs that ended that week "
-            "(XmR chart), with the NHS Making Data Count rules. Grey points are common-cause "
-            "variation; blue is improvement; orange is concern."
+            "(XmR chart), with the NHS Making Data Count rules. Needs that may have begun "
+            "before the first record or may still be open at the last (within one episode gap "
+            "of either end) are left out of the end-to-end time, which they would make look "
+            "shorter. Grey points are common-cause variation; blue is improvement; orange is "
+            "concern."
         ),
     )
     locs = list(view.failure_charts)

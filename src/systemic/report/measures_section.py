@@ -13,6 +13,12 @@ funnel plot compares localities over the whole period.
 ...     "end_to_end_days": [1.0, 3.0, 5.0]})
 >>> weekly_series(demand, episodes)["median_end_to_end_days"].to_list()
 [3.0, None, None]
+
+Near the edges of the records an episode's end-to-end time is cut short: a
+need that began before the first record looks younger than it is, and one
+still open at the last record looks shorter. ``settled_days`` (the episode
+gap) leaves those episodes out of the end-to-end series, so that the chart
+shows no false rise at the start and no false fall at the end.
 """
 
 from __future__ import annotations
@@ -24,16 +30,29 @@ import polars as pl
 MIN_WEEKLY_CONTACTS = 5
 
 
-def weekly_series(demand_by_locality_week: pl.DataFrame, episodes: pl.DataFrame) -> pl.DataFrame:
+def weekly_series(
+    demand_by_locality_week: pl.DataFrame,
+    episodes: pl.DataFrame,
+    settled_days: float | None = None,
+) -> pl.DataFrame:
     """One row per locality and week: contacts, failure contacts, share, median end-to-end days.
 
     ``demand_by_locality_week`` has locality, week, contacts, failure;
-    ``episodes`` has locality, end and end_to_end_days (an episode counts in
-    the week it ended).
+    ``episodes`` has locality, start, end and end_to_end_days (an episode
+    counts in the week it ended). With ``settled_days``, only episodes known
+    to be whole count: those that started at least that long after the first
+    record and ended at least that long before the last (a later event within
+    the gap would have joined the episode).
     """
+    complete = episodes.filter(pl.col("locality").is_not_null())
+    if settled_days is not None and complete.height:
+        gap = pl.duration(microseconds=round(settled_days * 86_400e6))
+        complete = complete.filter(
+            (pl.col("start") >= pl.col("start").min() + gap)
+            & (pl.col("end") <= pl.col("end").max() - gap)
+        )
     e2e = (
-        episodes.filter(pl.col("locality").is_not_null())
-        .with_columns(pl.col("end").dt.truncate("1w").dt.date().alias("week"))
+        complete.with_columns(pl.col("end").dt.truncate("1w").dt.date().alias("week"))
         .group_by("locality", "week")
         .agg(
             pl.col("end_to_end_days").median().alias("median_end_to_end_days"),
