@@ -72,3 +72,51 @@ def test_export_then_erase_across_two_datasets(tmp_path: Path) -> None:
     # Erasing again changes nothing.
     assert erase_person(target, a).events_removed == 0
     assert len(erasure_notes(a)) == 1
+
+
+def test_rejected_rows_of_the_person_are_exported_and_erased(tmp_path: Path) -> None:
+    from systemic.data import import_sources
+
+    key = load_key()
+    csv = tmp_path / "contacts.csv"
+    csv.write_text(
+        "who,what,when\n"
+        "NHS 111,call,2026-01-02 09:00\n"
+        "NHS 111,call,not a date\n"  # rejected: names the person (pseudonymised)
+        "NHS 222,call,2026-01-03 09:00\n"
+        "NHS 222,visit,32/13/2026\n"  # rejected: someone else
+        "NHS 111,visit,2026-01-04 09:00\n",
+        encoding="utf-8",
+    )
+    mapping = tmp_path / "m.toml"
+    mapping.write_text(
+        '[fields]\nperson_id = "who"\nactivity = "what"\ntimestamp = "when"\n'
+        '[constants]\nservice = "Housing"\n'
+        '[timestamp]\nformats = ["%Y-%m-%d %H:%M"]\nzone = "UTC"\n'
+        '[privacy]\nidentifiers = ["who"]\n',
+        encoding="utf-8",
+    )
+    folder = tmp_path / "ds"
+    (entry,) = import_sources([csv], mapping, folder)
+    assert (entry.read, entry.accepted, entry.rejected) == (5, 3, 2)
+    target, other = key.pseudonym("NHS 111"), key.pseudonym("NHS 222")
+
+    record = export_person(target, [folder])
+    assert record.events.height == 2
+    assert record.rejects["line"].to_list() == [3]
+    assert target in record.rejects["row"][0]
+    paths = record.write(tmp_path / "request")
+    assert paths[2].name == "rejects.csv" and target in paths[2].read_text()
+
+    report = erase_person(target, folder)
+    assert (report.events_removed, report.rejects_removed) == (2, 1)
+    dataset = open_dataset(folder)
+    (source,) = dataset.manifest.sources
+    assert (source.read, source.accepted, source.rejected) == (2, 1, 1)
+    rejects = dataset.rejects().collect()
+    assert rejects["line"].to_list() == [5] and other in rejects["row"][0]
+    for path in folder.rglob("*"):
+        if path.is_file():
+            assert target.encode() not in path.read_bytes(), path
+    (note,) = erasure_notes(folder)
+    assert (note["events_removed"], note["rejects_removed"]) == (2, 1)

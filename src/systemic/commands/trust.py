@@ -315,7 +315,9 @@ def _pseudonym(person: str, clear_id: bool) -> str:
 def person_export(
     person: str = typer.Argument(..., help="The person's pseudonym (or clear id with --clear-id)."),
     dataset: list[Path] = typer.Option(..., "--dataset", help="Dataset folder (repeatable)."),
-    out: Path = typer.Option(..., "--out", help="Folder for events.csv and people.csv."),
+    out: Path = typer.Option(
+        ..., "--out", help="Folder for events.csv, people.csv and rejects.csv."
+    ),
     clear_id: bool = typer.Option(
         False, "--clear-id", help="PERSON is a clear id: pseudonymise it with the key first."
     ),
@@ -330,7 +332,8 @@ def person_export(
         fail(str(exc))
     paths = record.write(out)
     console.print(
-        f"{record.events.height} event(s), {record.people.height} people row(s): {paths[0].parent}"
+        f"{record.events.height} event(s), {record.people.height} people row(s), "
+        f"{record.rejects.height} rejected row(s): {paths[0].parent}"
     )
 
 
@@ -355,7 +358,8 @@ def person_erase(
             report = erase_person(pseudonym, folder)
             console.print(
                 f"{folder}: removed {report.events_removed} event(s), "
-                f"{report.people_removed} people row(s)"
+                f"{report.people_removed} people row(s), "
+                f"{report.rejects_removed} rejected row(s)"
             )
     except SystemicDataError as exc:
         fail(str(exc))

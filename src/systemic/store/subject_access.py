@@ -1,7 +1,9 @@
 """Subject access and erasure: everything held about one pseudonymised person.
 
-``export_person`` gathers that person's event rows (and people rows) from
-dataset folders; ``erase_person`` rewrites the affected parquet parts without
+``export_person`` gathers that person's event rows, people rows and rejected
+source rows (a reject keeps its source row as text, with identifiers already
+pseudonymised, so the person's rows are those that name the pseudonym) from
+dataset folders; ``erase_person`` rewrites the affected parquet files without
 them, updates the manifest's counts, and adds an erasure note. Only the
 pseudonym is ever handled here: a clear id given by the person is turned into
 the pseudonym with the key first (``pseudonym_for``) and never written anywhere.
@@ -34,6 +36,7 @@ from pathlib import Path
 import polars as pl
 
 from systemic.data import open_dataset
+from systemic.data.dataset import REJECTS_DIR
 from systemic.data.pseudonymise import load_key
 
 MANIFEST = "manifest.json"
@@ -56,25 +59,35 @@ class PersonRecord:
     pseudonym: str
     events: pl.DataFrame
     people: pl.DataFrame
+    rejects: pl.DataFrame
 
     def write(self, folder: str | Path) -> list[Path]:
         """Write the record as CSV files (for the person) into ``folder``."""
         out = Path(folder)
         out.mkdir(parents=True, exist_ok=True)
-        paths = [out / "events.csv", out / "people.csv"]
+        paths = [out / "events.csv", out / "people.csv", out / "rejects.csv"]
         self.events.write_csv(paths[0])
         self.people.write_csv(paths[1])
+        self.rejects.write_csv(paths[2])
         return paths
+
+
+def _names(pseudonym: str) -> pl.Expr:
+    """Rejected rows whose kept source row names the pseudonym."""
+    return pl.col("row").str.contains(pseudonym, literal=True).fill_null(False)
 
 
 def export_person(pseudonym: str, datasets: list[str | Path]) -> PersonRecord:
     """Every event and people row with ``person_id == pseudonym`` in the datasets."""
     events: list[pl.DataFrame] = []
     people: list[pl.DataFrame] = []
+    rejects: list[pl.DataFrame] = []
     for folder in datasets:
         dataset = open_dataset(folder)
         found = dataset.events().filter(pl.col("person_id") == pseudonym).collect()
         events.append(found.with_columns(pl.lit(str(folder)).alias("dataset")))
+        rejected = dataset.rejects().filter(_names(pseudonym)).collect()
+        rejects.append(rejected.with_columns(pl.lit(str(folder)).alias("dataset")))
         table = dataset.people()
         if table is not None and "person_id" in table.columns:
             rows = table.filter(pl.col("person_id") == pseudonym)
@@ -83,6 +96,7 @@ def export_person(pseudonym: str, datasets: list[str | Path]) -> PersonRecord:
         pseudonym=pseudonym,
         events=pl.concat(events, how="diagonal_relaxed") if events else pl.DataFrame(),
         people=pl.concat(people, how="diagonal_relaxed") if people else pl.DataFrame(),
+        rejects=pl.concat(rejects, how="diagonal_relaxed") if rejects else pl.DataFrame(),
     )
 
 
@@ -94,6 +108,7 @@ class ErasureReport:
     events_removed: int
     people_removed: int
     parts_rewritten: list[str]
+    rejects_removed: int = 0
 
 
 def _rewrite(path: Path, keep: pl.DataFrame) -> None:
@@ -107,7 +122,7 @@ def erase_person(pseudonym: str, dataset_folder: str | Path) -> ErasureReport:
     """Remove every row of one person from a dataset folder and note it in the manifest."""
     folder = Path(dataset_folder)
     dataset = open_dataset(folder)
-    removed = 0
+    removed = rejects_removed = 0
     rewritten: list[str] = []
     for source in dataset.manifest.sources:
         from_source = 0
@@ -118,17 +133,29 @@ def erase_person(pseudonym: str, dataset_folder: str | Path) -> ErasureReport:
                 _rewrite(part, keep)
                 from_source += frame.height - keep.height
                 rewritten.append(part.relative_to(folder).as_posix())
-        if from_source:
+        rejected = 0
+        rejects_path = folder / REJECTS_DIR / f"{source.id}.parquet"
+        if rejects_path.exists():
+            frame = pl.read_parquet(rejects_path)
+            keep = frame.filter(~_names(pseudonym))
+            rejected = frame.height - keep.height
+            if rejected:
+                _rewrite(rejects_path, keep)
+                rewritten.append(rejects_path.relative_to(folder).as_posix())
+        if from_source or rejected:
             source.accepted -= from_source
-            source.read -= from_source  # keeps read == accepted + rejected
+            source.rejected -= rejected
+            source.read -= from_source + rejected  # keeps read == accepted + rejected
             source.notes.setdefault("erasures", []).append(
                 {
                     "at": datetime.now(UTC).isoformat(timespec="seconds"),
                     "events_removed": from_source,
+                    "rejects_removed": rejected,
                     "person": person_digest(pseudonym),
                 }
             )
             removed += from_source
+            rejects_removed += rejected
     people_removed = 0
     people_path = folder / "people.parquet"
     if people_path.exists():
@@ -139,11 +166,11 @@ def erase_person(pseudonym: str, dataset_folder: str | Path) -> ErasureReport:
             if people_removed:
                 _rewrite(people_path, keep)
                 rewritten.append("people.parquet")
-    if removed or people_removed:
+    if removed or people_removed or rejects_removed:
         tmp = folder / (MANIFEST + ".erasing")
         tmp.write_text(dataset.manifest.to_json(), encoding="utf-8")
         os.replace(tmp, folder / MANIFEST)
-    return ErasureReport(folder, removed, people_removed, rewritten)
+    return ErasureReport(folder, removed, people_removed, rewritten, rejects_removed)
 
 
 def erasure_notes(dataset_folder: str | Path) -> list[dict[str, object]]:
