@@ -107,3 +107,34 @@ def test_switching_needs_the_csrf_token(app: FastAPI, three: dict[str, str]) -> 
     done = multi.post("/workspace/switch", data={"workspace": three["trust"], "csrf_token": token})
     assert done.status_code == 200
     assert multi.get("/api/workspace").json()["slug"] == "trust"
+
+
+def test_a_script_names_its_workspace_and_is_refused_anywhere_else(
+    app: FastAPI, three: dict[str, str]
+) -> None:
+    from systemic.store.accounts import create_token, set_role
+
+    add_user(app.state.store, "multi", "editor")
+    with app.state.store.session() as session:
+        set_role(session, "multi", three["trust"], "editor")
+        secret, _ = create_token(session, "multi", "nightly")
+        session.commit()
+    script = TestClient(app, headers={"Authorization": f"Bearer {secret}"})
+    assert script.get("/api/workspace").json()["slug"] == "default"
+    trust = {"X-Systemic-Workspace": "trust"}
+    made = script.post("/api/principles", json={"name": "Trust's own"}, headers=trust)
+    assert made.status_code == 201 and made.json()["workspace_id"] == three["trust"]
+    by_id = {"X-Systemic-Workspace": three["trust"]}
+    assert [p["name"] for p in script.get("/api/principles", headers=by_id).json()] == [
+        "Trust's own"
+    ]
+    assert script.get("/api/principles").json() == []  # the default workspace's
+    # A workspace the user has no role in, or none at all: refused, not redirected.
+    for name in ("county", three["county"], "no-such-workspace"):
+        refused = script.post(
+            "/api/principles", json={"name": "x"}, headers={"X-Systemic-Workspace": name}
+        )
+        assert refused.status_code == 403, name
+        assert (
+            script.get("/api/principles", headers={"X-Systemic-Workspace": name}).status_code == 403
+        )

@@ -12,6 +12,11 @@ request, so naming a workspace one has no role in changes nothing.
 Every route then reads and writes that workspace only, so an object of
 another workspace is not found (404): its existence is not even confirmed.
 
+A script with an API token names its workspace (slug or id) in the
+``X-Systemic-Workspace`` header. When the user holds no role there (or it does
+not exist) the request is pinned to that name all the same, so the security
+middleware refuses it (403) rather than quietly working in another workspace.
+
 The user's workspaces (id, slug, name, role) go on ``scope["state"]["workspaces"]``
 for the switcher in the page header.
 
@@ -40,6 +45,8 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 #: The cookie naming the workspace a user switched to (checked against their roles).
 WORKSPACE_COOKIE = "systemic_workspace"
+#: The header a script names its workspace in (slug or id).
+WORKSPACE_HEADER = "x-systemic-workspace"
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,7 @@ class MembershipWorkspace:
             if data is None:
                 return None, []
         switched = Request(scope).cookies.get(WORKSPACE_COOKIE)
+        named = headers.get(WORKSPACE_HEADER, "").strip()[:64] or None
         app = scope.get("app")
         wanted = getattr(getattr(app, "state", None), "workspace", None)
         with self.store.session() as session:
@@ -98,6 +106,10 @@ class MembershipWorkspace:
                 .order_by(Workspace.slug)
             ).all()
         workspaces = [MemberOf(str(r.id), r.slug, r.name, r.role) for r in rows]
+        if named is not None:
+            mine = [w.id for w in workspaces if named in (w.id, w.slug)]
+            # Not one of theirs: pinned anyway, so the request is refused, never redirected.
+            return (mine[0] if mine else named), workspaces
         if not workspaces:
             return None, []
         for workspace in workspaces:
