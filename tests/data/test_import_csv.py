@@ -286,3 +286,26 @@ def test_bad_cost_is_rejected(write, tmp_path):
     )
     assert (entry.accepted, entry.rejected) == (1, 1)
     assert ds.rejects().collect()["reason"][0] == "cost 'lots' is not a number"
+
+
+def test_the_same_file_twice_is_refused_and_nothing_is_written(write, tmp_path):
+    path = write(
+        "twice.csv", "who,what,when\nA1,call,2024-01-02 09:00\nB2,visit,2024-01-03 10:00\n"
+    )
+    m = mapping()
+    (first,) = import_sources([path], m, tmp_path / "ds")
+    with pytest.raises(SourceError) as err:
+        import_sources([path], m, tmp_path / "ds")
+    message = str(err.value)
+    assert "twice.csv" in message and first.id in message and "--allow-duplicate" in message
+    ds = open_dataset(tmp_path / "ds")
+    assert len(ds.manifest.sources) == 1 and ds.events().collect().height == 2
+    assert not list((tmp_path / "ds").glob(".staging-*"))
+    # A copy under another name is the same content: refused too.
+    copy = write("copy.csv", path.read_text())
+    with pytest.raises(SourceError):
+        import_sources([copy], m, tmp_path / "ds")
+    # Asked for, it is appended as a new source.
+    (again,) = import_sources([copy], m, tmp_path / "ds", allow_duplicate=True)
+    assert again.id != first.id
+    assert open_dataset(tmp_path / "ds").events().collect().height == 4

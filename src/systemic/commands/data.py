@@ -88,6 +88,11 @@ def import_command(
         ..., "--mapping", "-m", help="Mapping TOML file (see docs/data.md)."
     ),
     into: Path = typer.Option(..., "--into", "-i", help="Dataset folder (created if new)."),
+    allow_duplicate: bool = typer.Option(
+        False,
+        "--allow-duplicate",
+        help="Import a file even if the dataset already holds one with the same content.",
+    ),
 ) -> None:
     """Import source files into a dataset, pseudonymising person identifiers.
 
@@ -105,7 +110,14 @@ def import_command(
                 def advance(_: Path, rows: int, task: TaskID = task) -> None:
                     bar.update(task, completed=rows)
 
-                entry = import_file(path, m, ds, on_progress=advance, pseudonymiser=pseudonymiser)
+                entry = import_file(
+                    path,
+                    m,
+                    ds,
+                    on_progress=advance,
+                    pseudonymiser=pseudonymiser,
+                    allow_duplicate=allow_duplicate,
+                )
                 bar.update(task, total=entry.read, completed=entry.read)
                 console.print(
                     f"{path.name}: read {entry.read:,}, accepted {entry.accepted:,}, "

@@ -647,8 +647,14 @@ def import_file(
     name: str | None = None,
     on_progress: ProgressCallback | None = None,
     pseudonymiser: Pseudonymiser | None = None,
+    allow_duplicate: bool = False,
 ) -> SourceEntry:
-    """Import one file as one source of ``dataset``; returns its manifest entry."""
+    """Import one file as one source of ``dataset``; returns its manifest entry.
+
+    A file whose content (SHA-256) is already a source of the dataset is
+    refused, and nothing is written, unless ``allow_duplicate``: importing
+    the same extract twice would count every event twice.
+    """
     path = Path(path)
     if not path.exists():
         raise SourceError("file not found", path=str(path), hint="check the path")
@@ -671,15 +677,21 @@ def import_file(
         concurrent.futures.ThreadPoolExecutor(max_workers=1) as reading,
     ):
         digest = hashing.submit(_sha256, path)
+        checked = allow_duplicate
         with dataset.append_source(entry) as writer:
             background = _BackgroundWriter(writer, writing)
             try:
                 for batch in _read_ahead(iter_raw(path, fmt, mapping.csv), reading):
+                    if not checked and digest.done():  # refuse a duplicate early
+                        _refuse_duplicate(path, digest.result(), dataset)
+                        checked = True
                     read += _import_batch(batch, run, background)
                     if on_progress:
                         on_progress(path, read)
             finally:
                 background.wait()
+            if not checked:
+                _refuse_duplicate(path, digest.result(), dataset)
             if not run.checked_columns:
                 raise SourceError(
                     "the file holds no records", path=str(path), hint="check the file"
@@ -705,6 +717,19 @@ def import_file(
     return entry
 
 
+def _refuse_duplicate(path: Path, sha256: str, dataset: Dataset) -> None:
+    for source in dataset.manifest.sources:
+        if source.sha256 == sha256:
+            raise SourceError(
+                f"this file is already in the dataset as source {source.id} "
+                f"({source.name!r}, imported {source.imported_at}): the same content "
+                "imported again would count every event twice, so nothing was written",
+                path=str(path),
+                hint="import only new extracts, or pass --allow-duplicate "
+                "(allow_duplicate=True) if the same file really holds new events",
+            )
+
+
 def import_sources(
     sources: Sequence[str | Path] | str | Path,
     mapping: Mapping | str | Path,
@@ -712,18 +737,28 @@ def import_sources(
     *,
     key: PseudonymKey | None = None,
     on_progress: ProgressCallback | None = None,
+    allow_duplicate: bool = False,
 ) -> list[SourceEntry]:
     """Import files into a dataset (created if need be), one manifest entry each.
 
     ``mapping`` is a :class:`Mapping` or the path of a mapping TOML file. The
-    same key gives the same pseudonyms in every source, so journeys link.
+    same key gives the same pseudonyms in every source, so journeys link. A
+    file already imported (same SHA-256) is refused unless ``allow_duplicate``.
     """
     m = mapping if isinstance(mapping, Mapping) else load_mapping(mapping)
     ds = into if isinstance(into, Dataset) else create_dataset(into)
     paths: Iterable[str | Path] = [sources] if isinstance(sources, str | Path) else sources
     pseudonymiser = Pseudonymiser(key or load_key())
     return [
-        import_file(p, m, ds, on_progress=on_progress, pseudonymiser=pseudonymiser) for p in paths
+        import_file(
+            p,
+            m,
+            ds,
+            on_progress=on_progress,
+            pseudonymiser=pseudonymiser,
+            allow_duplicate=allow_duplicate,
+        )
+        for p in paths
     ]
 
 
