@@ -70,6 +70,21 @@ def test_receipt_xes(real_data, tmp_path):
     assert "attr_case:department" in ev.columns
 
 
+def test_receipt_xes_in_many_batches_imports_the_same(real_data, tmp_path, monkeypatch):
+    """Batches of 1,000 events (the import holds several at once): same events, same order."""
+    from systemic.data import readers
+
+    src = real_data / "receipt_wabo.xes.gz"
+    import_sources([src], MAPPINGS / "receipt_wabo.toml", tmp_path / "one")
+    monkeypatch.setattr(readers, "XES_BATCH_ROWS", 1000)
+    (entry,) = import_sources([src], MAPPINGS / "receipt_wabo.toml", tmp_path / "many")
+    assert (entry.read, entry.accepted, entry.rejected) == (8577, 8577, 0)
+    one = open_dataset(tmp_path / "one").events().collect()
+    many = open_dataset(tmp_path / "many").events().collect()
+    assert len(open_dataset(tmp_path / "many").event_files()) > 1
+    assert many.drop("source").equals(one.drop("source"))
+
+
 def test_mappings_record_in_manifest(real_data, tmp_path):
     m = load_mapping(MAPPINGS / "sepsis.toml")
     entry = import_sources([real_data / "sepsis.csv.gz"], m, tmp_path / "d")[0]

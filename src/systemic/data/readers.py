@@ -42,6 +42,12 @@ LINE = "__line"
 CHUNK_BYTES = 64 * 1024 * 1024
 #: Rows per batch on the careful path and for Parquet.
 BATCH_ROWS = 500_000
+#: Events per batch from XES. XES rows are wide (every attribute a column) and
+#: the import holds a few batches at once (read ahead, mapping, writing), so
+#: smaller batches keep its memory nearly flat as the file grows (receipt log
+#: x30 -> x90: 386 -> 494 MiB peak, against 449 -> 861 MiB with 500,000) at
+#: the same speed.
+XES_BATCH_ROWS = 100_000
 
 MALFORMED_SCHEMA = {LINE: pl.Int64, "__text": pl.String, "__fields": pl.Int64}
 
@@ -93,7 +99,7 @@ def iter_raw(path: Path, fmt: str, csv_options: CsvSection | None = None) -> Ite
         # attributes are not kept: they may hold a person's identifier in clear).
         summary = XesSummary()
         previous: RawBatch | None = None
-        for frame in iter_xes(path, batch_rows=BATCH_ROWS, summary=summary):
+        for frame in iter_xes(path, batch_rows=XES_BATCH_ROWS, summary=summary):
             if previous is not None:
                 yield previous
             previous = RawBatch(frame.with_columns(pl.col(LINE).cast(pl.Int64)))
