@@ -256,12 +256,13 @@ def write_results(n: int, ours: dict, cli: dict | None, theirs: dict | None, not
         )
     head = (
         "## learn: journeys, flow, demand and costs\n\n"
-        "Machine: 2 cores, 24 GB; other engineers were loading the machine during the runs. "
+        "Machine: 2 cores, 24 GB; each run states the load average at its start and end "
+        "(above 2 on 2 cores, other work competed for the cores). "
         "Dataset: the hospital log (BPI Challenge 2011) replicated under new ids. "
         "Run `python benchmarks/bench_learn.py` (add `--events 50000000 --ours-only` for "
-        "the scale run). On this shared machine the same work timed 2-3x apart from run to "
-        "run (pm4py's 5M run took between 41 s and 131 s during the session of 2026-11-26), "
-        "so read one run's ratio with care; peak memory is stable.\n\n"
+        "the scale run). When the machine was shared with other engineers' work, the same "
+        "work timed 2-3x apart from run to run (pm4py's 5M run between 41 s and 131 s on "
+        "2026-11-26), so read a loaded run's ratio with care; peak memory is stable.\n\n"
     )
     body = "".join(f"<!-- {k} -->\n{v}" for k, v in sorted(sections.items()) if k != "head")
     RESULTS.write_text(f"<!-- head -->\n{head}{body}")

@@ -176,8 +176,10 @@ def main() -> None:
     lines = [
         "## Simulation engine and ensembles (bench_simulate.py)\n",
         f"Run {dt.date.today().isoformat()} on the shared project machine (2 cores, 24 GB; "
-        f"{start}). Other engineers were loading the machine during the run, so times are "
-        "upper bounds." + (" **Reduced size (--quick).**" if args.quick else "") + "\n",
+        f"{start}). A load average above 2 on 2 cores means other work competed for the "
+        "cores, and wall times are then upper bounds."
+        + (" **Reduced size (--quick).**" if args.quick else "")
+        + "\n",
         "### Engine throughput (one core)\n",
         "Wall-clock time is what a user waits; CPU time is the engine's own work on "
         "one core, undisturbed by other processes competing for the two cores.\n",

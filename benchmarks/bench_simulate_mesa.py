@@ -117,8 +117,9 @@ def render(
         "",
         f"Run {dt.date.today().isoformat()} on the shared project machine (2 cores, 24 GB; "
         f"{platform.machine()}, Python {platform.python_version()}; load average at start "
-        f"{load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f}). Other engineers were loading the machine "
-        "during the run, so times are upper bounds for both implementations."
+        f"{load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f}). A load average above 2 on 2 cores means "
+        "other work competed for the cores: times are then upper bounds for both "
+        "implementations, whose runs are interleaved so that both see the same load."
         + (" **Reduced size (--quick).**" if quick else ""),
         "",
         f"Same scenario in both: {people:,} people in two localities, {years:g} years of weekly "

@@ -104,11 +104,12 @@ def _header() -> str:
     return (
         "# Soak: the workspace under 50 concurrent users, and a crash mid-writes\n\n"
         f"Run by `make soak` (tests/trust/test_soak.py) on {dt.date.today().isoformat()}, "
-        "on loopback against `systemic serve` (one uvicorn process, the app as built by "
-        "`create_app`, before sign-in is wired in). Machine: 2 cores, 24 GB, shared with "
-        "other engineers' test runs at the time (load average well above 2), so the "
-        f"latencies are pessimistic. Each user, {ROUNDS} rounds of: two pages, one API "
-        "list, one story created.\n"
+        "on loopback against `systemic serve` (one uvicorn process, sign-in required: "
+        "every client sends an API token, so each request also checks the token and the "
+        "role). Machine: 2 cores, 24 GB; load average "
+        f"{' / '.join(f'{x:.1f}' for x in os.getloadavg())} when this header was written "
+        "(above 2 on 2 cores, other work competed and latencies are pessimistic). Each "
+        f"user, {ROUNDS} rounds of: two pages, one API list, one story created.\n"
     )
 
 
