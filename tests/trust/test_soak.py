@@ -106,9 +106,8 @@ def _header() -> str:
         f"Run by `make soak` (tests/trust/test_soak.py) on {dt.date.today().isoformat()}, "
         "on loopback against `systemic serve` (one uvicorn process, sign-in required: "
         "every client sends an API token, so each request also checks the token and the "
-        "role). Machine: 2 cores, 24 GB; load average "
-        f"{' / '.join(f'{x:.1f}' for x in os.getloadavg())} when this header was written "
-        "(above 2 on 2 cores, other work competed and latencies are pessimistic). Each "
+        "role). Machine: 2 cores, 24 GB; each section gives the load average at its end "
+        "(above 2 on 2 cores, other work competed and the latencies are pessimistic). Each "
         f"user, {ROUNDS} rounds of: two pages, one API list, one story created.\n"
     )
 
@@ -117,7 +116,9 @@ def _replace_block(name: str, body: str) -> None:
     """Put ``body`` in the results file between markers named ``name``, replacing any
     earlier figures of the same run."""
     start, end = f"<!-- {name} -->", f"<!-- /{name} -->"
-    text = RESULTS.read_text() if RESULTS.exists() else _header()
+    text = RESULTS.read_text() if RESULTS.exists() else ""
+    # The header is rewritten each time; the other sections' figures are kept.
+    text = _header() + ("\n<!-- " + text.split("<!-- ", 1)[1] if "<!-- " in text else "")
     if start in text and end in text:
         before, rest = text.split(start, 1)
         text = before.rstrip("\n") + rest.split(end, 1)[1]
