@@ -9,6 +9,8 @@ import json
 
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from systemic.data import SourceError, import_sources, open_dataset, readers
 
@@ -309,3 +311,41 @@ def test_the_same_file_twice_is_refused_and_nothing_is_written(write, tmp_path):
     (again,) = import_sources([copy], m, tmp_path / "ds", allow_duplicate=True)
     assert again.id != first.id
     assert open_dataset(tmp_path / "ds").events().collect().height == 4
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(
+        st.tuples(st.sampled_from(["e1", "e2", "e3", "e4", ""]), st.booleans()),
+        min_size=1,
+        max_size=30,
+    ),
+    chunk=st.integers(20, 200),
+)
+def test_duplicate_event_ids_across_batches(tmp_path_factory, rows, chunk):
+    """Batches of a few lines: an id is a duplicate when an earlier accepted row has it.
+
+    Rows with a bad timestamp are rejected for that and do not make a later
+    row with their id a duplicate; rows without an id are never duplicates.
+    """
+    folder = tmp_path_factory.mktemp("dup")
+    lines = ["who,what,when,id"] + [
+        f"A{i},call,{'2024-01-02 09:00' if good else 'never'},{eid}"
+        for i, (eid, good) in enumerate(rows)
+    ]
+    path = folder / "d.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    accepted, seen = [], set()
+    for i, (eid, good) in enumerate(rows):
+        if good and (not eid or eid not in seen):
+            accepted.append(i + 2)
+            if eid:
+                seen.add(eid)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(readers, "CHUNK_BYTES", chunk)
+        (entry,) = import_sources([path], mapping(fields={"event_id": "id"}), folder / "ds")
+    assert entry.read == len(rows) and entry.accepted == len(accepted)
+    ev = open_dataset(folder / "ds").events().collect()
+    assert sorted(ev["source_row"].to_list()) == accepted

@@ -144,7 +144,7 @@ class _SourceRun:
     mapping: Mapping
     pseudonymiser: Pseudonymiser
     now: dt.datetime
-    seen_event_ids: pl.Series | None = None
+    seen_event_ids: _SeenIds = field(default_factory=lambda: _SeenIds())
     checked_columns: bool = False
     malformed: list[pl.DataFrame] = field(default_factory=list)
     rejected: list[pl.DataFrame] = field(default_factory=list)
@@ -467,18 +467,40 @@ def apply_mapping(raw: pl.DataFrame, run: _SourceRun) -> tuple[pl.DataFrame, pl.
     return events, _rejects(rejected, raw.columns, run)
 
 
+class _SeenIds:
+    """The event ids accepted so far in one source, as a private categorical dictionary.
+
+    Codes are handed out in order of first appearance, so an id accepted in
+    an earlier batch is exactly one whose code is below the count before this
+    batch: the check costs one pass over the batch, not a pass over every id
+    seen so far.
+    """
+
+    def __init__(self) -> None:
+        self._dtype = pl.Categorical(pl.Categories.random())
+        # Polars frees a dictionary no column uses; this empty column holds it.
+        self._anchor = pl.Series("anchor", [], dtype=self._dtype)
+        self.count = 0
+
+    def duplicates(self, ids: pl.Series) -> pl.Series:
+        """True for each id accepted before, or earlier in ``ids``; then all are seen."""
+        codes = ids.cast(self._dtype).to_physical()
+        repeated = (codes < self.count) | ~codes.is_first_distinct()
+        if codes.len():
+            self.count = max(self.count, int(codes.max()) + 1)  # type: ignore[arg-type]
+        return repeated
+
+
 def _duplicate_event_ids(mapped: pl.DataFrame, run: _SourceRun, check: int) -> pl.DataFrame:
-    ev = pl.col("__f_event_id")
-    ok = pl.col(_CHECK).is_null() & ev.is_not_null()
-    seen = run.seen_event_ids
-    first = ev.is_first_distinct().over(ok)
-    dup = ok & (~first | (ev.is_in(seen) if seen is not None else pl.lit(False)))
-    mapped = mapped.with_columns(
-        pl.when(dup).then(pl.lit(check, pl.Int16)).otherwise(pl.col(_CHECK)).alias(_CHECK)
-    )
-    new_ids = mapped.filter(pl.col(_CHECK).is_null())["__f_event_id"].drop_nulls()
-    run.seen_event_ids = new_ids if seen is None else pl.concat([seen, new_ids])
-    return mapped
+    ok = (mapped[_CHECK].is_null() & mapped["__f_event_id"].is_not_null()).arg_true()
+    if ok.len() == 0:
+        return mapped
+    repeated = run.seen_event_ids.duplicates(mapped["__f_event_id"].gather(ok))
+    rows = ok.filter(repeated)
+    if rows.len() == 0:
+        return mapped
+    flagged = mapped[_CHECK].scatter(rows, pl.Series([check] * rows.len(), dtype=pl.Int16))
+    return mapped.with_columns(flagged.alias(_CHECK))
 
 
 def _rejects(rejected: pl.DataFrame, columns: list[str], run: _SourceRun) -> pl.DataFrame:
