@@ -236,7 +236,7 @@ def write_results(n: int, ours: dict, cli: dict | None, theirs: dict | None, not
                 "everything, tables and charts",
                 ours,
             )
-            + row("`systemic learn` (CLI)", "the same, plus importing every command module", cli)
+            + row("`systemic learn` (CLI)", "the same, through the command line", cli)
             + row("pm4py 2.7 (pandas)", "durations, variants, DFG", theirs)
             + f"\n**Ratio (pm4py / systemic): wall time {speed:.2f}, CPU time {cpu_speed:.2f}; "
             f"systemic's peak memory is {1 / memory:.2f}x pm4py's** (goal: time ratio at "
