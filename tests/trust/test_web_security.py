@@ -147,6 +147,27 @@ def test_wrong_password_open_redirect_and_login_csrf(tiny: TestClient) -> None:
     assert forged.status_code == 403
 
 
+def test_a_second_sign_in_page_does_not_expire_the_first(tiny: TestClient) -> None:
+    """Browsers ask for /favicon.ico, which lands on the sign-in page; so may another tab."""
+    first = tiny.get("/login?next=/things")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', first.text).group(1)
+    icon = tiny.get("/favicon.ico")  # follows the redirect to /login?next=/favicon.ico
+    assert icon.status_code == 200 and "Sign in" in icon.text
+    signed_in = tiny.post(
+        "/login",
+        data={"username": "vera", "password": PASSWORD, "csrf_token": csrf, "next": "/things"},
+        follow_redirects=False,
+    )
+    assert signed_in.status_code == 303 and signed_in.headers["location"] == "/things"
+    # A stranger's cookie value is still no use without the matching form field.
+    tiny.cookies.clear()
+    tiny.cookies.set("systemic_login_csrf", "x" * 40)
+    page = tiny.get("/login")
+    assert 'value="' + "x" * 40 + '"' in page.text  # reused: it is this browser's own cookie
+    forged = tiny.post("/login", data={"username": "vera", "password": PASSWORD})
+    assert forged.status_code == 403
+
+
 def test_csrf_checked_on_every_state_change_by_session(
     tiny: TestClient, sqlite_store: Store
 ) -> None:

@@ -134,26 +134,40 @@ def record_sign_in_event(
 
 
 def login_page(csrf: str, next_url: str, message: str = "") -> str:
-    """The sign-in form (self-contained HTML; every value escaped)."""
-    alert = f'<p role="alert" class="error">{escape(message)}</p>' if message else ""
+    """The sign-in form, in the workspace's own look (every value escaped).
+
+    It uses the shipped stylesheet (a public path) and no script.
+    """
+    alert = (
+        f'<div class="error-summary" role="alert"><p>{escape(message)}</p></div>' if message else ""
+    )
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
+<html lang="en-GB"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Sign in - systemic</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:24rem;margin:3rem auto;padding:0 1rem;
-color:#1a1a1a}}label{{display:block;margin-top:1rem}}input{{width:100%;padding:.5rem;
-font-size:1rem}}button{{margin-top:1.5rem;padding:.6rem 1.2rem;font-size:1rem}}
-.error{{color:#a30000;font-weight:bold}}</style></head>
-<body><main><h1>Sign in</h1>{alert}
-<form method="post" action="/login">
+<title>Sign in · systemic</title>
+<link rel="stylesheet" href="/static/systemic.css">
+</head>
+<body>
+<a class="skip-link" href="#main">Skip to main content</a>
+<header class="site-header plain"><div class="wrap header-row">
+<span class="brand"><span aria-hidden="true" class="brand-mark">◎</span> systemic
+<span class="workspace-name">Workspace</span></span>
+</div></header>
+<main id="main" class="wrap" tabindex="-1">
+<h1>Sign in</h1>
+<p class="lead">Sign in with the name and password your workspace admin gave you.</p>
+{alert}
+<form method="post" action="/login" class="object-form">
 <input type="hidden" name="csrf_token" value="{escape(csrf)}">
 <input type="hidden" name="next" value="{escape(next_url)}">
-<label for="username">Username</label>
-<input id="username" name="username" autocomplete="username" required>
-<label for="password">Password</label>
+<div class="field"><label for="username">Username</label>
+<input id="username" name="username" type="text" autocomplete="username" required></div>
+<div class="field"><label for="password">Password</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required>
+</div>
 <button type="submit">Sign in</button>
-</form></main></body></html>"""
+</form>
+</main></body></html>"""
 
 
 def build_router(store: Store, settings: SecuritySettings) -> APIRouter:
@@ -164,9 +178,19 @@ def build_router(store: Store, settings: SecuritySettings) -> APIRouter:
     def _secure(request: Request) -> bool:
         return bool(getattr(request.state, "https", False))
 
+    def _login_csrf(request: Request) -> str:
+        """The browser's sign-in token if it has one, else a new one.
+
+        Reused, not replaced: a second sign-in page (another tab, or the
+        browser's own request for /favicon.ico, which lands here) must not
+        expire the form the person is filling in.
+        """
+        held = request.cookies.get(settings.csrf_cookie_name, "")
+        return held if 32 <= len(held) <= 128 and held.isascii() else new_csrf_token()
+
     @router.get("/login", response_class=HTMLResponse, include_in_schema=False)
     def show_login(request: Request, next: str = "/") -> Response:
-        csrf = new_csrf_token()
+        csrf = _login_csrf(request)
         response = HTMLResponse(login_page(csrf, safe_next(next)))
         response.set_cookie(
             settings.csrf_cookie_name, csrf, **cookie_options(secure=_secure(request), max_age=3600)
