@@ -71,6 +71,20 @@ def test_a_member_of_several_workspaces_switches_between_them(
     assert multi.get("/api/workspace").json()["slug"] == "default"
     assert [p["name"] for p in multi.get("/api/principles").json()] == ["Council's own principle"]
 
+    # Each switch is filed in the audit trail of the workspace switched to.
+    from sqlalchemy import select
+
+    from systemic.store.accounts import AuditEvent
+
+    with app.state.store.session() as session:
+        switches = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "switch_workspace")
+        ).all()
+        filed = [(e.actor, e.workspace_id, e.after["role"]) for e in switches]
+    assert sorted(filed) == sorted(
+        [("multi", three["trust"], "viewer"), ("multi", three["default"], "editor")]
+    )
+
 
 def test_switching_into_a_workspace_one_has_no_role_in_changes_nothing(
     app: FastAPI, three: dict[str, str]

@@ -7,7 +7,9 @@ in the ``systemic_workspace`` cookie and goes to the dashboard: the old page's
 objects belong to the old workspace. The membership middleware checks the
 cookie against the user's roles on every request, so it can never open a
 workspace the user has no role in; asking to switch to one is refused (403)
-and changes nothing.
+and changes nothing. A switch is filed in the audit trail of the workspace
+switched to (``switch_workspace``, with the workspace left), where its admins
+see who came in.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from systemic.store.accounts import record_event
 from systemic.web.membership import WORKSPACE_COOKIE
 from systemic.web.security.session import cookie_options
 
@@ -37,6 +40,19 @@ async def switch_workspace(request: Request) -> Response:
             {"detail": "you hold no role in that workspace; ask one of its admins"},
             status_code=403,
         )
+    with request.app.state.store.session() as session:
+        record_event(
+            session,
+            actor=user.username,
+            action="switch_workspace",
+            workspace_id=wanted,
+            object_kind="workspace",
+            object_id=wanted,
+            before={"workspace_id": user.workspace_id},
+            after={"workspace_id": wanted, "role": mine[wanted].role},
+            ip=str(getattr(request.state, "client_ip", "")),
+        )
+        session.commit()
     response = RedirectResponse("/", status_code=303)
     secure = bool(getattr(request.state, "https", False))
     response.set_cookie(WORKSPACE_COOKIE, wanted, **cookie_options(secure=secure, max_age=None))
