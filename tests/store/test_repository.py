@@ -6,7 +6,13 @@ import itertools
 
 import pytest
 
-from systemic.store import InvalidObjectError, NotFoundError, Store, WorkspaceConflictError
+from systemic.store import (
+    InvalidObjectError,
+    NotFoundError,
+    Store,
+    WorkspaceConflictError,
+    open_store,
+)
 from systemic.store import repository as repo
 from systemic.store.queries import dashboard, localities, purpose_tree, system_maps
 
@@ -112,3 +118,18 @@ def test_views_through_the_store(store: Store) -> None:
         assert board.purpose_coverage == 0.5
         # root uncovered (warning) and North has no team (warning)
         assert board.findings_by_severity == {"error": 0, "warning": 2, "info": 0}
+
+
+def test_default_workspace_is_default_else_the_first_by_name_else_made(store: Store) -> None:
+    with store.session() as session:
+        made = repo.default_workspace(session)  # none yet: the default one is made
+        assert made.slug == "default" and len(repo.list_workspaces(session)) == 1
+        repo.create_workspace(session, "Aardvark council", "aardvark", seed=False)
+        assert repo.default_workspace(session).slug == "default"
+    other = open_store("sqlite://")
+    with other.session() as session:
+        repo.create_workspace(session, "Zebra trust", "zebra", seed=False)
+        repo.create_workspace(session, "Aardvark council", "aardvark", seed=False)
+        assert repo.default_workspace(session).slug == "aardvark"  # first by name
+        assert len(repo.list_workspaces(session)) == 2  # nothing made
+    other.dispose()

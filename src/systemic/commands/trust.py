@@ -8,14 +8,18 @@ change made here goes into the audit trail under ``cli:<login name>``.
 from __future__ import annotations
 
 import getpass
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
 from systemic.commands._console import console, err_console, fail
-from systemic.store import DEFAULT_DB_FILE, NotFoundError, Store, open_store
+from systemic.commands._store_options import DB_OPTION, WORKSPACE_OPTION
+from systemic.store import NotFoundError, Store, open_store
 from systemic.store.accounts import (
     ROLES,
     AccountError,
@@ -28,17 +32,11 @@ from systemic.store.accounts import (
     revoke_token,
     set_role,
 )
-from systemic.store.repository import get_workspace, list_workspaces
+from systemic.store.repository import default_workspace, get_workspace
 
-DB_OPTION = typer.Option(
-    None,
-    "--db",
-    envvar="SYSTEMIC_DB",
-    help=f"Database URL (postgresql://...) or SQLite file (default: ./{DEFAULT_DB_FILE}).",
-)
-WORKSPACE_OPTION = typer.Option(
-    None, "--workspace", "-w", help="Workspace slug or id (default: the only or 'default' one)."
-)
+if TYPE_CHECKING:  # pragma: no cover
+    from sqlalchemy.orm import Session
+
 
 user_app = typer.Typer(
     help="Add, remove and list users; give roles per workspace.", no_args_is_help=True
@@ -72,17 +70,23 @@ def _open(db: str | None) -> Store:
 
 
 def _workspace_id(session, workspace: str | None) -> str:  # type: ignore[no-untyped-def]
-    if workspace:
-        return get_workspace(session, workspace).id
-    known = list_workspaces(session)
-    if not known:
-        # A new database: make the workspace `systemic serve` would make, so
-        # that the first admin can be added before the first start.
-        from systemic.store.repository import ensure_default_workspace
+    # On a new database this makes the workspace `systemic serve` would make,
+    # so that the first admin can be added before the first start.
+    return (get_workspace(session, workspace) if workspace else default_workspace(session)).id
 
-        return ensure_default_workspace(session).id
-    by_slug = {w.slug: w for w in known}
-    return (by_slug.get("default") or known[0]).id
+
+@contextmanager
+def _writing(db: str | None, *errors: type[Exception]) -> Iterator[Session]:
+    """A session on the database, committed on success; ``errors`` end the command."""
+    store = _open(db)
+    try:
+        with store.session() as session:
+            yield session
+            session.commit()
+    except errors as exc:
+        fail(str(exc))
+    finally:
+        store.dispose()
 
 
 def _read_password(password_file: Path | None) -> str:
@@ -108,34 +112,20 @@ def user_add(
     """Add a user with a role in a workspace. The first user must be made admin explicitly."""
     if role not in ROLES:
         fail(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
-    store = _open(db)
-    try:
-        with store.session() as session:
-            if count_admins(session) == 0 and role != "admin":
-                fail("there is no admin yet: create the first user with --role admin")
-            password = _read_password(password_file)
-            create_user(session, username, password, display_name=display_name)
-            set_role(session, username, _workspace_id(session, workspace), role)
-            session.commit()
-    except (AccountError, NotFoundError) as exc:
-        fail(str(exc))
-    finally:
-        store.dispose()
+    with _writing(db, AccountError, NotFoundError) as session:
+        if count_admins(session) == 0 and role != "admin":
+            fail("there is no admin yet: create the first user with --role admin")
+        password = _read_password(password_file)
+        create_user(session, username, password, display_name=display_name)
+        set_role(session, username, _workspace_id(session, workspace), role)
     console.print(f"added {username} as {role}")
 
 
 @user_app.command("remove")
 def user_remove(username: str, db: str = DB_OPTION) -> None:
     """Remove a user (their tokens stop working; the audit trail keeps their name)."""
-    store = _open(db)
-    try:
-        with store.session() as session:
-            remove_user(session, username)
-            session.commit()
-    except AccountError as exc:
-        fail(str(exc))
-    finally:
-        store.dispose()
+    with _writing(db, AccountError) as session:
+        remove_user(session, username)
     console.print(f"removed {username}")
 
 
@@ -147,20 +137,10 @@ def user_role(
     workspace: str = WORKSPACE_OPTION,
 ) -> None:
     """Change a user's role in a workspace (or remove their access with 'none')."""
-    store = _open(db)
-    try:
-        with store.session() as session:
-            set_role(
-                session,
-                username,
-                _workspace_id(session, workspace),
-                None if role == "none" else role,
-            )
-            session.commit()
-    except (AccountError, NotFoundError) as exc:
-        fail(str(exc))
-    finally:
-        store.dispose()
+    with _writing(db, AccountError, NotFoundError) as session:
+        set_role(
+            session, username, _workspace_id(session, workspace), None if role == "none" else role
+        )
     console.print(f"{username}: {role}")
 
 
@@ -193,15 +173,8 @@ def token_create(
     db: str = DB_OPTION,
 ) -> None:
     """Create an API token for a user; it is printed once and cannot be shown again."""
-    store = _open(db)
-    try:
-        with store.session() as session:
-            secret, row = create_token(session, username, name)
-            session.commit()
-    except AccountError as exc:
-        fail(str(exc))
-    finally:
-        store.dispose()
+    with _writing(db, AccountError) as session:
+        secret, row = create_token(session, username, name)
     err_console.print(f"token {row.id} for {username}; keep it secret, it is shown only now:")
     typer.echo(secret)
 
@@ -209,15 +182,8 @@ def token_create(
 @token_app.command("revoke")
 def token_revoke(token_id: str, db: str = DB_OPTION) -> None:
     """Revoke a token by its id."""
-    store = _open(db)
-    try:
-        with store.session() as session:
-            revoke_token(session, token_id)
-            session.commit()
-    except AccountError as exc:
-        fail(str(exc))
-    finally:
-        store.dispose()
+    with _writing(db, AccountError) as session:
+        revoke_token(session, token_id)
     console.print(f"revoked {token_id}")
 
 

@@ -14,6 +14,7 @@ import typer
 from rich.table import Table
 
 from systemic.commands._console import console, fail
+from systemic.commands._store_options import DB_OPTION, WORKSPACE_OPTION
 from systemic.framework.audit import AuditRulesError, Finding
 from systemic.store import (
     DEFAULT_DB_FILE,
@@ -27,17 +28,7 @@ from systemic.store import (
     import_workspace,
     open_store,
 )
-from systemic.store.repository import create_workspace, ensure_default_workspace, list_workspaces
-
-DB_OPTION = typer.Option(
-    None,
-    "--db",
-    envvar="SYSTEMIC_DB",
-    help=f"Database URL (postgresql://...) or SQLite file (default: ./{DEFAULT_DB_FILE}).",
-)
-WORKSPACE_OPTION = typer.Option(
-    None, "--workspace", "-w", help="Workspace slug or id (default: the only or 'default' one)."
-)
+from systemic.store.repository import create_workspace, default_workspace, list_workspaces
 
 workspace_app = typer.Typer(
     help="Create, list, export and import workspaces.", no_args_is_help=True
@@ -55,13 +46,9 @@ def _open(db: str | None) -> Store:
 def _pick_workspace(session, workspace: str | None) -> str:  # type: ignore[no-untyped-def]
     if workspace:
         return workspace
-    known = list_workspaces(session)
-    if not known:
-        ws = ensure_default_workspace(session)
-        session.commit()
-        return ws.slug
-    slugs = [w.slug for w in known]
-    return "default" if "default" in slugs else slugs[0]
+    ws = default_workspace(session)
+    session.commit()  # made now if the database had none
+    return ws.slug
 
 
 def findings_table(findings: list[Finding]) -> Table:

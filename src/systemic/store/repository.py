@@ -103,6 +103,16 @@ def ensure_default_workspace(session: Session, name: str = "Workspace") -> Works
     return found or create_workspace(session, name, DEFAULT_SLUG)
 
 
+def default_workspace(session: Session) -> Workspace:
+    """The workspace used when none is named: ``default`` if there is one, else the
+    first by name; on a database with none, the ``default`` workspace is created
+    (and seeded). The caller commits."""
+    known = list_workspaces(session)
+    if not known:
+        return ensure_default_workspace(session)
+    return next((w for w in known if w.slug == DEFAULT_SLUG), known[0])
+
+
 def seed_failure_demand_spiral(session: Session, workspace_id: str, actor: str = "systemic") -> Any:
     """Add the failure-demand spiral map to a workspace; returns the map record."""
     the_map = create(

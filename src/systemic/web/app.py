@@ -40,7 +40,7 @@ from systemic.store import (
     WorkspaceConflictError,
     open_store,
 )
-from systemic.store.repository import DEFAULT_SLUG, ensure_default_workspace, list_workspaces
+from systemic.store.repository import default_workspace
 from systemic.web import api, pages
 from systemic.web.membership import MembershipWorkspace
 from systemic.web.security import SecuritySettings, install_security
@@ -72,16 +72,10 @@ def create_app(
     for tests and in-process tools only.
     """
     store = store or open_store(database_url)
-    with store.session() as session:
-        known = list_workspaces(session)
-        if workspace is None:
-            slugs = [w.slug for w in known]
-            if not known:
-                ensure_default_workspace(session)
-                session.commit()
-                workspace = DEFAULT_SLUG
-            else:
-                workspace = DEFAULT_SLUG if DEFAULT_SLUG in slugs else slugs[0]
+    if workspace is None:
+        with store.session() as session:
+            workspace = default_workspace(session).slug
+            session.commit()  # made now if the database had none
     app = FastAPI(
         # Swagger UI and ReDoc load their scripts from a CDN; the app ships everything it
         # serves, so only the schema itself is offered (/openapi.json).
