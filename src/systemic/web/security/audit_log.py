@@ -22,7 +22,6 @@ from systemic.store.accounts import (
     AuditEvent,
     LoginAttempt,
     Membership,
-    UserAccount,
     record_event,
 )
 from systemic.store.orm import Base, HistoryEntry
@@ -109,76 +108,58 @@ def _changes(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     return before, after
 
 
+def _audited(obj: Any) -> bool:
+    return isinstance(obj, Base) and not isinstance(obj, UNAUDITED)
+
+
+def _entry(action: str, obj: Any, before: Any, after: Any) -> dict[str, Any]:
+    kind, object_id, workspace_id = _identity(obj)
+    return dict(
+        action=action,
+        object_kind=kind,
+        object_id=object_id,
+        workspace_id=workspace_id,
+        before=before,
+        after=after,
+    )
+
+
+#: Audit actions named for what a change means, by table: (table, action) -> name.
+_MEANING = {
+    (Membership.__tablename__, "create"): "grant_role",
+    (Membership.__tablename__, "update"): "change_role",
+    (Membership.__tablename__, "delete"): "revoke_role",
+}
+
+
 def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
     actor = current_actor_name.get() or "system"
     ip = current_ip.get()
-    events: list[dict[str, Any]] = []
-    for obj in list(session.new):
-        if isinstance(obj, Base) and not isinstance(obj, UNAUDITED):
-            kind, object_id, workspace_id = _identity(obj)
-            events.append(
-                dict(
-                    action="create",
-                    object_kind=kind,
-                    object_id=object_id,
-                    workspace_id=workspace_id,
-                    before=None,
-                    after=_values(obj),
-                )
-            )
-    for obj in list(session.new):
-        # Links are written with Core statements; the workspace's history row names them.
-        if isinstance(obj, HistoryEntry) and obj.action in ("link", "unlink"):
-            events.append(
-                dict(
-                    action=obj.action,
-                    object_kind=obj.kind,
-                    object_id=obj.object_id,
-                    workspace_id=obj.workspace_id,
-                    before=None,
-                    after=_plain(obj.changes),
-                )
-            )
+    events = [_entry("create", obj, None, _values(obj)) for obj in session.new if _audited(obj)]
+    # Links are written with Core statements; the workspace's history row names them.
+    events += [
+        dict(
+            action=obj.action,
+            object_kind=obj.kind,
+            object_id=obj.object_id,
+            workspace_id=obj.workspace_id,
+            before=None,
+            after=_plain(obj.changes),
+        )
+        for obj in session.new
+        if isinstance(obj, HistoryEntry) and obj.action in ("link", "unlink")
+    ]
     for obj in list(session.dirty):
-        if isinstance(obj, Base) and not isinstance(obj, UNAUDITED) and session.is_modified(obj):
+        if _audited(obj) and session.is_modified(obj):
             before, after = _changes(obj)
-            if not after:
-                continue
-            kind, object_id, workspace_id = _identity(obj)
-            events.append(
-                dict(
-                    action="update",
-                    object_kind=kind,
-                    object_id=object_id,
-                    workspace_id=workspace_id,
-                    before=before,
-                    after=after,
-                )
-            )
-    for obj in list(session.deleted):
-        if isinstance(obj, Base) and not isinstance(obj, UNAUDITED):
-            kind, object_id, workspace_id = _identity(obj)
-            events.append(
-                dict(
-                    action="delete",
-                    object_kind=kind,
-                    object_id=object_id,
-                    workspace_id=workspace_id,
-                    before=_values(obj),
-                    after=None,
-                )
-            )
+            if after:
+                events.append(_entry("update", obj, before, after))
+    events += [_entry("delete", o, _values(o), None) for o in session.deleted if _audited(o)]
     for item in events:
-        if item["object_kind"] == ApiToken.__tablename__ and item["action"] == "update":
-            item["action"] = "revoke" if item["after"].get("revoked_at") else "update"
-        if item["object_kind"] == UserAccount.__tablename__ and item["action"] == "update":
-            item["action"] = "update"
-        if item["object_kind"] == Membership.__tablename__:
-            item["action"] = {
-                "create": "grant_role",
-                "update": "change_role",
-                "delete": "revoke_role",
-            }[item["action"]]
+        table, action = item["object_kind"], item["action"]
+        if table == ApiToken.__tablename__ and action == "update":
+            action = "revoke" if item["after"].get("revoked_at") else action
+        item["action"] = _MEANING.get((table, action), action)
         session.add(AuditEvent(at=_now(), actor=actor[:200], ip=ip[:64], **item))
 
 
