@@ -60,13 +60,45 @@ _CHECK = "__check"
 _DEFAULTS = {"kind": "other", "demand_class": "unknown", "preventable": "unknown"}
 
 
+class _Codes:
+    """Small integer codes for strings, in order of first appearance.
+
+    A private Polars categorical dictionary, held only in memory: casting a
+    column to it gives each distinct string a code, and strings new to it get
+    the next codes, so "seen before" is "code below the count before".
+
+    >>> codes = _Codes()
+    >>> codes.of(pl.Series(["b", "a", "b"])).to_list(), codes.of(pl.Series(["c", "a"])).to_list()
+    ([0, 1, 0], [2, 1])
+    >>> codes.code("a"), codes.code("z")
+    (1, None)
+    """
+
+    def __init__(self) -> None:
+        self._categories = pl.Categories.random()
+        self._dtype = pl.Categorical(self._categories)
+        # Polars frees a categorical dictionary once no column uses it (and
+        # would then hand out codes from 0 again): this empty column holds it.
+        self._anchor = pl.Series("anchor", [], dtype=self._dtype)
+
+    def of(self, values: pl.Series) -> pl.Series:
+        """The strings' codes (null stays null); new strings are added."""
+        return values.cast(self._dtype).to_physical()
+
+    def code(self, value: str) -> int | None:
+        """The code of a string already seen, else None (nothing is added)."""
+        try:
+            return int(self._categories[value])
+        except KeyError:
+            return None
+
+
 class Pseudonymiser:
     """Pseudonymises columns, hashing each distinct identifier once per import.
 
-    Identifiers are held (only in memory, never written) in a private Polars
-    categorical dictionary: casting a batch to it gives each identifier a
-    small integer code, new identifiers get the next codes, and only those are
-    hashed. The pseudonyms sit in a column indexed by code, so a batch is
+    Identifiers are held (only in memory, never written) as :class:`_Codes`:
+    each gets a small integer code, new identifiers the next codes, and only
+    those are hashed. The pseudonyms sit in a column indexed by code, so a batch is
     mapped by one gather. It also serves the lookups that clean malformed
     records of identifiers before they are kept.
 
@@ -82,18 +114,14 @@ class Pseudonymiser:
 
     def __init__(self, key: PseudonymKey) -> None:
         self.key = key
-        self._categories = pl.Categories.random()
-        self._dtype = pl.Categorical(self._categories)
-        # Polars frees a categorical dictionary once no column uses it (and
-        # would then hand out codes from 0 again): this empty column holds it.
-        self._anchor = pl.Series("anchor", [], dtype=self._dtype)
+        self._codes = _Codes()
         # The pseudonym of the identifier with code i sits at row i (blank: null).
         self._pseudonyms = pl.Series("v", [], dtype=pl.String)
 
     def series(self, values: pl.Series) -> pl.Series:
         """The column's pseudonyms; blanks and nulls become null."""
         stripped = values.cast(pl.String).str.strip_chars()
-        codes = stripped.cast(self._dtype).to_physical()
+        codes = self._codes.of(stripped)
         known = self._pseudonyms.len()
         fresh = (
             pl.DataFrame({"code": codes, "id": stripped})
@@ -118,11 +146,8 @@ class Pseudonymiser:
 
     def get(self, identifier: str) -> str | None:
         """The pseudonym of an identifier seen in this import, else None."""
-        try:
-            code = self._categories[identifier.strip()]
-        except KeyError:
-            return None
-        return self._pseudonyms[code] if code < self._pseudonyms.len() else None
+        code = self._codes.code(identifier.strip())
+        return None if code is None or code >= self._pseudonyms.len() else self._pseudonyms[code]
 
     def remember(self, identifier: str) -> str:
         """The pseudonym of ``identifier``, which is learnt if it is new."""
@@ -468,23 +493,20 @@ def apply_mapping(raw: pl.DataFrame, run: _SourceRun) -> tuple[pl.DataFrame, pl.
 
 
 class _SeenIds:
-    """The event ids accepted so far in one source, as a private categorical dictionary.
+    """The event ids accepted so far in one source, as :class:`_Codes`.
 
-    Codes are handed out in order of first appearance, so an id accepted in
-    an earlier batch is exactly one whose code is below the count before this
-    batch: the check costs one pass over the batch, not a pass over every id
-    seen so far.
+    An id accepted in an earlier batch is exactly one whose code is below the
+    count before this batch: the check costs one pass over the batch, not a
+    pass over every id seen so far.
     """
 
     def __init__(self) -> None:
-        self._dtype = pl.Categorical(pl.Categories.random())
-        # Polars frees a dictionary no column uses; this empty column holds it.
-        self._anchor = pl.Series("anchor", [], dtype=self._dtype)
+        self._codes = _Codes()
         self.count = 0
 
     def duplicates(self, ids: pl.Series) -> pl.Series:
         """True for each id accepted before, or earlier in ``ids``; then all are seen."""
-        codes = ids.cast(self._dtype).to_physical()
+        codes = self._codes.of(ids)
         repeated = (codes < self.count) | ~codes.is_first_distinct()
         if codes.len():
             self.count = max(self.count, int(codes.max()) + 1)  # type: ignore[arg-type]
