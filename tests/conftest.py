@@ -11,6 +11,20 @@ ROOT = Path(__file__).resolve().parents[1]
 #: The real, published event logs (see their README for citations).
 REAL_DATA = ROOT.parent / "shared" / "data" / "real"
 
+#: Arguments for Debian's Chromium under Playwright: headless, and no host but
+#: loopback may be contacted (see ../shared/NOTES.md).
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+]
+
 
 @pytest.fixture(autouse=True)
 def _pseudonym_key(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory):

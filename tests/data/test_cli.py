@@ -87,3 +87,18 @@ def test_demo_imports_the_three_real_logs(real_data, tmp_path):
     for name, events in (("sepsis", 15190), ("hospital_bpic2011", 150291), ("receipt_wabo", 8577)):
         assert open_dataset(tmp_path / "demo" / name).manifest.accepted == events
     assert "150,291" in result.output and "Mannhardt" in result.output
+
+
+def test_import_refuses_a_file_already_in_the_dataset(tmp_path):
+    (tmp_path / "m.toml").write_text(MAPPING)
+    (tmp_path / "a.csv").write_text("who,what,when\nA1,call,02/01/2024 09:00\n")
+    args = ["import", str(tmp_path / "a.csv"), "-m", str(tmp_path / "m.toml"), "-i"]
+    args.append(str(tmp_path / "ds"))
+    assert runner.invoke(app, args).exit_code == 0
+    again = runner.invoke(app, args)
+    assert again.exit_code == 2
+    assert "already in the dataset" in again.output and "--allow-duplicate" in again.output
+    assert len(open_dataset(tmp_path / "ds").manifest.sources) == 1
+    forced = runner.invoke(app, [*args, "--allow-duplicate"])
+    assert forced.exit_code == 0, forced.output
+    assert open_dataset(tmp_path / "ds").events().collect().height == 2

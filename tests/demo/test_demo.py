@@ -15,6 +15,7 @@ import pytest
 from systemic.demo import DemoConfig, run_demo
 from systemic.learn import learn
 from systemic.report.build import pct
+from tests.conftest import CHROMIUM_ARGS
 
 SMALL = DemoConfig(
     people=5_000,
@@ -104,20 +105,9 @@ def test_report_opens_in_chromium(demo, tmp_path):
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
-    args = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--disable-quic",
-        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-    ]
     shot = tmp_path / "report.png"
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=args)
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1100, "height": 1400})
         requests: list[str] = []
         page.on("request", lambda r: requests.append(r.url))

@@ -22,21 +22,12 @@ from urllib.parse import urlparse
 
 import pytest
 
+from tests.conftest import CHROMIUM_ARGS
+
 CHROMIUM = Path("/usr/bin/chromium")
 ADMIN, PASSWORD = "amira", "a long pass phrase of words"
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-]
 
 pytestmark = [
     pytest.mark.browser,
@@ -115,7 +106,7 @@ def browser_page(tmp_path: Path) -> Iterator[tuple[object, list[str], object]]:
 
     outside: list[str] = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1280, "height": 900})
 
         def guard(route, request) -> None:  # type: ignore[no-untyped-def]
