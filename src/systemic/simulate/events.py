@@ -1,6 +1,6 @@
 """Simulated events, kept as integer codes during a run and written as a dataset.
 
-The engine appends whole arrays per rule and step; the table in the
+The engine's compiled step appends each rule's events to code arrays; the table in the
 foundation's event schema is built at the end with vectorised Polars
 expressions (no Python loop over events), so ``systemic learn`` can analyse a
 simulated town exactly as it analyses a real one.
@@ -49,72 +49,35 @@ _DEMAND_TYPES = (
 
 
 class EventLog:
-    """Chunks of simulated events as code arrays; ``frame()`` joins them."""
+    """Simulated events as integer codes, written by the compiled step; ``frame()`` is the table.
 
-    def __init__(self) -> None:
-        self._chunks: list[tuple[np.ndarray, ...]] = []
-        self._step = -1
-        self._seq = 0
+    ``codes`` (int32, one row per event: step, seq, person, activity, service,
+    case class, demand type, case number) and ``cost`` (float64) grow as
+    needed; ``counter`` holds [events so far, rules that emitted this step].
+    """
 
-    def add(
-        self,
-        step: int,
-        who: np.ndarray,
-        activity: int,
-        service: np.ndarray | int,
-        case_class: np.ndarray,
-        demand_type: np.ndarray | int,
-        cost: np.ndarray | float,
-        case_no: np.ndarray,
-    ) -> None:
-        n = who.size
-        if n == 0:
-            return
-        if step != self._step:
-            self._step, self._seq = step, 0
-        self._seq += 1
-        self._chunks.append(
-            (
-                np.full(n, step, np.int32),
-                np.full(n, self._seq, np.int16),
-                who.astype(np.int32),
-                np.full(n, activity, np.int8),
-                np.broadcast_to(np.asarray(service, np.int8), (n,)).copy(),
-                np.asarray(case_class, np.int8).copy(),
-                np.broadcast_to(np.asarray(demand_type, np.int8), (n,)).copy(),
-                np.broadcast_to(np.asarray(cost, np.float64), (n,)).copy(),
-                np.asarray(case_no, np.int32).copy(),
-            )
-        )
+    def __init__(self, capacity: int = 4096) -> None:
+        self.codes = np.empty((capacity, 8), np.int32)
+        self.cost = np.empty(capacity, np.float64)
+        self.counter = np.zeros(2, np.int64)
 
     def frame(self) -> pl.DataFrame:
         """All events as codes: step, seq, person, activity, service, class, type, cost, case."""
-        names = (
-            "step",
-            "seq",
-            "person",
-            "activity",
-            "service",
-            "case_class",
-            "demand_type",
-            "cost",
-            "case_no",
+        n = int(self.counter[0])
+        codes = self.codes[:n]
+        dtypes = (
+            ("step", np.int32),
+            ("seq", np.int16),
+            ("person", np.int32),
+            ("activity", np.int8),
+            ("service", np.int8),
+            ("case_class", np.int8),
+            ("demand_type", np.int8),
         )
-        if not self._chunks:
-            dtypes = (
-                pl.Int32,
-                pl.Int16,
-                pl.Int32,
-                pl.Int8,
-                pl.Int8,
-                pl.Int8,
-                pl.Int8,
-                pl.Float64,
-                pl.Int32,
-            )
-            return pl.DataFrame(schema=dict(zip(names, dtypes, strict=True)))
-        cols = [np.concatenate(parts) for parts in zip(*self._chunks, strict=True)]
-        return pl.DataFrame(dict(zip(names, cols, strict=True)))
+        cols = {name: codes[:, i].astype(dtype) for i, (name, dtype) in enumerate(dtypes)}
+        cols["cost"] = self.cost[:n].copy()
+        cols["case_no"] = codes[:, 7].astype(np.int32)
+        return pl.DataFrame(cols)
 
 
 def person_ids(n: int, seed: int) -> pl.Series:

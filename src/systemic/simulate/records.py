@@ -8,16 +8,11 @@ each step. Arrays are shaped ``[step, locality]`` or
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 import polars as pl
 
 from systemic.simulate.compiled import CompiledScenario, S
 from systemic.simulate.presets import SERVICES
-
-if TYPE_CHECKING:  # pragma: no cover
-    from systemic.simulate.engine import _People
 
 #: Flows and stocks by locality and service.
 SERVICE_METRICS: tuple[str, ...] = (
@@ -72,21 +67,6 @@ FAILURE_CAUSES: tuple[str, ...] = (
 WELLBEING_BANDS = 10
 
 
-def locality_sums(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Sums of ``values`` over each locality's block (people are sorted by locality).
-
-    >>> locality_sums(np.array([1, 2, 3, 4]), np.array([0, 1, 1, 4]))
-    array([1., 0., 9.])
-    """
-    out = np.zeros(starts.size - 1)
-    count = values.dtype == np.bool_
-    for row in range(out.size):
-        block = values[starts[row] : starts[row + 1]]
-        # Pairwise summation in the array's own type: fast and accurate enough.
-        out[row] = np.count_nonzero(block) if count else float(np.add.reduce(block))
-    return out
-
-
 class Records:
     """Per-step accumulators; the engine sets ``t`` and adds counts."""
 
@@ -94,87 +74,23 @@ class Records:
         n_steps, n_loc = (c.steps if steps is None else steps), len(c.locality_names)
         self.c = c
         self.t = 0
-        self.ls = {m: np.zeros((n_steps, n_loc, S)) for m in SERVICE_METRICS}
-        self.l = {m: np.zeros((n_steps, n_loc)) for m in LOCALITY_METRICS}
+        # One array per shape (the compiled step writes them); ``ls`` and ``l``
+        # name each metric's slice.
+        self.ls_all = np.zeros((len(SERVICE_METRICS), n_steps, n_loc, S))
+        self.l_all = np.zeros((len(LOCALITY_METRICS), n_steps, n_loc))
+        self.ls = {m: self.ls_all[i] for i, m in enumerate(SERVICE_METRICS)}
+        self.l = {m: self.l_all[i] for i, m in enumerate(LOCALITY_METRICS)}
         self.causes = np.zeros((n_steps, n_loc, len(FAILURE_CAUSES) - 1))
         self.bands = np.zeros((n_steps, n_loc, WELLBEING_BANDS), np.int64)
-        self._band_buf = np.empty(c.n_people, np.float32)
-        self._band_key = np.empty(c.n_people, np.int32)
-        locality = np.repeat(np.arange(n_loc, dtype=np.int32), c.locality_size)
-        self._band_offset = locality * (WELLBEING_BANDS + 1)
 
-    # -- flows ---------------------------------------------------------------
+    # -- flows --------------------------------------------------------------
     def count_ls(self, name: str, loc: np.ndarray, svc: np.ndarray) -> None:
+        """Count one flow by locality and service (for rules applied outside the step)."""
         if loc.size:
             key = loc.astype(np.intp) * S + svc
             self.ls[name][self.t] += np.bincount(key, minlength=self.ls[name].shape[1] * S).reshape(
                 -1, S
             )
-
-    def add_ls(self, name: str, loc: np.ndarray, svc: np.ndarray, values: np.ndarray) -> None:
-        if loc.size:
-            key = loc.astype(np.intp) * S + svc
-            n_loc = self.ls[name].shape[1]
-            self.ls[name][self.t] += np.bincount(key, weights=values, minlength=n_loc * S).reshape(
-                n_loc, S
-            )
-
-    add_cost_ls = add_ls
-
-    def count_l(self, name: str, loc: np.ndarray) -> None:
-        if loc.size:
-            self.l[name][self.t] += np.bincount(loc, minlength=self.l[name].shape[1])
-
-    def add_cost_l(self, name: str, loc: np.ndarray, unit: float) -> None:
-        if loc.size:
-            self.l[name][self.t] += unit * np.bincount(loc, minlength=self.l[name].shape[1])
-
-    def count_contacts(self, loc: np.ndarray, svc: np.ndarray, reason: np.ndarray) -> None:
-        value = reason == 0
-        self.count_ls("contacts_value", loc[value], svc[value])
-        self.count_ls("contacts_failure", loc[~value], svc[~value])
-        fail = ~value
-        if fail.any():
-            n_loc = self.causes.shape[1]
-            n = self.causes.shape[2]
-            key = loc[fail].astype(np.intp) * n + (reason[fail] - 1)
-            self.causes[self.t] += np.bincount(key, minlength=n_loc * n).reshape(n_loc, -1)
-
-    # -- stocks --------------------------------------------------------------
-    def end_step(self, t: int, p: _People, c: CompiledScenario) -> None:
-        n_loc = len(c.locality_names)
-        d = c.design
-        t_l, t_ls = self.l, self.ls
-        open_ = np.flatnonzero(p.status != 0)
-        st = p.status[open_]
-        loc = p.loc[open_].astype(np.intp)
-        case = st < 3
-        key = loc[case] * (2 * S) + (st[case] - 1) * S + p.service[open_[case]]
-        stock = np.bincount(key, minlength=n_loc * 2 * S).reshape(n_loc, 2, S)
-        t_ls["waiting"][t] = stock[:, 0, :]
-        t_ls["in_service"][t] = stock[:, 1, :]
-        t_ls["capacity"][t] = d.capacity
-        residential = np.bincount(loc[~case], minlength=n_loc)
-        t_l["residential_care"][t] = residential
-        t_l["no_open_case"][t] = c.locality_size - stock.sum(axis=(1, 2)) - residential
-        t_ls["cost_intervention"][t] = stock[:, 1, :] * c.unit_intervention[None, :]
-        t_l["cost_residential"][t] = (
-            residential * c.scenario.costs.residential_care_per_week * (c.scenario.weeks_per_step)
-        )
-        t_l["cost_prevention"][t] = d.prevention * c.locality_size * c.prevention_cost_per_step
-        w = p.wellbeing
-        sizes = np.maximum(c.locality_size, 1)
-        t_l["wellbeing_mean"][t] = locality_sums(w, c.locality_start) / sizes
-        t_l["connection_mean"][t] = locality_sums(p.connection, c.locality_start) / sizes
-        # Wellbeing bands by locality in one bincount over (locality, band) keys.
-        buf, key = self._band_buf, self._band_key
-        np.multiply(w, np.float32(WELLBEING_BANDS), out=buf)
-        np.copyto(key, buf, casting="unsafe")  # truncation = floor for w >= 0
-        key += self._band_offset
-        width = WELLBEING_BANDS + 1  # band 10 only at wellbeing exactly 1
-        counts = np.bincount(key, minlength=n_loc * width).reshape(n_loc, width)
-        counts[:, WELLBEING_BANDS - 1] += counts[:, WELLBEING_BANDS]
-        self.bands[t] = counts[:, :WELLBEING_BANDS]
 
     # -- tables --------------------------------------------------------------
     def _keys(self) -> tuple[np.ndarray, np.ndarray, list[str]]:
