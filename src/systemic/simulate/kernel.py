@@ -162,10 +162,68 @@ def _add_costs(target, loc, svc, cost, scratch):  # type: ignore[no-untyped-def]
     """``target[loc, svc] += cost``, summed per cell first (one rule's total per cell)."""
     if loc.size == 0:
         return
-    scratch[:] = 0.0
+    n_loc, n_svc = scratch.shape
+    for a in range(n_loc):
+        for b in range(n_svc):
+            scratch[a, b] = 0.0
     for j in range(loc.size):
         scratch[loc[j], svc[j]] += cost[j]
-    target += scratch
+    for a in range(n_loc):
+        for b in range(n_svc):
+            target[a, b] += scratch[a, b]
+
+
+# Selections are written as loops (not NumPy's boolean indexing): the same
+# work, and far less for Numba to compile.
+@njit(cache=True)
+def _take(values, mask):  # type: ignore[no-untyped-def]
+    """``values[mask]``."""
+    k = 0
+    for j in range(mask.size):
+        if mask[j]:
+            k += 1
+    out = np.empty(k, values.dtype)
+    k = 0
+    for j in range(mask.size):
+        if mask[j]:
+            out[k] = values[j]
+            k += 1
+    return out
+
+
+@njit(cache=True)
+def _not(mask):  # type: ignore[no-untyped-def]
+    """``~mask``."""
+    out = np.empty(mask.size, np.bool_)
+    for j in range(mask.size):
+        out[j] = not mask[j]
+    return out
+
+
+@njit(cache=True)
+def _count(mask):  # type: ignore[no-untyped-def]
+    """``mask.sum()``."""
+    k = 0
+    for j in range(mask.size):
+        if mask[j]:
+            k += 1
+    return k
+
+
+@njit(cache=True)
+def _with_status(status, code):  # type: ignore[no-untyped-def]
+    """People whose status is ``code``, in person order."""
+    k = 0
+    for i in range(status.size):
+        if status[i] == code:
+            k += 1
+    out = np.empty(k, np.int64)
+    k = 0
+    for i in range(status.size):
+        if status[i] == code:
+            out[k] = i
+            k += 1
+    return out
 
 
 @njit(cache=True)
@@ -203,17 +261,17 @@ def _refer(
         if lost[j]:
             ls[HAND_OFFS_LOST, rt, loc[j], target[j]] += 1.0
     if log_on:
-        ho = who[hand]
+        ho = _take(who, hand)
         zeros = np.zeros(ho.size, np.int8)
         evi, evf = _emit(
-            evi, evf, cnt, t, ho, np.int64(ACT_REFERRAL), origin[hand], zeros,
+            evi, evf, cnt, t, ho, np.int64(ACT_REFERRAL), _take(origin, hand), zeros,
             np.zeros(ho.size), case_class, case_no,
         )  # fmt: skip
     for j in range(m):
         if lost[j]:
             reason[who[j]] = LOST_HAND_OFF
-    keep = ~lost
-    who, loc, target = who[keep], loc[keep], target[keep]
+    keep = _not(lost)
+    who, loc, target = _take(who, keep), _take(loc, keep), _take(target, keep)
     k = who.size
     cost = np.empty(k)
     eligible = np.empty(k, np.bool_)
@@ -221,23 +279,23 @@ def _refer(
         cost[j] = unit_assessment[target[j]]
         eligible[j] = force or wellbeing[who[j]] < eligibility[loc[j], target[j]]
     _add_costs(ls[COST_ASSESSMENT, rt], loc, target, cost, scratch)
-    refused = ~eligible
+    refused = _not(eligible)
     for j in range(k):
         if refused[j]:
             ls[REFUSED_M, rt, loc[j], target[j]] += 1.0
-    rw = who[refused]
+    rw = _take(who, refused)
     if log_on:
         evi, evf = _emit(
-            evi, evf, cnt, t, rw, np.int64(ACT_REFUSED), target[refused], np.zeros(rw.size, np.int8),
-            cost[refused], case_class, case_no,
+            evi, evf, cnt, t, rw, np.int64(ACT_REFUSED), _take(target, refused),
+            np.zeros(rw.size, np.int8), _take(cost, refused), case_class, case_no,
         )  # fmt: skip
     for i in rw:
         reason[i] = REFUSED
-    acc = who[eligible]
+    acc = _take(who, eligible)
     if log_on:
         evi, evf = _emit(
-            evi, evf, cnt, t, acc, np.int64(ACT_ASSESSMENT), target[eligible],
-            np.zeros(acc.size, np.int8), cost[eligible], case_class, case_no,
+            evi, evf, cnt, t, acc, np.int64(ACT_ASSESSMENT), _take(target, eligible),
+            np.zeros(acc.size, np.int8), _take(cost, eligible), case_class, case_no,
         )  # fmt: skip
     for j in range(k):
         if eligible[j]:
@@ -335,7 +393,10 @@ def _step(
     for k in range(n_kinds):
         for row in range(n_loc):
             counts[k, row] = rng_events.binomial(locality_size[row], event_p[k, row])
-    total = counts.sum()
+    total = 0
+    for k in range(n_kinds):
+        for row in range(n_loc):
+            total += counts[k, row]
     if total > 0:
         who = np.empty(total, np.int64)
         kind = np.empty(total, np.int64)
@@ -390,7 +451,16 @@ def _step(
                 wellbeing[i] = resolved
 
     # ... then crises.
-    cand_all = np.flatnonzero(wellbeing < crisis_line)
+    n_low = 0
+    for i in range(n):
+        if wellbeing[i] < crisis_line:
+            n_low += 1
+    cand_all = np.empty(n_low, np.int64)
+    j = 0
+    for i in range(n):
+        if wellbeing[i] < crisis_line:
+            cand_all[j] = i
+            j += 1
     if cand_all.size:
         evi, evf = _crisis_episodes(
             t, rt, log_on, cand_all,
@@ -422,7 +492,7 @@ def _step(
         for j in range(m):
             prob = p_again if reason[cand[j]] > 0 else p_first
             seeking[j] = rng_seek.random(dtype=np.float32) < prob
-        seekers = cand[seeking]
+        seekers = _take(cand, seeking)
         k = seekers.size
         sloc = np.empty(k, np.int64)
         sentry = np.empty(k, np.int64)
@@ -444,8 +514,9 @@ def _step(
             lm[CASES_OPENED, rt, sloc[j]] += 1.0
         if log_on:
             evi, evf = _emit(
-                evi, evf, cnt, t, seekers, np.int64(ACT_CONTACT), sentry, why, cost, case_class, case_no
-            )
+                evi, evf, cnt, t, seekers, np.int64(ACT_CONTACT), sentry, why, cost,
+                case_class, case_no,
+            )  # fmt: skip
         for i in seekers:
             reason[i] = NEW_NEED
         evi, evf = _refer(
@@ -486,8 +557,9 @@ def _step(
             _add_costs(ls[COST_CONTACT, rt], cloc, centry, cost, scratch)
             if log_on:
                 evi, evf = _emit(
-                    evi, evf, cnt, t, chasers, np.int64(ACT_CHASE), centry, why, cost, case_class, case_no
-                )
+                    evi, evf, cnt, t, chasers, np.int64(ACT_CHASE), centry, why, cost,
+                    case_class, case_no,
+                )  # fmt: skip
 
     # 6. Interventions end.
     evi, evf = _closures(
@@ -546,7 +618,7 @@ def _crisis_episodes(
         if st != RESIDENTIAL:
             prob = p_in if st == IN_SERVICE else p_out
             hit[j] = rng_crisis.random(dtype=np.float32) < prob
-    who = cand[hit]
+    who = _take(cand, hit)
     k = who.size
     if k == 0:
         return evi, evf
@@ -561,7 +633,8 @@ def _crisis_episodes(
     for j in range(k):
         lm[CRISES, rt, loc[j]] += 1.0
         crises[loc[j]] += 1.0
-    lm[COST_CRISIS, rt] += a_and_e * crises
+    for row in range(crises.size):
+        lm[COST_CRISIS, rt, row] += a_and_e * crises[row]
     for j in range(k):
         if opening[j]:
             i = who[j]
@@ -582,12 +655,13 @@ def _crisis_episodes(
         if admitted[j]:
             lm[EMERGENCY_ADMISSIONS, rt, loc[j]] += 1.0
             admissions[loc[j]] += 1.0
-    if admitted.any():
-        lm[COST_CRISIS, rt] += emergency * admissions
+    ka = _count(admitted)
+    if ka:
+        for row in range(admissions.size):
+            lm[COST_CRISIS, rt, row] += emergency * admissions[row]
     if log_on:
-        ka = admitted.sum()
         evi, evf = _emit(
-            evi, evf, cnt, t, who[admitted], np.int64(ACT_ADMISSION),
+            evi, evf, cnt, t, _take(who, admitted), np.int64(ACT_ADMISSION),
             np.full(ka, HOSPITAL, np.int64), np.full(ka, CRISIS, np.int8),
             np.full(ka, emergency), case_class, case_no,
         )  # fmt: skip
@@ -596,7 +670,7 @@ def _crisis_episodes(
     for j in range(k):
         care = domain[who[j]] == DOMAIN_CARE
         residential[j] = rng_crisis.random() < p_res and care
-    res = who[residential]
+    res = _take(who, residential)
     if res.size:
         for i in res:
             if status[i] == WAITING:
@@ -609,18 +683,22 @@ def _crisis_episodes(
         if log_on:
             kr = res.size
             evi, evf = _emit(
-                evi, evf, cnt, t, res, np.int64(ACT_RESIDENTIAL), np.full(kr, DOMAIN_CARE_SERVICE, np.int64),
-                np.full(kr, CRISIS, np.int8), np.zeros(kr), case_class, case_no,
+                evi, evf, cnt, t, res, np.int64(ACT_RESIDENTIAL),
+                np.full(kr, DOMAIN_CARE_SERVICE, np.int64), np.full(kr, CRISIS, np.int8),
+                np.zeros(kr), case_class, case_no,
             )  # fmt: skip
         for i in res:
             status[i] = RESIDENTIAL
             service[i] = -1
             second[i] = -1
-    rest = who[~residential]
+    rest = _take(who, _not(residential))
     stabilise = f32p[F_STABILISE]
     for i in rest:
         wellbeing[i] = min(wellbeing[i] + stabilise, np.float32(1.0))
-    refer = rest[status[rest] == NO_CASE]
+    no_case = np.empty(rest.size, np.bool_)
+    for j in range(rest.size):
+        no_case[j] = status[rest[j]] == NO_CASE
+    refer = _take(rest, no_case)
     for i in refer:
         reason[i] = NEW_NEED
     return _refer(
@@ -639,7 +717,7 @@ def _closures(
     rng_service, rng_refer, ls, scratch, evi, evf, cnt,
 ):  # type: ignore[no-untyped-def]  # fmt: skip
     """Interventions end: need met, time limit, or at random; second needs move on."""
-    in_idx = np.flatnonzero(status == IN_SERVICE)
+    in_idx = _with_status(status, IN_SERVICE)
     m = in_idx.size
     if m == 0:
         return evi, evf
@@ -658,7 +736,7 @@ def _closures(
             r = rng_service.random(dtype=np.float32)
             if r < completion[loc_of[i], service[i]]:
                 done[j] = True
-    who = in_idx[done]
+    who = _take(in_idx, done)
     k = who.size
     if k == 0:
         return evi, evf
@@ -674,15 +752,15 @@ def _closures(
         if premature[j]:
             ls[PREMATURE_CLOSURES, rt, loc[j], svc[j]] += 1.0
     if log_on:
-        met = ~premature
+        met = _not(premature)
+        km, kp = k - _count(premature), _count(premature)
         evi, evf = _emit(
-            evi, evf, cnt, t, who[met], np.int64(ACT_CLOSED_MET), svc[met], np.zeros(met.sum(), np.int8),
-            np.zeros(met.sum()), case_class, case_no,
+            evi, evf, cnt, t, _take(who, met), np.int64(ACT_CLOSED_MET), _take(svc, met),
+            np.zeros(km, np.int8), np.zeros(km), case_class, case_no,
         )  # fmt: skip
-        kp = premature.sum()
         evi, evf = _emit(
-            evi, evf, cnt, t, who[premature], np.int64(ACT_CLOSED_UNMET), svc[premature],
-            np.zeros(kp, np.int8), np.zeros(kp), case_class, case_no,
+            evi, evf, cnt, t, _take(who, premature), np.int64(ACT_CLOSED_UNMET),
+            _take(svc, premature), np.zeros(kp, np.int8), np.zeros(kp), case_class, case_no,
         )  # fmt: skip
     onward = np.zeros(k, np.bool_)
     for j in range(k):
@@ -698,9 +776,9 @@ def _closures(
                 onward[j] = True
                 domain[i] = sec
                 reason[i] = NEW_NEED
-    moving = who[onward]
+    moving = _take(who, onward)
     return _refer(
-        t, rt, log_on, moving, svc[onward], np.bool_(False),
+        t, rt, log_on, moving, _take(svc, onward), np.bool_(False),
         loc_of, wellbeing, status, service, since, domain, reason, case_class, case_no,
         route, eligibility, hand_off_loss, unit_assessment,
         rng_refer, ls, scratch, evi, evf, cnt,
@@ -724,7 +802,10 @@ def _admissions(
             n_wait += 1
     if n_wait == 0:
         return evi, evf
-    free = np.maximum(capacity - occupied, 0)
+    free = np.zeros((n_loc, n_svc), np.int64)
+    for a in range(n_loc):
+        for b in range(n_svc):
+            free[a, b] = max(capacity[a, b] - occupied[a, b], 0)
     # Only queues with a free place matter: sort their waiters by (queue, since, person).
     m = 0
     for i in range(n):
@@ -746,13 +827,14 @@ def _admissions(
         i = who[j]
         q = np.int64(loc_of[i]) * n_svc + service[i]
         key[j] = (q * span + (since[i] - lo)) * n + i
-    order = np.argsort(key, kind="mergesort")
+    # Keys are distinct (they end in the person), so sorting them is the order.
+    key.sort()
     take = np.empty(m, np.int64)
     k = 0
     prev_q = -1
     rank = 0
-    for j in order:
-        i = who[j]
+    for kk in key:
+        i = kk % n
         q = np.int64(loc_of[i]) * n_svc + service[i]
         rank = rank + 1 if q == prev_q else 0
         prev_q = q
@@ -769,7 +851,9 @@ def _admissions(
         svc[j] = service[i]
         ls[ADMISSIONS, rt, loc_of[i], service[i]] += 1.0
         wait[loc_of[i], service[i]] += np.float64(t - since[i])
-    ls[WAIT_STEPS, rt] += wait
+    for a in range(n_loc):
+        for b in range(n_svc):
+            ls[WAIT_STEPS, rt, a, b] += wait[a, b]
     if log_on:
         evi, evf = _emit(
             evi, evf, cnt, t, adm, np.int64(ACT_START), svc, np.zeros(k, np.int8), np.zeros(k),
