@@ -211,22 +211,6 @@ def _count(mask):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _with_status(status, code):  # type: ignore[no-untyped-def]
-    """People whose status is ``code``, in person order."""
-    k = 0
-    for i in range(status.size):
-        if status[i] == code:
-            k += 1
-    out = np.empty(k, np.int64)
-    k = 0
-    for i in range(status.size):
-        if status[i] == code:
-            out[k] = i
-            k += 1
-    return out
-
-
-@njit(cache=True)
 def _refer(
     t, rt, log_on, who, origin, force,
     loc_of, wellbeing, status, service, since, domain, reason, case_class, case_no,
@@ -325,9 +309,11 @@ def steps(
 
     Returns the (possibly grown) event buffers; ``cnt`` = [events, seq].
     """
+    # People selected by a rule (three sets are alive at once in a step).
+    work = np.empty((3, wellbeing.size), np.int64)
     for k in range(count):
         evi, evf = _step(
-            t0 + k, rt0 + k, log_on,
+            t0 + k, rt0 + k, log_on, work,
             loc_of, wellbeing, connection, status, service, since, domain, second, reason,
             case_class, case_no,
             entry, route, capacity, eligibility, max_steps, effect, connection_gain, hand_off_loss,
@@ -343,7 +329,7 @@ def steps(
 
 @njit(cache=True)
 def _step(
-    t, rt, log_on,
+    t, rt, log_on, work,
     loc_of, wellbeing, connection, status, service, since, domain, second, reason,
     case_class, case_no,
     entry, route, capacity, eligibility, max_steps, effect, connection_gain, hand_off_loss,
@@ -441,26 +427,21 @@ def _step(
             lm[LIFE_EVENTS, rt, eloc[j]] += 1.0
 
     # 4. Residential care step-downs.
+    # ... then crises. One pass: a person's step-down is settled before they
+    # are checked against the crisis line (crisis draws come after all of it).
     res_exit = f64p[D_RES_EXIT]
-    if res_exit > 0:
-        for i in range(n):
-            if status[i] == RESIDENTIAL and rng_crisis.random() < res_exit:
-                lm[RESIDENTIAL_EXITS, rt, loc_of[i]] += 1.0
-                status[i] = NO_CASE
-                reason[i] = NEW_NEED
-                wellbeing[i] = resolved
-
-    # ... then crises.
+    exits = res_exit > 0
     n_low = 0
     for i in range(n):
+        if exits and status[i] == RESIDENTIAL and rng_crisis.random() < res_exit:
+            lm[RESIDENTIAL_EXITS, rt, loc_of[i]] += 1.0
+            status[i] = NO_CASE
+            reason[i] = NEW_NEED
+            wellbeing[i] = resolved
         if wellbeing[i] < crisis_line:
+            work[0, n_low] = i
             n_low += 1
-    cand_all = np.empty(n_low, np.int64)
-    j = 0
-    for i in range(n):
-        if wellbeing[i] < crisis_line:
-            cand_all[j] = i
-            j += 1
+    cand_all = work[0, :n_low]
     if cand_all.size:
         evi, evf = _crisis_episodes(
             t, rt, log_on, cand_all,
@@ -472,21 +453,41 @@ def _step(
         if wellbeing[i] < crisis_line:
             lm[BELOW_CRISIS, rt, loc_of[i]] += 1.0
 
-    # 5. Help seeking, hand-offs, eligibility. Wellbeing changes no more this
-    # step, so the need line also gives the step's count below it.
+    # 5. Help seeking, hand-offs, eligibility; chasing while waiting; and (6)
+    # who is in service. One pass over everyone: wellbeing changes no more this
+    # step, so the need line also gives the step's count below it; seeking
+    # changes only people with no open case (and new waiters cannot chase yet),
+    # so the waiters who chase and the people in service are as they would be
+    # after it. Chase draws are taken for each long waiter in person order.
+    chase_on = f64p[D_CHASE] > 0
+    chase_after = np.int64(f64p[D_CHASE_AFTER])
+    p_chase = f32p[F_CHASE]
     m = 0
-    for i in range(n):
-        if wellbeing[i] < need:
-            lm[BELOW_NEED, rt, loc_of[i]] += 1.0
-            if status[i] == NO_CASE:
-                m += 1
+    n_chase = 0
+    n_in = 0
+    for row in range(n_loc):
+        below = 0
+        for i in range(locality_start[row], locality_start[row + 1]):
+            st = status[i]
+            if wellbeing[i] < need:
+                below += 1
+                if st == NO_CASE:
+                    work[0, m] = i
+                    m += 1
+            if st == WAITING:
+                if (
+                    chase_on
+                    and (t - since[i]) > chase_after
+                    and rng_chase.random(dtype=np.float32) < p_chase
+                ):
+                    work[1, n_chase] = i
+                    n_chase += 1
+            elif st == IN_SERVICE:
+                work[2, n_in] = i
+                n_in += 1
+        lm[BELOW_NEED, rt, row] += below
     if m:
-        cand = np.empty(m, np.int64)
-        j = 0
-        for i in range(n):
-            if wellbeing[i] < need and status[i] == NO_CASE:
-                cand[j] = i
-                j += 1
+        cand = work[0, :m]
         p_again, p_first = f32p[F_RE_PRESENT], f32p[F_SEEK]
         seeking = np.empty(m, np.bool_)
         for j in range(m):
@@ -527,43 +528,30 @@ def _step(
         )  # fmt: skip
 
     # ... chasing while waiting.
-    chase_after = np.int64(f64p[D_CHASE_AFTER])
-    if f64p[D_CHASE] > 0:
-        n_long = 0
-        for i in range(n):
-            if status[i] == WAITING and (t - since[i]) > chase_after:
-                n_long += 1
-        if n_long:
-            p_chase = f32p[F_CHASE]
-            chasers = np.empty(n_long, np.int64)
-            k = 0
-            for i in range(n):
-                waited = status[i] == WAITING and (t - since[i]) > chase_after
-                # The draw is taken for each long waiter, in person order.
-                if waited and rng_chase.random(dtype=np.float32) < p_chase:
-                    chasers[k] = i
-                    k += 1
-            chasers = chasers[:k]
-            cloc = np.empty(k, np.int64)
-            centry = np.empty(k, np.int64)
-            cost = np.empty(k)
-            for j in range(k):
-                i = chasers[j]
-                cloc[j] = loc_of[i]
-                centry[j] = entry[cloc[j], domain[i]]
-                cost[j] = unit_contact[centry[j]]
-            why = np.full(k, CHASE, np.int8)
-            _count_contacts(ls, causes, rt, cloc, centry, why)
-            _add_costs(ls[COST_CONTACT, rt], cloc, centry, cost, scratch)
-            if log_on:
-                evi, evf = _emit(
-                    evi, evf, cnt, t, chasers, np.int64(ACT_CHASE), centry, why, cost,
-                    case_class, case_no,
-                )  # fmt: skip
+    k = n_chase
+    if k:
+        chasers = work[1, :k]
+        cloc = np.empty(k, np.int64)
+        centry = np.empty(k, np.int64)
+        cost = np.empty(k)
+        for j in range(k):
+            i = chasers[j]
+            cloc[j] = loc_of[i]
+            centry[j] = entry[cloc[j], domain[i]]
+            cost[j] = unit_contact[centry[j]]
+        why = np.full(k, CHASE, np.int8)
+        _count_contacts(ls, causes, rt, cloc, centry, why)
+        _add_costs(ls[COST_CONTACT, rt], cloc, centry, cost, scratch)
+        if log_on:
+            evi, evf = _emit(
+                evi, evf, cnt, t, chasers, np.int64(ACT_CHASE), centry, why, cost,
+                case_class, case_no,
+            )  # fmt: skip
 
-    # 6. Interventions end.
+    # 6. Interventions end (``occupied``: places still taken after them).
+    occupied = np.zeros((n_loc, n_svc), np.int64)
     evi, evf = _closures(
-        t, rt, log_on,
+        t, rt, log_on, work[2, :n_in], occupied,
         loc_of, wellbeing, status, service, since, domain, second, reason, case_class, case_no,
         route, eligibility, hand_off_loss, unit_assessment, max_steps, completion, f32p,
         rng_service, rng_refer, ls, scratch, evi, evf, cnt,
@@ -571,25 +559,14 @@ def _step(
 
     # 7. Waiting lists served first come, first served.
     evi, evf = _admissions(
-        t, rt, log_on, loc_of, status, service, since, case_class, case_no, capacity, ls,
-        evi, evf, cnt,
+        t, rt, log_on, work[0], occupied, loc_of, status, service, since, case_class, case_no,
+        capacity, ls, evi, evf, cnt,
     )  # fmt: skip
 
     _end_step(
-        rt, loc_of, wellbeing, status, service, capacity, prevention, locality_size,
-        unit_intervention, f64p, ls, lm, bands,
+        rt, loc_of, wellbeing, connection, status, service, capacity, prevention,
+        locality_start, locality_size, unit_intervention, f64p, ls, lm, bands,
     )  # fmt: skip
-    # Mean wellbeing and connection by locality (summed in float64).
-    for row in range(n_loc):
-        a, b = locality_start[row], locality_start[row + 1]
-        sw = 0.0
-        sc = 0.0
-        for i in range(a, b):
-            sw += wellbeing[i]
-            sc += connection[i]
-        size = max(b - a, 1)
-        lm[WELLBEING_MEAN, rt, row] = sw / size
-        lm[CONNECTION_MEAN, rt, row] = sc / size
     return evi, evf
 
 
@@ -711,13 +688,12 @@ def _crisis_episodes(
 
 @njit(cache=True)
 def _closures(
-    t, rt, log_on,
+    t, rt, log_on, in_idx, occupied,
     loc_of, wellbeing, status, service, since, domain, second, reason, case_class, case_no,
     route, eligibility, hand_off_loss, unit_assessment, max_steps, completion, f32p,
     rng_service, rng_refer, ls, scratch, evi, evf, cnt,
 ):  # type: ignore[no-untyped-def]  # fmt: skip
     """Interventions end: need met, time limit, or at random; second needs move on."""
-    in_idx = _with_status(status, IN_SERVICE)
     m = in_idx.size
     if m == 0:
         return evi, evf
@@ -736,6 +712,10 @@ def _closures(
             r = rng_service.random(dtype=np.float32)
             if r < completion[loc_of[i], service[i]]:
                 done[j] = True
+    for j in range(m):
+        if not done[j]:
+            i = in_idx[j]
+            occupied[loc_of[i], service[i]] += 1
     who = _take(in_idx, done)
     k = who.size
     if k == 0:
@@ -787,41 +767,31 @@ def _closures(
 
 @njit(cache=True)
 def _admissions(
-    t, rt, log_on, loc_of, status, service, since, case_class, case_no, capacity, ls,
-    evi, evf, cnt,
+    t, rt, log_on, work, occupied, loc_of, status, service, since, case_class, case_no,
+    capacity, ls, evi, evf, cnt,
 ):  # type: ignore[no-untyped-def]  # fmt: skip
-    """Each service's free places go to its longest waiters (then by person order)."""
+    """Each service's free places go to its longest waiters (then by person order).
+
+    ``occupied``: places taken by people in service after this step's closures.
+    """
     n_loc, n_svc = capacity.shape
     n = status.size
-    occupied = np.zeros((n_loc, n_svc), np.int64)
-    n_wait = 0
-    for i in range(n):
-        if status[i] == IN_SERVICE:
-            occupied[loc_of[i], service[i]] += 1
-        elif status[i] == WAITING:
-            n_wait += 1
-    if n_wait == 0:
-        return evi, evf
     free = np.zeros((n_loc, n_svc), np.int64)
     for a in range(n_loc):
         for b in range(n_svc):
             free[a, b] = max(capacity[a, b] - occupied[a, b], 0)
     # Only queues with a free place matter: sort their waiters by (queue, since, person).
     m = 0
-    for i in range(n):
-        if status[i] == WAITING and free[loc_of[i], service[i]] > 0:
-            m += 1
-    if m == 0:
-        return evi, evf
-    key = np.empty(m, np.int64)
-    who = np.empty(m, np.int64)
-    j = 0
     lo = t
     for i in range(n):
         if status[i] == WAITING and free[loc_of[i], service[i]] > 0:
-            who[j] = i
+            work[m] = i
             lo = min(lo, since[i])
-            j += 1
+            m += 1
+    if m == 0:
+        return evi, evf
+    who = work[:m]
+    key = np.empty(m, np.int64)
     span = np.int64(t - lo + 1)
     for j in range(m):
         i = who[j]
@@ -867,26 +837,36 @@ def _admissions(
 
 @njit(cache=True)
 def _end_step(
-    rt, loc_of, wellbeing, status, service, capacity, prevention, locality_size,
-    unit_intervention, f64p, ls, lm, bands,
+    rt, loc_of, wellbeing, connection, status, service, capacity, prevention,
+    locality_start, locality_size, unit_intervention, f64p, ls, lm, bands,
 ):  # type: ignore[no-untyped-def]  # fmt: skip
-    """Stocks at the end of the step: people by status and service, costs, wellbeing bands."""
+    """Stocks at the end of the step: people by status and service, costs, wellbeing
+    (mean, summed in float64, and bands), mean connection."""
     n_loc, n_svc = capacity.shape
     waiting = np.zeros((n_loc, n_svc), np.int64)
     in_service = np.zeros((n_loc, n_svc), np.int64)
     residential = np.zeros(n_loc, np.int64)
     band = np.zeros((n_loc, BANDS + 1), np.int64)
     ten = np.float32(BANDS)
-    for i in range(status.size):
-        st = status[i]
-        lc = loc_of[i]
-        if st == WAITING:
-            waiting[lc, service[i]] += 1
-        elif st == IN_SERVICE:
-            in_service[lc, service[i]] += 1
-        elif st == RESIDENTIAL:
-            residential[lc] += 1
-        band[lc, np.int64(wellbeing[i] * ten)] += 1
+    for row in range(n_loc):
+        a, b = locality_start[row], locality_start[row + 1]
+        sw = 0.0
+        sc = 0.0
+        for i in range(a, b):
+            st = status[i]
+            if st == WAITING:
+                waiting[row, service[i]] += 1
+            elif st == IN_SERVICE:
+                in_service[row, service[i]] += 1
+            elif st == RESIDENTIAL:
+                residential[row] += 1
+            w = wellbeing[i]
+            band[row, np.int64(w * ten)] += 1
+            sw += w
+            sc += connection[i]
+        size = max(b - a, 1)
+        lm[WELLBEING_MEAN, rt, row] = sw / size
+        lm[CONNECTION_MEAN, rt, row] = sc / size
     res_week, weeks, prev_cost = f64p[D_RES_WEEK], f64p[D_WEEKS], f64p[D_PREV_COST]
     for row in range(n_loc):
         open_cases = 0
