@@ -1,7 +1,7 @@
-"""The vectorised engine: people as NumPy arrays, one loop over time steps.
+"""The engine: people as NumPy arrays (one per attribute), one loop over time steps.
 
-Each step applies the model's rules (docs/model.md) in a fixed order to whole
-arrays of people, never looping over people:
+Each step applies the model's rules (docs/model.md) in a fixed order to the
+whole population; there is no Python loop over people:
 
 1. design switches of experiments starting this step (waiting lists of
    services the new design closes move to the service now holding the need);
