@@ -119,7 +119,7 @@ EV_COLUMNS = 8
 
 
 @njit(cache=True)
-def _reserve(evi, evf, n, k):  # type: ignore[no-untyped-def]
+def _reserve(evi, evf, n, k):
     """Buffers with room for ``k`` more events after the first ``n``."""
     if n + k <= evi.shape[0]:
         return evi, evf
@@ -132,7 +132,7 @@ def _reserve(evi, evf, n, k):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _emit(evi, evf, cnt, t, who, activity, service, demand_type, cost, case_class, case_no):  # type: ignore[no-untyped-def]
+def _emit(evi, evf, cnt, t, who, activity, service, demand_type, cost, case_class, case_no):
     """Append one rule's events (one ``seq`` per rule and step); ``cnt`` is [n, seq]."""
     k = who.size
     if k == 0:
@@ -158,7 +158,7 @@ def _emit(evi, evf, cnt, t, who, activity, service, demand_type, cost, case_clas
 
 
 @njit(cache=True)
-def _add_costs(target, loc, svc, cost, scratch):  # type: ignore[no-untyped-def]
+def _add_costs(target, loc, svc, cost, scratch):
     """``target[loc, svc] += cost``, summed per cell first (one rule's total per cell)."""
     if loc.size == 0:
         return
@@ -176,7 +176,7 @@ def _add_costs(target, loc, svc, cost, scratch):  # type: ignore[no-untyped-def]
 # Selections are written as loops (not NumPy's boolean indexing): the same
 # work, and far less for Numba to compile.
 @njit(cache=True)
-def _take(values, mask):  # type: ignore[no-untyped-def]
+def _take(values, mask):
     """``values[mask]``."""
     k = 0
     for j in range(mask.size):
@@ -192,7 +192,7 @@ def _take(values, mask):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _not(mask):  # type: ignore[no-untyped-def]
+def _not(mask):
     """``~mask``."""
     out = np.empty(mask.size, np.bool_)
     for j in range(mask.size):
@@ -201,7 +201,7 @@ def _not(mask):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def _count(mask):  # type: ignore[no-untyped-def]
+def _count(mask):
     """``mask.sum()``."""
     k = 0
     for j in range(mask.size):
@@ -216,7 +216,7 @@ def _refer(
     loc_of, wellbeing, status, service, since, domain, reason, case_class, case_no,
     route, eligibility, hand_off_loss, unit_assessment,
     rng_refer, ls, scratch, evi, evf, cnt,
-):  # type: ignore[no-untyped-def]  # fmt: skip
+):  # fmt: skip
     """Route ``who`` (no open case) from ``origin`` to the service holding their need.
 
     A referral to another service is a hand-off that may be lost; the
@@ -304,7 +304,7 @@ def steps(
     f32p, f64p,
     rng_events, rng_crisis, rng_seek, rng_refer, rng_service, rng_chase, rng_shock,
     ls, lm, causes, bands, evi, evf, cnt,
-):  # type: ignore[no-untyped-def]  # fmt: skip
+):  # fmt: skip
     """``count`` steps of the model for everyone, from model step ``t0`` (records row ``rt0``).
 
     Returns the (possibly grown) event buffers; ``cnt`` = [events, seq].
@@ -339,7 +339,7 @@ def _step(
     f32p, f64p,
     rng_events, rng_crisis, rng_seek, rng_refer, rng_service, rng_chase, rng_shock,
     ls, lm, causes, bands, evi, evf, cnt,
-):  # type: ignore[no-untyped-def]  # fmt: skip
+):  # fmt: skip
     """One step of the model for everyone: rules 2-7 of ``engine.py`` and the stocks.
 
     ``t`` is the model step (dates, waiting times), ``rt`` the row of the
@@ -398,6 +398,9 @@ def _step(
             row = eloc[j]
             u = rng_events.random()
             who[j] = locality_start[row] + np.int64(u * locality_size[row])
+        # Every shock applies to wellbeing as it was before this step's life
+        # events: someone hit twice in a step keeps the later one (the order
+        # of the draws), not both.
         before = np.empty(total, np.float32)
         for j in range(total):
             before[j] = wellbeing[who[j]]
@@ -571,7 +574,7 @@ def _step(
 
 
 @njit(cache=True)
-def _count_contacts(ls, causes, rt, loc, svc, why):  # type: ignore[no-untyped-def]
+def _count_contacts(ls, causes, rt, loc, svc, why):
     for j in range(loc.size):
         if why[j] == 0:
             ls[CONTACTS_VALUE, rt, loc[j], svc[j]] += 1.0
@@ -586,7 +589,7 @@ def _crisis_episodes(
     loc_of, wellbeing, status, service, since, domain, second, reason, case_class, case_no,
     route, eligibility, hand_off_loss, unit_assessment, f32p, f64p,
     rng_crisis, rng_refer, ls, lm, scratch, evi, evf, cnt,
-):  # type: ignore[no-untyped-def]  # fmt: skip
+):  # fmt: skip
     """Crises among ``cand`` (below the crisis line): A&E, admission, residential care."""
     p_in, p_out = f32p[F_CRISIS_IN_SERVICE], f32p[F_CRISIS]
     hit = np.zeros(cand.size, np.bool_)
@@ -692,7 +695,7 @@ def _closures(
     loc_of, wellbeing, status, service, since, domain, second, reason, case_class, case_no,
     route, eligibility, hand_off_loss, unit_assessment, max_steps, completion, f32p,
     rng_service, rng_refer, ls, scratch, evi, evf, cnt,
-):  # type: ignore[no-untyped-def]  # fmt: skip
+):  # fmt: skip
     """Interventions end: need met, time limit, or at random; second needs move on."""
     m = in_idx.size
     if m == 0:
@@ -769,7 +772,7 @@ def _closures(
 def _admissions(
     t, rt, log_on, work, occupied, loc_of, status, service, since, case_class, case_no,
     capacity, ls, evi, evf, cnt,
-):  # type: ignore[no-untyped-def]  # fmt: skip
+):  # fmt: skip
     """Each service's free places go to its longest waiters (then by person order).
 
     ``occupied``: places taken by people in service after this step's closures.
@@ -839,7 +842,7 @@ def _admissions(
 def _end_step(
     rt, loc_of, wellbeing, connection, status, service, capacity, prevention,
     locality_start, locality_size, unit_intervention, f64p, ls, lm, bands,
-):  # type: ignore[no-untyped-def]  # fmt: skip
+):  # fmt: skip
     """Stocks at the end of the step: people by status and service, costs, wellbeing
     (mean, summed in float64, and bands), mean connection."""
     n_loc, n_svc = capacity.shape
