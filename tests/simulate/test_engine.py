@@ -289,3 +289,17 @@ def test_keeping_events_does_not_change_the_run() -> None:
     assert without.event_log is None
     assert with_events.steps.equals(without.steps)
     assert with_events.services.equals(without.services)
+
+
+def test_runs_in_threads_give_the_same_results() -> None:
+    # The compiled step releases the GIL (threaded Dask workers run
+    # simulations side by side); each run keeps its own state and streams.
+    from concurrent.futures import ThreadPoolExecutor
+
+    sc = load_scenario(town(people=3000, years=1.0))
+    serial = [run(sc, seed=s) for s in range(4)]
+    with ThreadPoolExecutor(2) as pool:
+        threaded = list(pool.map(lambda s: run(sc, seed=s), range(4)))
+    for a, b in zip(serial, threaded, strict=True):
+        assert a.steps.equals(b.steps) and a.services.equals(b.services)
+    assert not serial[0].steps.equals(serial[1].steps)

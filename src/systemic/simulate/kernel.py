@@ -292,7 +292,7 @@ def _refer(
     return evi, evf
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def steps(
     t0, rt0, count, log_on,
     loc_of, wellbeing, connection, status, service, since, domain, second, reason,
