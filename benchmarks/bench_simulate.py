@@ -34,19 +34,6 @@ HERE = Path(__file__).resolve().parent
 RESULT = HERE / "results" / "simulate.md"
 
 
-def ready() -> float:
-    """Make the engine's compiled step ready in this process; returns the seconds it took.
-
-    Paid once per process (a load from Numba's disk cache, or a compile the
-    first time on a machine); not counted in the timings, in every process alike.
-    """
-    from systemic.simulate import load_scenario, run
-
-    t0 = time.perf_counter()
-    run(load_scenario({"population": {"people": 100}, "years": 0.1}), seed=0)
-    return time.perf_counter() - t0
-
-
 def throughput(preset: str, people: int, steps: int, seed: int = 1) -> dict[str, Any]:
     """Time one run of ``people`` x ``steps`` weekly steps of a preset."""
     from systemic.simulate import load_scenario, run
@@ -77,7 +64,7 @@ def ensemble(people: int, runs: int, years: float) -> dict[str, Any]:
     """The same ensemble in one process and on a 2-worker LocalCluster."""
     from distributed import Client, LocalCluster
 
-    from systemic.simulate import load_scenario
+    from systemic.simulate import load_scenario, prepare
     from systemic.simulate.ensemble import run_ensemble
 
     sc = load_scenario(
@@ -103,7 +90,7 @@ def ensemble(people: int, runs: int, years: float) -> dict[str, Any]:
     client = Client(cluster)
     # Workers make the engine ready once before timing (as a long-lived cluster would have).
     client.run(lambda: __import__("systemic.simulate.ensemble"))
-    client.run(ready)
+    client.run(prepare)
     startup = time.perf_counter() - t0
     try:
         t0 = time.perf_counter()
@@ -178,7 +165,9 @@ def main() -> None:
     people, steps = (100_000, 104) if args.quick else (1_000_000, 520)
     e_people, e_runs, e_years = (10_000, 20, 2.0) if args.quick else (100_000, 200, 10.0)
     start = machine()
-    ready_s = ready()
+    from systemic.simulate import prepare
+
+    ready_s = prepare()  # once per process, not timed (reported below)
     rows = [throughput(p, people, steps) for p in ("silo", "local")]
     for r in rows:
         print(

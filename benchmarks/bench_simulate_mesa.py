@@ -87,21 +87,6 @@ def measure(preset: str, people: int, years: float, seeds: int) -> dict[str, Any
     }
 
 
-def start_up() -> float:
-    """Seconds to make the engine's compiled step ready in this process (once per process).
-
-    Numba caches the compiled step on disk, so this is a load (about a second)
-    after the first run on a machine, and a compile (tens of seconds) before it.
-    It is paid once per process, like the Mesa model's imports, and is not
-    counted in the per-run times below.
-    """
-    from systemic.simulate import load_scenario, run
-
-    t0 = time.perf_counter()
-    run(load_scenario({"population": {"people": 100}, "years": 0.1}), seed=0, events=True)
-    return time.perf_counter() - t0
-
-
 def at_scale(people: int, years: float) -> dict[str, Any]:
     """Our engine alone at a larger population (one run): its cost per person-step falls."""
     from systemic.simulate import load_scenario, run
@@ -214,7 +199,9 @@ def main() -> None:
     people = args.people or (1_000 if args.quick else 10_000)
     years = args.years or (1.0 if args.quick else 5.0)
     seeds = args.seeds or (4 if args.quick else 5)
-    ready_s = start_up()
+    from systemic.simulate import prepare
+
+    ready_s = prepare()  # once per process, not timed (reported below)
     results = []
     for preset in ("silo", "local"):
         print(f"{preset}: {people:,} people, {years:g} years, {seeds} seeds", flush=True)

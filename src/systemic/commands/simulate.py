@@ -16,6 +16,18 @@ simulate_app = typer.Typer(
 DASK_HELP = "Run on Dask: 'local' (a 2-worker LocalCluster) or a scheduler address."
 
 
+#: What a user sees while the compiled step loads (or, the first time, compiles).
+PREPARING = "preparing the simulation engine (compiled once per machine)"
+
+
+def _prepare(bar) -> None:  # type: ignore[no-untyped-def]
+    from systemic.simulate import prepare
+
+    task = bar.add_task(PREPARING, total=1)
+    prepare()
+    bar.update(task, completed=1)
+
+
 def _load(path: Path):
     from systemic.simulate import ScenarioError, load_scenario
 
@@ -45,6 +57,8 @@ def run_command(
     if runs > 1 and events is not None:
         fail("--events writes one run's events: use it without --runs (or with --runs 1)")
     with progress() as bar:
+        if dask is None:
+            _prepare(bar)
         if runs == 1:
             task = bar.add_task(f"simulating {sc.name}", total=sc.steps)
             result = run(
@@ -93,6 +107,8 @@ def compare_command(
 
     sa, sb = _load(a), _load(b)
     with progress() as bar:
+        if dask is None:
+            _prepare(bar)
         task = bar.add_task(f"{sa.name} vs {sb.name}", total=runs)
         try:
             result = compare(

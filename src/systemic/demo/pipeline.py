@@ -42,7 +42,7 @@ from systemic.report.simulation_section import (
     experiment_section,
     post_switch_summary,
 )
-from systemic.simulate import event_frame, load_scenario, people_frame, run
+from systemic.simulate import event_frame, load_scenario, people_frame, prepare, run
 from systemic.simulate.calibrate import CalibrationResult, calibrate, read_targets
 from systemic.simulate.compare import Comparison, compare
 from systemic.store import open_store
@@ -114,6 +114,9 @@ def run_demo(
     out.mkdir(parents=True)
 
     # 1. simulate the town and write its records
+    progress("prepare the simulation engine", 0, 1)
+    prepare()  # a load, or the first time on a machine a compile: say so
+    progress("prepare the simulation engine", 1, 1)
     town = load_scenario(town_scenario(config))
     steps = town.steps
     sim = run(

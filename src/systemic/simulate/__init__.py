@@ -20,7 +20,7 @@ from systemic.simulate.calibrate import (
     render_calibration,
 )
 from systemic.simulate.compare import Comparison, compare
-from systemic.simulate.engine import run
+from systemic.simulate.engine import prepare, run
 from systemic.simulate.ensemble import EnsembleResult, run_ensemble
 from systemic.simulate.errors import ScenarioError, SimulationError
 from systemic.simulate.events import event_frame, people_frame, write_events
@@ -45,6 +45,7 @@ __all__ = [
     "event_frame",
     "load_scenario",
     "people_frame",
+    "prepare",
     "read_targets",
     "render_calibration",
     "run",

@@ -30,6 +30,7 @@ cost of a step is the work on the people, not hundreds of array calls.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -210,6 +211,21 @@ def _parameters(c: CompiledScenario) -> tuple[np.ndarray, np.ndarray]:
         np.array([f32[k] for k in kernel.F32_PARAMS], np.float32),
         np.array([f64[k] for k in kernel.F64_PARAMS], np.float64),
     )
+
+
+def prepare() -> float:
+    """Make the compiled step ready in this process; returns the seconds it took.
+
+    A load from Numba's disk cache (about a second), or, the first time on a
+    machine or after an upgrade, a compile (about half a minute). :func:`run`
+    does this itself; call it first to show a user what the wait is for.
+
+    >>> prepare() >= 0.0
+    True
+    """
+    t0 = time.perf_counter()
+    run(load_scenario({"population": {"people": 10}, "years": 0.05}), seed=0, events=True)
+    return time.perf_counter() - t0
 
 
 def run(

@@ -1,0 +1,30 @@
+"""The docstring examples of systemic.simulate run and give what they show."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = [
+    "systemic.simulate",
+    "systemic.simulate.calibrate",
+    "systemic.simulate.charts",
+    "systemic.simulate.compare",
+    "systemic.simulate.compiled",
+    "systemic.simulate.engine",
+    "systemic.simulate.ensemble",
+    "systemic.simulate.events",
+    "systemic.simulate.presets",
+    "systemic.simulate.result",
+    "systemic.simulate.scenario",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name: str) -> None:
+    module = importlib.import_module(name)
+    failures, attempted = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert attempted > 0, f"{name} has no examples"
+    assert failures == 0
