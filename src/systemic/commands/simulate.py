@@ -16,15 +16,13 @@ simulate_app = typer.Typer(
 DASK_HELP = "Run on Dask: 'local' (a 2-worker LocalCluster) or a scheduler address."
 
 
-#: What a user sees while the compiled step loads (or, the first time, compiles).
-PREPARING = "preparing the simulation engine (compiled once per machine)"
-
-
 def _prepare(bar) -> None:  # type: ignore[no-untyped-def]
+    """Load the compiled step as a step of its own (the first time, it compiles)."""
     from systemic.simulate import prepare
 
-    task = bar.add_task(PREPARING, total=1)
-    prepare()
+    task = bar.add_task("preparing the simulation engine", total=1)
+    if prepare() > 5:
+        console.print("compiled the simulation engine (once per machine and version)")
     bar.update(task, completed=1)
 
 
