@@ -23,9 +23,10 @@ work is slicing. Random draws come from one ``numpy.random.Generator`` per
 mechanism, so two designs run with the same seed share their life events
 (common random numbers).
 
-Rules 2-7 and the end-of-step stocks run as one compiled call per step
-(``kernel.step``, Numba): loops over the people arrays in machine code, so the
-cost of a step is the work on the people, not hundreds of array calls.
+Rules 2-7 and the end-of-step stocks run in compiled code (``kernel.steps``,
+Numba), one call per block of steps: loops over the people arrays in machine
+code, so the cost of a step is the work on the people, not hundreds of array
+calls. Design switches are applied here, between blocks.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """The engine's step as compiled loops over the people arrays (Numba).
 
 The model's rules are the engine's (``engine.py`` and docs/model.md); this
-module applies them to the whole population in one compiled call per step, so
-a step over a small town costs microseconds of loop work instead of hundreds
-of separate NumPy calls. People are still NumPy arrays (structure of arrays)
-and there is no Python loop over people.
+module applies them to the whole population in one compiled call per block of
+steps, so a step over a small town costs its loop work (about 12 ns a person)
+instead of hundreds of separate NumPy calls. People are still NumPy arrays
+(structure of arrays) and there is no Python loop over people.
 
 Random draws come from the engine's ``numpy.random.Generator`` objects, in the
 same order and of the same types as whole-array NumPy draws would take them,
@@ -25,7 +25,8 @@ from numba import njit
 from systemic.simulate.compiled import S
 from systemic.simulate.records import LOCALITY_METRICS, SERVICE_METRICS, WELLBEING_BANDS
 
-# Status codes and reasons: the same numbers as in engine.py.
+# Status codes, why a next contact is failure demand, and event activities
+# (codes into events.ACTIVITIES).
 NO_CASE, WAITING, IN_SERVICE, RESIDENTIAL = 0, 1, 2, 3
 NEW_NEED, LOST_HAND_OFF, PREMATURE_CLOSURE, REFUSED, CHASE, CRISIS = 0, 1, 2, 3, 4, 5
 ACT_CONTACT, ACT_CHASE, ACT_REFERRAL, ACT_ASSESSMENT, ACT_REFUSED = 0, 1, 2, 3, 4
