@@ -89,7 +89,6 @@ def ensemble(people: int, runs: int, years: float) -> dict[str, Any]:
     )
     client = Client(cluster)
     # Workers make the engine ready once before timing (as a long-lived cluster would have).
-    client.run(lambda: __import__("systemic.simulate.ensemble"))
     client.run(prepare)
     startup = time.perf_counter() - t0
     try:

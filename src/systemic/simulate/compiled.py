@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -35,9 +36,12 @@ def rate_per_step(rate_per_year: float, days: float) -> float:
     return 1.0 - math.exp(-rate_per_year * days / 365.25)
 
 
-@dataclass
-class DesignArrays:
-    """One design's parameters for every locality: rows are localities."""
+class DesignArrays(NamedTuple):
+    """One design's parameters for every locality: rows are localities.
+
+    A named tuple of arrays, so the compiled step takes it as it is; a design
+    switch rewrites rows in place.
+    """
 
     entry: np.ndarray  # [n_loc, D] int8 service code where a need is first presented
     route: np.ndarray  # [n_loc, D] int8 service code that holds a need of that domain

@@ -48,29 +48,31 @@ STATUSES = ("no_open_case", "waiting", "in_service", "residential_care")
 WAITING = kernel.WAITING
 
 
-class _People:
-    """The population's state, one array per attribute (structure of arrays)."""
-
-    def __init__(self, c: CompiledScenario, rng: np.random.Generator) -> None:
-        n = c.n_people
-        pop = c.scenario.population
-        n_loc = len(c.locality_names)
-        self.loc = np.repeat(np.arange(n_loc, dtype=np.int8), c.locality_size)
-        strength = c.community_strength[self.loc]
-        conc = 8.0  # Beta concentration: spread of connection within a locality
-        a = np.clip(strength * conc, 1e-3, None)
-        b = np.clip((1 - strength) * conc, 1e-3, None)
-        self.connection = rng.beta(a, b).astype(np.float32)
-        w = rng.normal(pop.initial_wellbeing, pop.initial_spread, n)
-        self.wellbeing = np.clip(w, 0.0, 1.0).astype(np.float32)
-        self.status = np.zeros(n, np.int8)
-        self.service = np.full(n, -1, np.int8)
-        self.since = np.zeros(n, np.int32)
-        self.domain = np.zeros(n, np.int8)
-        self.second = np.full(n, -1, np.int8)
-        self.reason = np.zeros(n, np.int8)
-        self.case_class = np.zeros(n, np.int8)  # 0 value, 1 failure: the open case's demand
-        self.case_no = np.zeros(n, np.int32)
+def _population(c: CompiledScenario, rng: np.random.Generator) -> kernel.People:
+    """The starting population: connection and wellbeing drawn, no open cases."""
+    n = c.n_people
+    pop = c.scenario.population
+    n_loc = len(c.locality_names)
+    loc = np.repeat(np.arange(n_loc, dtype=np.int8), c.locality_size)
+    strength = c.community_strength[loc]
+    conc = 8.0  # Beta concentration: spread of connection within a locality
+    a = np.clip(strength * conc, 1e-3, None)
+    b = np.clip((1 - strength) * conc, 1e-3, None)
+    connection = rng.beta(a, b).astype(np.float32)
+    w = rng.normal(pop.initial_wellbeing, pop.initial_spread, n)
+    return kernel.People(
+        loc=loc,
+        wellbeing=np.clip(w, 0.0, 1.0).astype(np.float32),
+        connection=connection,
+        status=np.zeros(n, np.int8),
+        service=np.full(n, -1, np.int8),
+        since=np.zeros(n, np.int32),
+        domain=np.zeros(n, np.int8),
+        second=np.full(n, -1, np.int8),
+        reason=np.zeros(n, np.int8),
+        case_class=np.zeros(n, np.int8),
+        case_no=np.zeros(n, np.int32),
+    )
 
 
 class Engine:
@@ -81,22 +83,17 @@ class Engine:
     ) -> None:
         self.c = compiled
         self.seed = seed
-        streams = np.random.SeedSequence(seed).spawn(8)
-        (
-            self.rng_init,
-            self.rng_events,
-            self.rng_crisis,
-            self.rng_seek,
-            self.rng_refer,
-            self.rng_service,
-            self.rng_chase,
-            self.rng_shock,
-        ) = (np.random.default_rng(s) for s in streams)
-        self.p = _People(compiled, self.rng_init)
+        init, *streams = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8))
+        self.rng = kernel.Streams(*streams)
+        self.p = _population(compiled, init)
+        c = compiled
+        self.town = kernel.Town(
+            c.locality_start, c.locality_size, c.event_p, c.event_shock, c.event_domain,
+            c.unit_contact, c.unit_assessment, c.unit_intervention, *_parameters(c),
+        )  # fmt: skip
         self.rec = Records(compiled)
         self.log = EventLog() if record_events else None
         self._no_log = EventLog(capacity=0)
-        self.f32p, self.f64p = _parameters(compiled)
         self.t = 0
 
     def advance(self, count: int) -> int:
@@ -113,19 +110,21 @@ class Engine:
         if c.switches:
             count = min(count, c.switches[0][0] - self.t)
         log = self.log if self.log is not None else self._no_log
+        tables = kernel.Tables(rec.ls_all, rec.l_all, rec.causes, rec.bands)
         log.codes, log.cost = kernel.steps(
-            self.t, rec.t, count, self.log is not None,
-            p.loc, p.wellbeing, p.connection, p.status, p.service, p.since, p.domain,
-            p.second, p.reason, p.case_class, p.case_no,
-            d.entry, d.route, d.capacity, d.eligibility, d.max_steps, d.effect,
-            d.connection_gain, d.hand_off_loss, d.completion, d.prevention,
-            c.locality_start, c.locality_size, c.event_p, c.event_shock, c.event_domain,
-            c.unit_contact, c.unit_assessment, c.unit_intervention,
-            self.f32p, self.f64p,
-            self.rng_events, self.rng_crisis, self.rng_seek, self.rng_refer,
-            self.rng_service, self.rng_chase, self.rng_shock,
-            rec.ls_all, rec.l_all, rec.causes, rec.bands, log.codes, log.cost, log.counter,
-        )  # fmt: skip
+            self.t,
+            rec.t,
+            count,
+            self.log is not None,
+            p,
+            d,
+            self.town,
+            self.rng,
+            tables,
+            log.codes,
+            log.cost,
+            log.counter,
+        )
         self.t += count
         rec.t += count
         return count

@@ -113,7 +113,13 @@ def _audited(obj: Any) -> bool:
 
 
 def _entry(action: str, obj: Any, before: Any, after: Any) -> dict[str, Any]:
-    kind, object_id, workspace_id = _identity(obj)
+    return _row(action, *_identity(obj), before, after)
+
+
+def _row(
+    action: str, kind: str, object_id: Any, workspace_id: Any, before: Any, after: Any
+) -> dict[str, Any]:
+    """One audit event's fields (actor, address and time are added on writing)."""
     return dict(
         action=action,
         object_kind=kind,
@@ -138,14 +144,7 @@ def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
     events = [_entry("create", obj, None, _values(obj)) for obj in session.new if _audited(obj)]
     # Links are written with Core statements; the workspace's history row names them.
     events += [
-        dict(
-            action=obj.action,
-            object_kind=obj.kind,
-            object_id=obj.object_id,
-            workspace_id=obj.workspace_id,
-            before=None,
-            after=_plain(obj.changes),
-        )
+        _row(obj.action, obj.kind, obj.object_id, obj.workspace_id, None, _plain(obj.changes))
         for obj in session.new
         if isinstance(obj, HistoryEntry) and obj.action in ("link", "unlink")
     ]

@@ -1,4 +1,4 @@
-"""The docstring examples of systemic.measures run and give what they show."""
+"""The docstring examples of the measures and simulate packages run and give what they show."""
 
 from __future__ import annotations
 
@@ -17,6 +17,17 @@ MODULES = [
     "systemic.measures.series",
     "systemic.measures.spc",
     "systemic.measures.summary",
+    "systemic.simulate",
+    "systemic.simulate.calibrate",
+    "systemic.simulate.charts",
+    "systemic.simulate.compare",
+    "systemic.simulate.compiled",
+    "systemic.simulate.engine",
+    "systemic.simulate.ensemble",
+    "systemic.simulate.events",
+    "systemic.simulate.presets",
+    "systemic.simulate.result",
+    "systemic.simulate.scenario",
 ]
 
 
