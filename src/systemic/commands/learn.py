@@ -78,7 +78,8 @@ def learn_command(
         if cluster is not None:
             cluster.close()
     console.print_json(json.dumps(summary, default=str))
-    err_console.print(f"Wrote tables, charts and summary.json to {out}")
+    wrote = "tables, charts and summary.json" if charts else "tables and summary.json (no charts)"
+    err_console.print(f"Wrote {wrote} to {out}")
 
 
 def register(app: typer.Typer) -> None:

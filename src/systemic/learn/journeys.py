@@ -27,7 +27,6 @@ Everything is vectorised: one sort, then shifts along the sorted frame.
 
 from __future__ import annotations
 
-import numpy as np
 import polars as pl
 
 from systemic.learn.config import LearnConfig
@@ -279,9 +278,8 @@ def _with_repeats(df: pl.DataFrame, config: LearnConfig) -> pl.DataFrame:
         .select("_row")
         .collect(engine=ENGINE)
     )
-    flags = np.zeros(df.height, dtype=bool)
-    flags[repeats["_row"].to_numpy()] = True
-    return df.with_columns(repeat_contact=pl.Series(flags))
+    flags = pl.repeat(False, df.height, eager=True).scatter(repeats["_row"], True)
+    return df.with_columns(repeat_contact=flags)
 
 
 def episodes(annotated: pl.DataFrame, hand_off_cost: float | None = None) -> pl.DataFrame:

@@ -15,6 +15,7 @@ the number of partitions.
 
 from __future__ import annotations
 
+import io
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -155,11 +156,14 @@ def _owned(frame: pl.DataFrame) -> pl.DataFrame:
     a small table of results (one row per episode, say) can keep a whole
     partition's person ids alive. Pieces wait until every partition is learnt,
     so each is copied out: on 50M events (34 partitions) peak memory fell from
-    3.8 to about 2.6 GiB.
+    3.8 to about 2.6 GiB. The copy is a round trip through Arrow IPC in
+    memory, which needs neither NumPy nor PyArrow (importing those would cost
+    every run a few tenths of a second).
     """
-    owned = pl.from_arrow(frame.to_arrow(compat_level=pl.CompatLevel.oldest()))
-    assert isinstance(owned, pl.DataFrame)
-    return owned.cast(frame.schema)
+    buffer = io.BytesIO()
+    frame.write_ipc(buffer, compression="uncompressed")
+    buffer.seek(0)
+    return pl.read_ipc(buffer)
 
 
 def _owned_flow(flow: FlowParts) -> FlowParts:
