@@ -1,7 +1,7 @@
 """What a learn run costs before it starts: the modules it loads, and the piece copy.
 
 Every ``systemic learn`` run pays for the modules it imports (on the project's
-machine NumPy and PyArrow cost 0.3-0.4 s each to import). Learning needs
+machine NumPy and PyArrow together take about 0.3 s to import). Learning needs
 neither, so a run must not load them; this test fails if a change brings one
 back into learning's path.
 """
