@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -30,7 +31,7 @@ def test_partitions_give_the_same_results(log: str, real_datasets: RealDatasets)
     for name, table in one.tables().items():
         other = four.tables()[name]
         # counts are exact; sums of floats may differ in the last bits by order
-        assert_frame_equal(table, other, check_exact=False, rel_tol=1e-12, abs_tol=1e-9), name
+        assert_frame_equal(table, other, check_exact=False, rel_tol=1e-12, abs_tol=1e-9)
 
 
 def test_large_datasets_split_to_disk_give_the_same_results(
@@ -77,3 +78,57 @@ def test_dask_local_cluster_matches_single_process(
         assert_frame_equal(
             pl.read_parquet(local / f), pl.read_parquet(distributed / f), check_exact=True
         )
+
+
+def _town(path: Path) -> Path:
+    from systemic.data import write_dataset
+
+    t = lambda d: dt.datetime(2024, 1, d, tzinfo=dt.UTC)  # noqa: E731
+    events = pl.DataFrame(
+        {
+            "person_id": ["a", "a", "b", "c", "c"],
+            "service": ["Housing", "GP", "Housing", "GP", "GP"],
+            "activity": ["call", "visit", "call", "visit", "call"],
+            "kind": ["contact", "other", "contact", "other", "contact"],
+            "timestamp": [t(1), t(2), t(5), t(6), t(7)],
+        }
+    )
+    return write_dataset(events, path, source_name="example").path
+
+
+@pytest.mark.parametrize("on_disk", [False, True])
+def test_every_partition_is_reported_once_even_when_empty(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, on_disk: bool
+) -> None:
+    from systemic.learn import partition
+
+    if on_disk:
+        monkeypatch.setattr(partition, "IN_MEMORY_EVENTS", 0)
+    path = _town(tmp_path / "town")
+    calls: list[tuple[int, int]] = []
+    # three people in eight partitions: at least five partitions are empty
+    result = learn(path, partitions=8, on_partition=lambda done, total: calls.append((done, total)))
+    assert calls == [(i, 8) for i in range(1, 9)]
+    assert (result.summary().people, result.summary().events) == (3, 5)
+    assert_frame_equal(result.episodes, learn(path, partitions=1).episodes)
+
+
+@pytest.mark.slow
+def test_dask_reports_each_partition_and_matches_in_process(tmp_path: Path) -> None:
+    distributed = pytest.importorskip("dask.distributed")
+    path = _town(tmp_path / "town")
+    calls: list[tuple[int, int]] = []
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        result = learn(
+            path, partitions=4, client=client, on_partition=lambda d, t: calls.append((d, t))
+        )
+    assert calls == [(i, 4) for i in range(1, 5)]
+    local = learn(path, partitions=4)
+    assert result.summary() == local.summary()
+    for name, table in local.tables().items():
+        assert_frame_equal(result.tables()[name], table, check_exact=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from systemic.commands._console import console, err_console, fail
+from systemic.commands._console import console, err_console, fail, progress
 
 
 def learn_command(
@@ -66,8 +66,19 @@ def learn_command(
             else:
                 client = Client(dask)
             err_console.print(f"Learning on Dask: {client.dashboard_link}")
-        with err_console.status("Learning journeys, flow, demand and costs..."):
-            result = learn(dataset, config, table, partitions=partitions, client=client)
+        with progress() as bar:
+            task = bar.add_task(
+                "Learning journeys, flow, demand and costs (partitions)", total=None
+            )
+
+            def learnt(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            result = learn(
+                dataset, config, table, partitions=partitions, client=client, on_partition=learnt
+            )
+        writing = "tables, summary and charts" if charts else "tables and summary"
+        with err_console.status(f"Writing {writing}..."):
             summary = write_outputs(result, out, threshold=threshold, charts=charts)
     except SystemicDataError as exc:
         fail(str(exc))

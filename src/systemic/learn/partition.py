@@ -87,8 +87,11 @@ def learn_locally(
     config: LearnConfig,
     unit_costs: UnitCostTable | None = None,
     events: int | None = None,
-) -> Iterator[JourneyParts]:
+) -> Iterator[JourneyParts | None]:
     """Learn every partition in this process, one after another.
+
+    Yields one item per partition, in order: its pieces, or ``None`` when no
+    person falls in it.
 
     Each partition is read from Parquet on its own (person-hash filter,
     needed columns only); very large datasets are first split by person to
@@ -105,8 +108,7 @@ def learn_locally(
     if n <= IN_MEMORY_EVENTS:
         for i in range(parts):
             part = person_partition(dataset_events(ds), i, parts).collect(engine=SCAN_ENGINE)
-            if part.height:
-                yield learn_frame(part, config, unit_costs, people)
+            yield learn_frame(part, config, unit_costs, people) if part.height else None
         return
     with tempfile.TemporaryDirectory(prefix="systemic-learn-") as tmp:
         dataset_events(ds).sink_ipc(
@@ -116,11 +118,13 @@ def learn_locally(
         )
         for i in range(parts):
             files = sorted(Path(tmp).glob(f"_part={i}/*.ipc"))
-            if files:
-                frame = pl.scan_ipc(files).collect(engine=ENGINE)
-                yield learn_frame(frame, config, unit_costs, people)
-                for f in files:
-                    f.unlink()
+            if not files:
+                yield None
+                continue
+            frame = pl.scan_ipc(files).collect(engine=ENGINE)
+            yield learn_frame(frame, config, unit_costs, people)
+            for f in files:
+                f.unlink()
 
 
 def learn_frame(

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from typing import Any
 
 import polars as pl
@@ -48,19 +49,25 @@ def learn(
     *,
     partitions: int | None = None,
     client: Any = None,
+    on_partition: Callable[[int, int], None] | None = None,
 ) -> LearnResult:
     """Learn journeys, flow maps, variants, demand and costs from a dataset.
 
     ``partitions`` splits people into that many groups learnt one after
     another (default: one per 1.5 million events). ``client`` is a
     ``dask.distributed.Client``: partitions then run on its workers.
+    ``on_partition(done, total)`` is called each time a partition is learnt
+    (a progress bar's hook); the results do not depend on the order.
     """
     config = config or LearnConfig()
     ds = dataset if isinstance(dataset, Dataset) else open_dataset(dataset)
     n = count_events(ds)
     parts = partitions or max(1, math.ceil(n / EVENTS_PER_PARTITION))
     path = str(ds.path)
+    report = on_partition or (lambda done, total: None)
     if client is not None:
+        from dask.distributed import as_completed
+
         futures = client.map(
             learn_partition,
             [path] * parts,
@@ -70,9 +77,18 @@ def learn(
             unit_costs=unit_costs,
             pure=False,
         )
-        pieces: list[JourneyParts] = client.gather(futures)
+        index = {f.key: i for i, f in enumerate(futures)}
+        learnt: dict[int, JourneyParts] = {}
+        for future, piece in as_completed(futures, with_results=True):
+            learnt[index[future.key]] = piece
+            report(len(learnt), parts)
+        pieces: list[JourneyParts] = [learnt[i] for i in range(parts)]  # merge in a fixed order
     else:
-        pieces = list(learn_locally(ds, parts, config, unit_costs, events=n))
+        pieces = []
+        for done, piece in enumerate(learn_locally(ds, parts, config, unit_costs, events=n), 1):
+            if piece is not None:
+                pieces.append(piece)
+            report(done, parts)
     if not pieces:  # an empty dataset
         pieces = [learn_frame(ds.events(), config, unit_costs)]
     return merge_parts(pieces, config, unit_costs)
