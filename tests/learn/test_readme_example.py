@@ -1,0 +1,68 @@
+"""The README's real example says what `systemic learn` says today.
+
+The README quotes the summary of learning the hospital log (with the shipped
+mapping and unit-cost example) and a few facts about it. This test runs the
+same commands' functions on the same log and compares, so the front page
+cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import polars as pl
+from typer.testing import CliRunner
+
+from systemic.cli import app
+from systemic.data import open_dataset
+
+from .conftest import RealDatasets
+
+ROOT = Path(__file__).resolve().parents[2]
+COSTS = ROOT / "examples" / "unit_costs" / "uk_health_social_care.toml"
+
+
+def _readme_summary() -> dict[str, object]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    found = re.search(r"`learnt-hospital/summary\.json`:\s*```json\n(.*?)```", text, re.S)
+    assert found, "README.md no longer quotes learnt-hospital/summary.json"
+    return json.loads(found.group(1))
+
+
+def test_readme_real_example_matches_learn(real_datasets: RealDatasets, tmp_path: Path) -> None:
+    out = tmp_path / "learnt-hospital"
+    res = CliRunner().invoke(
+        app,
+        [
+            "learn",
+            str(real_datasets["hospital"]),
+            "--out",
+            str(out),
+            "--unit-costs",
+            str(COSTS),
+            "--no-charts",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert json.loads((out / "summary.json").read_text()) == _readme_summary()
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    episodes = pl.read_parquet(out / "row_level" / "episodes.parquet")
+    mean = f"the mean is {episodes['hand_offs'].mean():.1f} hand-offs per episode"
+    assert mean in " ".join(readme.split()), mean
+    services = (
+        open_dataset(real_datasets["hospital"])
+        .events(["service"])
+        # the mapping keeps the 16 rows without a department as "Unknown department"
+        .filter(pl.col("service") != "Unknown department")
+        .select(pl.col("service").n_unique())
+        .collect()
+        .item()
+    )
+    summary = _readme_summary()
+    facts = (
+        f"{summary['people']:,} gynaecology patients, {summary['events']:,} events "
+        f"in {services} departments"
+    )
+    assert facts in " ".join(readme.split()), facts
