@@ -334,24 +334,32 @@ def learn_charts(published: dict[str, pl.DataFrame]) -> dict[str, Spec]:
     }
 
 
-def warm_up_renderer() -> threading.Thread:
-    """Start the chart renderer in the background; returns the thread.
+_warm_up: threading.Thread | None = None
 
-    ``vl_convert`` spends its first call (0.5-2 s) starting its JavaScript
+
+def warm_up_renderer() -> threading.Thread:
+    """Start the chart renderer in the background, once; returns the thread.
+
+    ``vl_convert`` spends its first call (0.4-2 s) starting its JavaScript
     engine. A command that will draw charts after learning starts it here
-    first, so that start-up overlaps learning instead of following it.
+    first, so that start-up overlaps learning instead of following it;
+    :func:`systemic.learn.write_outputs` starts it before writing tables.
+    A second call returns the first call's thread.
 
     >>> warm_up_renderer().join()
     """
+    global _warm_up
+    if _warm_up is not None:
+        return _warm_up
 
     def start() -> None:
         import vl_convert as vlc
 
         vlc.vegalite_to_svg(_empty("", ""))
 
-    thread = threading.Thread(target=start, name="systemic-chart-warm-up", daemon=True)
-    thread.start()
-    return thread
+    _warm_up = threading.Thread(target=start, name="systemic-chart-warm-up", daemon=True)
+    _warm_up.start()
+    return _warm_up
 
 
 def render_chart(spec: Spec, stem: str | Path, scale: float = 2.0) -> tuple[Path, Path]:

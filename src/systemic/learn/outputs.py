@@ -19,7 +19,7 @@ from pathlib import Path
 
 import polars as pl
 
-from systemic.learn.charts import learn_charts, render_chart
+from systemic.learn.charts import learn_charts, render_chart, warm_up_renderer
 from systemic.learn.publish import published_summary, published_tables
 from systemic.learn.result import LearnResult
 
@@ -54,6 +54,8 @@ def write_outputs(
     charts: bool = True,
 ) -> dict[str, object]:
     """Write every output of ``result`` under ``out``; returns the published summary."""
+    if charts:  # the renderer starts while the tables are written
+        warm_up_renderer()
     t = threshold or result.config.suppression_threshold
     root = Path(out)
     for sub in ("tables", "charts", "row_level"):
