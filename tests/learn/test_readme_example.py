@@ -46,6 +46,8 @@ def test_readme_real_example_matches_learn(real_datasets: RealDatasets, tmp_path
         ],
     )
     assert res.exit_code == 0, res.output
+    assert "Wrote tables and summary.json (no charts)" in res.output
+    assert not (out / "charts").exists() or not any((out / "charts").iterdir())
     assert json.loads((out / "summary.json").read_text()) == _readme_summary()
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     episodes = pl.read_parquet(out / "row_level" / "episodes.parquet")

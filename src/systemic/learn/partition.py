@@ -91,7 +91,8 @@ def learn_locally(
     """Learn every partition in this process, one after another.
 
     Yields one item per partition, in order: its pieces, or ``None`` when no
-    person falls in it.
+    person falls in it (with one partition, an empty dataset yields empty
+    pieces).
 
     Each partition is read from Parquet on its own (person-hash filter,
     needed columns only); very large datasets are first split by person to
