@@ -161,7 +161,7 @@ def _owned(frame: pl.DataFrame) -> pl.DataFrame:
     a small table of results (one row per episode, say) can keep a whole
     partition's person ids alive. Pieces wait until every partition is learnt,
     so each is copied out: on 50M events (34 partitions) peak memory fell from
-    3.8 to about 2.6 GiB. The copy is a round trip through Arrow IPC in
+    3.8 to about 2.7 GiB. The copy is a round trip through Arrow IPC in
     memory, which needs neither NumPy nor PyArrow (importing those would cost
     every run a few tenths of a second).
     """
