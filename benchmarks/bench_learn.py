@@ -30,6 +30,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -181,14 +182,9 @@ def load_note() -> str:
 def median_of(runs: list[dict[str, float]]) -> dict[str, float]:
     """Median wall and CPU time of repeated runs; the highest peak memory."""
 
-    def mid(xs: list[float]) -> float:
-        xs = sorted(xs)
-        n = len(xs)
-        return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
-
     return {
-        "seconds": mid([r["seconds"] for r in runs]),
-        "cpu": mid([r["cpu"] for r in runs]),
+        "seconds": statistics.median(r["seconds"] for r in runs),
+        "cpu": statistics.median(r["cpu"] for r in runs),
         "peak_gib": max(r["peak_gib"] for r in runs),
         "runs": len(runs),
     }
@@ -204,16 +200,15 @@ def main(argv: list[str]) -> int:
     work = Path(tempfile.mkdtemp(prefix="bench_learn_"))
     dataset = args.keep or work / "dataset"
     try:
+        from systemic.data import open_dataset
+        from systemic.learn.journeys import COLUMNS
+
         t0 = time.perf_counter()
         if not (dataset / "manifest.json").exists():
             n = build_dataset(args.events, dataset)
         else:
-            from systemic.data import open_dataset
-
             n = open_dataset(dataset).manifest.accepted
         print(f"dataset: {n:,} events built in {time.perf_counter() - t0:.0f}s", flush=True)
-        from systemic.data import open_dataset
-        from systemic.learn.journeys import COLUMNS
 
         files = [str(f) for f in open_dataset(dataset).event_files()]
         load_start = load_note()

@@ -71,3 +71,22 @@ def pm4py_frame(dataset: Path) -> pd.DataFrame:
     return pm4py.format_dataframe(
         df, case_id="case_key", activity_key="activity", timestamp_key="timestamp"
     )
+
+
+def small_town(path: Path) -> Path:
+    """A dataset of three people and five events in two services."""
+    import datetime as dt
+
+    from systemic.data import write_dataset
+
+    t = lambda d: dt.datetime(2024, 1, d, tzinfo=dt.UTC)  # noqa: E731
+    events = pl.DataFrame(
+        {
+            "person_id": ["a", "a", "b", "c", "c"],
+            "service": ["Housing", "GP", "Housing", "GP", "GP"],
+            "activity": ["call", "visit", "call", "visit", "call"],
+            "kind": ["contact", "other", "contact", "other", "contact"],
+            "timestamp": [t(1), t(2), t(5), t(6), t(7)],
+        }
+    )
+    return write_dataset(events, path, source_name="example").path

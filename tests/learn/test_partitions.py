@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from typer.testing import CliRunner
 from systemic.cli import app
 from systemic.learn import learn
 
-from .conftest import RealDatasets
+from .conftest import RealDatasets, small_town
 
 COSTS = (
     Path(__file__).resolve().parents[2] / "examples" / "unit_costs" / "uk_health_social_care.toml"
@@ -80,22 +79,6 @@ def test_dask_local_cluster_matches_single_process(
         )
 
 
-def _town(path: Path) -> Path:
-    from systemic.data import write_dataset
-
-    t = lambda d: dt.datetime(2024, 1, d, tzinfo=dt.UTC)  # noqa: E731
-    events = pl.DataFrame(
-        {
-            "person_id": ["a", "a", "b", "c", "c"],
-            "service": ["Housing", "GP", "Housing", "GP", "GP"],
-            "activity": ["call", "visit", "call", "visit", "call"],
-            "kind": ["contact", "other", "contact", "other", "contact"],
-            "timestamp": [t(1), t(2), t(5), t(6), t(7)],
-        }
-    )
-    return write_dataset(events, path, source_name="example").path
-
-
 @pytest.mark.parametrize("on_disk", [False, True])
 def test_every_partition_is_reported_once_even_when_empty(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, on_disk: bool
@@ -104,7 +87,7 @@ def test_every_partition_is_reported_once_even_when_empty(
 
     if on_disk:
         monkeypatch.setattr(partition, "IN_MEMORY_EVENTS", 0)
-    path = _town(tmp_path / "town")
+    path = small_town(tmp_path / "town")
     calls: list[tuple[int, int]] = []
     # three people in eight partitions: at least five partitions are empty
     result = learn(path, partitions=8, on_partition=lambda done, total: calls.append((done, total)))
@@ -116,7 +99,7 @@ def test_every_partition_is_reported_once_even_when_empty(
 @pytest.mark.slow
 def test_dask_reports_each_partition_and_matches_in_process(tmp_path: Path) -> None:
     distributed = pytest.importorskip("dask.distributed")
-    path = _town(tmp_path / "town")
+    path = small_town(tmp_path / "town")
     calls: list[tuple[int, int]] = []
     with (
         distributed.LocalCluster(

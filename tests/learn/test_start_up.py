@@ -17,8 +17,9 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from systemic.data import write_dataset
 from systemic.learn.partition import _owned
+
+from .conftest import small_town
 
 COSTS = (
     Path(__file__).resolve().parents[2] / "examples" / "unit_costs" / "uk_health_social_care.toml"
@@ -28,23 +29,13 @@ _RUN = """
 import sys
 from systemic.learn import learn, load_unit_costs
 result = learn(sys.argv[1], unit_costs=load_unit_costs(sys.argv[2]), partitions=2)
-assert result.summary().events == 4
+assert result.summary().events == 5
 print(sorted(m for m in ("numpy", "pyarrow") if m in sys.modules))
 """
 
 
 def test_learning_loads_neither_numpy_nor_pyarrow(tmp_path: Path) -> None:
-    t = lambda d: dt.datetime(2024, 1, d, tzinfo=dt.UTC)  # noqa: E731
-    events = pl.DataFrame(
-        {
-            "person_id": ["a", "a", "b", "c"],
-            "service": ["Housing", "Adult social care", "Housing", "GP"],
-            "activity": ["call", "assessment", "call", "visit"],
-            "kind": ["contact", "assessment", "contact", "contact"],
-            "timestamp": [t(1), t(2), t(5), t(6)],
-        }
-    )
-    path = write_dataset(events, tmp_path / "town", source_name="example").path
+    path = small_town(tmp_path / "town")
     done = subprocess.run(
         [sys.executable, "-c", _RUN, str(path), str(COSTS)],
         capture_output=True,
