@@ -52,3 +52,23 @@ def test_help_and_workspace_commands_load_what_they_need():
     everything = _modules_after(["--help"])
     assert {"systemic.commands.trust", "systemic.commands.learn"} <= everything
     assert "systemic.store" in _modules_after(["user", "--help"])
+
+
+def _pyproject_version() -> str:
+    import tomllib
+    from pathlib import Path
+
+    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    return tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["version"]
+
+
+def test_version_prints_the_package_version():
+    from typer.testing import CliRunner
+
+    expected = f"systemic {_pyproject_version()}\n"
+    result = CliRunner().invoke(cli.app, ["--version"])
+    assert (result.exit_code, result.output) == (0, expected)
+    # the console script's own path, which loads no command module
+    code = "import sys\nsys.argv = ['systemic', '--version']\nfrom systemic.cli import main\nmain()"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout == expected

@@ -57,14 +57,40 @@ COMMANDS = {
 }
 
 
-def _root(
-    version: bool = typer.Option(False, "--version", help="Show the version and exit."),
-) -> None:
-    if version:
+def package_version() -> str:
+    """The installed package's version (``systemic --version`` prints it).
+
+    Read from the installed distribution's metadata, so it is the version in
+    ``pyproject.toml``; ``systemic.__version__`` where the package is not
+    installed (run from a source tree).
+    """
+    from importlib import metadata
+
+    try:
+        return metadata.version("systemic")
+    except metadata.PackageNotFoundError:
         from systemic import __version__
 
-        typer.echo(__version__)
+        return __version__
+
+
+def _print_version(value: bool) -> None:
+    # Eager: runs while the options are parsed, before a command is required.
+    if value:
+        typer.echo(f"systemic {package_version()}")
         raise typer.Exit()
+
+
+def _root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        help="Show the version and exit.",
+        callback=_print_version,
+        is_eager=True,
+    ),
+) -> None:
+    """Options that come before any command."""
 
 
 def build_app(command: str | None = None) -> typer.Typer:
@@ -97,4 +123,8 @@ def __getattr__(name: str) -> Any:
 
 def main() -> None:
     """Entry point of the ``systemic`` console script."""
-    build_app(_command(sys.argv[1:]))()
+    argv = sys.argv[1:]
+    if argv == ["--version"]:  # no command module is needed to say the version
+        typer.echo(f"systemic {package_version()}")
+        return
+    build_app(_command(argv))()
