@@ -40,7 +40,7 @@ def test_minimal_mapping_defaults():
         (_with(rules=[{"activity": "call"}]), "rules #1", "at least one of"),
         (_with(rules=[{"activity": "a", "kind": "chat"}]), "rules #1", "not one of"),
         (_with(rules=[{"pattern": "(", "kind": "contact"}]), "rules #1", "not a valid regex"),
-        (_with(rules=[{"kind": "contact"}]), "rules #1", "exactly one of"),
+        (_with(rules=[{"kind": "contact"}]), "rules #1", "needs at least one of activity"),
         (_with(privacy={"keep_txt": True}), "privacy.keep_txt", "unknown key"),
         ({"fields": {"person_id": "who", "timestamp": "t"}}, "(top level)", "add e.g."),
         (_with(constants={"kind": "chat"}), "(top level)", "not one of"),

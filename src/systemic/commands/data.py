@@ -38,14 +38,16 @@ def summary_tables(summary: DatasetSummary) -> list[Table]:
     head.add_row("activities", f"{summary.activity_count:,}")
     head.add_row("from", str(summary.first) if summary.first else "-")
     head.add_row("to", str(summary.last) if summary.last else "-")
-    head.add_row("rows read / rejected", f"{summary.read:,} / {summary.rejected:,}")
+    head.add_row(
+        "rows read / rejected / filtered",
+        f"{summary.read:,} / {summary.rejected:,} / {summary.filtered:,}",
+    )
     head.add_row("schema version", summary.schema_version)
 
     sources = Table(title="Sources")
-    for col in ("id", "name", "format", "read", "accepted", "rejected"):
-        sources.add_column(
-            col, justify="right" if col in ("read", "accepted", "rejected") else "left"
-        )
+    counts = ("read", "accepted", "rejected", "filtered")
+    for col in ("id", "name", "format", *counts):
+        sources.add_column(col, justify="right" if col in counts else "left")
     for row in summary.sources.iter_rows():
         sources.add_row(*[f"{v:,}" if isinstance(v, int) else str(v) for v in row])
 
@@ -72,6 +74,13 @@ def summary_tables(summary: DatasetSummary) -> list[Table]:
     if summary.reject_reasons.height == 0:
         reasons.add_row("-", "no rejected rows", "0")
     tables.append(reasons)
+    if summary.filters.height:  # only sources whose mapping has filters
+        filters = Table(title="Filtered rows (the mapping's filters)")
+        for col in ("source", "filter", "rows"):
+            filters.add_column(col, justify="right" if col == "rows" else "left")
+        for source, label, n in summary.filters.iter_rows():
+            filters.add_row(str(source), str(label), f"{n:,}")
+        tables.append(filters)
     return tables
 
 
@@ -119,9 +128,10 @@ def import_command(
                     allow_duplicate=allow_duplicate,
                 )
                 bar.update(task, total=entry.read, completed=entry.read)
+                filtered = f", filtered {entry.filtered:,}" if entry.filters else ""
                 console.print(
                     f"{path.name}: read {entry.read:,}, accepted {entry.accepted:,}, "
-                    f"rejected {entry.rejected:,} (source {entry.id})"
+                    f"rejected {entry.rejected:,}{filtered} (source {entry.id})"
                 )
     except SystemicDataError as exc:
         fail(str(exc))

@@ -9,8 +9,9 @@ Layout::
       people.parquet             optional
 
 Each import appends one *source* with its own manifest entry. The invariant
-``read == accepted + rejected`` holds for every source and is checked when
-the entry is committed. Writing is atomic per source: parts go to a
+``read == accepted + rejected + filtered`` holds for every source and is
+checked when the entry is committed (``filtered``: rows the mapping's
+filters removed, counted per filter in ``filters``). Writing is atomic per source: parts go to a
 temporary folder that is renamed into place, and the manifest is replaced
 in one step, so an interrupted import leaves the dataset as it was.
 
@@ -72,6 +73,9 @@ class SourceEntry:
     read: int = 0
     accepted: int = 0
     rejected: int = 0
+    #: Rows removed by the mapping's filters; ``filters`` says which removed how many.
+    filtered: int = 0
+    filters: list[dict[str, Any]] = field(default_factory=list)
     imported_at: str = ""
     parts: list[str] = field(default_factory=list)
     notes: dict[str, Any] = field(default_factory=dict)
@@ -97,11 +101,20 @@ class Manifest:
     def rejected(self) -> int:
         return sum(s.rejected for s in self.sources)
 
+    @property
+    def filtered(self) -> int:
+        return sum(s.filtered for s in self.sources)
+
     def to_json(self) -> str:
         body = {
             "schema_version": self.schema_version,
             "created": self.created,
-            "counts": {"read": self.read, "accepted": self.accepted, "rejected": self.rejected},
+            "counts": {
+                "read": self.read,
+                "accepted": self.accepted,
+                "rejected": self.rejected,
+                "filtered": self.filtered,
+            },
             "sources": [asdict(s) for s in self.sources],
         }
         return json.dumps(body, indent=2, sort_keys=False, default=str)
@@ -174,7 +187,8 @@ class Dataset:
         """Append one source atomically; the entry is committed on success.
 
         The writer counts rows; on exit ``read`` must equal accepted plus
-        rejected (it is set to their sum when the caller left it at 0).
+        rejected plus filtered (it is set to their sum when the caller left
+        it at 0), and ``filtered`` the sum of the per-filter counts.
         """
         if any(s.id == entry.id for s in self.manifest.sources):
             raise DatasetError(f"{self.path}: source id {entry.id} already exists")
@@ -185,11 +199,15 @@ class Dataset:
             yield writer
             writer._finish()
             if entry.read == 0:
-                entry.read = entry.accepted + entry.rejected
-            if entry.read != entry.accepted + entry.rejected:
+                entry.read = entry.accepted + entry.rejected + entry.filtered
+            per_filter = sum(int(f.get("rows", 0)) for f in entry.filters)
+            if entry.read != entry.accepted + entry.rejected + entry.filtered or (
+                entry.filters and per_filter != entry.filtered
+            ):
                 raise DatasetError(
-                    f"{entry.name}: read {entry.read} rows but accepted {entry.accepted} and "
-                    f"rejected {entry.rejected}; rows would be lost, so nothing was written"
+                    f"{entry.name}: read {entry.read} rows but accepted {entry.accepted}, "
+                    f"rejected {entry.rejected} and filtered {entry.filtered} (the filters "
+                    f"count {per_filter}); rows would be lost, so nothing was written"
                 )
             entry.imported_at = entry.imported_at or _now()
             events_dir = self.path / EVENTS_DIR / entry.id

@@ -5,8 +5,9 @@ For each source file: a reader yields raw batches (source columns plus
 point ever holds a clear identifier; the mapping is applied as Polars
 expressions over the whole batch (no loop over rows); rows that fail a check
 go to the rejects table with the field and the reason; the rest are appended
-to the dataset. Each file becomes one manifest entry whose counts satisfy
-``read == accepted + rejected``.
+to the dataset. The mapping's filters drop the events it does not want
+(counted per filter, never silently). Each file becomes one manifest entry
+whose counts satisfy ``read == accepted + rejected + filtered``.
 
 >>> import tempfile, pathlib
 >>> from systemic.data.mapping import parse_mapping
@@ -17,6 +18,13 @@ to the dataset. Each file becomes one manifest entry whose counts satisfy
 ...     "constants": {"service": "Housing"}})
 >>> [(e.read, e.accepted, e.rejected) for e in import_sources([tmp / "calls.csv"], m, tmp / "ds")]
 [(2, 1, 1)]
+
+A filter that keeps only the calls: the visit is filtered, not rejected.
+
+>>> calls = parse_mapping({**m.model_dump(), "filters": [{"action": "keep", "activity": "call"}]})
+>>> e = import_sources([tmp / "calls.csv"], calls, tmp / "ds2")[0]
+>>> e.read, e.accepted, e.rejected, e.filtered, e.filters[0]["rows"]
+(2, 1, 0, 1, 1)
 """
 
 from __future__ import annotations
@@ -28,13 +36,19 @@ import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
 from systemic.data.dataset import Dataset, SourceEntry, SourceWriter, create_dataset
 from systemic.data.errors import SourceError
 from systemic.data.mapping import RULE_FIELDS, Mapping, load_mapping
+from systemic.data.matching import (
+    FILTER,
+    SourceColumns,
+    match_rows,
+    resolve_resource_column,
+    where_columns,
+)
 from systemic.data.pseudonymise import PseudonymKey, load_key
 from systemic.data.readers import LINE, RawBatch, iter_raw, source_format
 from systemic.data.schema import (
@@ -176,6 +190,52 @@ class _SourceRun:
     header: list[str] = field(default_factory=list)
     dropped: set[str] = field(default_factory=set)
     notes: dict[str, object] = field(default_factory=dict)
+    match_columns: SourceColumns = field(default_factory=SourceColumns)
+    filtered: list[_FilterTally] = field(default_factory=list)
+
+
+#: How many source lines, activities and lifecycles a filter's tally keeps for inspection.
+FILTER_EXAMPLES = 10
+
+
+@dataclass
+class _FilterTally:
+    """What one filter removed from one source: counts and where, no identifiers."""
+
+    rows: int = 0
+    first_lines: list[int] = field(default_factory=list)
+    activities: dict[str, int] = field(default_factory=dict)
+    lifecycles: dict[str, int] = field(default_factory=dict)
+
+    def add(self, removed: pl.DataFrame) -> None:
+        """Count removed rows (columns ``__line``, ``__f_activity``, maybe ``__f_lifecycle``)."""
+        self.rows += removed.height
+        room = FILTER_EXAMPLES - len(self.first_lines)
+        if room > 0:
+            self.first_lines += removed[LINE].head(room).to_list()
+        by = (("__f_activity", self.activities), ("__f_lifecycle", self.lifecycles))
+        for column, counts in by:
+            if column not in removed.columns:
+                continue
+            for value, n in removed[column].fill_null("(missing)").value_counts().iter_rows():
+                counts[value] = counts.get(value, 0) + n
+
+    def entry(self, label: str, action: str) -> dict[str, object]:
+        """The manifest's record of the filter: the most frequent values only."""
+
+        def top(counts: dict[str, int]) -> dict[str, int]:
+            ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+            return dict(ranked[:FILTER_EXAMPLES])
+
+        return {
+            "filter": label,
+            "action": action,
+            "rows": self.rows,
+            "first_lines": self.first_lines,
+            "activities": top(self.activities),
+            "distinct_activities": len(self.activities),
+            "lifecycles": top(self.lifecycles),
+        }
 
 
 def _sha256(path: Path) -> str:
@@ -210,29 +270,29 @@ def _check_columns(run: _SourceRun, columns: list[str]) -> None:
     for col in m.attributes.drop:
         if col not in columns:
             raise _missing_column(run, col, "attributes.drop", columns)
+    for section, items in (("rules", m.rules), ("filters", m.filters)):
+        for i, item in enumerate(items, 1):
+            for col in item.where or {}:
+                if col not in columns:
+                    raise _missing_column(run, col, f"{section} #{i}.where", columns)
+            if item.resource is not None and m.source.resource_column is not None:
+                if m.source.resource_column not in columns:
+                    key = "source.resource_column"
+                    raise _missing_column(run, m.source.resource_column, key, columns)
+            elif item.resource is not None and run.match_columns.resource is None:
+                raise SourceError(
+                    f"the mapping's {section} #{i}.resource matches the resource, but the "
+                    "source has neither an 'org:resource' nor a 'resource' column",
+                    path=str(run.path),
+                    field=f"{section} #{i}.resource",
+                    hint="name the column that says who did the work: "
+                    "[source] resource_column = '<source column>'",
+                )
 
 
 def _text(col: str) -> pl.Expr:
     s = pl.col(col).cast(pl.String).str.strip_chars()
     return pl.when(s.str.len_bytes() > 0).then(s).otherwise(None)
-
-
-def _rule_value(name: str, mapping: Mapping, activity: pl.Expr) -> pl.Expr | None:
-    """The value the first matching rule gives ``name`` (null when none match)."""
-    rules = [r for r in mapping.rules if getattr(r, name) is not None]
-    if not rules:
-        return None
-    chain: Any = None  # a when/then chain (Polars types it as several classes)
-    for rule in rules:
-        cond = (
-            activity == rule.activity
-            if rule.activity is not None
-            else activity.str.contains(rule.pattern or "")
-        )
-        value = pl.lit(getattr(rule, name), pl.String)
-        chain = pl.when(cond).then(value) if chain is None else chain.when(cond).then(value)
-    assert chain is not None
-    return chain.otherwise(pl.lit(None, pl.String))
 
 
 def _blanks_to_null(mapped: pl.DataFrame, names: list[str]) -> pl.DataFrame:
@@ -258,44 +318,39 @@ def _blanks_to_null(mapped: pl.DataFrame, names: list[str]) -> pl.DataFrame:
     )
 
 
-def _derive_from_rules(
-    mapped: pl.DataFrame, m: Mapping, f: dict[str, pl.Expr]
-) -> dict[str, pl.Expr]:
+def _derive(m: Mapping, f: dict[str, pl.Expr], ruled: set[str]) -> dict[str, pl.Expr]:
     """Expressions for kind, demand type, demand class and preventable.
 
-    Rules depend on the activity alone, so they are evaluated once per
-    distinct activity (a handful) and spread to the rows by a lookup, instead
-    of running every regex over every row. A mapped column wins where it has
-    a value; categories fall back to the model's default.
+    A mapped column wins where it has a value; then the first rule that
+    matches (its answer is the column ``__r_<field>``, see
+    :func:`systemic.data.matching.match_rows`); categories fall back to the
+    model's default.
     """
-    names = [n for n in RULE_FIELDS if any(getattr(r, n) is not None for r in m.rules)]
-    table = None
-    if names:
-        acts = mapped.select(pl.col("__f_activity").unique()).drop_nulls()
-        table = acts.with_columns(**{n: _rule_value(n, m, pl.col("__f_activity")) for n in names})
     derived: dict[str, pl.Expr] = {}
     for name in RULE_FIELDS:
         column = f.get(name)
         if column is not None and name in CATEGORIES and name not in m.constants:
             column = column.str.to_lowercase()  # rule values are validated lower case
-        default = _DEFAULTS.get(name) if name in CATEGORIES else None
-        rule: pl.Expr | None = None
-        if table is not None and name in names:
-            values = table[name]
-            fallback: pl.Expr = pl.lit(None, pl.String)
-            if column is None and default is not None:
-                # No column to consult: fold the default into the lookup.
-                values = values.fill_null(default)
-                fallback, default = pl.lit(default, pl.String), None
-            rule = pl.col("__f_activity").replace_strict(
-                table["__f_activity"], values, default=fallback, return_dtype=pl.String
-            )
-        parts = [e for e in (column, rule) if e is not None]
-        if default is not None:
-            parts.append(pl.lit(default, pl.String))
+        parts = [column] if column is not None else []
+        if name in ruled:
+            parts.append(pl.col(f"__r_{name}"))
+        if name in CATEGORIES:
+            parts.append(pl.lit(_DEFAULTS[name], pl.String))
         if parts:
             derived[name] = parts[0] if len(parts) == 1 else pl.coalesce(parts)
     return derived
+
+
+def _apply_filters(mapped: pl.DataFrame, removed_by: pl.Series, run: _SourceRun) -> pl.DataFrame:
+    """The rows no filter removes; the removed ones are tallied per filter."""
+    n_removed = removed_by.count()
+    if not n_removed:
+        return mapped
+    tallied = [c for c in (LINE, "__f_activity", "__f_lifecycle") if c in mapped.columns]
+    removed = mapped.select(tallied).with_columns(removed_by.alias(FILTER)).drop_nulls(FILTER)
+    for (index,), part in removed.partition_by(FILTER, as_dict=True).items():
+        run.filtered[int(index)].add(part)
+    return mapped.filter(removed_by.is_null())
 
 
 def apply_mapping(raw: pl.DataFrame, run: _SourceRun) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -347,8 +402,14 @@ def apply_mapping(raw: pl.DataFrame, run: _SourceRun) -> tuple[pl.DataFrame, pl.
         exprs.update(fills)
     f = {k: pl.col(f"__f_{k}") for k in exprs}
 
-    # Rules derive categories from the activity; a mapped column wins where it has a value.
-    derived = _derive_from_rules(mapped, m, f)
+    # Rules and filters, evaluated once per distinct key (activity, lifecycle ...).
+    answers = match_rows(mapped, m, run.match_columns)
+    removed_by = answers.pop(FILTER, None)
+    mapped = mapped.with_columns([v.alias(f"__r_{k}") for k, v in answers.items()])
+    if removed_by is not None:
+        mapped = _apply_filters(mapped, removed_by, run)
+    # Categories: a mapped column wins where it has a value, then rules, then defaults.
+    derived = _derive(m, f, set(answers))
     mapped = mapped.with_columns(**{f"__f_{k}": v for k, v in derived.items()})
     f.update({k: pl.col(f"__f_{k}") for k in derived})
 
@@ -665,11 +726,16 @@ def _import_batch(batch: RawBatch, run: _SourceRun, writer: _BackgroundWriter) -
     if not run.checked_columns:
         columns = [c for c in raw.columns if c != LINE]
         run.header = columns
+        run.match_columns = SourceColumns(resolve_resource_column(run.mapping, columns))
         _check_columns(run, columns)
         run.dropped = set(run.mapping.attributes.drop)
+        run.filtered = [_FilterTally() for _ in run.mapping.filters]
         run.checked_columns = True
     else:
-        missing = [c for c in run.mapping.fields.values() if c not in raw.columns]
+        needed = [*run.mapping.fields.values(), *where_columns(run.mapping)]
+        if run.match_columns.resource is not None:
+            needed.append(run.match_columns.resource)
+        missing = list(dict.fromkeys(c for c in needed if c not in raw.columns))
         if missing:  # e.g. an XES attribute absent from every event of this batch
             raw = raw.with_columns([pl.lit(None, pl.String).alias(c) for c in missing])
     if not run.mapping.privacy.already_pseudonymised:
@@ -745,6 +811,11 @@ def import_file(
             if malformed.height:
                 writer.write_rejects(malformed)
             entry.read = read
+            entry.filters = [
+                tally.entry(item.label(), item.action or "")
+                for item, tally in zip(mapping.filters, run.filtered, strict=True)
+            ]
+            entry.filtered = sum(tally.rows for tally in run.filtered)
             entry.sha256 = digest.result()
             entry.notes = {
                 "key_fingerprint": pseudonymiser.key.fingerprint,

@@ -32,7 +32,7 @@ class DatasetSummary:
 
     path: str
     schema_version: str
-    sources: pl.DataFrame  # id, name, format, read, accepted, rejected
+    sources: pl.DataFrame  # id, name, format, read, accepted, rejected, filtered
     events: int
     people: int
     first: dt.datetime | None
@@ -42,6 +42,7 @@ class DatasetSummary:
     activity_count: int
     kinds: pl.DataFrame  # kind, events
     reject_reasons: pl.DataFrame  # field, reason, rows (values in quotes shown as '…')
+    filters: pl.DataFrame  # source, filter, rows: what each mapping filter removed
 
     @property
     def read(self) -> int:
@@ -50,6 +51,10 @@ class DatasetSummary:
     @property
     def rejected(self) -> int:
         return int(self.sources["rejected"].sum()) if self.sources.height else 0
+
+    @property
+    def filtered(self) -> int:
+        return int(self.sources["filtered"].sum()) if self.sources.height else 0
 
 
 def _counts(lf: pl.LazyFrame, column: str) -> pl.DataFrame:
@@ -73,6 +78,7 @@ def inspect_dataset(dataset: Dataset | str | os.PathLike[str], *, top: int = 15)
                 "read": s.read,
                 "accepted": s.accepted,
                 "rejected": s.rejected,
+                "filtered": s.filtered,
             }
             for s in ds.manifest.sources
         ],
@@ -83,7 +89,16 @@ def inspect_dataset(dataset: Dataset | str | os.PathLike[str], *, top: int = 15)
             "read": pl.Int64,
             "accepted": pl.Int64,
             "rejected": pl.Int64,
+            "filtered": pl.Int64,
         },
+    )
+    filters = pl.DataFrame(
+        [
+            {"source": s.id, "filter": f["filter"], "rows": f["rows"]}
+            for s in ds.manifest.sources
+            for f in s.filters
+        ],
+        schema={"source": pl.String, "filter": pl.String, "rows": pl.Int64},
     )
     lf = ds.events(["person_id", "service", "activity", "timestamp", "kind"])
     totals = (
@@ -119,4 +134,5 @@ def inspect_dataset(dataset: Dataset | str | os.PathLike[str], *, top: int = 15)
         activity_count=int(totals["activities"]),
         kinds=_counts(lf, "kind"),
         reject_reasons=reasons,
+        filters=filters,
     )

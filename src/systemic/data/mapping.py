@@ -35,16 +35,25 @@ that is wrong and says how to fix it. A complete example::
     identifiers = ["tenant", "nhs_number"]  # pseudonymised wherever they appear
     keep_text = true                # keep `text` verbatim (default: dropped)
 
-    [[rules]]                       # derive fields from the activity name
-    activity = "Chase repair"       # exact match ...
+    [[rules]]                       # set kind, demand_type, demand_class, preventable
+    activity = "Chase repair"       # exact activity name(s) ...
     kind = "contact"
     demand_class = "failure"
     preventable = "yes"
 
     [[rules]]
-    pattern = "(?i)^report"         # ... or a regular expression
+    pattern = "(?i)^report"         # ... or a regular expression on the activity
+    channel = ["phone", "web"]      # and (every matcher must match) the channel
     kind = "contact"
     demand_class = "value"
+
+    [[filters]]                     # events that are not demand: counted, not imported
+    action = "keep"                 # keep only the events that match
+    lifecycle = "complete"
+
+    [[filters]]
+    action = "drop"                 # drop the events that match
+    where = { team = "Test team" }  # any source column
 
 >>> m = Mapping.model_validate({"fields": {"person_id": "id", "activity": "a",
 ...     "timestamp": "t"}, "constants": {"service": "Housing"}})
@@ -65,7 +74,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from systemic.data.errors import MappingError
 from systemic.data.schema import CATEGORIES, MODEL_FIELDS, REQUIRED_FIELDS
 
-#: Fields a rule may set from the activity name.
+#: Fields a rule may set on the events it matches.
 RULE_FIELDS: tuple[str, ...] = ("kind", "demand_type", "demand_class", "preventable")
 
 #: Named timestamp formats. ``iso`` accepts ISO 8601 with ``T`` or a space,
@@ -95,6 +104,9 @@ class SourceSection(_Strict):
 
     name: str | None = None
     format: Literal["csv", "parquet", "xes"] | None = None
+    #: The column a rule's or filter's ``resource`` matches (who did the work);
+    #: by default ``org:resource`` or else ``resource``, whichever the source has.
+    resource_column: str | None = None
 
 
 class CsvSection(_Strict):
@@ -174,11 +186,146 @@ class AttributesSection(_Strict):
     drop: list[str] = Field(default_factory=list)
 
 
-class Rule(_Strict):
-    """Derive kind, demand type, demand class or preventable from the activity."""
+class KeyedError(ValueError):
+    """A validation problem with a key below where it was found.
 
-    activity: str | None = None
+    ``key`` is the path from the model that raised it, e.g.
+    ``("rules", 1, "lifecycle")``; :func:`parse_mapping` names it.
+    """
+
+    def __init__(self, key: tuple[int | str, ...], message: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+def _as_list(value: str | int | list[str | int]) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+class Match(_Strict):
+    """What a rule or a filter matches on. Every matcher given must match.
+
+    A matcher takes one value or a list of values (any of them). ``activity``
+    is the exact activity name and ``pattern`` a regular expression searched
+    in it; ``lifecycle`` (case-insensitive), ``service`` and ``channel`` are
+    the mapped fields' values; ``resource`` is the source's resource column
+    (``[source] resource_column``, else ``org:resource`` or ``resource``);
+    ``where`` maps any source column to its value(s), ``""`` matching an
+    empty cell.
+
+    >>> Match(lifecycle="complete", where={"org:group": ["G1", "G2"]}).describe()
+    "lifecycle = 'complete' and org:group in ['G1', 'G2']"
+    """
+
+    activity: str | list[str] | None = None
     pattern: str | None = None
+    lifecycle: str | list[str] | None = None
+    resource: str | list[str] | None = None
+    service: str | list[str] | None = None
+    channel: str | list[str] | None = None
+    where: dict[str, str | int | list[str | int]] | None = None
+
+    @field_validator("activity", "lifecycle", "resource", "service", "channel", mode="before")
+    @classmethod
+    def _one_or_list(cls, v: Any) -> Any:
+        if v is None or isinstance(v, str):
+            return v
+        if isinstance(v, list) and v and all(isinstance(x, str) for x in v):
+            return v
+        raise ValueError(
+            "give one value or a non-empty list of values, e.g. 'complete' or ['start', 'complete']"
+        )
+
+    @field_validator("where", mode="before")
+    @classmethod
+    def _where(cls, v: Any) -> Any:
+        if v is None:
+            return v
+        if not isinstance(v, dict) or not v:
+            raise ValueError(
+                'give a table of source column = value(s), e.g. where = { "org:group" = "Group 1" }'
+            )
+        for column, value in v.items():
+            scalar = isinstance(value, str | int) and not isinstance(value, bool)
+            listed = (
+                isinstance(value, list)
+                and value
+                and all(isinstance(x, str | int) and not isinstance(x, bool) for x in value)
+            )
+            if not (scalar or listed):
+                raise KeyedError(
+                    (column,),
+                    "give one value or a non-empty list of values (text or whole numbers); "
+                    "'' matches an empty cell",
+                )
+        return v
+
+    @model_validator(mode="after")
+    def _check_match(self) -> Match:
+        if self.activity is not None and self.pattern is not None:
+            raise ValueError(
+                "give at most one of activity = '<exact name>' or pattern = '<regex>' "
+                "(both match the activity name)"
+            )
+        if self.pattern is not None:
+            try:
+                re.compile(self.pattern)
+            except re.error as exc:
+                raise KeyedError(
+                    ("pattern",), f"{self.pattern!r} is not a valid regex: {exc}"
+                ) from exc
+        return self
+
+    def matchers(self) -> list[str]:
+        """The matchers this rule or filter sets, in :data:`MATCHERS` order."""
+        return [name for name in MATCHERS if getattr(self, name) is not None]
+
+    def values(self, name: str) -> list[str]:
+        """The values one matcher accepts (``activity``, ``lifecycle`` ...), as text."""
+        value = getattr(self, name)
+        return [] if value is None else _as_list(value)
+
+    def where_values(self) -> dict[str, list[str]]:
+        """Each ``where`` column with the values it accepts, as text."""
+        return {c: _as_list(v) for c, v in (self.where or {}).items()}
+
+    def describe(self) -> str:
+        """The matchers in words, e.g. ``lifecycle = 'complete'``."""
+
+        def one(name: str, values: list[str]) -> str:
+            return f"{name} = {values[0]!r}" if len(values) == 1 else f"{name} in {values!r}"
+
+        parts = []
+        for name in MATCHERS:
+            if name == "pattern" and self.pattern is not None:
+                parts.append(f"activity matches {self.pattern!r}")
+            elif name == "where":
+                parts += [one(c, v) for c, v in self.where_values().items()]
+            elif getattr(self, name) is not None:
+                parts.append(one(name, self.values(name)))
+        return " and ".join(parts)
+
+
+#: What rules and filters can match on.
+MATCHERS: tuple[str, ...] = (
+    "activity",
+    "pattern",
+    "lifecycle",
+    "resource",
+    "service",
+    "channel",
+    "where",
+)
+
+_NO_MATCHER = (
+    "needs at least one of activity, pattern, lifecycle, resource, service, channel "
+    "or where, saying which events it applies to"
+)
+
+
+class Rule(Match):
+    """Set kind, demand type, demand class or preventable on the events that match."""
+
     kind: str | None = None
     demand_type: str | None = None
     demand_class: str | None = None
@@ -186,13 +333,8 @@ class Rule(_Strict):
 
     @model_validator(mode="after")
     def _check(self) -> Rule:
-        if (self.activity is None) == (self.pattern is None):
-            raise ValueError("give exactly one of activity = '<exact name>' or pattern = '<regex>'")
-        if self.pattern is not None:
-            try:
-                re.compile(self.pattern)
-            except re.error as exc:
-                raise ValueError(f"pattern {self.pattern!r} is not a valid regex: {exc}") from exc
+        if not self.matchers():
+            raise ValueError(f"a rule {_NO_MATCHER}, e.g. activity = 'Chase repair'")
         if all(getattr(self, f) is None for f in RULE_FIELDS):
             raise ValueError(f"a rule must set at least one of {', '.join(RULE_FIELDS)}")
         for name, allowed in CATEGORIES.items():
@@ -200,6 +342,38 @@ class Rule(_Strict):
             if value is not None and value not in allowed:
                 raise ValueError(f"{name} = {value!r} is not one of {', '.join(allowed)}")
         return self
+
+
+class Filter(Match):
+    """Keep only the events that match (``keep``), or drop them (``drop``).
+
+    Filtered rows are not events and not rejects: each source's manifest
+    entry counts them per filter, so that read = accepted + rejected + filtered.
+
+    >>> Filter(action="keep", lifecycle="complete").label()
+    "keep only lifecycle = 'complete'"
+    """
+
+    action: Literal["keep", "drop"] | None = None
+    name: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Filter:
+        if self.action is None:
+            raise KeyedError(
+                ("action",),
+                "missing: say what the filter does, action = 'keep' (keep only the events "
+                "that match) or action = 'drop' (drop the events that match)",
+            )
+        if not self.matchers():
+            raise ValueError(f"a filter {_NO_MATCHER}, e.g. lifecycle = 'complete'")
+        return self
+
+    def label(self) -> str:
+        """The filter's name, or what it does in words (shown in the manifest)."""
+        if self.name:
+            return self.name
+        return ("keep only " if self.action == "keep" else "drop ") + self.describe()
 
 
 class Mapping(_Strict):
@@ -214,6 +388,7 @@ class Mapping(_Strict):
     privacy: PrivacySection = Field(default_factory=PrivacySection)
     attributes: AttributesSection = Field(default_factory=AttributesSection)
     rules: list[Rule] = Field(default_factory=list)
+    filters: list[Filter] = Field(default_factory=list)
 
     @field_validator("fields", "constants", "defaults")
     @classmethod
@@ -248,7 +423,30 @@ class Mapping(_Strict):
                 value = section.get(name)
                 if value is not None and value not in allowed:
                     raise ValueError(f"{name} = {value!r} is not one of {', '.join(allowed)}")
+        self._check_matchers()
         return self
+
+    def _check_matchers(self) -> None:
+        """Matchers on a field need the field mapped; none can match an identifier."""
+        mapped = set(self.fields) | set(self.constants) | set(self.defaults)
+        identifiers = set(self.identifier_columns())
+        for section, items in (("rules", self.rules), ("filters", self.filters)):
+            for i, item in enumerate(items):
+                for name in ("lifecycle", "service", "channel"):
+                    if getattr(item, name) is not None and name not in mapped:
+                        raise KeyedError(
+                            (section, i, name),
+                            f"{name} is not mapped, so it can never match: add "
+                            f"[fields] {name} = '<source column>', or match the column with "
+                            f"where = {{ '<source column>' = ... }}",
+                        )
+                for column in item.where or {}:
+                    if column in identifiers and not self.privacy.already_pseudonymised:
+                        raise KeyedError(
+                            (section, i, "where", column),
+                            "this column identifies people and is pseudonymised before rules "
+                            "and filters run, so it can never match: match another column",
+                        )
 
     # -- derived views ---------------------------------------------------------
     def source_columns(self) -> list[str]:
@@ -336,7 +534,11 @@ def parse_mapping(data: dict[str, Any], *, origin: str = "mapping") -> Mapping:
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            key = _location(tuple(err["loc"]))
+            loc = tuple(err["loc"])
+            cause = err.get("ctx", {}).get("error")
+            if isinstance(cause, KeyedError):
+                loc += cause.key
+            key = _location(loc)
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 msg = "unknown key: check the spelling (see docs/data.md for the keys)"
