@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from systemic.data import import_sources, inspect_dataset, load_mapping, open_dataset
+from systemic.data import import_sources, inspect_dataset, load_mapping, open_dataset, parse_mapping
 
 MAPPINGS = Path(__file__).resolve().parents[2] / "examples" / "mappings"
 
@@ -107,3 +107,52 @@ def test_malformed_xes_stops_with_line_and_column(tmp_path):
     assert "line 7" in str(info.value) and "column" in str(info.value)
     assert "NHS9434765919" not in str(info.value)
     assert open_dataset(tmp_path / "d").manifest.sources == []
+
+
+def _lifecycles_in_xml(path: Path) -> list[tuple[str, str]]:
+    """(status, sub-status) of every event, read from the XML with the standard library.
+
+    An event without a key takes the log's global default, as XES says.
+    """
+    import xml.etree.ElementTree as ET
+
+    ns = "{http://www.xes-standard.org/}"
+    defaults: dict[str, str] = {}
+    found: list[tuple[str, str]] = []
+    with gzip.open(path, "rb") as fh:
+        for _, element in ET.iterparse(fh, events=("end",)):
+            if element.tag == f"{ns}global" and element.get("scope") == "event":
+                defaults = {a.get("key", ""): a.get("value", "") for a in element}
+            elif element.tag == f"{ns}event":
+                values = {**defaults, **{a.get("key", ""): a.get("value", "") for a in element}}
+                found.append((values["concept:name"], values["lifecycle:transition"]))
+                element.clear()
+    return found
+
+
+def test_bpic2013_filters_count_what_the_xml_holds(real_data, tmp_path):
+    src = real_data / "bpic2013_incidents.xes.gz"
+    events = _lifecycles_in_xml(src)
+    unmatched = sum(1 for status, _ in events if status == "Unmatched")
+    (entry,) = import_sources([src], MAPPINGS / "bpic2013_incidents.toml", tmp_path / "d")
+    assert (entry.read, entry.rejected, entry.filtered) == (len(events), 0, unmatched)
+    assert entry.accepted == len(events) - unmatched == 65533 - 5
+    assert entry.filters[0]["rows"] == 5 and entry.filters[0]["activities"] == {"Unmatched": 5}
+    ev = open_dataset(tmp_path / "d").events().collect()
+    # the lifecycle rules, against the XML's own sub-statuses
+    queued = sum(1 for _, sub in events if sub == "Awaiting Assignment")
+    assert ev.filter(pl.col("kind") == "referral").height == queued
+    closed = sum(
+        1
+        for status, sub in events
+        if sub in ("Resolved", "Closed", "Cancelled") or (status, sub) == ("Completed", "In Call")
+    )
+    assert ev.filter(pl.col("kind") == "closure").height == closed
+
+    # a lifecycle filter: keep only resolved and closed incidents' events
+    m = load_mapping(MAPPINGS / "bpic2013_incidents.toml").model_dump()
+    m["filters"] = [{"action": "keep", "lifecycle": ["resolved", "closed"]}]
+    (kept,) = import_sources([src], parse_mapping(m), tmp_path / "k")
+    others = sum(1 for _, sub in events if sub not in ("Resolved", "Closed"))
+    assert (kept.filtered, kept.accepted) == (others, len(events) - others)
+    assert kept.read == kept.accepted + kept.rejected + kept.filtered

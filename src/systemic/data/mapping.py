@@ -542,6 +542,9 @@ def parse_mapping(data: dict[str, Any], *, origin: str = "mapping") -> Mapping:
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 msg = "unknown key: check the spelling (see docs/data.md for the keys)"
+            elif err["type"] == "literal_error":
+                expected = err.get("ctx", {}).get("expected", "")
+                msg = f"{err['input']!r} is not allowed: write {expected}"
             problems.append(f"{origin}: key {key or '(top level)'}: {msg}")
         raise MappingError("\n".join(problems)) from None
 
