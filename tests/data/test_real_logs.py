@@ -156,3 +156,21 @@ def test_bpic2013_filters_count_what_the_xml_holds(real_data, tmp_path):
     others = sum(1 for _, sub in events if sub not in ("Resolved", "Closed"))
     assert (kept.filtered, kept.accepted) == (others, len(events) - others)
     assert kept.read == kept.accepted + kept.rejected + kept.filtered
+
+
+def test_hospital_consults_are_classified_by_the_shipped_rules(real_data, tmp_path):
+    src = real_data / "hospital_bpic2011.csv.gz"
+    import_sources([src], MAPPINGS / "hospital_bpic2011.toml", tmp_path / "d")
+    ev = open_dataset(tmp_path / "d").events().collect()
+    raw = pl.read_csv(src, infer_schema=False, columns=["activity"])["activity"]
+    # counted from the CSV: an intercollegial consult is a referral between departments,
+    # every other consult a contact
+    intercollegial = raw.str.starts_with("interc.consult")
+    consult = raw.str.to_lowercase().str.contains("consult") & ~intercollegial
+    assert ev.filter(pl.col("demand_type") == "intercollegial consult").height == 117
+    assert intercollegial.sum() == 117
+    assert ev.filter(pl.col("kind") == "contact").height == consult.sum() == 7978 - 117
+    types = dict(ev.filter(pl.col("kind") == "contact")["demand_type"].value_counts().iter_rows())
+    assert types["first consultation"] == raw.str.starts_with("1e consult").sum()
+    assert types["follow-up consultation"] == (raw == "vervolgconsult poliklinisch").sum()
+    assert types["telephone consultation"] == (raw == "telefonisch consult").sum()
