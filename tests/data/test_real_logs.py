@@ -174,3 +174,26 @@ def test_hospital_consults_are_classified_by_the_shipped_rules(real_data, tmp_pa
     assert types["first consultation"] == raw.str.starts_with("1e consult").sum()
     assert types["follow-up consultation"] == (raw == "vervolgconsult poliklinisch").sum()
     assert types["telephone consultation"] == (raw == "telefonisch consult").sum()
+
+
+def test_receipt_rules_name_every_activity(real_data, tmp_path):
+    """Each of the 27 activities gets the kind its name says; counts from the XML."""
+    src = real_data / "receipt_wabo.xes.gz"
+    names = [name for name, _ in _lifecycles_in_xml(src)]
+    assert len(names) == 8577
+    expected = {"contact": 0, "referral": 0, "assessment": 0, "other": 0}
+    for name in names:
+        if name == "Confirmation of receipt":
+            expected["contact"] += 1
+        elif name.startswith(("T07", "T08", "T09")):
+            expected["referral"] += 1
+        elif name.split(" ")[1] in ("Check", "Determine"):
+            expected["assessment"] += 1
+        else:  # adjust, print, create, report
+            expected["other"] += 1
+    import_sources([src], MAPPINGS / "receipt_wabo.toml", tmp_path / "d")
+    ev = open_dataset(tmp_path / "d").events().collect()
+    assert dict(ev["kind"].value_counts().iter_rows()) == expected
+    failure = ev.filter(pl.col("demand_class") == "failure")
+    assert failure.height == sum(1 for n in names if " Adjust " in n) == 63
+    assert ev.filter(pl.col("demand_class") == "value").height == expected["contact"] == 1434
