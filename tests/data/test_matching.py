@@ -404,3 +404,14 @@ def test_inspect_and_the_cli_show_what_was_filtered(tmp_path):
     assert "Filtered rows" in result.output
     assert "keep only lifecycle = 'complete'" in result.output
     assert "drop activity in ['Visit', 'Unknown']" in result.output
+
+
+@pytest.mark.parametrize(
+    "name", ["systemic.data.mapping", "systemic.data.matching", "systemic.data.importer"]
+)
+def test_docstring_examples_run(name):
+    import doctest
+    import importlib
+
+    failures, attempted = doctest.testmod(importlib.import_module(name))
+    assert attempted > 0 and failures == 0
