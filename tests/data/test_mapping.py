@@ -65,6 +65,11 @@ def test_minimal_mapping_defaults():
         (_with(filters=[{"action": "remove", "activity": "a"}]), "filters #1.action", "'drop'"),
         (_with(filters=[{"action": "keep"}]), "filters #1", "needs at least one of activity"),
         (_with(filters=[{"action": "drop", "pattern": "("}]), "filters #1.pattern", "regex"),
+        (
+            _with(rules=[{"pattern": "^(?!Chase)", "kind": "other"}]),
+            "rules #1.pattern",
+            "look-around, including look-ahead and look-behind, is not supported): rewrite",
+        ),
         (_with(filters=[{"action": "drop", "where": {}}]), "filters #1.where", "source column"),
         (
             _with(filters=[{"action": "drop", "where": {"ward": 1.5}}]),

@@ -268,12 +268,7 @@ class Match(_Strict):
                 "(both match the activity name)"
             )
         if self.pattern is not None:
-            try:
-                re.compile(self.pattern)
-            except re.error as exc:
-                raise KeyedError(
-                    ("pattern",), f"{self.pattern!r} is not a valid regex: {exc}"
-                ) from exc
+            _check_pattern(self.pattern)
         return self
 
     def matchers(self) -> list[str]:
@@ -304,6 +299,25 @@ class Match(_Strict):
             elif getattr(self, name) is not None:
                 parts.append(one(name, self.values(name)))
         return " and ".join(parts)
+
+
+def _check_pattern(pattern: str) -> None:
+    """Patterns run in Polars' regex engine, which has no look-around or back-references."""
+    import polars as pl
+
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise KeyedError(("pattern",), f"{pattern!r} is not a valid regex: {exc}") from exc
+    try:
+        pl.Series([""]).str.contains(pattern)
+    except pl.exceptions.ComputeError as exc:
+        detail = str(exc).split("error: ")[-1].split("\n")[0]
+        raise KeyedError(
+            ("pattern",),
+            f"{pattern!r} is not a regex the importer can run ({detail}): rewrite it without "
+            "look-around or back-references, or list the activities with activity = [...]",
+        ) from exc
 
 
 #: What rules and filters can match on.
