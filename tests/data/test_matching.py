@@ -405,6 +405,16 @@ def test_inspect_and_the_cli_show_what_was_filtered(tmp_path):
     assert "keep only lifecycle = 'complete'" in result.output
     assert "drop activity in ['Visit', 'Unknown']" in result.output
 
+    # a filter that leaves nothing is said plainly
+    (tmp_path / "none.toml").write_text(
+        (tmp_path / "m.toml").read_text().replace("'complete'", "'completed'"), encoding="utf-8"
+    )
+    args = ["import", str(tmp_path / "r.csv"), "-m", str(tmp_path / "none.toml")]
+    result = runner.invoke(app, [*args, "--into", str(tmp_path / "none")], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "read 5, accepted 0, rejected 0, filtered 5" in result.output
+    assert "Every row of r.csv was filtered or rejected" in result.output
+
 
 @pytest.mark.parametrize(
     "name", ["systemic.data.mapping", "systemic.data.matching", "systemic.data.importer"]

@@ -133,6 +133,11 @@ def import_command(
                     f"{path.name}: read {entry.read:,}, accepted {entry.accepted:,}, "
                     f"rejected {entry.rejected:,}{filtered} (source {entry.id})"
                 )
+                if entry.filtered and not entry.accepted:
+                    console.print(
+                        f"[bold]Every row of {path.name} was filtered or rejected[/]: check the "
+                        "mapping's filters (systemic inspect shows what each removed)"
+                    )
     except SystemicDataError as exc:
         fail(str(exc))
         return
