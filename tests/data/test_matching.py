@@ -425,3 +425,30 @@ def test_docstring_examples_run(name):
 
     failures, attempted = doctest.testmod(importlib.import_module(name))
     assert attempted > 0 and failures == 0
+
+
+def test_where_matches_typed_parquet_columns_by_their_text(tmp_path):
+    import datetime as dt
+
+    path = tmp_path / "typed.parquet"
+    pl.DataFrame(
+        {
+            "who": ["A", "B", "C", "D"],
+            "what": ["call"] * 4,
+            "when": [dt.datetime(2024, 1, d, tzinfo=dt.UTC) for d in (1, 2, 3, 4)],
+            "priority": [1, 2, 3, None],
+        }
+    ).write_parquet(path)
+    m = parse_mapping(
+        {
+            "fields": {"person_id": "who", "activity": "what", "timestamp": "when"},
+            "constants": {"service": "Housing"},
+            "rules": [{"where": {"priority": [1, "2"]}, "demand_type": "urgent"}],
+            "filters": [{"action": "drop", "where": {"priority": ""}}],
+        }
+    )
+    (entry,) = import_sources([path], m, tmp_path / "ds")
+    assert (entry.read, entry.accepted, entry.filtered) == (4, 3, 1)
+    assert entry.filters[0]["first_lines"] == [4]
+    events = open_dataset(tmp_path / "ds").events().collect().sort("source_row")
+    assert events["demand_type"].to_list() == ["urgent", "urgent", None]
