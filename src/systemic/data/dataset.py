@@ -11,9 +11,10 @@ Layout::
 Each import appends one *source* with its own manifest entry. The invariant
 ``read == accepted + rejected + filtered`` holds for every source and is
 checked when the entry is committed (``filtered``: rows the mapping's
-filters removed, counted per filter in ``filters``). Writing is atomic per source: parts go to a
-temporary folder that is renamed into place, and the manifest is replaced
-in one step, so an interrupted import leaves the dataset as it was.
+filters removed, counted per filter in ``filters``). Writing is atomic per
+source: parts go to a temporary folder that is renamed into place, and the
+manifest is replaced in one step, so an interrupted import leaves the
+dataset as it was.
 
 >>> import tempfile, datetime as dt, polars as pl
 >>> from systemic.data.dataset import write_dataset, open_dataset
