@@ -84,11 +84,14 @@ def chart_spec(
     title: str | None = None,
     y_title: str = "value",
     markers: Sequence[date | datetime] = (),
+    notes: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The Vega-Lite specification of an SPC chart (render it with :func:`render_svg`).
 
     Rebase dates, and any ``markers`` (an experiment's start), are drawn as thin
-    vertical lines.
+    vertical lines. ``notes`` (what was suppressed or left out) are printed
+    under the title. A missing or suppressed point is a gap: neither the value
+    line nor the limits are drawn across it.
 
     >>> import polars as pl
     >>> from systemic.measures import xmr_chart
@@ -110,7 +113,11 @@ def chart_spec(
     line = {"type": "line", "strokeWidth": 1.5}
 
     def limit_layer(field: str, dash: list[int] | None) -> dict[str, Any]:
-        mark: dict[str, Any] = {**line, "color": "#333333" if dash is None else LINE_GREY}
+        mark: dict[str, Any] = {
+            **line,
+            "color": "#333333" if dash is None else LINE_GREY,
+            "invalid": "break-paths-filter-domains",
+        }
         if result.options.chart in ("p", "u"):
             mark["interpolate"] = "step"  # each point's own limits, centred on it
         if dash:
@@ -215,7 +222,11 @@ def chart_spec(
     name = _CHART_NAMES[result.options.chart]
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
-        "title": {"text": title or name, "subtitle": _subtitle(result), "anchor": "start"},
+        "title": {
+            "text": title or name,
+            "subtitle": [_subtitle(result), *[_capital(n) + "." for n in notes]],
+            "anchor": "start",
+        },
         "width": WIDTH,
         "height": HEIGHT,
         "background": "white",
@@ -224,6 +235,10 @@ def chart_spec(
         "resolve": {"scale": {"color": "independent"}},
         "config": {"view": {"stroke": None}, "axis": {"grid": False}},
     }
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _subtitle(result: SPCResult) -> str:
@@ -254,6 +269,7 @@ def write_chart(
     title: str | None = None,
     y_title: str = "value",
     markers: Sequence[date | datetime] = (),
+    notes: Sequence[str] = (),
 ) -> tuple[Path, Path]:
     """Write ``<stem>.svg`` and ``<stem>.png`` of an SPC result into ``directory``.
 
@@ -267,7 +283,7 @@ def write_chart(
     """
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
-    spec = chart_spec(result, title=title, y_title=y_title, markers=markers)
+    spec = chart_spec(result, title=title, y_title=y_title, markers=markers, notes=notes)
     svg_path, png_path = folder / f"{stem}.svg", folder / f"{stem}.png"
     svg_path.write_text(render_svg(spec), encoding="utf-8")
     png_path.write_bytes(render_png(spec))
