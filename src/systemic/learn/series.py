@@ -271,7 +271,9 @@ def learn_series(result: LearnResult) -> dict[str, pl.DataFrame]:
             .join(by_case, on=["locality", "period"], how="left")
             .with_columns(pl.col(list(COUNTS)).fill_null(0).cast(pl.Int64))
             .with_columns(
-                (pl.col("failure_contacts") / pl.col("contacts")).alias("failure_demand_share"),
+                pl.when(pl.col("contacts") > 0)
+                .then(pl.col("failure_contacts") / pl.col("contacts"))
+                .alias("failure_demand_share"),
                 pl.when(period_end > end_reach)
                 .then(pl.lit(RECORD_END))
                 .when(pl.col("period") < start_reach)
