@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
 from systemic.framework.kinds import KINDS, Kind, object_path, title_of
+from systemic.framework.thread import purpose_thread
 from systemic.store import repository
 from systemic.store.errors import InvalidObjectError, NotFoundError
 from systemic.web.pages.context import PageContext, page_context
@@ -469,6 +470,11 @@ def _add_kind_routes(router: APIRouter, kind: Kind) -> None:
         extra_actions = []
         if kind.name == "system_map":
             extra_actions.append({"href": f"/map?map={object_id}", "label": "Open the map"})
+        thread = (
+            next(row for row in purpose_thread(snap) if row.statement.id == object_id)
+            if kind.name == "purpose_statement"
+            else None
+        )
         return render(
             request,
             "object.html",
@@ -487,6 +493,7 @@ def _add_kind_routes(router: APIRouter, kind: Kind) -> None:
             back_href=home,
             back_label=home_label,
             extra_actions=extra_actions,
+            thread=thread,
         )
 
     async def edit_form(
