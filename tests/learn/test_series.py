@@ -121,3 +121,23 @@ def test_write_outputs_writes_published_and_row_level_series(tmp_path: Path) -> 
         assert (tmp_path / "row_level" / f"{name}.parquet").exists()
     monthly = pl.read_parquet(tmp_path / "row_level" / "series_monthly.parquet")
     assert monthly.filter(pl.col("locality") == ALL_LOCALITIES)["contacts"].to_list() == [10]
+
+
+def test_needs_cut_short_by_the_record_edges_are_not_timed() -> None:
+    # (Moved from the report's own weekly series, which this module replaces.)
+    # Records run from day 0 to day 70; the episode gap is 14 days. Only needs
+    # starting on or after day 14 and ending on or before day 56 are whole.
+    spans = [(0, 3), (2, 16), (14, 17), (20, 30), (40, 56), (50, 60), (65, 70)]
+    rows = []
+    for i, (a, b) in enumerate(spans):
+        rows += [(f"p{i}", "A", a, "value"), (f"p{i}", "A", b, "failure")]
+        if b - a > 14:  # a step inside the gap keeps the need whole
+            rows.append((f"p{i}", "A", (a + b) / 2, "value"))
+    result = learn_events(town(rows), LearnConfig(episode_gap_days=14))
+    weekly = learn_series(result)["week"].filter(pl.col("locality") == "A")
+    timed = weekly.filter(pl.col("needs_timed") > 0)
+    assert timed["period"].to_list() == [at(14).date(), at(28).date(), at(56).date()]
+    assert timed["end_to_end_days_per_need"].to_list() == [3.0, 10.0, 16.0]
+    # The demand side is untouched: every contact counts.
+    assert weekly["contacts"].sum() == len(rows)
+    assert weekly["failure_contacts"].sum() == len(spans)

@@ -34,8 +34,9 @@ from systemic.data import write_dataset
 from systemic.demo.workspace import DemoEvidence, SeedResult, seed_demo_workspace
 from systemic.learn import LearnResult, learn, write_outputs
 from systemic.measures import ExperimentEvidence, experiment_evidence
+from systemic.measures.learnt import read_learnt_series
 from systemic.report import write_html
-from systemic.report.build import dataset_report, measures_view
+from systemic.report.build import dataset_report
 from systemic.report.simulation_section import (
     comparison_section,
     experiment_headline,
@@ -147,14 +148,14 @@ def run_demo(
     # 3. measures and the experiment's evidence
     progress("measures", 0, 1)
     exp = town.experiments[0]
-    view = measures_view(result)
-    weekly = view.series.select("locality", pl.col("week").alias("date"), "failure", "contacts")
+    # Exactly what `systemic experiment --from LEARN_DIR` reads: the published series.
+    weekly = read_learnt_series(learn_dir, "failure_demand_share", every_locality=True)
     evidence = experiment_evidence(
-        weekly,
+        weekly.frame,
         locality=exp.locality,
         start=exp.start,
-        value="failure",
-        denominator="contacts",
+        value="value",
+        denominator="denominator",
         chart="p",
         improvement="decrease",
         seed=config.seed,

@@ -21,7 +21,7 @@ ended at least one gap before the last are timed; and a period is marked in
 ``edge`` when its durations cannot be complete:
 
 - ``record start``: a need ending in the period and lasting longer than the
-  95th percentile of timed needs would have begun before the record (or in
+  99th percentile of timed needs would have begun before the record (or in
   its first gap), so long needs are missing and the median reads too short;
 - ``record end``: the period ends less than one episode gap before the last
   record, so needs ending then may still be open.
@@ -68,7 +68,7 @@ ALL_LOCALITIES = "all localities"
 RECORD_START, RECORD_END = "record start", "record end"
 
 #: Share of timed needs whose length sets how far the record's start reaches.
-EDGE_QUANTILE = 0.95
+EDGE_QUANTILE = 0.99
 
 #: Count columns of a series table (suppressed when published).
 COUNTS: tuple[str, ...] = (

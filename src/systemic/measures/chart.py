@@ -291,7 +291,11 @@ def write_chart(
 
 
 def funnel_spec(
-    result: FunnelResult, *, title: str = "Funnel plot", y_title: str = "value"
+    result: FunnelResult,
+    *,
+    title: str = "Funnel plot",
+    y_title: str = "value",
+    x_title: str = "denominator",
 ) -> dict[str, Any]:
     """Vega-Lite specification of a funnel plot: localities, target, 95% and 99.8% limits.
 
@@ -316,7 +320,7 @@ def funnel_spec(
     points = result.localities.with_columns(
         pl.col("position").replace_strict(colour, return_dtype=pl.String).alias("colour")
     ).to_dicts()
-    x = {"field": "denominator", "type": "quantitative", "title": "denominator"}
+    x = {"field": "denominator", "type": "quantitative", "title": x_title}
 
     def curve(field: str, dash: list[int]) -> dict[str, Any]:
         return {
@@ -329,12 +333,8 @@ def funnel_spec(
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
         "title": {
             "text": title,
-            "subtitle": f"target {result.target * result.per:.4g}; dashed 95%, dotted 99.8%"
-            + (
-                f"; overdispersion: {result.overdispersion}"
-                if result.overdispersion != "none"
-                else ""
-            ),
+            "subtitle": f"target {result.target * result.per:.4g}; dashed 95%, dotted 99.8%; "
+            + widening_words(result),
             "anchor": "start",
         },
         "width": WIDTH,
@@ -386,6 +386,39 @@ def funnel_spec(
         ],
         "config": {"view": {"stroke": None}, "axis": {"grid": False}},
     }
+
+
+def widening_words(result: FunnelResult) -> str:
+    """Whether, and how much, a funnel's limits were widened for overdispersion, in words.
+
+    >>> import polars as pl
+    >>> from systemic.measures import funnel_plot
+    >>> frame = pl.DataFrame({"locality": list("ABCD"), "numerator": [10, 50, 20, 80],
+    ...                       "denominator": [100, 100, 100, 100]})
+    >>> widening_words(funnel_plot(frame))
+    'limits from chance alone (not widened for overdispersion)'
+    >>> widening_words(funnel_plot(frame, overdispersion="multiplicative"))
+    'limits widened 4.8 times for overdispersion (multiplicative, φ = 22.8)'
+    """
+    if result.overdispersion == "none":
+        return "limits from chance alone (not widened for overdispersion)"
+    n = result.localities["denominator"]
+    typical = float(n.median()) if n.len() else 1.0  # type: ignore[arg-type]
+    factor = result.widening(typical)
+    if factor <= 1.0 + 1e-9:
+        return (
+            f"no overdispersion found ({result.overdispersion}, φ = {result.phi:.2f}): "
+            "limits not widened"
+        )
+    if result.overdispersion == "multiplicative":
+        return (
+            f"limits widened {factor:.1f} times for overdispersion "
+            f"(multiplicative, φ = {result.phi:.1f})"
+        )
+    return (
+        f"limits widened {factor:.1f} times at the median denominator for overdispersion "
+        f"(additive, τ² = {result.tau2:.3g})"
+    )
 
 
 def write_funnel_chart(

@@ -57,6 +57,10 @@ class LearntSeries:
         return f"{self.definition.title}, {self.locality or ALL_LOCALITIES}"
 
 
+def _periods(n: int, unit: str) -> str:
+    return f"{n} {unit}" + ("" if n == 1 else "s")
+
+
 def _suppressed(cells: pl.Expr) -> pl.Expr:
     text = cells.cast(pl.String).str.strip_chars()
     return text.str.contains(r"^<\d+$") | (text == "*")
@@ -120,8 +124,35 @@ def read_learnt_series(
             field="--series",
             hint=f"choose one of: {', '.join(SERIES)}",
         )
-    definition = SERIES[name]
     path, table = _table(root, period)
+    return learnt_series(
+        table, name, locality=locality, period=period, every_locality=every_locality, source=path
+    )
+
+
+def learnt_series(
+    table: pl.DataFrame,
+    name: str,
+    *,
+    locality: str | None = None,
+    period: str = "week",
+    every_locality: bool = False,
+    source: str | os.PathLike[str] = "series",
+) -> LearntSeries:
+    """Read series ``name`` from a published series table already in memory.
+
+    ``table`` is :func:`systemic.learn.series.published_series`'s (or the
+    CSV's) frame; see :func:`read_learnt_series` for the rest.
+    """
+    if name not in SERIES:
+        raise SeriesError(
+            f"no series named {name!r}",
+            field="--series",
+            hint=f"choose one of: {', '.join(SERIES)}",
+        )
+    definition = SERIES[name]
+    path = Path(source)
+    table = table.select(pl.all().cast(pl.String))
     known = table["locality"].unique(maintain_order=True).to_list()
     if every_locality:
         rows = table.filter(pl.col("locality") != ALL_LOCALITIES)
@@ -143,24 +174,20 @@ def read_learnt_series(
         for mark in definition.edges:
             n = rows.filter(edge == mark).select("period").n_unique()
             if n:
-                dropped.append(f"{n} {unit}(s) at the {mark}")
+                dropped.append(f"{_periods(n, unit)} at the {mark}")
         rows = rows.filter(~rows["edge"].fill_null("").is_in(list(definition.edges)))
         if dropped:
-            notes.append(
-                "left out: "
-                + " and ".join(dropped)
-                + (
-                    ", where needs that began before the record or were still open at its end "
-                    "would make the time look shorter"
-                    if "days" in definition.unit
-                    else ", where needs may still have been open"
-                )
+            why = (
+                "times there are cut short by the record's edges"
+                if "days" in definition.unit
+                else "needs there may still be open"
             )
+            notes.append(f"left out: {' and '.join(dropped)} ({why})")
     if definition.whole_periods:
         partial = rows["partial"].fill_null("false").str.to_lowercase() == "true"
         n = rows.filter(partial).select("period").n_unique()
         if n:
-            notes.append(f"left out: {n} {unit}(s) the record covers only in part")
+            notes.append(f"left out: {_periods(n, unit)} the record covers only in part")
         rows = rows.filter(~partial)
     # A figure is a gap when its own cell or any count it rests on is suppressed
     # (a share or median hidden with its count is an empty cell, not a mark).
@@ -185,8 +212,7 @@ def read_learnt_series(
     if hidden:
         notes.insert(
             0,
-            f"{hidden} {unit}{'s' if hidden != 1 else ''} suppressed to protect small "
-            "numbers: a gap, not a number",
+            f"{_periods(hidden, unit)} suppressed to protect small numbers: a gap, not a number",
         )
     if not frame.height:
         raise SeriesError(
@@ -200,4 +226,4 @@ def read_learnt_series(
     )  # fmt: skip
 
 
-__all__ = ["LearntSeries", "read_learnt_series"]
+__all__ = ["LearntSeries", "learnt_series", "read_learnt_series"]

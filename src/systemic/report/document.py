@@ -23,11 +23,16 @@ import polars as pl
 
 @dataclass
 class Figure:
-    """A chart with its one-line reading (what a reader should take from it)."""
+    """A chart with its one-line reading (what a reader should take from it).
+
+    ``chart`` is the computed object both were made from (an SPC or funnel
+    result), kept so that the reading can be checked against the chart.
+    """
 
     title: str
     reading: str
     svg: str
+    chart: object = None
 
 
 @dataclass
