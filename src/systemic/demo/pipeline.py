@@ -38,6 +38,7 @@ from systemic.measures.learnt import read_learnt_series
 from systemic.report import write_html
 from systemic.report.build import dataset_report
 from systemic.report.simulation_section import (
+    RecordedRates,
     comparison_section,
     experiment_headline,
     experiment_section,
@@ -228,7 +229,14 @@ def run_demo(
     )
     doc.sections.insert(2, experiment_section(evidence))
     horizon = post_switch_summary(comparison, switch)
-    doc.sections.append(comparison_section(comparison, horizon, switch, fit))
+    recorded = RecordedRates(
+        config.people, config.years, s.contacts, s.failure_demand_share, s.total_cost
+    )
+    doc.sections.append(
+        comparison_section(
+            comparison, horizon, switch, fit, residents=config.comparison_people, recorded=recorded
+        )
+    )
     doc.summary.insert(0, experiment_headline(evidence))
     doc.summary.append(_comparison_headline(horizon, config.comparison_years))
     doc.sources.append(

@@ -42,8 +42,12 @@ class Table:
     title: str
     frame: pl.DataFrame
     note: str = ""
+    #: True when every cell is already text formatted for reading (shown as it is).
+    formatted: bool = False
 
     def rows(self) -> list[list[str]]:
+        if self.formatted:
+            return [["" if v is None else str(v) for v in row] for row in self.frame.iter_rows()]
         return [["" if v is None else _cell(v) for v in row] for row in self.frame.iter_rows()]
 
 
