@@ -304,7 +304,10 @@ def _verdict(
         return f"{100 * x:.1f}%" if share else f"{x:.4g}"
 
     def change(x: float) -> str:
-        return f"{100 * x:+.1f} percentage points" if share else f"{x:+.3g}"
+        if share:
+            points = round(100 * x, 1) + 0.0  # no "-0.0"
+            return (f"{points:+.1f}" if points else "0.0") + " percentage points"
+        return f"{x:+.3g}"
 
     spc = (
         f"Against limits set by the {n_before} points before {day}, the {n_after} points "

@@ -461,8 +461,8 @@ def measures_section(view: MeasuresView, focus: str | None = None) -> Section:
     rows = [
         {
             "locality": loc,
-            "failure-demand share": ICON_WORDS.get(view.failure_charts[loc].reading.latest),
-            "end-to-end time": ICON_WORDS.get(view.end_to_end_charts[loc].reading.latest)
+            "failure-demand share": LATEST_WORDS.get(view.failure_charts[loc].reading.latest),
+            "end-to-end time": LATEST_WORDS.get(view.end_to_end_charts[loc].reading.latest)
             if loc in view.end_to_end_charts
             else "too few points",
         }

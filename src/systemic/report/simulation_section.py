@@ -34,15 +34,16 @@ def experiment_headline(evidence: ExperimentEvidence) -> str:
     did = evidence.did
     interval = (
         f" (difference in differences {_points(did.estimate)}, "
-        f"{did.confidence:.0%} interval {_points(did.lower)} to {_points(did.upper)})"
+        f"{did.confidence:.0%} interval {_points(did.lower, '')} to {_points(did.upper, '')})"
         if did is not None
         else ""
     )
     return f"The experiment in {evidence.locality}: {words}{interval}."
 
 
-def _points(x: float) -> str:
-    return f"{100 * x:+.1f} percentage points"
+def _points(x: float, unit: str = " percentage points") -> str:
+    value = round(100 * x, 1) + 0.0  # no "-0.0"
+    return (f"{value:+.1f}" if value else "0.0") + unit
 
 
 def experiment_section(evidence: ExperimentEvidence) -> Section:
@@ -63,18 +64,19 @@ def experiment_section(evidence: ExperimentEvidence) -> Section:
         section.key_figures += [
             KeyFigure(
                 "change in " + evidence.locality,
-                _points(did.change_in_locality),
-                "failure-demand share, after vs before",
+                _points(did.change_in_locality, " pts"),
+                "percentage points of the failure-demand share, after vs before",
             ),
             KeyFigure(
                 "change elsewhere",
-                _points(did.change_in_others),
-                f"{did.n_other_localities} other localities",
+                _points(did.change_in_others, " pts"),
+                f"percentage points; {did.n_other_localities} other localities",
             ),
             KeyFigure(
                 "difference in differences",
-                _points(did.estimate),
-                f"{did.confidence:.0%} interval {_points(did.lower)} to {_points(did.upper)}",
+                _points(did.estimate, " pts"),
+                f"percentage points; {did.confidence:.0%} interval "
+                f"{_points(did.lower, '')} to {_points(did.upper, '')}",
             ),
         ]
     chart = evidence.rebased_chart
@@ -317,7 +319,8 @@ def comparison_section(
         )
         if other:
             sentence += "; not calibrated on " + " and ".join(
-                f"{r.measure.lower()} (recorded {r.recorded}, simulated {r.simulated})"
+                f"{r.measure.removesuffix(' (£)').lower()} (recorded {r.recorded}, "
+                f"simulated {r.simulated})"
                 for r in other
             )
         section.paragraphs.append(sentence + ".")
