@@ -121,7 +121,6 @@ def read_learnt_series(
     if name not in SERIES:
         raise SeriesError(
             f"no series named {name!r}",
-            field="--series",
             hint=f"choose one of: {', '.join(SERIES)}",
         )
     path, table = _table(root, period)
@@ -147,7 +146,6 @@ def learnt_series(
     if name not in SERIES:
         raise SeriesError(
             f"no series named {name!r}",
-            field="--series",
             hint=f"choose one of: {', '.join(SERIES)}",
         )
     definition = SERIES[name]
@@ -162,7 +160,6 @@ def learnt_series(
             raise SeriesError(
                 f"no locality {wanted!r} in the series",
                 path=str(path),
-                field="--locality",
                 hint="choose one of: " + ", ".join(k for k in known if k != ALL_LOCALITIES),
             )
         rows = table.filter(pl.col("locality") == wanted)
