@@ -88,3 +88,27 @@ def test_a_report_of_a_real_log_tells_one_story(real_data: Path, tmp_path: Path)
     measures = next(s for s in doc.sections if s.id == "measures")
     assert len(measures.figures) >= 2  # the log has no localities: all of it is charted
     assert report_problems(page) == []
+
+
+def test_the_checker_catches_a_caption_that_contradicts_its_chart(tmp_path: Path) -> None:
+    """The check itself can fail: a caption changed to claim what its chart does not show,
+    or a funnel caption that drops its widening, is reported."""
+    ds = write_dataset(town_with_a_tiny_locality(), tmp_path / "town", source_name="town")
+    page = render_html(dataset_report(ds.path))
+    assert report_problems(page) == []
+    caption = re.search(r'<span class="reading">([^<]*\(\d+ weeks[^<]*)</span>', page)
+    assert caption
+    text = caption.group(1)
+    claim = re.search(
+        r": (common cause only: no point breaks a rule|special cause at [^.]*)\.", text
+    )
+    assert claim
+    flipped = (
+        "special cause at 1 of 2 points (1 improvement)"
+        if claim.group(1).startswith("common")
+        else "common cause only: no point breaks a rule"
+    )
+    lying = page.replace(text, text.replace(claim.group(1), flipped), 1)
+    assert report_problems(lying)
+    unwidened = re.sub(r" Limits widened [^.]*\.| No overdispersion found[^.]*\.", "", page)
+    assert unwidened != page and report_problems(unwidened)

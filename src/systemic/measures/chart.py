@@ -233,7 +233,10 @@ def chart_spec(
         "data": {"values": records},
         "layer": layers,
         "resolve": {"scale": {"color": "independent"}},
-        "config": {"view": {"stroke": None}, "axis": {"grid": False}},
+        "config": {
+            "view": {"stroke": None},
+            "axis": {"grid": False, "labelOverlap": "greedy", "labelSeparation": 8},
+        },
     }
 
 
