@@ -253,8 +253,9 @@ def learn_section(result: LearnResult, threshold: int = DEFAULT_THRESHOLD) -> Se
     if edges.height:
         first = edges.sort(pl.col("count").cast(pl.Int64), descending=True).row(0, named=True)
         reading = (
-            f"The busiest hand-off is {first['from']} → {first['to']} ({first['count']} times); "
-            "thicker lines are more frequent moves between services."
+            f"The busiest hand-off is {first['from']} → {first['to']} "
+            f"({int(first['count']):,} times); thicker lines are more frequent moves between "
+            "services."
         )
     else:
         reading = "No moves between services were recorded."
