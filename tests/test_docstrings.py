@@ -1,4 +1,5 @@
-"""The docstring examples of the measures and simulate packages run and give what they show."""
+"""The docstring examples of the measures and simulate packages (and of learn's series and
+the framework's thread) run and give what they show."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ import importlib
 import pytest
 
 MODULES = [
+    "systemic.framework.thread",
+    "systemic.learn.series",
     "systemic.measures",
     "systemic.measures.attribute",
     "systemic.measures.chart",
     "systemic.measures.experiment",
     "systemic.measures.funnel",
+    "systemic.measures.learnt",
     "systemic.measures.rules",
     "systemic.measures.series",
     "systemic.measures.spc",

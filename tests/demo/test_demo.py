@@ -4,6 +4,7 @@ figures are the underlying tables' figures (nothing typed in)."""
 from __future__ import annotations
 
 import datetime as dt
+import html as html_lib
 import json
 import re
 import shutil
@@ -16,6 +17,7 @@ from systemic.demo import DemoConfig, run_demo
 from systemic.learn import learn
 from systemic.report.build import pct
 from tests.conftest import CHROMIUM_ARGS
+from tests.report.consistency import report_problems
 
 SMALL = DemoConfig(
     people=5_000,
@@ -64,6 +66,54 @@ def test_report_figures_match_the_tables(demo):
     share = abs(cost["median"].item()) / silo["median"].item()
     word = "less" if cost["median"].item() < 0 else "more"
     assert f"would cost {share:.0%} {word} than the silo design" in html
+
+
+def test_report_tells_one_story(demo):
+    """Every caption agrees with its chart, as read from the HTML (tests/report/consistency.py)."""
+    assert report_problems(demo.report.read_text()) == []
+
+
+def _table(html: str, caption_start: str) -> list[list[str]]:
+    table = re.search(
+        rf"<caption>{re.escape(caption_start)}.*?</caption>.*?<tbody>(.*?)</tbody>", html, re.S
+    )
+    assert table, caption_start
+    return [
+        re.findall(r"<td[^>]*>(.*?)</td>", row)
+        for row in re.findall(r"<tr>(.*?)</tr>", table.group(1))
+    ]
+
+
+def test_step_2_reconciles_with_the_records(demo):
+    """Step 2 sets the model beside the records per resident-year, and its sentence
+    quotes the table's own numbers; the recorded figures are learn's, recomputed here."""
+    html = demo.report.read_text()
+    step2 = html_lib.unescape(html[html.index('<section id="redesign"') :])
+    rows = {r[0]: r for r in _table(step2, "The model beside the town")}
+    summary = json.loads((demo.learn_dir / "summary.json").read_text())
+    resident_years = SMALL.people * SMALL.years
+    contacts = rows["Contacts per resident-year"]
+    assert contacts[1] == f"{summary['contacts'] / resident_years:.2f}"
+    share = rows["Failure-demand share of contacts"]
+    assert share[1] == f"{100 * summary['failure_demand_share']:.1f}%"
+    cost = rows["Cost per resident-year (£)"]
+    assert cost[1] == f"£{summary['total_cost'] / resident_years:,.2f}"
+    assert [contacts[3], share[3], cost[3]] == ["yes", "yes", "no"]
+    sentence = re.search(r"<p>(Calibrated to the town's records.*?)</p>", step2, re.S)
+    assert sentence
+    for row in rows.values():
+        assert f"(recorded {row[1]}, simulated {row[2]})" in sentence.group(1)
+    # The comparison is at the simulated scale, said so, and read per 1,000 residents.
+    assert (
+        f"with {SMALL.comparison_people:,} residents (the records are of {SMALL.people:,})" in step2
+    )
+    design_rows = _table(step2, "The two designs over")
+    assert {r[0] for r in design_rows} >= {"Failure-demand contacts", "Cost (£)"}
+    for row in design_rows:
+        low, high = row[4].split(" to ")
+        # one format per row: the band's ends have as many decimals as the medians
+        decimals = {len(x.split(".")[1]) if "." in x else 0 for x in (row[1], row[2], low, high)}
+        assert len(decimals) == 1, row
 
 
 def test_audit_shows_a_realistic_mix(demo):

@@ -4,22 +4,63 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from systemic.commands._console import console, fail
 
+if TYPE_CHECKING:
+    from systemic.measures.learnt import LearntSeries
+
+
+_FROM_HELP = (
+    "A folder written by `systemic learn --out`: read --series from its published "
+    "tables/series_weekly.csv (suppressed cells are gaps, never numbers)."
+)
+_SERIES_HELP = (
+    "With --from: the series to read, e.g. failure_demand_share, contacts, needs_ended, "
+    "end_to_end_days_per_need, end_to_end_days_per_case, failure_contacts."
+)
+
+
+def _learnt(learn_dir: Path, name: str | None, period: str, **kw: object) -> LearntSeries:
+    from systemic.measures.learnt import read_learnt_series
+
+    if name is None:
+        raise _usage("--from needs --series NAME (e.g. --series failure_demand_share)")
+    return read_learnt_series(learn_dir, name, period=period, **kw)  # type: ignore[arg-type]
+
+
+def _usage(message: str) -> Exception:
+    from systemic.measures import SPCOptionError
+
+    return SPCOptionError(message)
+
 
 def spc(
-    series: Path = typer.Argument(..., help="CSV file with one row per date."),
-    date: str = typer.Option(..., "--date", help="Column holding the date."),
-    value: str = typer.Option(..., "--value", help="Column holding the value (or count)."),
+    series: Path | None = typer.Argument(
+        None, help="CSV file with one row per date (or use --from LEARN_DIR --series NAME)."
+    ),
+    learn_dir: Path | None = typer.Option(None, "--from", help=_FROM_HELP),
+    series_name: str | None = typer.Option(None, "--series", help=_SERIES_HELP),
+    locality: str | None = typer.Option(
+        None, "--locality", help="With --from: one locality (default: all localities together)."
+    ),
+    period: str = typer.Option("week", "--period", help="With --from: week or month."),
+    date: str | None = typer.Option(None, "--date", help="Column holding the date."),
+    value: str | None = typer.Option(None, "--value", help="Column holding the value (or count)."),
     denominator: str | None = typer.Option(
         None, "--denominator", help="Column holding the denominator (p and u charts)."
     ),
-    chart: str = typer.Option("xmr", "--chart", help="xmr, p, u, c, t or g."),
-    improvement: str = typer.Option(
-        "increase", "--improvement", help="Which way is better: increase, decrease, neutral."
+    chart: str | None = typer.Option(
+        None, "--chart", help="xmr, p, u, c, t or g (default xmr; with --from, the series' own)."
+    ),
+    improvement: str | None = typer.Option(
+        None,
+        "--improvement",
+        help="Which way is better: increase, decrease, neutral "
+        "(default increase; with --from, the series' own).",
     ),
     target: float | None = typer.Option(None, "--target", help="Target (for assurance)."),
     rebase: list[str] = typer.Option(
@@ -40,14 +81,34 @@ def spc(
 ) -> None:
     """Chart a series with the Making Data Count rules; write the points, a summary and a chart.
 
+    Reads a CSV file (--date, --value) or, with --from, a series learn published.
     Writes spc.csv (date, value, mean, lpl, upl, point_type: one row per point),
-    summary.json (groups with mean and limits, icons, warnings), spc.svg and spc.png.
+    summary.json (groups with mean and limits, icons, warnings, notes), spc.svg and spc.png.
     """
     from systemic.measures import MeasuresError, read_series, spc_chart, summarise
     from systemic.measures.chart import write_chart
 
+    notes: tuple[str, ...] = ()
     try:
-        frame = read_series(series, date=date, value=value, denominator=denominator)
+        if learn_dir is not None:
+            if series is not None:
+                raise _usage("give either a CSV file or --from LEARN_DIR, not both")
+            learnt = _learnt(learn_dir, series_name, period, locality=locality)
+            d = learnt.definition
+            frame, date, value = learnt.frame, "date", "value"
+            denominator = "denominator" if d.denominator else None
+            chart, improvement = chart or d.chart, improvement or d.improvement
+            notes = learnt.notes
+            title = title or learnt.label
+            y_title = d.unit
+        else:
+            if series is None or date is None or value is None:
+                raise _usage(
+                    "give a CSV file with --date and --value, or --from LEARN_DIR --series NAME"
+                )
+            frame = read_series(series, date=date, value=value, denominator=denominator)
+            y_title = value
+        chart, improvement = chart or "xmr", improvement or "increase"
         result = spc_chart(
             frame,
             chart=chart,  # type: ignore[arg-type]
@@ -68,13 +129,17 @@ def spc(
     out.mkdir(parents=True, exist_ok=True)
     table = result.points.select("date", "value", "mean", "lpl", "upl", "point_type")
     table.write_csv(out / "spc.csv")
-    summary = summarise(result)
+    summary = {**summarise(result), "notes": list(notes)}
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
-    svg, png = write_chart(result, out, title=title or f"{value} ({chart})", y_title=value)
+    svg, png = write_chart(
+        result, out, title=title or f"{value} ({chart})", y_title=y_title, notes=notes
+    )
     console.print(
         f"{result.points.height} points in {result.groups.height} group(s); "
         f"variation: {summary['variation_icon']}; assurance: {summary['assurance_icon']}"
     )
+    for note in notes:
+        console.print(f"note: {note}", highlight=False)
     for warning in result.warnings:
         console.print(f"[yellow]warning:[/] {warning}", highlight=False)
     console.print(f"wrote {out / 'spc.csv'}, {out / 'summary.json'}, {svg.name}, {png.name}")
@@ -138,9 +203,15 @@ def funnel(
 
 
 def experiment(
-    series: Path = typer.Argument(..., help="CSV file with one row per locality and date."),
-    date: str = typer.Option(..., "--date", help="Column holding the date."),
-    value: str = typer.Option(..., "--value", help="Column holding the measure."),
+    series: Path | None = typer.Argument(
+        None,
+        help="CSV file with one row per locality and date (or use --from LEARN_DIR --series NAME).",
+    ),
+    learn_dir: Path | None = typer.Option(None, "--from", help=_FROM_HELP),
+    series_name: str | None = typer.Option(None, "--series", help=_SERIES_HELP),
+    period: str = typer.Option("week", "--period", help="With --from: week or month."),
+    date: str | None = typer.Option(None, "--date", help="Column holding the date."),
+    value: str | None = typer.Option(None, "--value", help="Column holding the measure."),
     locality_column: str = typer.Option(
         "locality", "--locality-column", help="Column naming the locality."
     ),
@@ -149,9 +220,14 @@ def experiment(
     denominator: str | None = typer.Option(
         None, "--denominator", help="Denominator column (p and u charts)."
     ),
-    chart: str = typer.Option("xmr", "--chart", help="xmr, p, u, c, t or g."),
-    improvement: str = typer.Option(
-        "increase", "--improvement", help="Which way is better: increase, decrease, neutral."
+    chart: str | None = typer.Option(
+        None, "--chart", help="xmr, p, u, c, t or g (default xmr; with --from, the series' own)."
+    ),
+    improvement: str | None = typer.Option(
+        None,
+        "--improvement",
+        help="Which way is better: increase, decrease, neutral "
+        "(default increase; with --from, the series' own).",
     ),
     rules: str = typer.Option("mdc", "--rules", help="Rule set: mdc or mdc-excel-2023."),
     n_boot: int = typer.Option(2000, "--n-boot", help="Bootstrap resamples."),
@@ -163,14 +239,36 @@ def experiment(
     from systemic.measures.chart import write_chart
     from systemic.measures.series import read_measure_csv
 
+    notes: tuple[str, ...] = ()
     try:
-        frame = read_measure_csv(
-            series,
-            numeric=[value] + ([denominator] if denominator else []),
-            date=date,
-            text=[locality_column],
-            unique=[locality_column, date],
-        )
+        if learn_dir is not None:
+            if series is not None:
+                raise _usage("give either a CSV file or --from LEARN_DIR, not both")
+            learnt = _learnt(learn_dir, series_name, period, every_locality=True)
+            d = learnt.definition
+            if locality not in set(learnt.frame["locality"].to_list()):
+                raise _usage(
+                    f"no locality {locality!r} in {learnt.source}; choose one of: "
+                    + ", ".join(learnt.frame["locality"].unique(maintain_order=True).to_list())
+                )
+            frame, date, value, locality_column = learnt.frame, "date", "value", "locality"
+            denominator = "denominator" if d.denominator else None
+            chart, improvement = chart or d.chart, improvement or d.improvement
+            notes = learnt.notes
+            y_title, name = d.unit, d.title
+        else:
+            if series is None or date is None or value is None:
+                raise _usage(
+                    "give a CSV file with --date and --value, or --from LEARN_DIR --series NAME"
+                )
+            frame = read_measure_csv(
+                series,
+                numeric=[value] + ([denominator] if denominator else []),
+                date=date,
+                text=[locality_column],
+                unique=[locality_column, date],
+            )
+            y_title, name = value, value
         evidence = experiment_evidence(
             frame,
             locality=locality,
@@ -179,8 +277,8 @@ def experiment(
             value=value,
             locality_column=locality_column,
             denominator=denominator,
-            chart=chart,  # type: ignore[arg-type]
-            improvement=improvement,  # type: ignore[arg-type]
+            chart=(chart or "xmr"),  # type: ignore[arg-type]
+            improvement=(improvement or "increase"),  # type: ignore[arg-type]
             rules=rules,  # type: ignore[arg-type]
             n_boot=n_boot,
             seed=seed,
@@ -200,14 +298,17 @@ def experiment(
         "verdict": evidence.verdict,
         "baseline_chart": summarise(evidence.baseline_chart),
         "rebased_chart": summarise(evidence.rebased_chart),
+        "notes": list(notes),
     }
     (out / "evidence.json").write_text(json.dumps(about, indent=2, default=str) + "\n")
-    write_chart(evidence.baseline_chart, out, stem="baseline", y_title=value,
-                title=f"{value} in {locality}: limits from before {start}",
-                markers=[evidence.start])  # fmt: skip
-    write_chart(evidence.rebased_chart, out, stem="rebased", y_title=value,
-                title=f"{value} in {locality}: rebased at {start}")  # fmt: skip
+    write_chart(evidence.baseline_chart, out, stem="baseline", y_title=y_title,
+                title=f"{name} in {locality}: limits from before {start}",
+                markers=[evidence.start], notes=notes)  # fmt: skip
+    write_chart(evidence.rebased_chart, out, stem="rebased", y_title=y_title,
+                title=f"{name} in {locality}: rebased at {start}", notes=notes)  # fmt: skip
     console.print(evidence.verdict, highlight=False)
+    for note in notes:
+        console.print(f"note: {note}", highlight=False)
     console.print(f"wrote {out / 'evidence.json'} and baseline/rebased charts (svg, png)")
 
 

@@ -34,9 +34,11 @@ from systemic.data import write_dataset
 from systemic.demo.workspace import DemoEvidence, SeedResult, seed_demo_workspace
 from systemic.learn import LearnResult, learn, write_outputs
 from systemic.measures import ExperimentEvidence, experiment_evidence
+from systemic.measures.learnt import read_learnt_series
 from systemic.report import write_html
-from systemic.report.build import dataset_report, measures_view
+from systemic.report.build import dataset_report
 from systemic.report.simulation_section import (
+    RecordedRates,
     comparison_section,
     experiment_headline,
     experiment_section,
@@ -147,14 +149,14 @@ def run_demo(
     # 3. measures and the experiment's evidence
     progress("measures", 0, 1)
     exp = town.experiments[0]
-    view = measures_view(result)
-    weekly = view.series.select("locality", pl.col("week").alias("date"), "failure", "contacts")
+    # Exactly what `systemic experiment --from LEARN_DIR` reads: the published series.
+    weekly = read_learnt_series(learn_dir, "failure_demand_share", every_locality=True)
     evidence = experiment_evidence(
-        weekly,
+        weekly.frame,
         locality=exp.locality,
         start=exp.start,
-        value="failure",
-        denominator="contacts",
+        value="value",
+        denominator="denominator",
         chart="p",
         improvement="decrease",
         seed=config.seed,
@@ -227,7 +229,14 @@ def run_demo(
     )
     doc.sections.insert(2, experiment_section(evidence))
     horizon = post_switch_summary(comparison, switch)
-    doc.sections.append(comparison_section(comparison, horizon, switch, fit))
+    recorded = RecordedRates(
+        config.people, config.years, s.contacts, s.failure_demand_share, s.total_cost
+    )
+    doc.sections.append(
+        comparison_section(
+            comparison, horizon, switch, fit, residents=config.comparison_people, recorded=recorded
+        )
+    )
     doc.summary.insert(0, experiment_headline(evidence))
     doc.summary.append(_comparison_headline(horizon, config.comparison_years))
     doc.sources.append(

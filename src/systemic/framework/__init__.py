@@ -21,6 +21,7 @@ from systemic.framework.audit import (
 from systemic.framework.kinds import KINDS, KINDS_BY_PLURAL, Kind, api_path, object_path, title_of
 from systemic.framework.loops import Loop, find_loops
 from systemic.framework.snapshot import WorkspaceSnapshot
+from systemic.framework.thread import PurposeThread, purpose_thread, thread_tree
 from systemic.framework.views import (
     Dashboard,
     ExperimentView,
@@ -53,6 +54,7 @@ __all__ = [
     "Loop",
     "MapView",
     "PurposeNode",
+    "PurposeThread",
     "WorkspaceSnapshot",
     "api_path",
     "dashboard",
@@ -65,9 +67,11 @@ __all__ = [
     "object_path",
     "parse_rules",
     "purpose_coverage",
+    "purpose_thread",
     "purpose_tree",
     "run_audit",
     "system_conditions",
     "system_map",
+    "thread_tree",
     "title_of",
 ]

@@ -15,12 +15,13 @@ offers the same views taking a database session.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from systemic.framework.loops import Loop, find_loops
 from systemic.framework.snapshot import WorkspaceSnapshot
+from systemic.framework.thread import PurposeThread, thread_tree
 
 
 @dataclass(frozen=True)
@@ -53,41 +54,13 @@ def local_by_default_index(snap: WorkspaceSnapshot, locality_id: str) -> LocalIn
     return LocalIndex(locality_id, len(rights), sum(r.made == "local" for r in rights))
 
 
-@dataclass
-class PurposeNode:
-    """A purpose statement in the tree with what takes it up (its coverage)."""
-
-    statement: Any
-    children: list[PurposeNode] = field(default_factory=list)
-    measures: list[Any] = field(default_factory=list)
-    teams: list[Any] = field(default_factory=list)
-    experiments: list[Any] = field(default_factory=list)
-
-    @property
-    def covered(self) -> bool:
-        """True when at least one measure, team or experiment takes it up."""
-        return bool(self.measures or self.teams or self.experiments)
+#: A purpose statement with what takes it up: the thread's row (one definition).
+PurposeNode = PurposeThread
 
 
 def purpose_tree(snap: WorkspaceSnapshot) -> list[PurposeNode]:
-    """The purpose statements as a forest (roots first, children under parents)."""
-    nodes = {
-        s.id: PurposeNode(
-            statement=s,
-            measures=snap.linked_to("measure", "purpose_statement_ids", s.id),
-            teams=snap.linked_to("team", "purpose_statement_ids", s.id),
-            experiments=snap.linked_to("experiment", "purpose_statement_ids", s.id),
-        )
-        for s in sorted(snap.of("purpose_statement"), key=lambda s: (s.created_at, s.id))
-    }
-    roots = []
-    for node in nodes.values():
-        parent = node.statement.parent_id
-        if parent in nodes:
-            nodes[parent].children.append(node)
-        else:
-            roots.append(node)
-    return roots
+    """The purpose statements as a forest, each with its thread (see :mod:`.thread`)."""
+    return thread_tree(snap)
 
 
 def purpose_coverage(snap: WorkspaceSnapshot) -> float | None:

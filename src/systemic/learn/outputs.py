@@ -22,6 +22,7 @@ import polars as pl
 from systemic.learn.charts import learn_charts, render_chart, warm_up_renderer
 from systemic.learn.publish import published_summary, published_tables
 from systemic.learn.result import LearnResult
+from systemic.learn.series import learn_series, published_series, table_name
 
 _README = """systemic learn output
 
@@ -30,10 +31,14 @@ tables/        aggregate tables, Parquet and CSV. Counts under {t} are shown as
                "<{t}"; "*" marks a count hidden so that a small count cannot be
                worked out from totals; shares, medians and costs built on a
                hidden count are left empty. Variants seen fewer than {t} times
-               are pooled in one row. These may leave the team.
+               are pooled in one row. series_weekly and series_monthly hold
+               the headline figures per locality and period, for
+               `systemic spc --from` and `systemic experiment --from`.
+               These may leave the team.
 charts/        SVG and PNG charts drawn from the published tables.
 row_level/     one row per person-episode and per case, with pseudonymised
-               person ids. For the team's own analysis only: do not publish.
+               person ids, and the series unsuppressed. For the team's own
+               analysis only: do not publish.
 """
 
 
@@ -61,11 +66,14 @@ def write_outputs(
     for sub in ("tables", "charts", "row_level"):
         (root / sub).mkdir(parents=True, exist_ok=True)
     published = published_tables(result, t)
+    published.update(published_series(result, t))  # the series measures read (--from)
     for name, table in published.items():
         table.write_parquet(root / "tables" / f"{name}.parquet")
         _csv_ready(table).write_csv(root / "tables" / f"{name}.csv")
     result.episodes.write_parquet(root / "row_level" / "episodes.parquet")
     result.cases.write_parquet(root / "row_level" / "cases.parquet")
+    for period, frame in learn_series(result).items():
+        frame.write_parquet(root / "row_level" / f"{table_name(period)}.parquet")
     summary = published_summary(result.summary(), t)
     body = {
         **summary,

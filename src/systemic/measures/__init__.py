@@ -31,11 +31,18 @@ from systemic.measures.funnel import FunnelResult, funnel_plot
 from systemic.measures.rules import POINT_TYPES, RULE_SETS, detect_special_causes
 from systemic.measures.series import read_measure_csv, read_series
 from systemic.measures.spc import SPCOptions, SPCResult, prepare_series, xmr_chart
-from systemic.measures.summary import assurance_icon, summarise, variation_icon
+from systemic.measures.summary import (
+    ChartReading,
+    assurance_icon,
+    read_chart,
+    summarise,
+    variation_icon,
+)
 
 __all__ = [
     "POINT_TYPES",
     "RULE_SETS",
+    "ChartReading",
     "DifferenceInDifferences",
     "ExperimentEvidence",
     "FunnelResult",
@@ -55,6 +62,7 @@ __all__ = [
     "g_chart",
     "p_chart",
     "prepare_series",
+    "read_chart",
     "read_measure_csv",
     "read_series",
     "render_png",

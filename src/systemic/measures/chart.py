@@ -84,11 +84,14 @@ def chart_spec(
     title: str | None = None,
     y_title: str = "value",
     markers: Sequence[date | datetime] = (),
+    notes: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The Vega-Lite specification of an SPC chart (render it with :func:`render_svg`).
 
     Rebase dates, and any ``markers`` (an experiment's start), are drawn as thin
-    vertical lines.
+    vertical lines. ``notes`` (what was suppressed or left out) are printed
+    under the title. A missing or suppressed point is a gap: neither the value
+    line nor the limits are drawn across it.
 
     >>> import polars as pl
     >>> from systemic.measures import xmr_chart
@@ -110,7 +113,11 @@ def chart_spec(
     line = {"type": "line", "strokeWidth": 1.5}
 
     def limit_layer(field: str, dash: list[int] | None) -> dict[str, Any]:
-        mark: dict[str, Any] = {**line, "color": "#333333" if dash is None else LINE_GREY}
+        mark: dict[str, Any] = {
+            **line,
+            "color": "#333333" if dash is None else LINE_GREY,
+            "invalid": "break-paths-filter-domains",
+        }
         if result.options.chart in ("p", "u"):
             mark["interpolate"] = "step"  # each point's own limits, centred on it
         if dash:
@@ -215,15 +222,26 @@ def chart_spec(
     name = _CHART_NAMES[result.options.chart]
     return {
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
-        "title": {"text": title or name, "subtitle": _subtitle(result), "anchor": "start"},
+        "title": {
+            "text": title or name,
+            "subtitle": [_subtitle(result), *[_capital(n) + "." for n in notes]],
+            "anchor": "start",
+        },
         "width": WIDTH,
         "height": HEIGHT,
         "background": "white",
         "data": {"values": records},
         "layer": layers,
         "resolve": {"scale": {"color": "independent"}},
-        "config": {"view": {"stroke": None}, "axis": {"grid": False}},
+        "config": {
+            "view": {"stroke": None},
+            "axis": {"grid": False, "labelOverlap": "greedy", "labelSeparation": 8},
+        },
     }
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _subtitle(result: SPCResult) -> str:
@@ -254,6 +272,7 @@ def write_chart(
     title: str | None = None,
     y_title: str = "value",
     markers: Sequence[date | datetime] = (),
+    notes: Sequence[str] = (),
 ) -> tuple[Path, Path]:
     """Write ``<stem>.svg`` and ``<stem>.png`` of an SPC result into ``directory``.
 
@@ -267,7 +286,7 @@ def write_chart(
     """
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
-    spec = chart_spec(result, title=title, y_title=y_title, markers=markers)
+    spec = chart_spec(result, title=title, y_title=y_title, markers=markers, notes=notes)
     svg_path, png_path = folder / f"{stem}.svg", folder / f"{stem}.png"
     svg_path.write_text(render_svg(spec), encoding="utf-8")
     png_path.write_bytes(render_png(spec))
@@ -275,7 +294,11 @@ def write_chart(
 
 
 def funnel_spec(
-    result: FunnelResult, *, title: str = "Funnel plot", y_title: str = "value"
+    result: FunnelResult,
+    *,
+    title: str = "Funnel plot",
+    y_title: str = "value",
+    x_title: str = "denominator",
 ) -> dict[str, Any]:
     """Vega-Lite specification of a funnel plot: localities, target, 95% and 99.8% limits.
 
@@ -300,7 +323,7 @@ def funnel_spec(
     points = result.localities.with_columns(
         pl.col("position").replace_strict(colour, return_dtype=pl.String).alias("colour")
     ).to_dicts()
-    x = {"field": "denominator", "type": "quantitative", "title": "denominator"}
+    x = {"field": "denominator", "type": "quantitative", "title": x_title}
 
     def curve(field: str, dash: list[int]) -> dict[str, Any]:
         return {
@@ -313,12 +336,8 @@ def funnel_spec(
         "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
         "title": {
             "text": title,
-            "subtitle": f"target {result.target * result.per:.4g}; dashed 95%, dotted 99.8%"
-            + (
-                f"; overdispersion: {result.overdispersion}"
-                if result.overdispersion != "none"
-                else ""
-            ),
+            "subtitle": f"target {result.target * result.per:.4g}; dashed 95%, dotted 99.8%; "
+            + widening_words(result),
             "anchor": "start",
         },
         "width": WIDTH,
@@ -370,6 +389,39 @@ def funnel_spec(
         ],
         "config": {"view": {"stroke": None}, "axis": {"grid": False}},
     }
+
+
+def widening_words(result: FunnelResult) -> str:
+    """Whether, and how much, a funnel's limits were widened for overdispersion, in words.
+
+    >>> import polars as pl
+    >>> from systemic.measures import funnel_plot
+    >>> frame = pl.DataFrame({"locality": list("ABCD"), "numerator": [10, 50, 20, 80],
+    ...                       "denominator": [100, 100, 100, 100]})
+    >>> widening_words(funnel_plot(frame))
+    'limits from chance alone (not widened for overdispersion)'
+    >>> widening_words(funnel_plot(frame, overdispersion="multiplicative"))
+    'limits widened 4.8 times for overdispersion (multiplicative, φ = 22.8)'
+    """
+    if result.overdispersion == "none":
+        return "limits from chance alone (not widened for overdispersion)"
+    n = result.localities["denominator"]
+    typical = float(n.median()) if n.len() else 1.0  # type: ignore[arg-type]
+    factor = result.widening(typical)
+    if factor <= 1.0 + 1e-9:
+        return (
+            f"no overdispersion found ({result.overdispersion}, φ = {result.phi:.2f}): "
+            "limits not widened"
+        )
+    if result.overdispersion == "multiplicative":
+        return (
+            f"limits widened {factor:.1f} times for overdispersion "
+            f"(multiplicative, φ = {result.phi:.1f})"
+        )
+    return (
+        f"limits widened {factor:.1f} times at the median denominator for overdispersion "
+        f"(additive, τ² = {result.tau2:.3g})"
+    )
 
 
 def write_funnel_chart(

@@ -275,6 +275,15 @@ def _conclude(
     return "inconclusive"
 
 
+#: The special-cause rules in words, for sentences (never the rule ids).
+RULE_WORDS: dict[str, str] = {
+    "outside_limits": "points outside the limits",
+    "trend": "a trend of seven",
+    "two_in_three": "two of three points near a limit",
+    "run": "a run of seven or more on one side of the mean",
+}
+
+
 def _verdict(
     locality: str,
     started: datetime,
@@ -288,13 +297,18 @@ def _verdict(
     rebased: SPCResult,
 ) -> str:
     day = started.date().isoformat()
-    words = {
-        "outside_limits": "points outside the limits",
-        "trend": "a trend of seven",
-        "two_in_three": "two of three points near a limit",
-        "run": "a run of seven or more on one side of the mean",
-    }
-    said = ", ".join(words[r] for r in rules_seen)
+    said = ", ".join(RULE_WORDS[r] for r in rules_seen)
+    share = rebased.options.chart == "p"
+
+    def level(x: float) -> str:
+        return f"{100 * x:.1f}%" if share else f"{x:.4g}"
+
+    def change(x: float) -> str:
+        if share:
+            points = round(100 * x, 1) + 0.0  # no "-0.0"
+            return (f"{points:+.1f}" if points else "0.0") + " percentage points"
+        return f"{x:+.3g}"
+
     spc = (
         f"Against limits set by the {n_before} points before {day}, the {n_after} points "
         f"since in {locality} show "
@@ -309,7 +323,7 @@ def _verdict(
         spc += f" The baseline has only {n_before} points, so its limits are trial limits."
     means = rebased.groups["mean"].to_list()
     if len(means) >= 2 and means[0] is not None and means[-1] is not None:
-        spc += f" Rebased at {day}, the mean moved from {means[0]:.4g} to {means[-1]:.4g}."
+        spc += f" Rebased at {day}, the mean moved from {level(means[0])} to {level(means[-1])}."
     if did is None:
         comparison = (
             "No other localities were given over the same dates, so a change that happened "
@@ -318,10 +332,11 @@ def _verdict(
     else:
         pct = round(did.confidence * 100)
         comparison = (
-            f"Over the same dates {locality} changed by {did.change_in_locality:+.3g} and the "
-            f"other {did.n_other_localities} localities by {did.change_in_others:+.3g}: a "
-            f"difference in differences of {did.estimate:+.3g} ({pct}% bootstrap interval "
-            f"{did.lower:+.3g} to {did.upper:+.3g}, {did.n_boot} resamples, seed {did.seed})."
+            f"Over the same dates {locality} changed by {change(did.change_in_locality)} and "
+            f"the other {did.n_other_localities} localities by {change(did.change_in_others)}: "
+            f"a difference in differences of {change(did.estimate)} ({pct}% bootstrap interval "
+            f"{change(did.lower)} to {change(did.upper)}, {did.n_boot} resamples, "
+            f"seed {did.seed})."
         )
     conclusion_text = {
         "improvement": f"Together this is evidence that the system in {locality} improved "

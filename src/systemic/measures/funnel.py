@@ -45,6 +45,23 @@ class FunnelResult:
     phi: float
     tau2: float
 
+    def widening(self, denominator: float) -> float:
+        """How many times wider than chance alone the limits are at ``denominator``.
+
+        1.0 without an overdispersion adjustment, or when none was found
+        (φ̂ ≤ 1); √φ̂ everywhere for ``multiplicative``; for ``additive`` it
+        grows with the denominator (τ̂² matters more where sᵢ is small).
+
+        >>> import polars as pl
+        >>> frame = pl.DataFrame({"locality": list("ABCD"), "numerator": [10, 50, 20, 80],
+        ...                       "denominator": [100, 100, 100, 100]})
+        >>> round(funnel_plot(frame, overdispersion="multiplicative").widening(100), 2)
+        4.78
+        """
+        s = _standard_error(self.target, np.asarray([denominator], dtype=float), self.kind)
+        spread = _spread(s, self.phi, self.tau2, self.overdispersion)
+        return float(spread[0] / s[0]) if s[0] > 0 else 1.0
+
     def limits_at(self, denominators: np.ndarray) -> pl.DataFrame:
         """The funnel's four limit curves at the given denominators (for drawing)."""
         n = np.asarray(denominators, dtype=float)

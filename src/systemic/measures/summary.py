@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from systemic.measures.spc import SPCResult
@@ -87,3 +88,60 @@ def summarise(result: SPCResult) -> dict[str, Any]:
         "assurance_icon": assurance_icon(result),
         "warnings": list(result.warnings),
     }
+
+
+#: Point types that are special causes, in the order a reading names them.
+SPECIAL_CAUSES: tuple[str, ...] = (
+    "special_cause_improvement",
+    "special_cause_concern",
+    "special_cause_neutral_high",
+    "special_cause_neutral_low",
+)
+
+
+@dataclass(frozen=True)
+class ChartReading:
+    """What a whole chart says, for a caption: the same numbers the chart draws.
+
+    ``points`` have a value, ``gaps`` do not (missing or suppressed);
+    ``special`` counts the special-cause points by type (types with none are
+    left out); ``latest`` is the latest point's type and ``mean`` the latest
+    group's centre line.
+    """
+
+    points: int
+    gaps: int
+    special: dict[str, int] = field(default_factory=dict)
+    latest: str | None = None
+    mean: float | None = None
+    improvement: str = "neutral"
+
+    @property
+    def special_points(self) -> int:
+        """How many points show a special cause, of any kind."""
+        return sum(self.special.values())
+
+
+def read_chart(result: SPCResult) -> ChartReading:
+    """Read a whole chart: points, gaps, special causes by type, the latest point, the mean.
+
+    >>> import polars as pl
+    >>> from systemic.measures import xmr_chart
+    >>> frame = pl.DataFrame({"date": pl.date_range(pl.date(2024, 1, 1), pl.date(2024, 1, 10),
+    ...     eager=True), "value": [1, 2, 1, 2, 1, 2, 1, 2, 1, 40]})
+    >>> r = read_chart(xmr_chart(frame))
+    >>> r.points, r.special, r.latest  # the last point is high; the nine before, a run below
+    (10, {'special_cause_improvement': 1, 'special_cause_concern': 9}, 'special_cause_improvement')
+    """
+    types = result.points["point_type"]
+    counts = dict(types.drop_nulls().value_counts().iter_rows())
+    groups = result.groups
+    mean = groups["mean"][-1] if groups.height else None
+    return ChartReading(
+        points=int(types.is_not_null().sum()),
+        gaps=int(types.is_null().sum()),
+        special={t: int(counts[t]) for t in SPECIAL_CAUSES if counts.get(t)},
+        latest=variation_icon(result),
+        mean=None if mean is None else float(mean),
+        improvement=result.options.improvement,
+    )

@@ -39,11 +39,14 @@ from systemic.learn import (
     published_summary,
     published_tables,
 )
-from systemic.measures import funnel_plot, spc_chart, summarise, variation_icon
-from systemic.measures.chart import chart_spec, funnel_spec
+from systemic.learn.journeys import UNKNOWN
+from systemic.learn.series import ALL_LOCALITIES, published_series
+from systemic.measures import FunnelResult, MeasuresError, SPCResult, funnel_plot, spc_chart
+from systemic.measures.chart import chart_spec, funnel_spec, widening_words
+from systemic.measures.learnt import learnt_series
+from systemic.measures.summary import ChartReading, read_chart
 from systemic.report.charts import to_svg
 from systemic.report.document import Figure, KeyFigure, ReportDocument, Section, Table
-from systemic.report.measures_section import MIN_WEEKLY_CONTACTS, weekly_series
 
 ICON_WORDS = {
     "common_cause": "common cause only",
@@ -55,19 +58,59 @@ ICON_WORDS = {
 }
 
 
+#: How a reading names each kind of special cause.
+SPECIAL_WORDS = {
+    "special_cause_improvement": "improvement",
+    "special_cause_concern": "concern",
+    "special_cause_neutral_high": "high (neutral)",
+    "special_cause_neutral_low": "low (neutral)",
+}
+
+#: How a reading names the latest point's type.
+LATEST_WORDS = {
+    "common_cause": "common cause",
+    **{t: f"special cause ({w})" for t, w in SPECIAL_WORDS.items()},
+}
+
+#: A locality's chart needs at least this many points with a value.
+MIN_POINTS = 2
+
+
+@dataclass
+class Charted:
+    """An SPC chart with the notes on its data and the reading its caption is written from."""
+
+    result: SPCResult
+    notes: tuple[str, ...]
+    reading: ChartReading
+
+
+@dataclass
+class FunnelView:
+    """The funnel plot, the same without widening, and the localities left out of it."""
+
+    result: FunnelResult
+    unwidened: FunnelResult
+    left_out: list[str]
+
+
 @dataclass
 class MeasuresView:
-    """The per-locality measures behind the report's measures section."""
+    """The per-locality measures behind the report's measures section.
+
+    ``series`` is the weekly series table learn publishes (small numbers
+    suppressed): every chart and caption is drawn from it.
+    """
 
     series: pl.DataFrame
-    failure_charts: dict[str, Any]
-    end_to_end_charts: dict[str, Any]
-    funnel: Any
+    failure_charts: dict[str, Charted]
+    end_to_end_charts: dict[str, Charted]
+    funnel: FunnelView | None
 
 
-def pct(x: float | None) -> str:
-    """A share as a whole percentage ("42%"), or "n/a"."""
-    return "n/a" if x is None else f"{100 * x:.0f}%"
+def pct(x: float | None, digits: int = 0) -> str:
+    """A share as a percentage ("42%", or "42.3%" with ``digits=1``), or "n/a"."""
+    return "n/a" if x is None else f"{100 * x:.{digits}f}%"
 
 
 def money(x: float | None, currency: str | None) -> str:
@@ -75,56 +118,79 @@ def money(x: float | None, currency: str | None) -> str:
     if x is None:
         return "n/a"
     symbol = {"GBP": "£", "EUR": "€", "USD": "$"}.get(currency or "", "")
-    if abs(x) >= 1e6:
-        return f"{symbol}{x / 1e6:.1f}m"
-    if abs(x) >= 1e3:
-        return f"{symbol}{x / 1e3:.0f}k"
-    return f"{symbol}{x:.0f}"
+    sign = "-" if x < 0 else ""
+    x = abs(x)
+    if x >= 1e6:
+        return f"{sign}{symbol}{x / 1e6:.1f}m"
+    if x >= 1e3:
+        return f"{sign}{symbol}{x / 1e3:.0f}k"
+    return f"{sign}{symbol}{x:.0f}"
 
 
 def _count(value: Any) -> str:
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
-def measures_view(result: LearnResult) -> MeasuresView:
-    """Weekly failure-demand share (p-chart) and end-to-end time (XmR) per locality."""
-    series = weekly_series(
-        result.demand.by_locality_week,
-        result.episodes,
-        settled_days=result.config.episode_gap_days,
+def _chart(frame: pl.DataFrame, notes: tuple[str, ...], **options: Any) -> Charted | None:
+    if frame["value"].is_not_null().sum() < MIN_POINTS:
+        return None
+    result = spc_chart(frame, **options)
+    return Charted(result, notes, read_chart(result))
+
+
+def measures_view(result: LearnResult, threshold: int = DEFAULT_THRESHOLD) -> MeasuresView:
+    """Weekly failure-demand share (p-chart) and end-to-end time (XmR) per locality, and a funnel.
+
+    Read from the published series (:func:`systemic.learn.series.published_series`)
+    exactly as ``systemic spc --from`` reads them: suppressed weeks are gaps,
+    and the end-to-end series leaves out the weeks the record's edges cut short.
+    """
+    series = published_series(result, threshold)["series_weekly"]
+    localities = [
+        loc
+        for loc in series["locality"].unique(maintain_order=True).to_list()
+        if loc not in (ALL_LOCALITIES, UNKNOWN)
+    ]
+    if not localities:  # no locality in the records: chart the whole
+        localities = [ALL_LOCALITIES]
+    failure_charts: dict[str, Charted] = {}
+    e2e_charts: dict[str, Charted] = {}
+    for loc in localities:
+        share = learnt_series(series, "failure_demand_share", locality=loc)
+        charted = _chart(share.frame, share.notes, chart="p", value="value",
+                         denominator="denominator", improvement="decrease")  # fmt: skip
+        if charted:
+            failure_charts[loc] = charted
+        try:
+            days = learnt_series(series, "end_to_end_days_per_need", locality=loc)
+        except MeasuresError:  # no week left once the record's edges are left out
+            continue
+        charted = _chart(days.frame, days.notes, chart="xmr", value="value",
+                         improvement="decrease")  # fmt: skip
+        if charted:
+            e2e_charts[loc] = charted
+    return MeasuresView(series, failure_charts, e2e_charts, _funnel(result, threshold))
+
+
+def _funnel(result: LearnResult, threshold: int) -> FunnelView | None:
+    """Failure-demand share by locality, from the published table: hidden counts stay out."""
+    table = published_tables(result, threshold)["demand_by_locality"].filter(
+        pl.col("locality") != UNKNOWN
     )
-    failure_charts: dict[str, Any] = {}
-    e2e_charts: dict[str, Any] = {}
-    for loc in series["locality"].unique(maintain_order=True).to_list():
-        rows = series.filter(pl.col("locality") == loc)
-        p_rows = rows.filter(pl.col("contacts") >= MIN_WEEKLY_CONTACTS)
-        if p_rows.height >= 2:
-            failure_charts[loc] = spc_chart(
-                p_rows,
-                chart="p",
-                date="week",
-                value="failure",
-                denominator="contacts",
-                improvement="decrease",
-            )
-        x_rows = rows.filter(pl.col("episodes_ended") >= MIN_WEEKLY_CONTACTS)
-        if x_rows.height >= 2:
-            e2e_charts[loc] = spc_chart(
-                x_rows,
-                chart="xmr",
-                date="week",
-                value="median_end_to_end_days",
-                improvement="decrease",
-            )
-    totals = series.group_by("locality").agg(
-        pl.col("failure").sum().alias("numerator"), pl.col("contacts").sum().alias("denominator")
+    counts = table.select(
+        "locality",
+        pl.col("failure").cast(pl.Float64, strict=False).alias("numerator"),
+        pl.col("contacts").cast(pl.Float64, strict=False).alias("denominator"),
     )
-    funnel = (
-        funnel_plot(totals.filter(pl.col("denominator") > 0), overdispersion="multiplicative")
-        if totals.height >= 2
-        else None
+    shown = counts.filter(pl.col("numerator").is_not_null() & (pl.col("denominator") > 0))
+    left_out = sorted(set(counts["locality"]) - set(shown["locality"]))
+    if shown.height < 2:
+        return None
+    return FunnelView(
+        funnel_plot(shown, overdispersion="multiplicative"),
+        funnel_plot(shown, overdispersion="none"),
+        left_out,
     )
-    return MeasuresView(series, failure_charts, e2e_charts, funnel)
 
 
 def learn_section(result: LearnResult, threshold: int = DEFAULT_THRESHOLD) -> Section:
@@ -187,8 +253,9 @@ def learn_section(result: LearnResult, threshold: int = DEFAULT_THRESHOLD) -> Se
     if edges.height:
         first = edges.sort(pl.col("count").cast(pl.Int64), descending=True).row(0, named=True)
         reading = (
-            f"The busiest hand-off is {first['from']} → {first['to']} ({first['count']} times); "
-            "thicker lines are more frequent moves between services."
+            f"The busiest hand-off is {first['from']} → {first['to']} "
+            f"({int(first['count']):,} times); thicker lines are more frequent moves between "
+            "services."
         )
     else:
         reading = "No moves between services were recorded."
@@ -204,16 +271,7 @@ def learn_section(result: LearnResult, threshold: int = DEFAULT_THRESHOLD) -> Se
             to_svg(charts["end_to_end_times"]),
         )
     )
-    locs = result.localities.filter(pl.col("locality").is_not_null())
-    if locs.height >= 2:
-        hi = locs.sort("mean_hand_offs", descending=True).row(0, named=True)
-        lo = locs.sort("mean_hand_offs").row(0, named=True)
-        reading = (
-            f"{hi['locality']} averages {hi['mean_hand_offs']:.1f} hand-offs per episode, "
-            f"{lo['locality']} {lo['mean_hand_offs']:.1f}."
-        )
-    else:
-        reading = "One locality only: compare localities when the data has them."
+    reading = hand_offs_reading(tables["localities"])
     section.figures.append(
         Figure("Hand-offs by locality", reading, to_svg(charts["hand_offs_by_locality"]))
     )
@@ -243,12 +301,94 @@ def learn_section(result: LearnResult, threshold: int = DEFAULT_THRESHOLD) -> Se
     return section
 
 
-def _spc_reading(name: str, result: Any, unit: str) -> str:
-    icon = variation_icon(result)
-    s = summarise(result)
-    last = s["groups"][-1] if s["groups"] else None
-    mean = "" if not last else f" around a mean of {last['mean']:.2f}{unit}"
-    return f"{name}: {ICON_WORDS.get(icon, icon)}{mean}."
+def hand_offs_reading(published_localities: pl.DataFrame) -> str:
+    """The hand-offs caption, from the published localities table (never a hidden figure).
+
+    A locality whose episodes are too few to publish has its mean hidden in
+    the table, so it is left out of the sentence too.
+    """
+    locs = published_localities.filter(
+        pl.col("locality").is_not_null() & (pl.col("locality") != UNKNOWN)
+    ).with_columns(pl.col("mean_hand_offs").cast(pl.Float64, strict=False))
+    shown = locs.filter(pl.col("mean_hand_offs").is_not_null())
+    hidden = locs.height - shown.height
+    note = (
+        f" ({hidden} {'locality has' if hidden == 1 else 'localities have'} too few episodes "
+        "to show.)"
+        if hidden
+        else ""
+    )
+    if shown.height < 2:
+        return "Fewer than two localities can be shown: compare localities when the data has " \
+            "them." + note  # fmt: skip
+    hi = shown.sort("mean_hand_offs", descending=True).row(0, named=True)
+    lo = shown.sort("mean_hand_offs").row(0, named=True)
+    return (
+        f"{hi['locality']} averages {hi['mean_hand_offs']:.1f} hand-offs per episode, "
+        f"{lo['locality']} {lo['mean_hand_offs']:.1f}." + note
+    )
+
+
+def _number(value: float | None, unit: str) -> str:
+    if value is None:
+        return "n/a"
+    if unit == "share":
+        return pct(value, 1)
+    return f"{value:,.1f} {unit}"
+
+
+def spc_caption(what: str, charted: Charted, unit: str) -> str:
+    """A chart's caption, from the same reading as the chart: every claim is checkable.
+
+    Says how many weeks are charted (and left as gaps), whether any point shows
+    a special cause (how many, of which kind, which way is better), what the
+    latest week shows, the mean, and the notes on what was left out.
+    """
+    r = charted.reading
+    weeks = f"{r.points} weeks" + (f", {r.gaps} left as gaps" if r.gaps else "")
+    if r.special_points:
+        kinds = ", ".join(f"{n} {SPECIAL_WORDS[t]}" for t, n in r.special.items())
+        body = f"special cause at {r.special_points} of {r.points} points ({kinds})"
+    else:
+        body = "common cause only: no point breaks a rule"
+    better = {"decrease": "lower is better", "increase": "higher is better"}.get(
+        r.improvement, "neither way is better"
+    )
+    latest = LATEST_WORDS.get(r.latest, "no point")
+    notes = "".join(f" {n[:1].upper()}{n[1:]}." for n in charted.notes)
+    return (
+        f"{what} ({weeks}; {better}): {body}. The latest week: {latest}. "
+        f"Mean {_number(r.mean, unit)}.{notes}"
+    )
+
+
+def funnel_caption(view: FunnelView) -> str:
+    """The funnel's caption: where localities sit, whether and how much the limits were widened."""
+    f = view.result.localities
+    outside = f.filter(pl.col("position") != "within")["locality"].to_list()
+    plain = view.unwidened.localities
+    plain_outside = plain.filter(pl.col("position") != "within")["locality"].to_list()
+    widening = widening_words(view.result)
+    where = (
+        "Outside the 95% limits: " + ", ".join(outside) + "."
+        if outside
+        else "Every locality sits within the 95% limits."
+    )
+    where += f" {widening[:1].upper()}{widening[1:]}."
+    if view.result.overdispersion != "none" and view.result.widening(1.0) > 1.0 + 1e-9:
+        where += (
+            " From chance alone (limits not widened), "
+            + (
+                f"{len(plain_outside)} of {plain.height} would be outside the 95% limits"
+                if plain_outside
+                else "none would be outside the 95% limits"
+            )
+            + ": the localities differ by more than chance, and the widened limits ask "
+            "which differ by more than localities usually do."
+        )
+    if view.left_out:
+        where += " Left out, as their counts are suppressed: " + ", ".join(view.left_out) + "."
+    return where
 
 
 def measures_section(view: MeasuresView, focus: str | None = None) -> Section:
@@ -257,30 +397,33 @@ def measures_section(view: MeasuresView, focus: str | None = None) -> Section:
         id="measures",
         title="Measures: read as variation, not against targets",
         intro=(
-            "Two measures derived from purpose, per locality and week: the failure-demand share "
-            "of contacts (p-chart) and the median end-to-end time of needs that ended that week "
-            "(XmR chart), with the NHS Making Data Count rules. Needs that may have begun "
-            "before the first record or may still be open at the last (within one episode gap "
-            "of either end) are left out of the end-to-end time, which they would make look "
-            "shorter. Grey points are common-cause variation; blue is improvement; orange is "
-            "concern."
+            "Two measures derived from purpose, per locality and week, read from the series "
+            "learn publishes (small numbers suppressed: a suppressed week is a gap): the "
+            "failure-demand share of contacts (p-chart) and the median end-to-end time of "
+            "needs ended that week (XmR chart), with the NHS Making Data Count rules. Only "
+            "needs known to be whole are timed, and the weeks the record's edges cut short "
+            "are left out: at its start, long needs ending then would have begun before the "
+            "first record; at its end, needs may still be open. Grey points are common-cause "
+            "variation; blue is improvement; orange is concern."
         ),
     )
     locs = list(view.failure_charts)
     shown = [focus] if focus in view.failure_charts else locs[:1]
     for loc in shown:
-        r = view.failure_charts[loc]
+        c = view.failure_charts[loc]
         section.figures.append(
             Figure(
                 f"Failure-demand share, {loc} (p-chart)",
-                _spc_reading(f"Failure-demand share in {loc}", r, ""),
+                spc_caption(f"Failure-demand share in {loc}", c, "share"),
                 to_svg(
                     chart_spec(
-                        r,
+                        c.result,
                         title=f"Failure-demand share of contacts, {loc}",
                         y_title="share of contacts",
+                        notes=c.notes,
                     )
                 ),
+                c,
             )
         )
         if loc in view.end_to_end_charts:
@@ -288,40 +431,39 @@ def measures_section(view: MeasuresView, focus: str | None = None) -> Section:
             section.figures.append(
                 Figure(
                     f"End-to-end time, {loc} (XmR)",
-                    _spc_reading(f"End-to-end time in {loc}", x, " days"),
+                    spc_caption(f"End-to-end time in {loc}", x, "days"),
                     to_svg(
                         chart_spec(
-                            x, title=f"Median end-to-end days of needs ended, {loc}", y_title="days"
+                            x.result,
+                            title=f"Median end-to-end days of needs ended, {loc}",
+                            y_title="days",
+                            notes=x.notes,
                         )
                     ),
+                    x,
                 )
             )
     if view.funnel is not None:
-        f = view.funnel.localities
-        outside = f.filter(~pl.col("position").str.starts_with("within"))["locality"].to_list()
         section.figures.append(
             Figure(
                 "Failure-demand share by locality (funnel plot)",
-                (
-                    "Outside the 99.8% limits: " + ", ".join(outside) + "."
-                    if outside
-                    else "Every locality sits within the limits: the differences between them "
-                    "are what chance would give."
-                ),
+                funnel_caption(view.funnel),
                 to_svg(
                     funnel_spec(
-                        view.funnel,
+                        view.funnel.result,
                         title="Failure-demand share by locality",
                         y_title="share of contacts",
+                        x_title="contacts",
                     )
                 ),
+                view.funnel,
             )
         )
     rows = [
         {
             "locality": loc,
-            "failure-demand share": ICON_WORDS.get(variation_icon(view.failure_charts[loc])),
-            "end-to-end time": ICON_WORDS.get(variation_icon(view.end_to_end_charts[loc]))
+            "failure-demand share": LATEST_WORDS.get(view.failure_charts[loc].reading.latest),
+            "end-to-end time": LATEST_WORDS.get(view.end_to_end_charts[loc].reading.latest)
             if loc in view.end_to_end_charts
             else "too few points",
         }
@@ -329,7 +471,11 @@ def measures_section(view: MeasuresView, focus: str | None = None) -> Section:
     ]
     if rows:
         section.tables.append(
-            Table("What the latest week's point says, by locality", pl.DataFrame(rows))
+            Table(
+                "What the latest week's point says, by locality",
+                pl.DataFrame(rows),
+                "The latest point only; the captions above read each chart as a whole.",
+            )
         )
     return section
 
@@ -370,7 +516,7 @@ def dataset_report(
             f"{money(s.total_cost, s.currency)}."
         )
     doc.sections.append(learn_section(result, threshold))
-    doc.sections.append(measures_section(measures_view(result), focus_locality))
+    doc.sections.append(measures_section(measures_view(result, threshold), focus_locality))
     if workspace is not None:
         from systemic.report.workspace_sections import workspace_sections
 
@@ -383,6 +529,8 @@ def dataset_report(
 
 
 __all__ = [
+    "Charted",
+    "FunnelView",
     "MeasuresView",
     "dataset_report",
     "learn_section",

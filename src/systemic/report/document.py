@@ -23,11 +23,16 @@ import polars as pl
 
 @dataclass
 class Figure:
-    """A chart with its one-line reading (what a reader should take from it)."""
+    """A chart with its one-line reading (what a reader should take from it).
+
+    ``chart`` is the computed object both were made from (an SPC or funnel
+    result), kept so that the reading can be checked against the chart.
+    """
 
     title: str
     reading: str
     svg: str
+    chart: object = None
 
 
 @dataclass
@@ -37,8 +42,12 @@ class Table:
     title: str
     frame: pl.DataFrame
     note: str = ""
+    #: True when every cell is already text formatted for reading (shown as it is).
+    formatted: bool = False
 
     def rows(self) -> list[list[str]]:
+        if self.formatted:
+            return [["" if v is None else str(v) for v in row] for row in self.frame.iter_rows()]
         return [["" if v is None else _cell(v) for v in row] for row in self.frame.iter_rows()]
 
 

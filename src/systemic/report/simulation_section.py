@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 
-from systemic.measures import ExperimentEvidence
+from systemic.measures import ExperimentEvidence, read_chart
 from systemic.measures.chart import chart_spec
+from systemic.measures.experiment import RULE_WORDS
+from systemic.report.build import Charted, spc_caption
 from systemic.report.charts import to_svg
 from systemic.report.document import Figure, KeyFigure, Section, Table
-from systemic.simulate.charts import METRIC_TITLES, band_chart
+from systemic.simulate.charts import band_chart
 from systemic.simulate.ensemble import QUANTILES
 from systemic.simulate.result import KEY_METRICS, MEAN_COLUMNS
-
-#: Metrics shown in the comparison's table, in order.
-COMPARED = ("failure_demand", "crises", "cost", "contacts", "residential_care", "wellbeing_mean")
-
 
 CONCLUSIONS = {
     "improvement": "the failure-demand share fell, beyond what happened in the other localities",
@@ -34,12 +33,17 @@ def experiment_headline(evidence: ExperimentEvidence) -> str:
     words = CONCLUSIONS.get(evidence.conclusion, evidence.conclusion.replace("_", " "))
     did = evidence.did
     interval = (
-        f" (difference in differences {100 * did.estimate:+.1f} percentage points, "
-        f"{did.confidence:.0%} interval {100 * did.lower:+.1f} to {100 * did.upper:+.1f})"
+        f" (difference in differences {_points(did.estimate)}, "
+        f"{did.confidence:.0%} interval {_points(did.lower, '')} to {_points(did.upper, '')})"
         if did is not None
         else ""
     )
     return f"The experiment in {evidence.locality}: {words}{interval}."
+
+
+def _points(x: float, unit: str = " percentage points") -> str:
+    value = round(100 * x, 1) + 0.0  # no "-0.0"
+    return (f"{value:+.1f}" if value else "0.0") + unit
 
 
 def experiment_section(evidence: ExperimentEvidence) -> Section:
@@ -60,47 +64,78 @@ def experiment_section(evidence: ExperimentEvidence) -> Section:
         section.key_figures += [
             KeyFigure(
                 "change in " + evidence.locality,
-                f"{100 * did.change_in_locality:+.1f} pts",
-                "failure-demand share, after vs before",
+                _points(did.change_in_locality, " pts"),
+                "percentage points of the failure-demand share, after vs before",
             ),
             KeyFigure(
                 "change elsewhere",
-                f"{100 * did.change_in_others:+.1f} pts",
-                f"{did.n_other_localities} other localities",
+                _points(did.change_in_others, " pts"),
+                f"percentage points; {did.n_other_localities} other localities",
             ),
             KeyFigure(
                 "difference in differences",
-                f"{100 * did.estimate:+.1f} pts",
+                _points(did.estimate, " pts"),
                 f"percentage points; {did.confidence:.0%} interval "
-                f"{100 * did.lower:+.1f} to {100 * did.upper:+.1f}",
+                f"{_points(did.lower, '')} to {_points(did.upper, '')}",
             ),
         ]
+    chart = evidence.rebased_chart
+    charted = Charted(chart, (), read_chart(chart))
+    against = {
+        "improvement": "special-cause improvement",
+        "concern": "special-cause concern",
+        "mixed": "special causes in both directions",
+        "none": "no special cause",
+    }.get(evidence.signal, evidence.signal)
+    rules = ", ".join(RULE_WORDS[r] for r in evidence.signal_rules)
     section.figures.append(
         Figure(
             f"Failure-demand share in {evidence.locality}, rebased at the experiment",
-            f"Signal after the change: {evidence.signal}"
-            + (f" ({', '.join(evidence.signal_rules)})" if evidence.signal_rules else "")
-            + ".",
+            f"Against the limits set before the start, the weeks since show {against}"
+            + (f" ({rules}). " if rules else ". ")
+            + spc_caption(f"Rebased, the share in {evidence.locality}", charted, "share"),
             to_svg(
                 chart_spec(
-                    evidence.rebased_chart,
+                    chart,
                     title=f"Failure-demand share of contacts, {evidence.locality}",
                     y_title="share of contacts",
                 )
             ),
+            charted,
         )
     )
     return section
 
 
+#: Stocks (how many on an average week), averaged rather than summed over steps.
+STOCKS = ("residential_care", "waiting", "below_need")
+
+#: The comparison's rows in words, and how each is scaled.
+ROWS: dict[str, tuple[str, str]] = {
+    "failure_demand": ("Failure-demand contacts", "flow"),
+    "crises": ("Crisis episodes (A&E)", "flow"),
+    "cost": ("Cost (£)", "flow"),
+    "contacts": ("Contacts (all demand)", "flow"),
+    "residential_care": ("People in residential care, on an average week", "stock"),
+    "wellbeing_mean": ("Mean wellbeing (0 to 1)", "mean"),
+}
+
+
 def post_switch_summary(comparison: Any, switch: dt.date) -> pl.DataFrame:
-    """Totals from ``switch`` on (means for wellbeing) per run, as median and bands.
+    """Totals from ``switch`` on per run, as median and bands (stocks and wellbeing: means).
 
     Columns: metric, series (a, b, difference), p2_5, p10, median, p90, p97_5, runs.
+    The difference is taken run by run (common random numbers pair the runs).
     """
     runs = comparison.runs.filter(pl.col("date").cast(pl.Date) >= switch)
+    return _per_run_quantiles(runs)
+
+
+def _per_run_quantiles(runs: pl.DataFrame) -> pl.DataFrame:
     metrics = [m for m in KEY_METRICS if m in runs.columns]
-    agg = [pl.col(m).mean() if m in MEAN_COLUMNS else pl.col(m).sum() for m in metrics]
+    agg = [
+        pl.col(m).mean() if m in MEAN_COLUMNS or m in STOCKS else pl.col(m).sum() for m in metrics
+    ]
     per_run = runs.group_by("design", "run").agg(agg).sort("run")
     a = per_run.filter(pl.col("design") == "a").sort("run")
     b = per_run.filter(pl.col("design") == "b").sort("run")
@@ -124,50 +159,209 @@ def post_switch_summary(comparison: Any, switch: dt.date) -> pl.DataFrame:
     return pl.DataFrame(rows)
 
 
+@dataclass(frozen=True)
+class RecordedRates:
+    """What the town's records say, for setting the model beside them."""
+
+    residents: int
+    years: float
+    contacts: int
+    failure_demand_share: float | None
+    cost: float | None
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """One row of the model-against-records table: the same figure, recorded and simulated."""
+
+    measure: str
+    recorded: str
+    simulated: str
+    calibrated: bool
+
+
+def reconcile(
+    comparison: Any,
+    switch: dt.date,
+    recorded: RecordedRates,
+    residents: int,
+    calibrated: tuple[str, ...],
+) -> list[Reconciliation]:
+    """The silo design over the recorded years, per resident-year, beside the records.
+
+    The comparison's first ``recorded.years`` from ``switch`` are the recorded
+    period under the design the town had; medians of runs.
+    """
+    end = switch + dt.timedelta(days=round(recorded.years * 365.25))
+    runs = comparison.runs.filter(
+        (pl.col("date").cast(pl.Date) >= switch) & (pl.col("date").cast(pl.Date) < end)
+    )
+    silo = (
+        runs.filter(pl.col("design") == "a")
+        .group_by("run")
+        .agg(pl.col("contacts", "failure_demand", "cost").sum())
+    )
+    resident_years = residents * recorded.years
+    town_years = recorded.residents * recorded.years
+    contacts = float(silo["contacts"].median() or 0.0) / resident_years  # type: ignore[operator]
+    share = float((silo["failure_demand"] / silo["contacts"]).median() or 0.0)  # type: ignore[arg-type]
+    cost = float(silo["cost"].median() or 0.0) / resident_years  # type: ignore[operator]
+    rows = [
+        Reconciliation(
+            "Contacts per resident-year",
+            f"{recorded.contacts / town_years:.2f}",
+            f"{contacts:.2f}",
+            "contacts_per_1000" in calibrated,
+        ),
+        Reconciliation(
+            "Failure-demand share of contacts",
+            "n/a"
+            if recorded.failure_demand_share is None
+            else f"{100 * recorded.failure_demand_share:.1f}%",
+            f"{100 * share:.1f}%",
+            "failure_demand_share" in calibrated,
+        ),
+        Reconciliation(
+            "Cost per resident-year (£)",
+            "n/a" if recorded.cost is None else f"£{recorded.cost / town_years:,.2f}",
+            f"£{cost:,.2f}",
+            False,
+        ),
+    ]
+    return rows
+
+
+def _row_format(values: list[float], money: bool) -> Any:
+    """One format for every cell of a row, chosen by the row's largest magnitude."""
+    top = max((abs(v) for v in values), default=0.0)
+    digits = 0 if top >= 100 else 1 if top >= 10 else 2 if top >= 1 else 3
+    prefix = "£" if money else ""
+
+    def fmt(x: float, sign: bool = False) -> str:
+        text = f"{abs(x):,.{digits}f}"
+        lead = "-" if x < 0 else ("+" if sign and x > 0 else "")
+        return f"{lead}{prefix}{text}"
+
+    return fmt
+
+
 def comparison_section(
-    comparison: Any, summary: pl.DataFrame, switch: dt.date, calibration: Any | None = None
+    comparison: Any,
+    summary: pl.DataFrame,
+    switch: dt.date,
+    calibration: Any | None = None,
+    *,
+    residents: int,
+    recorded: RecordedRates | None = None,
 ) -> Section:
     """Step 2: the silo and local designs from ``switch`` on, with uncertainty bands.
 
-    ``summary`` is :func:`post_switch_summary` of the comparison.
+    ``summary`` is :func:`post_switch_summary` of the comparison; ``residents``
+    the simulated population. Figures are per 1,000 residents per year, so
+    they read the same at any scale; with ``recorded`` (the town's records)
+    the silo design over the recorded years is set beside them.
     """
-    years = round((comparison.a.date_of(comparison.a.steps).date() - switch).days / 365.25)
+    years = (comparison.a.date_of(comparison.a.steps).date() - switch).days / 365.25
+    scale = (
+        ""
+        if recorded is None or recorded.residents == residents
+        else f" (the records are of {recorded.residents:,})"
+    )
     section = Section(
         id="redesign",
-        title=f"Step 2: what a local design would do over {years:g} years",
+        title=f"Step 2: what a local design would do over {years:.0f} years",
         intro=(
-            f"From {switch}, the same town simulated under the silo design and under the local, "
-            "preventive design, on common random numbers (the same people meet the same life "
-            "events). "
+            f"From {switch}, the town simulated with {residents:,} residents{scale} under the "
+            "silo design and under the local, preventive design, on common random numbers "
+            "(the same people meet the same life events in both). "
             f"{comparison.runs['run'].n_unique()} runs sample the uncertain parameters; bands "
-            "show 80% and 95% of runs. The model's mechanisms and every default are set out "
-            "in docs/model.md."
+            "show 80% and 95% of runs. Figures are per 1,000 residents per year, so they "
+            "compare with the records at any scale. The model's mechanisms and every default "
+            "are set out in docs/model.md."
         ),
     )
-    s = summary
-    rows = []
-    for metric in COMPARED:
+    if recorded is not None:
+        rows = reconcile(
+            comparison,
+            switch,
+            recorded,
+            residents,
+            tuple(calibration.fit["aggregate"].to_list()) if calibration is not None else (),
+        )
+        section.tables.append(
+            Table(
+                f"The model beside the town's records, per resident-year (the silo design "
+                f"over the {recorded.years:g} recorded years)",
+                pl.DataFrame(
+                    [
+                        {
+                            "measure": r.measure,
+                            "recorded": r.recorded,
+                            "simulated (median of runs)": r.simulated,
+                            "calibrated to it": "yes" if r.calibrated else "no",
+                        }
+                        for r in rows
+                    ]
+                ),
+                formatted=True,
+            )
+        )
+        fitted = [r for r in rows if r.calibrated]
+        other = [r for r in rows if not r.calibrated]
+        sentence = (
+            "Calibrated to the town's records on "
+            + " and ".join(
+                f"{r.measure.lower()} (recorded {r.recorded}, simulated {r.simulated})"
+                for r in fitted
+            )
+            if fitted
+            else "Not calibrated to the town's records"
+        )
+        if other:
+            sentence += "; not calibrated on " + " and ".join(
+                f"{r.measure.removesuffix(' (£)').lower()} (recorded {r.recorded}, "
+                f"simulated {r.simulated})"
+                for r in other
+            )
+        section.paragraphs.append(sentence + ".")
+    per = residents / 1000
+    rows_out = []
+    for metric, (label, kind) in ROWS.items():
         get = {
-            series: s.filter((pl.col("metric") == metric) & (pl.col("series") == series))
+            series: summary.filter((pl.col("metric") == metric) & (pl.col("series") == series))
             for series in ("a", "b", "difference")
         }
         if any(v.height == 0 for v in get.values()):
             continue
-        d = get["difference"]
-        rows.append(
+        divide = {"flow": per * years, "stock": per, "mean": 1.0}[kind]
+        cells = {
+            "a": get["a"]["median"][0] / divide,
+            "b": get["b"]["median"][0] / divide,
+            "d": get["difference"]["median"][0] / divide,
+            "lo": get["difference"]["p2_5"][0] / divide,
+            "hi": get["difference"]["p97_5"][0] / divide,
+        }
+        fmt = _row_format(list(cells.values()), money=metric == "cost")
+        rows_out.append(
             {
-                "measure": METRIC_TITLES.get(metric, metric),
-                "silo (median)": _n(get["a"]["median"][0]),
-                "local (median)": _n(get["b"]["median"][0]),
-                "local − silo": _n(d["median"][0]),
-                "95% band of the difference": f"{_n(d['p2_5'][0])} to {_n(d['p97_5'][0])}",
+                "per 1,000 residents per year": label,
+                "silo (median)": fmt(cells["a"]),
+                "local (median)": fmt(cells["b"]),
+                "local − silo (median of runs)": fmt(cells["d"], sign=True),
+                "95% of runs": f"{fmt(cells['lo'], sign=True)} to {fmt(cells['hi'], sign=True)}",
             }
         )
     section.tables.append(
         Table(
-            f"Totals over {years:g} years (wellbeing: mean)",
-            pl.DataFrame(rows),
-            "A band that excludes zero means the designs differ in nearly every run.",
+            f"The two designs over {years:.0f} years, per 1,000 residents per year",
+            pl.DataFrame(rows_out),
+            "Each run simulates the same people and life events under both designs, so the "
+            "difference is taken run by run: the difference column is the median of the runs' "
+            "differences (not the difference of the two medians), and the last column the "
+            "range that holds 95% of them. A range that excludes zero means the designs differ "
+            "in nearly every run. People in residential care are counted on an average week; "
+            "wellbeing is a mean over residents, not scaled.",
+            formatted=True,
         )
     )
     bands = comparison.bands.filter(
@@ -176,7 +370,10 @@ def comparison_section(
     section.figures.append(
         Figure(
             "Silo and local designs over time",
-            _reading(s, "failure_demand", "failure demand") + " " + _reading(s, "crises", "crises"),
+            _reading(summary, "failure_demand", "failure demand")
+            + " "
+            + _reading(summary, "crises", "crises")
+            + f" (The chart shows the simulated town of {residents:,} residents, per week.)",
             to_svg(
                 band_chart(
                     bands,
@@ -186,31 +383,24 @@ def comparison_section(
             ),
         )
     )
-    if calibration is not None:
-        fit = calibration.fit
+    if calibration is not None and calibration.not_identified:
         section.paragraphs.append(
-            "Calibrated to the town's own records before comparing: "
-            + "; ".join(
-                f"{r['aggregate']} observed {r['target']:.3g}, simulated {r['simulated']:.3g}"
-                for r in fit.iter_rows(named=True)
-            )
-            + "."
+            "The records cannot pin down: "
+            + ", ".join(_parameter_words(p) for p in calibration.not_identified)
+            + ". Treat results that depend on them with care."
         )
-        if calibration.not_identified:
-            section.paragraphs.append(
-                "The records cannot pin down: "
-                + ", ".join(calibration.not_identified)
-                + " — treat results that depend on them with care."
-            )
     return section
 
 
-def _n(x: float) -> str:
-    if abs(x) >= 1e6:
-        return f"{x / 1e6:,.1f}m"
-    if abs(x) >= 1e3:
-        return f"{x:,.0f}"
-    return f"{x:.2f}" if abs(x) < 10 else f"{x:.0f}"
+#: Calibrated parameters in words.
+PARAMETER_WORDS = {
+    "population.seek_per_week": "how often residents seek help",
+    "population.re_present_per_week": "how often unmet needs come back",
+}
+
+
+def _parameter_words(name: str) -> str:
+    return PARAMETER_WORDS.get(name, name.rsplit(".", 1)[-1].replace("_", " "))
 
 
 def _reading(summary: pl.DataFrame, metric: str, words: str) -> str:
@@ -219,4 +409,4 @@ def _reading(summary: pl.DataFrame, metric: str, words: str) -> str:
     if a.height == 0 or d.height == 0 or not a["median"][0]:
         return ""
     change = d["median"][0] / a["median"][0]
-    return f"The local design changes {words} by {change:+.0%} (median of runs)."
+    return f"The local design changes {words} by {change:+.0%} (median of runs' differences)."

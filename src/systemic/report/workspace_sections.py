@@ -16,23 +16,14 @@ import polars as pl
 from systemic.framework import (
     experiments_timeline,
     localities,
-    purpose_tree,
+    purpose_thread,
     run_audit,
     system_conditions,
     system_map,
 )
-from systemic.framework.views import PurposeNode
 from systemic.report.document import Figure, KeyFigure, Section, Table
 from systemic.store import load_snapshot, open_store
 from systemic.web.pages.levels import map_svg, named_loops
-
-
-def _flatten(nodes: list[PurposeNode], depth: int = 0) -> list[tuple[int, PurposeNode]]:
-    out: list[tuple[int, PurposeNode]] = []
-    for n in nodes:
-        out.append((depth, n))
-        out.extend(_flatten(n.children, depth + 1))
-    return out
 
 
 def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pl.DataFrame:
@@ -57,34 +48,51 @@ def workspace_sections(db: str | Path, workspace: str = "default") -> list[Secti
 def snapshot_sections(snap: Any) -> list[Section]:
     """Sections for each level and the cycle from a workspace snapshot."""
     sections = []
-    tree = _flatten(purpose_tree(snap))
-    covered = sum(n.covered for _, n in tree)
+    thread = purpose_thread(snap)
+    covered = sum(row.covered for row in thread)
     mission = Section(
         id="mission",
         title="Mission: purpose in the words of the people served",
-        intro="Purpose statements, broader ones first, with what takes each up: "
-        "measures derived from it, teams that work to it, experiments that test it.",
+        intro="Purpose statements, broader ones first, with the thread from each to change: "
+        "measures derived from it, experiments that test it (naming it or using one of its "
+        "measures), the evidence they hold, the redesign decisions that rest on them, and "
+        "the teams that work to it.",
         key_figures=[
-            KeyFigure("purpose statements", str(len(tree))),
-            KeyFigure("taken up", f"{covered} of {len(tree)}", "by a measure, team or experiment"),
+            KeyFigure("purpose statements", str(len(thread))),
+            KeyFigure(
+                "taken up", f"{covered} of {len(thread)}", "by a measure, team or experiment"
+            ),
         ],
     )
+
+    def names(records: list[Any], attribute: str) -> str:
+        return ", ".join(getattr(r, attribute) for r in records) or "none"
+
     mission.tables.append(
         Table(
-            "Purpose statements",
+            "Purpose statements and their thread",
             _frame(
                 [
                     {
-                        "statement": ("— " * d) + n.statement.text,
-                        "voice": n.statement.voice,
-                        "status": n.statement.status,
-                        "measures": str(len(n.measures)),
-                        "teams": str(len(n.teams)),
-                        "experiments": str(len(n.experiments)),
+                        "statement": ("— " * row.depth) + row.statement.text,
+                        "voice": row.statement.voice,
+                        "measures": names(row.measures, "name"),
+                        "experiments": names(row.experiments, "title"),
+                        "evidence": names(row.evidence, "title"),
+                        "redesign decisions": names(row.decisions, "title"),
+                        "teams": names(row.teams, "name"),
                     }
-                    for d, n in tree
+                    for row in thread
                 ],
-                ["statement", "voice", "status", "measures", "teams", "experiments"],
+                [
+                    "statement",
+                    "voice",
+                    "measures",
+                    "experiments",
+                    "evidence",
+                    "redesign decisions",
+                    "teams",
+                ],
             ),
         )
     )

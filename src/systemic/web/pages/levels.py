@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from systemic.framework import views
+from systemic.framework import purpose_thread, views
 from systemic.framework.kinds import KINDS
 from systemic.web.pages.context import PageContext, page_context
 from systemic.web.pages.site import render, static_file
@@ -21,37 +21,6 @@ from systemic.web.system_map_svg import Factor, Link, Loop, render_system_map_sv
 
 router = APIRouter(include_in_schema=False)
 router.add_api_route("/static/{path:path}", static_file, methods=["GET"])
-
-
-@dataclass
-class ThreadRow:
-    """One purpose statement with the measures, experiments and teams that take it up."""
-
-    statement: Any
-    measures: list[Any]
-    experiments: list[Any]
-    teams: list[Any]
-
-
-def purpose_thread(snap: Any) -> list[ThreadRow]:
-    """Purpose → measures → experiments, for every statement (tree order).
-
-    An experiment counts for a statement when it names the statement or uses
-    one of the statement's measures.
-    """
-    rows = []
-    stack = list(reversed(views.purpose_tree(snap)))
-    while stack:
-        node = stack.pop()
-        measure_ids = {m.id for m in node.measures}
-        experiments = [
-            e
-            for e in snap.of("experiment")
-            if node.statement.id in e.purpose_statement_ids or measure_ids & set(e.measure_ids)
-        ]
-        rows.append(ThreadRow(node.statement, node.measures, experiments, node.teams))
-        stack.extend(reversed(node.children))
-    return rows
 
 
 def named_loops(view: views.MapView) -> list[dict[str, Any]]:

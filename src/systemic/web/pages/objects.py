@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
 from systemic.framework.kinds import KINDS, Kind, object_path, title_of
+from systemic.framework.thread import purpose_thread
 from systemic.store import repository
 from systemic.store.errors import InvalidObjectError, NotFoundError
 from systemic.web.pages.context import PageContext, page_context
@@ -178,6 +179,9 @@ def related_sections(kind: Kind, record: Any, snap: Any) -> list[Related]:
                 title = "More detailed statements" if field_name == "parent_id" else title
             elif len(pointing) > 1:
                 title = f"{title} ({LABELS.get(field_name, field_name).lower()})"
+            if (kind.name, other.name) == ("purpose_statement", "experiment"):
+                # The thread above also counts experiments using its measures: say which these are.
+                title = "Experiments that name it"
             label = ADD_LINKED.get((other.name, field_name))
             add = None
             if label:
@@ -469,6 +473,11 @@ def _add_kind_routes(router: APIRouter, kind: Kind) -> None:
         extra_actions = []
         if kind.name == "system_map":
             extra_actions.append({"href": f"/map?map={object_id}", "label": "Open the map"})
+        thread = (
+            next(row for row in purpose_thread(snap) if row.statement.id == object_id)
+            if kind.name == "purpose_statement"
+            else None
+        )
         return render(
             request,
             "object.html",
@@ -487,6 +496,7 @@ def _add_kind_routes(router: APIRouter, kind: Kind) -> None:
             back_href=home,
             back_label=home_label,
             extra_actions=extra_actions,
+            thread=thread,
         )
 
     async def edit_form(
