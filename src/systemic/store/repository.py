@@ -35,7 +35,12 @@ from systemic.framework.seed import (
     SPIRAL_MAP_NAME,
 )
 from systemic.store.audit_trail import actor_name
-from systemic.store.errors import InvalidObjectError, NotFoundError, WorkspaceConflictError
+from systemic.store.errors import (
+    InvalidObjectError,
+    NoSuchWorkspaceError,
+    NotFoundError,
+    WorkspaceConflictError,
+)
 from systemic.store.orm import LINK_TABLES, TABLES, HistoryEntry, Stored, Workspace
 from systemic.store.personal import DELETED, is_personal, withhold_changes
 
@@ -113,6 +118,47 @@ def default_workspace(session: Session) -> Workspace:
     if not known:
         return ensure_default_workspace(session)
     return next((w for w in known if w.slug == DEFAULT_SLUG), known[0])
+
+
+def pick_workspace(session: Session, slug_or_id: str | None = None) -> Workspace:
+    """The workspace a reader means: the one named, else ``default``, else the only one.
+
+    Never creates one (for reports and reads); :class:`NoSuchWorkspaceError` says which
+    workspaces the database holds when none fits.
+
+    >>> from systemic.store import open_store
+    >>> store = open_store("sqlite://")
+    >>> with store.session() as s:
+    ...     _ = create_workspace(s, "Anytown council", seed=False)
+    ...     pick_workspace(s).slug
+    'anytown-council'
+    """
+    if slug_or_id:
+        found = session.scalar(
+            select(Workspace).where((Workspace.slug == slug_or_id) | (Workspace.id == slug_or_id))
+        )
+        if found is not None:
+            return found
+    known = list_workspaces(session)
+    if not slug_or_id:
+        default = next((w for w in known if w.slug == DEFAULT_SLUG), None)
+        if default is not None or len(known) == 1:
+            return default or known[0]
+    held = ", ".join(repr(w.slug) for w in known) or "none"
+    if not known:
+        what = "create one with `systemic workspace create NAME`"
+    elif slug_or_id:
+        what = "give one of those"
+    else:
+        what = (
+            "none is named 'default', so it is not clear which to use: name one (where the "
+            "command has --workspace), or move it into a database of its own with "
+            "`systemic workspace export` and `systemic workspace import`"
+        )
+    wanted = f"no workspace {slug_or_id!r}" if slug_or_id else "several workspaces"
+    if not known:
+        wanted = "no workspace"
+    raise NoSuchWorkspaceError(f"the database holds {wanted} (it holds: {held}); {what}")
 
 
 def seed_failure_demand_spiral(
