@@ -67,6 +67,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.types import LargeBinary
 
+from systemic.data.dataset import LOCK_FILE, uncommitted_paths
 from systemic.store.migrate import current_revision
 
 FORMAT = "systemic-backup/2"
@@ -206,8 +207,14 @@ def _copy_dataset(source: Path, target: Path) -> dict[str, str]:
     key_file = os.environ.get("SYSTEMIC_KEY_FILE")
     key_path = Path(key_file).resolve() if key_file else None
     files: dict[str, str] = {}
+    uncommitted = {p.resolve() for p in uncommitted_paths(source)}
     for path in sorted(p for p in source.rglob("*") if p.is_file()):
-        if _is_staging(path.relative_to(source)):
+        relative_path = path.relative_to(source)
+        if (
+            _is_staging(relative_path)
+            or path.name == LOCK_FILE
+            or any(q in uncommitted for q in (path.resolve(), *path.resolve().parents))
+        ):
             continue  # an import in progress (or interrupted): not part of the dataset
         if path.name in KEY_FILE_NAMES or (key_path is not None and path.resolve() == key_path):
             continue  # the pseudonymisation key never goes into a backup
