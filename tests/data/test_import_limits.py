@@ -172,3 +172,16 @@ def test_a_name_split_at_its_comma_leaves_no_part_in_clear(tmp_path: Path) -> No
     for clear in ("Johnathan", "Bob Jones", "Smith", "A2", "A3", "A4"):
         assert clear not in rows, clear
     assert "2024-01-02 09:00" in rows  # values that cannot be identifiers stay readable
+
+
+def test_an_xes_value_over_the_field_limit_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "log.xes"
+    path.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<log>\n<trace>\n'
+        '<string key="concept:name" value="c1"/>\n<event>\n'
+        f'<string key="concept:name" value="{"w" * 5000}"/>\n'
+        '<date key="time:timestamp" value="2024-01-02T09:00:00+00:00"/>\n'
+        "</event>\n</trace>\n</log>\n"
+    )
+    with pytest.raises(SourceError, match=r"field 'concept:name': a value of 5,000 bytes"):
+        list(readers_module.iter_raw(path, "xes", limits=ReadLimits(max_field_bytes=1000)))

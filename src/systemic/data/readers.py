@@ -226,6 +226,7 @@ def iter_raw(
             if previous is not None:
                 yield previous
             previous = RawBatch(frame.with_columns(pl.col(LINE).cast(pl.Int64)))
+            check_field_sizes(previous.frame, path, limits)
         if previous is not None:
             previous.notes = {
                 "traces": summary.traces,
