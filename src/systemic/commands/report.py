@@ -30,6 +30,7 @@ def report_command(
     from systemic.learn import LearnConfig, UnitCostError, load_unit_costs
     from systemic.report import write_html
     from systemic.report.build import dataset_report
+    from systemic.store.errors import StoreError
 
     try:
         config = LearnConfig(episode_gap_days=episode_gap_days, suppression_threshold=threshold)
@@ -52,7 +53,7 @@ def report_command(
                 focus_locality=locality,
             )
             path = write_html(doc, out)
-    except SystemicDataError as exc:
+    except (SystemicDataError, StoreError) as exc:
         fail(str(exc))
         return
     err_console.print(f"Wrote {path} ({path.stat().st_size // 1024} KB, works offline).")

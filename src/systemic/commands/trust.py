@@ -7,7 +7,6 @@ change made here goes into the audit trail under ``cli:<login name>``.
 
 from __future__ import annotations
 
-import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -18,7 +17,12 @@ import typer
 from rich.table import Table
 
 from systemic.commands._console import console, err_console, fail
-from systemic.commands._store_options import DB_OPTION, WORKSPACE_OPTION
+from systemic.commands._store_options import (
+    DB_OPTION,
+    WORKSPACE_OPTION,
+    act_as_cli_user,
+    cli_actor,
+)
 from systemic.store import NotFoundError, Store, open_store
 from systemic.store.accounts import (
     ROLES,
@@ -53,19 +57,12 @@ person_app = typer.Typer(
 
 
 def _actor() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except Exception:
-        return "cli"
+    return cli_actor()
 
 
 def _open(db: str | None) -> Store:
-    from systemic.web.security.audit_log import watch_sessions
-    from systemic.web.security.identity import current_actor_name
-
-    store = open_store(db)
-    watch_sessions(store.sessions)
-    current_actor_name.set(_actor())
+    store = open_store(db)  # the store audits every write
+    act_as_cli_user()
     return store
 
 

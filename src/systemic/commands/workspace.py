@@ -14,7 +14,7 @@ import typer
 from rich.table import Table
 
 from systemic.commands._console import console, fail
-from systemic.commands._store_options import DB_OPTION, WORKSPACE_OPTION
+from systemic.commands._store_options import DB_OPTION, WORKSPACE_OPTION, act_as_cli_user
 from systemic.framework.audit import AuditRulesError, Finding
 from systemic.store import (
     DEFAULT_DB_FILE,
@@ -35,7 +35,9 @@ workspace_app = typer.Typer(
 )
 
 
-def _open(db: str | None) -> Store:
+def _open(db: str | None, *, as_cli_user: bool = True) -> Store:
+    if as_cli_user:  # the store audits every write, as this user's
+        act_as_cli_user()
     try:
         return open_store(db)
     except StoreError as exc:
@@ -93,7 +95,7 @@ def serve(
     from systemic.web.security import SecurityConfigError, SecuritySettings
     from systemic.web.security.settings import SECRET_ENV, SECRET_FILE_ENV
 
-    store = _open(db)
+    store = _open(db, as_cli_user=False)  # requests name their own users
     with store.session() as session:
         admins = count_admins(session)
     if admins == 0:

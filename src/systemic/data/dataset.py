@@ -12,9 +12,13 @@ Each import appends one *source* with its own manifest entry. The invariant
 ``read == accepted + rejected + filtered`` holds for every source and is
 checked when the entry is committed (``filtered``: rows the mapping's
 filters removed, counted per filter in ``filters``). Writing is atomic per
-source: parts go to a temporary folder that is renamed into place, and the
-manifest is replaced in one step, so an interrupted import leaves the
-dataset as it was.
+source: parts go to a temporary folder (``.staging-*``) that is renamed into
+place, and the manifest is replaced in one step; the manifest is the commit.
+Files of a source the manifest does not list (an import killed between the
+rename and the manifest) are not part of the dataset: readers ignore them,
+and the next import or erasure removes them and any ``.staging-*`` folder
+(:meth:`Dataset.discard_uncommitted`), under a lock so that one import
+at a time writes to a dataset.
 
 >>> import tempfile, datetime as dt, polars as pl
 >>> from systemic.data.dataset import write_dataset, open_dataset
@@ -55,6 +59,50 @@ MANIFEST = "manifest.json"
 EVENTS_DIR = "events"
 REJECTS_DIR = "rejects"
 PEOPLE_FILE = "people.parquet"
+#: Folders in which a source is written before it is committed.
+STAGING_PREFIX = ".staging-"
+#: Held while a source is appended or the dataset is cleaned, so one writer at a time.
+LOCK_FILE = ".import.lock"
+
+
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """An exclusive lock on the dataset folder (a no-op where flock does not exist)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: one import at a time is documented
+        yield
+        return
+    with open(folder / LOCK_FILE, "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DatasetError(
+                f"{folder}: another import (or erasure) is writing to this dataset; "
+                "wait for it to finish, then try again"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def uncommitted_paths(folder: str | os.PathLike[str]) -> list[Path]:
+    """Files and folders in a dataset that no committed source owns.
+
+    ``.staging-*`` folders, ``events/<id>`` folders and ``rejects/<id>.parquet`` files
+    of sources absent from the manifest (an import killed in its commit window).
+    """
+    p = Path(folder)
+    mf = p / MANIFEST
+    if not mf.exists():
+        return []
+    known = {s.id for s in Manifest.from_json(mf.read_text(encoding="utf-8")).sources}
+    found = sorted(x for x in p.glob(STAGING_PREFIX + "*"))
+    found += sorted(x for x in (p / EVENTS_DIR).glob("*") if x.name not in known)
+    found += sorted(x for x in (p / REJECTS_DIR).glob("*.parquet") if x.stem not in known)
+    return found
+
 
 #: Rows per events part file; large imports are split into several parts.
 PART_ROWS = 2_000_000
@@ -169,7 +217,8 @@ class Dataset:
 
     def rejects(self) -> pl.LazyFrame:
         """Every rejected row with its source, file, line, field and reason."""
-        files = sorted((self.path / REJECTS_DIR).glob("*.parquet"))
+        committed = [self.path / REJECTS_DIR / f"{s.id}.parquet" for s in self.manifest.sources]
+        files = [f for f in committed if f.exists()]
         if not files:
             return pl.DataFrame(schema=REJECT_SCHEMA).lazy()
         return pl.scan_parquet([str(f) for f in files])
@@ -183,6 +232,28 @@ class Dataset:
     def next_source_id(self) -> str:
         return f"s{len(self.manifest.sources) + 1:04d}"
 
+    def discard_uncommitted(self) -> list[Path]:
+        """Remove what interrupted imports left (see :func:`uncommitted_paths`); returns it.
+
+        Call it with the dataset locked (``append_source`` does).
+        """
+        leftovers = uncommitted_paths(self.path)
+        for path in leftovers:
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+        return leftovers
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the dataset's lock (one writer at a time) with leftovers cleaned first."""
+        with _locked(self.path):
+            # Another process may have committed since this one read the manifest.
+            self.manifest = open_dataset(self.path).manifest
+            self.discard_uncommitted()
+            yield
+
     @contextlib.contextmanager
     def append_source(self, entry: SourceEntry) -> Iterator[SourceWriter]:
         """Append one source atomically; the entry is committed on success.
@@ -191,9 +262,13 @@ class Dataset:
         rejected plus filtered (it is set to their sum when the caller left
         it at 0), and ``filtered`` the sum of the per-filter counts.
         """
+        with self.writing():
+            yield from self._append_source(entry)
+
+    def _append_source(self, entry: SourceEntry) -> Iterator[SourceWriter]:
         if any(s.id == entry.id for s in self.manifest.sources):
             raise DatasetError(f"{self.path}: source id {entry.id} already exists")
-        staging = self.path / f".staging-{entry.id}-{uuid.uuid4().hex[:8]}"
+        staging = self.path / f"{STAGING_PREFIX}{entry.id}-{uuid.uuid4().hex[:8]}"
         staging.mkdir(parents=True)
         writer = SourceWriter(staging, entry)
         try:

@@ -12,6 +12,12 @@ attribute columns lose their ``attr_`` prefix (which the import puts back).
 1
 >>> out.read_text().splitlines()[1].split(",")[:4]
 ['a1', 'Housing', 'call', '2024-01-02T09:00:00.000000Z']
+
+Text that a spreadsheet would run as a formula (starting with ``=``, ``+``,
+``-``, ``@``, a tab or a carriage return) is written with a leading ``'``, so
+opening the CSV in Excel or LibreOffice never runs it (see
+:func:`neutralise_formulas`); :func:`export_mapping` takes the ``'`` off again
+on import, so the export still round-trips.
 """
 
 from __future__ import annotations
@@ -27,7 +33,55 @@ from systemic.data.schema import ATTRIBUTE_PREFIX, EVENT_SCHEMA, MODEL_FIELDS, c
 
 ExportFormat = Literal["csv", "parquet", "xes"]
 
+#: A value a spreadsheet would treat as a formula, or one already escaped (so that
+#: escaping can be undone exactly): any number of ``'`` then a formula character.
+FORMULA_START = r"^'*[=+\-@\t\r]"
+
 _ISO = "%Y-%m-%dT%H:%M:%S%.6fZ"
+
+
+def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
+    """Text columns with a ``'`` before any value a spreadsheet would run as a formula.
+
+    Use it on every table written as CSV for people to open (exports, learn's
+    tables, a person's subject-access files). Values already starting with ``'``
+    and then a formula character get one more, so that
+    :func:`restore_formulas` gives back exactly the original.
+
+    >>> frame = pl.DataFrame({"v": ["=cmd|' /C calc'!A0", "@SUM(A1)", "-3", "ok", "'=x", None]})
+    >>> neutralise_formulas(frame)["v"].to_list()
+    ["'=cmd|' /C calc'!A0", "'@SUM(A1)", "'-3", 'ok', "''=x", None]
+    >>> restore_formulas(neutralise_formulas(frame))["v"].to_list() == frame["v"].to_list()
+    True
+    """
+    text = [
+        c
+        for c, t in frame.schema.items()
+        if t == pl.String or isinstance(t, pl.Categorical | pl.Enum)
+    ]
+    return frame.with_columns(
+        [
+            pl.when(pl.col(c).cast(pl.String).str.contains(FORMULA_START))
+            .then(pl.lit("'") + pl.col(c).cast(pl.String))
+            .otherwise(pl.col(c).cast(pl.String))
+            .alias(c)
+            for c in text
+        ]
+    )
+
+
+def restore_formulas(frame: pl.DataFrame) -> pl.DataFrame:
+    """Undo :func:`neutralise_formulas` on text columns (one ``'`` taken off)."""
+    text = [c for c, t in frame.schema.items() if t == pl.String]
+    return frame.with_columns(
+        [
+            pl.when(pl.col(c).str.contains(r"^'+[=+\-@\t\r]"))
+            .then(pl.col(c).str.slice(1))
+            .otherwise(pl.col(c))
+            .alias(c)
+            for c in text
+        ]
+    )
 
 
 def _export_frame(events: Dataset | pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
@@ -69,7 +123,7 @@ def export_events(
     if fmt == "parquet":
         frame.write_parquet(path)
     else:
-        frame.write_csv(path, datetime_format=_ISO)
+        neutralise_formulas(frame).write_csv(path, datetime_format=_ISO)
     return frame.height
 
 
@@ -109,6 +163,7 @@ def export_mapping(columns: list[str], *, name: str = "systemic export") -> Mapp
             "fields": fields,
             "timestamp": {"formats": ["iso"], "zone": "UTC", "future_tolerance": "1d"},
             "privacy": {"already_pseudonymised": True, "keep_text": "text" in fields},
+            "csv": {"restore_formulas": True},
             "attributes": {"drop": drop},
         }
     )

@@ -636,17 +636,35 @@ def _finish_rejects(frames: list[pl.DataFrame], run: _SourceRun) -> pl.DataFrame
     )
 
 
+#: What replaces a piece of a malformed record that may be part of an identifier.
+IDENTIFIER_PART = "(part of an identifier, withheld)"
+
+
+def _split_record(text: str, delim: str, quote: str) -> list[str]:
+    """A malformed record's values; one the csv module cannot parse (a quote left
+    open across lines) is split at every delimiter instead."""
+    import csv
+
+    try:
+        return next(csv.reader([text], delimiter=delim, quotechar=quote), [])
+    except csv.Error:
+        return text.split(delim)
+
+
 def _malformed_rejects(run: _SourceRun) -> pl.DataFrame:
     """Records with the wrong number of fields, with identifiers replaced.
 
     The record cannot be trusted to have its identifier where the header
-    says, so every value that is an identifier seen in this source, and every
-    value in an identifier's position, is replaced by its pseudonym.
+    says, so every value that is an identifier seen in this source is replaced
+    by its pseudonym, and so is every value that could be (part of) an
+    identifier: with ``k`` fields too many (or too few), the identifier of
+    column ``i`` lies somewhere in positions ``i .. i + k`` (or ``i - k .. i``),
+    e.g. "Smith, Johnathan" split at its comma. Pieces that are not themselves
+    an identifier seen in the source are withheld.
     """
     if not run.malformed:
         return pl.DataFrame()
     bad = pl.concat(run.malformed)
-    import csv
 
     delim, quote = run.mapping.csv.delimiter, run.mapping.csv.quote
     id_positions = {
@@ -655,7 +673,7 @@ def _malformed_rejects(run: _SourceRun) -> pl.DataFrame:
     key = run.pseudonymiser
     rows = []
     parsed = [
-        next(csv.reader([text], delimiter=delim, quotechar=quote), [])
+        _split_record(text, delim, quote)
         for text in bad["__text"].to_list()  # malformed records are few: record by record
     ]
     # Values in an identifier's position are identifiers: learn them first, so
@@ -664,10 +682,27 @@ def _malformed_rejects(run: _SourceRun) -> pl.DataFrame:
         for i in id_positions:
             if i < len(tokens) and tokens[i].strip():
                 key.remember(tokens[i])
-    for tokens in parsed:
-        cleaned = [key.get(tok) or tok for tok in tokens]
-        rows.append(delim.join(cleaned))
     n = len(run.header)
+    for tokens in parsed:
+        extra = len(tokens) - n
+        window = {
+            j
+            for i in id_positions
+            for j in range(i - max(0, -extra), i + max(0, extra) + 1)
+            if 0 <= j < len(tokens)
+        }
+        # A value holding a line end swallowed the records after it (a quote left
+        # open): their identifiers are in it, so it is withheld whole.
+        cleaned = [
+            key.get(tok)
+            or (
+                IDENTIFIER_PART
+                if id_positions and tok.strip() and (j in window or "\n" in tok or "\r" in tok)
+                else tok
+            )
+            for j, tok in enumerate(tokens)
+        ]
+        rows.append(delim.join(cleaned))
     return bad.select(
         pl.lit(run.source_id).alias("source"),
         pl.lit(str(run.path)).alias("file"),

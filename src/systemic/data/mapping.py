@@ -118,6 +118,8 @@ class CsvSection(_Strict):
     header: bool = True
     columns: list[str] | None = None
     rename: dict[str, str] = Field(default_factory=dict)
+    #: Take off the ``'`` that ``systemic export`` puts before formula-like text.
+    restore_formulas: bool = False
 
     @field_validator("delimiter", "quote")
     @classmethod

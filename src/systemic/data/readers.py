@@ -17,6 +17,17 @@ is read by the careful path, Python's ``csv`` module, record by record.
 >>> _ = p.write_text("who,what\\nA1,call\\nA2\\nA3,visit\\n")
 >>> [b.frame.height for b in iter_csv(p)], [b.malformed.height for b in iter_csv(p)]
 ([2], [1])
+
+Every reader is bounded by :class:`ReadLimits` (line length, field size,
+decompressed size), so a hostile file fails in seconds with a clear error
+instead of filling memory:
+
+>>> q = pathlib.Path(tempfile.mkdtemp()) / "long.csv"
+>>> _ = q.write_text("who,what\\nA1," + "x" * 5000 + "\\n")
+>>> next(iter_csv(q, limits=ReadLimits(max_line_bytes=1000)))
+Traceback (most recent call last):
+...
+systemic.data.errors.SourceError: ...line 2: a line longer than 1,000 bytes...
 """
 
 from __future__ import annotations
@@ -25,11 +36,13 @@ import codecs
 import csv
 import gzip
 import io
+import json
+import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import polars as pl
 
@@ -50,6 +63,108 @@ BATCH_ROWS = 500_000
 XES_BATCH_ROWS = 100_000
 
 MALFORMED_SCHEMA = {LINE: pl.Int64, "__text": pl.String, "__fields": pl.Int64}
+
+#: Environment variables that override each limit (in bytes, or a ratio).
+LIMIT_ENV = {
+    "max_line_bytes": "SYSTEMIC_IMPORT_MAX_LINE_BYTES",
+    "max_field_bytes": "SYSTEMIC_IMPORT_MAX_FIELD_BYTES",
+    "max_decompressed_bytes": "SYSTEMIC_IMPORT_MAX_DECOMPRESSED_BYTES",
+    "max_expansion": "SYSTEMIC_IMPORT_MAX_EXPANSION",
+}
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """How big a source may be, so that a hostile file cannot exhaust memory or time.
+
+    - ``max_line_bytes``: one CSV line (a record spanning lines counts as one);
+    - ``max_field_bytes``: one value, in any format;
+    - ``max_decompressed_bytes``: what a gzip file may expand to;
+    - ``max_expansion``: how many times its own size a gzip file may expand once it
+      has given 256 MiB (real extracts compress 5 to 30 times; a "zip bomb" far more).
+
+    Defaults suit real extracts; each can be changed with an environment variable
+    (:data:`LIMIT_ENV`), e.g. ``SYSTEMIC_IMPORT_MAX_FIELD_BYTES=4000000``.
+
+    >>> ReadLimits().max_line_bytes, ReadLimits().max_field_bytes
+    (4194304, 1048576)
+    """
+
+    max_line_bytes: int = 4 * 1024 * 1024
+    max_field_bytes: int = 1024 * 1024
+    max_decompressed_bytes: int = 64 * 1024**3
+    max_expansion: int = 200
+
+    @classmethod
+    def from_env(cls) -> ReadLimits:
+        """The defaults, with any limit set in the environment."""
+        values: dict[str, int] = {}
+        for f in fields(cls):
+            raw = os.environ.get(LIMIT_ENV[f.name], "").strip().replace("_", "")
+            if not raw:
+                continue
+            try:
+                values[f.name] = int(raw)
+            except ValueError:
+                raise SourceError(
+                    f"{LIMIT_ENV[f.name]}={raw!r} is not a whole number",
+                    hint="give the limit in bytes (or a ratio for the expansion), e.g. 8000000",
+                ) from None
+            if values[f.name] <= 0:
+                raise SourceError(
+                    f"{LIMIT_ENV[f.name]}={raw!r} must be above 0", hint="give a positive limit"
+                )
+        return cls(**values)
+
+
+def _too_long_line(path: Path, line: int, limits: ReadLimits) -> SourceError:
+    return SourceError(
+        f"a line longer than {limits.max_line_bytes:,} bytes: the file is not a CSV "
+        "extract (or it is damaged), so nothing was imported",
+        path=str(path),
+        line=line,
+        hint=f"check the file; if such long lines are real, raise {LIMIT_ENV['max_line_bytes']}",
+    )
+
+
+def check_field_sizes(frame: pl.DataFrame, path: Path, limits: ReadLimits) -> None:
+    """Refuse a batch with a text value longer than ``limits.max_field_bytes``.
+
+    >>> frame = pl.DataFrame({"note": ["ok", "x" * 20], LINE: [2, 3]})
+    >>> check_field_sizes(frame, Path("a.csv"), ReadLimits(max_field_bytes=10))
+    Traceback (most recent call last):
+    ...
+    systemic.data.errors.SourceError: a.csv, line 3, field 'note': a value of 20 bytes...
+    """
+    text = [c for c, t in frame.schema.items() if t in (pl.String, pl.Binary) and c != LINE]
+    if not text or frame.height == 0:
+        return
+    longest = frame.select(
+        [
+            (pl.col(c).str.len_bytes() if frame.schema[c] == pl.String else pl.col(c).bin.size())
+            .max()
+            .alias(c)
+            for c in text
+        ]
+    ).row(0)
+    for column, size in zip(text, longest, strict=True):
+        if size is not None and size > limits.max_field_bytes:
+            lengths = (
+                frame[column].str.len_bytes()
+                if frame.schema[column] == pl.String
+                else frame[column].bin.size()
+            )
+            row = int((lengths > limits.max_field_bytes).arg_true()[0])
+            line = int(frame[LINE][row]) if LINE in frame.columns else None
+            raise SourceError(
+                f"a value of {size:,} bytes, over the limit of {limits.max_field_bytes:,}: "
+                "nothing was imported",
+                path=str(path),
+                line=line,
+                field=column,
+                hint="check the file; if such long values are real, raise "
+                f"{LIMIT_ENV['max_field_bytes']}",
+            )
 
 
 def _empty_malformed() -> pl.DataFrame:
@@ -85,12 +200,20 @@ def source_format(path: Path, declared: str | None = None) -> str:
     )
 
 
-def iter_raw(path: Path, fmt: str, csv_options: CsvSection | None = None) -> Iterator[RawBatch]:
-    """Raw batches of any supported format."""
+def iter_raw(
+    path: Path,
+    fmt: str,
+    csv_options: CsvSection | None = None,
+    limits: ReadLimits | None = None,
+) -> Iterator[RawBatch]:
+    """Raw batches of any supported format, within ``limits`` (default: from the environment)."""
+    limits = limits or ReadLimits.from_env()
     if fmt == "csv":
-        yield from iter_csv(path, csv_options or CsvSection())
+        yield from iter_csv(path, csv_options or CsvSection(), limits=limits)
     elif fmt == "parquet":
-        yield from iter_parquet(path)
+        for batch in iter_parquet(path):
+            check_field_sizes(batch.frame, path, limits)
+            yield batch
     elif fmt == "xes":
         from systemic.data.xes import XesSummary, iter_xes  # imported when needed
 
@@ -103,6 +226,7 @@ def iter_raw(path: Path, fmt: str, csv_options: CsvSection | None = None) -> Ite
             if previous is not None:
                 yield previous
             previous = RawBatch(frame.with_columns(pl.col(LINE).cast(pl.Int64)))
+            check_field_sizes(previous.frame, path, limits)
         if previous is not None:
             previous.notes = {
                 "traces": summary.traces,
@@ -142,37 +266,101 @@ def iter_parquet(path: Path, batch_rows: int = BATCH_ROWS) -> Iterator[RawBatch]
                 hint="the file is damaged: export it again from the source system",
             ) from None
         assert isinstance(frame, pl.DataFrame)
+        frame, nested = _nested_as_json(frame)
         frame = frame.with_columns(
             pl.int_range(start, start + frame.height, dtype=pl.Int64).alias(LINE)
         )
         start += frame.height
-        yield RawBatch(frame)
+        yield RawBatch(frame, notes={"nested_columns_as_json": nested} if nested else {})
+
+
+def _nested_as_json(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
+    """Lists, arrays and structs as JSON text (systemic's columns are flat).
+
+    >>> out, nested = _nested_as_json(pl.DataFrame({"tags": [["a", "b"], None], "n": [1, 2]}))
+    >>> out["tags"].to_list(), nested
+    (['["a","b"]', None], ['tags'])
+    """
+    nested = [c for c, t in frame.schema.items() if t.is_nested()]
+    if not nested:
+        return frame, []
+    encoded = []
+    for c in nested:
+        prefix = len(json.dumps({c: None}, separators=(",", ":"))) - len("null}")
+        text = pl.struct(pl.col(c)).struct.json_encode().str.slice(prefix).str.head(-1)
+        encoded.append(pl.when(pl.col(c).is_null()).then(None).otherwise(text).alias(c))
+    return frame.with_columns(encoded), nested
 
 
 # -- CSV -----------------------------------------------------------------------
 
 
-def _open_binary(path: Path) -> IO[bytes]:
+class _BoundedGzip(io.RawIOBase):
+    """A gzip file's content, refused once it expands past the limits (a "zip bomb")."""
+
+    #: Expansion is judged only after this much, so small files are never refused.
+    FLOOR = 256 * 1024 * 1024
+
+    def __init__(self, path: Path, limits: ReadLimits) -> None:
+        self.path, self.limits = path, limits
+        self.inner = gzip.open(path, "rb")  # noqa: SIM115 - closed by close()
+        self.compressed = max(1, path.stat().st_size)
+        self.given = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.inner.read(n)
+        self.given += len(data)
+        if self.given > self.limits.max_decompressed_bytes:
+            raise SourceError(
+                f"the gzip file expands past {self.limits.max_decompressed_bytes:,} bytes: "
+                "nothing was imported",
+                path=str(self.path),
+                hint="split the extract, or raise "
+                f"{LIMIT_ENV['max_decompressed_bytes']} if the file is real",
+            )
+        if self.given > self.FLOOR and self.given > self.compressed * self.limits.max_expansion:
+            raise SourceError(
+                f"the gzip file expands more than {self.limits.max_expansion} times its size "
+                f"({self.compressed:,} bytes compressed): it looks like a decompression bomb, "
+                "so nothing was imported",
+                path=str(self.path),
+                hint="check where the file came from; if it is real, raise "
+                f"{LIMIT_ENV['max_expansion']}",
+            )
+        return data
+
+    def close(self) -> None:
+        self.inner.close()
+        super().close()
+
+
+def _open_binary(path: Path, limits: ReadLimits | None = None) -> IO[bytes]:
     fh = open(path, "rb")  # noqa: SIM115 - returned to the caller
     magic = fh.read(2)
     fh.seek(0)
     if magic == b"\x1f\x8b":
         fh.close()
-        return gzip.open(path, "rb")  # type: ignore[return-value]
+        return _BoundedGzip(path, limits or ReadLimits())  # type: ignore[return-value]
     return fh
 
 
 def _check_encoding(path: Path, encoding: str) -> str:
+    hint = "set csv.encoding to one Python knows: 'utf-8', 'latin-1', 'cp1252', 'utf-16'"
     try:
-        name = codecs.lookup(encoding).name
+        info = codecs.lookup(encoding)
     except LookupError:
         raise SourceError(
-            f"unknown encoding {encoding!r}",
-            path=str(path),
-            field="csv.encoding",
-            hint="set csv.encoding to one Python knows: 'utf-8', 'latin-1', 'cp1252', 'utf-16'",
+            f"unknown encoding {encoding!r}", path=str(path), field="csv.encoding", hint=hint
         ) from None
-    return name
+    # 'rot13', 'base64', 'zlib' ... are codecs Python knows, but not text encodings.
+    if not getattr(info, "_is_text_encoding", True):
+        raise SourceError(
+            f"{encoding!r} is not a text encoding", path=str(path), field="csv.encoding", hint=hint
+        )
+    return info.name
 
 
 def _decode(data: bytes, encoding: str, path: Path, first_line: int) -> str:
@@ -205,15 +393,20 @@ def _header(path: Path, line_text: str, options: CsvSection) -> list[str]:
 
 
 def iter_csv(
-    path: str | Path, options: CsvSection | None = None, *, chunk_bytes: int | None = None
+    path: str | Path,
+    options: CsvSection | None = None,
+    *,
+    chunk_bytes: int | None = None,
+    limits: ReadLimits | None = None,
 ) -> Iterator[RawBatch]:
     """Raw batches of a CSV file (plain or gzip, any delimiter, BOM or not)."""
     path = Path(path)
+    limits = limits or ReadLimits.from_env()
     chunk_bytes = chunk_bytes or CHUNK_BYTES
     options = options or CsvSection()
     encoding = _check_encoding(path, options.encoding)
     utf8 = encoding in ("utf-8", "utf-8-sig")
-    with _open_binary(path) as fh:
+    with _open_binary(path, limits) as fh:
         try:
             first = fh.read(chunk_bytes)
         except (OSError, EOFError) as exc:
@@ -235,8 +428,14 @@ def iter_csv(
                 first = first[len(codecs.BOM_UTF8) :]
         else:
             stream = fh
-        reader = _CsvChunks(path, stream, options, chunk_bytes)
-        yield from reader.run(first)
+        reader = _CsvChunks(path, stream, options, chunk_bytes, limits)
+        for batch in reader.run(first):
+            check_field_sizes(batch.frame, path, limits)
+            if options.restore_formulas:
+                from systemic.data.export import restore_formulas
+
+                batch.frame = restore_formulas(batch.frame)
+            yield batch
 
 
 class _Utf8Stream:
@@ -260,8 +459,10 @@ class _Utf8Stream:
 class _CsvChunks:
     """State of one CSV read: header, line counter, fast or careful mode."""
 
-    def __init__(self, path: Path, fh: IO[bytes], options: CsvSection, chunk: int) -> None:
-        self.path, self.fh, self.options = path, fh, options
+    def __init__(
+        self, path: Path, fh: IO[bytes], options: CsvSection, chunk: int, limits: ReadLimits
+    ) -> None:
+        self.path, self.fh, self.options, self.limits = path, fh, options, limits
         self.encoding = "utf-8"
         self.chunk = chunk
         self.names: list[str] = []
@@ -286,13 +487,25 @@ class _CsvChunks:
         if self.options.header:
             end = buf.find(b"\n")
             while end < 0:
+                if len(buf) > self.limits.max_line_bytes:
+                    raise _too_long_line(self.path, 1, self.limits)
                 more = self._read_more()
                 if not more:
                     end = len(buf)
                     break
                 buf += more
                 end = buf.find(b"\n")
+            if end > self.limits.max_line_bytes:
+                raise _too_long_line(self.path, 1, self.limits)
             head = _decode(buf[:end], self.encoding, self.path, 1).rstrip("\r")
+            if not head.strip():
+                raise SourceError(
+                    "the first line, which should name the columns, is empty",
+                    path=str(self.path),
+                    line=1,
+                    hint="remove the blank lines above the header, or set csv.header = false "
+                    "and name the columns in csv.columns",
+                )
             self.names = _header(self.path, head, self.options)
             buf = buf[end + 1 :]
             self.next_line = 2
@@ -300,6 +513,11 @@ class _CsvChunks:
             assert self.options.columns is not None
             self.names = list(self.options.columns)
         for data in self._chunks(buf):
+            self._check_line_lengths(data)
+            if data[:1].isspace() and (data.count(b"\n") == len(data) or not data.strip()):
+                # Blank lines only: nothing to parse.
+                self.next_line += data.count(b"\n")
+                continue
             batch = self._quick(data)
             if batch is not None:
                 yield batch
@@ -312,6 +530,28 @@ class _CsvChunks:
                 yield from self._careful(rest)
                 return
             yield batch
+
+    def _check_line_lengths(self, data: bytes) -> None:
+        """Refuse a line longer than the limit, at almost no cost.
+
+        A line of more than L bytes holds a whole window of L/2 bytes at a multiple
+        of L/2; so only a window without a line end (rare in a real file) needs its
+        line measured.
+        """
+        limit = self.limits.max_line_bytes
+        if len(data) <= limit:
+            return
+        half = max(1, limit // 2)
+        for p in range(0, len(data), half):
+            if data.find(b"\n", p, p + half) >= 0:
+                continue
+            start = data.rfind(b"\n", 0, p) + 1
+            end = data.find(b"\n", p)
+            end = len(data) if end < 0 else end
+            if end - start > limit:
+                raise _too_long_line(
+                    self.path, self.next_line + data.count(b"\n", 0, start), self.limits
+                )
 
     def _chunks(self, pending: bytes) -> Iterator[bytes]:
         """The rest of the file in pieces of whole lines, about a chunk each.
@@ -329,6 +569,8 @@ class _CsvChunks:
                 data, pending = pending[: cut + 1], pending[cut + 1 :]
                 self.left = pending
                 yield data
+            if len(pending) > self.limits.max_line_bytes and b"\n" not in pending:
+                raise _too_long_line(self.path, self.next_line, self.limits)
             more = self._read_more()
             if not more:
                 self.left = b""
@@ -462,7 +704,7 @@ class _CsvChunks:
         bad: list[tuple[int, str, int]] = []
         start = self.next_line
         prev_end = start - 1
-        for record in reader:
+        for record in self._records(reader, start):
             line = prev_end + 1
             prev_end = start - 1 + reader.line_num
             if not record or (len(record) == 1 and not record[0].strip()):
@@ -478,6 +720,38 @@ class _CsvChunks:
                 rows, lines, bad = [], [], []
         if rows or bad:
             yield self._careful_batch(rows, lines, bad)
+
+    def _records(self, reader: Any, start: int) -> Iterator[list[str]]:
+        """The csv module's records; a quote left open names its line instead of a traceback."""
+        previous = csv.field_size_limit(self.limits.max_field_bytes)
+        try:
+            while True:
+                line = start + reader.line_num  # where the next record begins
+                try:
+                    record = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as exc:
+                    if "field larger than field limit" in str(exc):
+                        raise SourceError(
+                            f"a value longer than {self.limits.max_field_bytes:,} characters "
+                            "(often a quote that is never closed): nothing was imported",
+                            path=str(self.path),
+                            line=line,
+                            hint="close the quote in the file, or set csv.quote to a "
+                            "character the file does not use; if such long values are real, "
+                            f"raise {LIMIT_ENV['max_field_bytes']}",
+                        ) from None
+                    raise SourceError(
+                        f"the CSV cannot be read here ({exc})",
+                        path=str(self.path),
+                        line=line,
+                        hint="check the quotes on this line, or set csv.quote to a character "
+                        "the file does not use",
+                    ) from None
+                yield record
+        finally:
+            csv.field_size_limit(previous)
 
     def _careful_batch(
         self, rows: list[list[str | None]], lines: list[int], bad: list[tuple[int, str, int]]
@@ -518,5 +792,7 @@ class _RestText:
                 ) from None
             parts = tail.split("\n")
             tail = parts.pop()
+            if len(tail) > self.reader.limits.max_line_bytes:
+                raise _too_long_line(self.reader.path, self.reader.next_line, self.reader.limits)
             for p in parts:
                 yield p + "\n"

@@ -32,7 +32,9 @@ class Kind:
 
     ``references`` maps a single-id field to the kind it points to;
     ``relations`` maps a relation name (the target's plural) to the target kind,
-    stored in the field ``<target>_ids``.
+    stored in the field ``<target>_ids``. ``personal`` marks kinds that hold
+    people's own words (their text is withheld from viewers and from the audit
+    trail, and removed from history when the object is deleted).
     """
 
     name: str
@@ -43,6 +45,7 @@ class Kind:
     references: dict[str, str] = field(default_factory=dict)
     relations: dict[str, str] = field(default_factory=dict)
     required_references: tuple[str, ...] = ()
+    personal: bool = False
 
     @property
     def record(self) -> type[m.Record]:
@@ -108,6 +111,7 @@ _ALL = (
         "title",
         references={"locality_id": "locality"},
         relations={"purpose_statements": "purpose_statement"},
+        personal=True,
     ),
     Kind(
         "system_condition",
@@ -124,6 +128,7 @@ _ALL = (
         m.ConversationFields,
         "what_matters",
         references={"locality_id": "locality"},
+        personal=True,
     ),
     Kind(
         "community_asset",

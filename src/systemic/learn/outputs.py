@@ -19,6 +19,7 @@ from pathlib import Path
 
 import polars as pl
 
+from systemic.data.export import neutralise_formulas
 from systemic.learn.charts import learn_charts, render_chart, warm_up_renderer
 from systemic.learn.publish import published_summary, published_tables
 from systemic.learn.result import LearnResult
@@ -69,7 +70,7 @@ def write_outputs(
     published.update(published_series(result, t))  # the series measures read (--from)
     for name, table in published.items():
         table.write_parquet(root / "tables" / f"{name}.parquet")
-        _csv_ready(table).write_csv(root / "tables" / f"{name}.csv")
+        neutralise_formulas(_csv_ready(table)).write_csv(root / "tables" / f"{name}.csv")
     result.episodes.write_parquet(root / "row_level" / "episodes.parquet")
     result.cases.write_parquet(root / "row_level" / "cases.parquet")
     for period, frame in learn_series(result).items():

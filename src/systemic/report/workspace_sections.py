@@ -34,12 +34,15 @@ def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pl.DataFrame:
     )
 
 
-def workspace_sections(db: str | Path, workspace: str = "default") -> list[Section]:
-    """Sections for each level and the cycle from the workspace at ``db``."""
+def workspace_sections(db: str | Path, workspace: str | None = None) -> list[Section]:
+    """Sections for each level and the cycle from the workspace at ``db``
+    (``workspace``, else ``default``, else the only one)."""
+    from systemic.store.repository import pick_workspace
+
     store = open_store(db, migrate=False)
     try:
         with store.session() as session:
-            snap = load_snapshot(session, workspace)
+            snap = load_snapshot(session, pick_workspace(session, workspace).id)
     finally:
         store.dispose()
     return snapshot_sections(snap)

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from systemic.store import queries, repository
 from systemic.store.audit import audit_workspace, set_rule, workspace_rules
+from systemic.store.audit_trail import acting_as, watch_sessions
 from systemic.store.db import DEFAULT_DB_FILE, database_url, make_engine, session_factory
 from systemic.store.errors import (
     DatabaseUnavailableError,
@@ -46,6 +47,10 @@ class Store:
 
     engine: Engine
     sessions: sessionmaker[Session]
+
+    def __post_init__(self) -> None:
+        # Every writer is audited, whichever command or app made the store.
+        watch_sessions(self.sessions)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -92,6 +97,7 @@ __all__ = [
     "Store",
     "StoreError",
     "WorkspaceConflictError",
+    "acting_as",
     "audit_workspace",
     "current_revision",
     "database_url",
@@ -105,5 +111,6 @@ __all__ = [
     "repository",
     "set_rule",
     "upgrade",
+    "watch_sessions",
     "workspace_rules",
 ]

@@ -7,11 +7,20 @@ A backup is a folder::
     datasets/<n>-<name>/...     each dataset folder, copied file by file
 
 Rows are written in primary-key order with typed values (dates as ISO text), so
-a SQLite backup restores into PostgreSQL and back. :func:`restore` checks every
-checksum first, then loads into an *empty* database migrated to the same
-revision (it refuses one that holds any row), in foreign-key order, in one
-transaction. The pseudonymisation key is never copied: it stays with whoever
-holds it, so a stolen backup holds only pseudonyms.
+a SQLite backup restores into PostgreSQL and back. Every table is read inside
+one snapshot (an explicit read transaction on SQLite, one ``REPEATABLE READ``
+transaction on PostgreSQL), so a backup taken while people write is the
+database as it stood at one instant: no link without its object. JSON values
+keep their key order, so a restored row holds the same bytes as the original.
+
+:func:`restore` checks the manifest's own checksum and every file's checksum,
+and refuses a dataset or table name that would leave the backup or the target
+folder, all before it writes anything; then it loads into an *empty* database
+migrated to the same revision (it refuses one that holds any row), in
+foreign-key order, in one transaction. The pseudonymisation key is never
+copied: it stays with whoever holds it, so a stolen backup holds only
+pseudonyms. Folders of an import still in progress (``.staging-*``) are not
+copied: they are not part of the dataset.
 
 >>> import tempfile, pathlib
 >>> from systemic.store import open_store
@@ -34,19 +43,41 @@ import base64
 import hashlib
 import json
 import os
+import re
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Date, DateTime, Engine, Integer, MetaData, Table, func, select, text
+from sqlalchemy import (
+    Connection,
+    Date,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    Table,
+    func,
+    select,
+    text,
+)
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.types import LargeBinary
 
+from systemic.data.dataset import LOCK_FILE, uncommitted_paths
 from systemic.store.migrate import current_revision
 
-FORMAT = "systemic-backup/1"
+FORMAT = "systemic-backup/2"
 MANIFEST = "manifest.json"
+#: The manifest's own checksum: SHA-256 of the manifest without this key (canonical JSON).
+MANIFEST_CHECKSUM = "manifest_sha256"
+#: Folders an interrupted or running import leaves in a dataset (never part of it).
+STAGING_PREFIX = ".staging-"
+#: A backed-up dataset's folder name: a number, a dash, then one plain path component.
+_DATASET_NAME = re.compile(r"^[0-9]{2,}-[^/\\\x00]+$")
 #: Tables never backed up (Alembic's own bookkeeping is re-created by migrating).
 SKIPPED_TABLES = frozenset({"alembic_version"})
 #: File names never copied from a dataset folder (a key kept there by mistake).
@@ -65,10 +96,49 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _reflect(engine: Engine) -> list[Table]:
+def _reflect(bind: Engine | Connection) -> list[Table]:
     metadata = MetaData()
-    metadata.reflect(engine)
+    metadata.reflect(bind)
     return [t for t in metadata.sorted_tables if t.name not in SKIPPED_TABLES]
+
+
+@contextmanager
+def _snapshot(engine: Engine) -> Iterator[Connection]:
+    """A connection whose every read sees the database at one instant.
+
+    PostgreSQL: one ``REPEATABLE READ`` transaction. SQLite: Python's driver
+    sends no ``BEGIN`` before a ``SELECT`` (so ``conn.begin()`` alone would let
+    each statement see a newer database); an explicit ``BEGIN`` makes the first
+    read fix the snapshot, which write-ahead logging keeps until the end.
+    """
+    if engine.dialect.name == "postgresql":
+        with (
+            engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn,
+            conn.begin(),
+        ):
+            conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+            yield conn
+        return
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN")
+            try:
+                yield conn
+            finally:
+                conn.exec_driver_sql("ROLLBACK")
+            return
+        with conn.begin():  # pragma: no cover - other engines are not supported
+            yield conn
+
+
+def _manifest_digest(manifest: dict[str, Any]) -> str:
+    body = {k: v for k, v in manifest.items() if k != MANIFEST_CHECKSUM}
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("ascii")).hexdigest()
+
+
+def _is_staging(relative: Path) -> bool:
+    return any(part.startswith(STAGING_PREFIX) for part in relative.parts)
 
 
 def _encode(value: Any) -> Any:
@@ -137,7 +207,15 @@ def _copy_dataset(source: Path, target: Path) -> dict[str, str]:
     key_file = os.environ.get("SYSTEMIC_KEY_FILE")
     key_path = Path(key_file).resolve() if key_file else None
     files: dict[str, str] = {}
+    uncommitted = {p.resolve() for p in uncommitted_paths(source)}
     for path in sorted(p for p in source.rglob("*") if p.is_file()):
+        relative_path = path.relative_to(source)
+        if (
+            _is_staging(relative_path)
+            or path.name == LOCK_FILE
+            or any(q in uncommitted for q in (path.resolve(), *path.resolve().parents))
+        ):
+            continue  # an import in progress (or interrupted): not part of the dataset
         if path.name in KEY_FILE_NAMES or (key_path is not None and path.resolve() == key_path):
             continue  # the pseudonymisation key never goes into a backup
         relative = path.relative_to(source).as_posix()
@@ -173,18 +251,18 @@ def backup(
         "tables": {},
         "datasets": [],
     }
-    # One read transaction, so the tables are a consistent snapshot of each other.
-    with engine.connect() as conn, conn.begin():
-        if engine.dialect.name == "postgresql":
-            conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
-        for table in _reflect(engine):
+    # One snapshot, so the tables are consistent with each other.
+    with _snapshot(engine) as conn:
+        for table in _reflect(conn):
             path = out / "tables" / f"{table.name}.jsonl"
             rows = 0
             with path.open("w", encoding="utf-8", newline="\n") as handle:
                 result = conn.execute(select(table).order_by(*_order_by(table)))
                 for row in result.mappings():
-                    record = {k: _encode(v) for k, v in row.items()}
-                    handle.write(json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n")
+                    # Columns in a fixed (sorted) order; values as stored, so that
+                    # JSON values keep their own key order through a restore.
+                    record = {k: _encode(row[k]) for k in sorted(row.keys())}
+                    handle.write(json.dumps(record, ensure_ascii=False) + "\n")
                     rows += 1
             manifest["tables"][table.name] = {
                 "rows": rows,
@@ -196,8 +274,46 @@ def backup(
         name = f"{number:02d}-{source.resolve().name}"
         files = _copy_dataset(source, out / "datasets" / name)
         manifest["datasets"].append({"name": name, "source": str(source), "files": files})
+    manifest[MANIFEST_CHECKSUM] = _manifest_digest(manifest)
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8")
     return manifest
+
+
+def _inside(root: Path, relative: str, what: str) -> Path:
+    """``root / relative``, refused when it would leave ``root`` (``..``, absolute, drive)."""
+    candidate = Path(relative)
+    if (
+        not relative
+        or "\x00" in relative
+        or "\\" in relative
+        or candidate.is_absolute()
+        or candidate.drive
+        or ".." in candidate.parts
+    ):
+        raise BackupError(
+            f"the backup manifest names {what} {relative!r}, which would leave the backup "
+            "folder; the backup has been tampered with, so nothing was restored"
+        )
+    return root / candidate
+
+
+def _check_names(manifest: dict[str, Any], folder: Path) -> None:
+    for name, entry in manifest["tables"].items():
+        if entry.get("file") != f"tables/{name}.jsonl" or not re.fullmatch(r"[a-z0-9_]+", name):
+            raise BackupError(
+                f"the backup manifest names table {name!r} with file {entry.get('file')!r}; "
+                "the backup has been tampered with, so nothing was restored"
+            )
+    for dataset in manifest["datasets"]:
+        name = str(dataset.get("name", ""))
+        if not _DATASET_NAME.match(name) or name in (".", ".."):
+            raise BackupError(
+                f"the backup manifest names dataset {name!r}, which is not a plain folder "
+                "name; the backup has been tampered with, so nothing was restored"
+            )
+        base = folder / "datasets" / name
+        for relative in dataset["files"]:
+            _inside(base, relative, "dataset file")
 
 
 def read_manifest(folder: str | Path) -> dict[str, Any]:
@@ -213,7 +329,16 @@ def read_manifest(folder: str | Path) -> dict[str, Any]:
             f"{path}: not valid JSON (line {exc.lineno}); the backup is damaged"
         ) from exc
     if manifest.get("format") != FORMAT:
-        raise BackupError(f"{path}: format {manifest.get('format')!r} is not {FORMAT!r}")
+        raise BackupError(
+            f"{path}: format {manifest.get('format')!r} is not {FORMAT!r}; make a new backup "
+            "with this systemic version"
+        )
+    if manifest.get(MANIFEST_CHECKSUM) != _manifest_digest(manifest):
+        raise BackupError(
+            f"{path}: the manifest's checksum does not match its content; the backup is "
+            "damaged or was edited, so nothing was restored"
+        )
+    _check_names(manifest, folder)
     checks = [(folder / t["file"], t["sha256"]) for t in manifest["tables"].values()]
     for dataset in manifest["datasets"]:
         base = folder / "datasets" / dataset["name"]
@@ -266,6 +391,32 @@ def restore(
     missing = sorted(set(manifest["tables"]) - set(tables))
     if missing:
         raise BackupError(f"the target database has no table(s) {missing}")
+    targets: list[tuple[dict[str, Any], Path]] = []
+    if datasets_to is not None:
+        target_root = Path(datasets_to)
+        for dataset in manifest["datasets"]:
+            target = target_root / dataset["name"]
+            if target.exists() and any(target.iterdir()):
+                raise BackupError(f"{target} exists and is not empty; choose another folder")
+            targets.append((dataset, target))
+    try:
+        _load_tables(folder, manifest, engine, tables)
+    except IntegrityError as exc:
+        raise BackupError(
+            f"the backup's rows do not fit together ({exc.orig}); it was not taken as one "
+            "snapshot (made by an older systemic?) or was edited. Nothing was restored: "
+            "restore an earlier backup"
+        ) from None
+    for dataset, target in targets:
+        copied = _copy_dataset(folder / "datasets" / dataset["name"], target)
+        if copied != dataset["files"]:
+            raise BackupError(f"{target}: restored files differ from the backup manifest")
+    return manifest
+
+
+def _load_tables(
+    folder: Path, manifest: dict[str, Any], engine: Engine, tables: dict[str, Table]
+) -> None:
     with engine.begin() as conn:
         occupied = [
             name
@@ -292,13 +443,3 @@ def restore(
                 conn.execute(table.insert(), rows[start : start + 1000])
         if engine.dialect.name == "postgresql":
             _reset_sequences(conn, list(tables.values()))
-    if datasets_to is not None:
-        target_root = Path(datasets_to)
-        for dataset in manifest["datasets"]:
-            target = target_root / dataset["name"]
-            if target.exists() and any(target.iterdir()):
-                raise BackupError(f"{target} exists and is not empty; choose another folder")
-            copied = _copy_dataset(folder / "datasets" / dataset["name"], target)
-            if copied != dataset["files"]:
-                raise BackupError(f"{target}: restored files differ from the backup manifest")
-    return manifest

@@ -18,6 +18,14 @@ class NotFoundError(StoreError, LookupError):
         super().__init__(f"no {kind.replace('_', ' ')} with id {object_id!r} in this workspace")
 
 
+class NoSuchWorkspaceError(NotFoundError):
+    """The database holds no workspace that fits; the message lists those it holds."""
+
+    def __init__(self, message: str) -> None:
+        self.kind, self.object_id = "workspace", ""
+        StoreError.__init__(self, message)
+
+
 class InvalidObjectError(StoreError, ValueError):
     """The object's fields are invalid; ``errors`` name each field and what is wrong.
 

@@ -34,10 +34,17 @@ from systemic.framework.seed import (
     SPIRAL_MAP_DESCRIPTION,
     SPIRAL_MAP_NAME,
 )
-from systemic.store.errors import InvalidObjectError, NotFoundError, WorkspaceConflictError
+from systemic.store.audit_trail import actor_name
+from systemic.store.errors import (
+    InvalidObjectError,
+    NoSuchWorkspaceError,
+    NotFoundError,
+    WorkspaceConflictError,
+)
 from systemic.store.orm import LINK_TABLES, TABLES, HistoryEntry, Stored, Workspace
+from systemic.store.personal import DELETED, is_personal, withhold_changes
 
-#: Who changed things when no user is known (until sign-in lands).
+#: What the web app records for a request that names nobody (kept for its callers).
 ANONYMOUS = "anonymous"
 DEFAULT_SLUG = "default"
 
@@ -68,7 +75,7 @@ def create_workspace(
     slug: str | None = None,
     *,
     seed: bool = True,
-    actor: str = "systemic",
+    actor: str | None = None,
 ) -> Workspace:
     """A new workspace, seeded with the failure-demand spiral map unless ``seed=False``."""
     slug = slug or re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "workspace"
@@ -113,7 +120,50 @@ def default_workspace(session: Session) -> Workspace:
     return next((w for w in known if w.slug == DEFAULT_SLUG), known[0])
 
 
-def seed_failure_demand_spiral(session: Session, workspace_id: str, actor: str = "systemic") -> Any:
+def pick_workspace(session: Session, slug_or_id: str | None = None) -> Workspace:
+    """The workspace a reader means: the one named, else ``default``, else the only one.
+
+    Never creates one (for reports and reads); :class:`NoSuchWorkspaceError` says which
+    workspaces the database holds when none fits.
+
+    >>> from systemic.store import open_store
+    >>> store = open_store("sqlite://")
+    >>> with store.session() as s:
+    ...     _ = create_workspace(s, "Anytown council", seed=False)
+    ...     pick_workspace(s).slug
+    'anytown-council'
+    """
+    if slug_or_id:
+        found = session.scalar(
+            select(Workspace).where((Workspace.slug == slug_or_id) | (Workspace.id == slug_or_id))
+        )
+        if found is not None:
+            return found
+    known = list_workspaces(session)
+    if not slug_or_id:
+        default = next((w for w in known if w.slug == DEFAULT_SLUG), None)
+        if default is not None or len(known) == 1:
+            return default or known[0]
+    held = ", ".join(repr(w.slug) for w in known) or "none"
+    if not known:
+        what = "create one with `systemic workspace create NAME`"
+    elif slug_or_id:
+        what = "give one of those"
+    else:
+        what = (
+            "none is named 'default', so it is not clear which to use: name one (where the "
+            "command has --workspace), or move it into a database of its own with "
+            "`systemic workspace export` and `systemic workspace import`"
+        )
+    wanted = f"no workspace {slug_or_id!r}" if slug_or_id else "several workspaces"
+    if not known:
+        wanted = "no workspace"
+    raise NoSuchWorkspaceError(f"the database holds {wanted} (it holds: {held}); {what}")
+
+
+def seed_failure_demand_spiral(
+    session: Session, workspace_id: str, actor: str | None = None
+) -> Any:
     """Add the failure-demand spiral map to a workspace; returns the map record."""
     the_map = create(
         session,
@@ -364,19 +414,20 @@ def _set_links(
 def record_history(
     session: Session,
     workspace_id: str,
-    actor: str,
+    actor: str | None,
     action: str,
     kind: str,
     object_id: str,
     changes: dict[str, Any],
     at: datetime | None = None,
 ) -> None:
-    """Append one entry to the workspace's history."""
+    """Append one entry to the workspace's history (``actor`` None: the current actor,
+    named as the audit trail names it)."""
     session.add(
         HistoryEntry(
             workspace_id=workspace_id,
             at=at or now(),
-            actor=actor,
+            actor=(actor or actor_name())[:200],
             action=action,
             kind=kind,
             object_id=object_id,
@@ -391,7 +442,7 @@ def create(
     kind: str,
     fields: BaseModel | dict[str, Any],
     *,
-    actor: str = ANONYMOUS,
+    actor: str | None = None,
     object_id: str | None = None,
 ) -> Any:
     """Validate and store a new object; returns its record.
@@ -436,7 +487,7 @@ def update(
     object_id: str,
     changes: dict[str, Any],
     *,
-    actor: str = ANONYMOUS,
+    actor: str | None = None,
 ) -> Any:
     """Change some fields of an object (relation id lists are replaced when given)."""
     spec = _kind(kind)
@@ -468,22 +519,29 @@ def update(
 
 
 def delete_object(
-    session: Session, workspace_id: str, kind: str, object_id: str, *, actor: str = ANONYMOUS
+    session: Session, workspace_id: str, kind: str, object_id: str, *, actor: str | None = None
 ) -> None:
-    """Delete an object; its links go with it, objects that pointed to it keep no pointer."""
+    """Delete an object; its links go with it, objects that pointed to it keep no pointer.
+
+    For a personal kind (a story, a conversation) the object's history, which holds
+    its text, is removed too: one entry remains, saying it was deleted, when and by whom.
+    """
     _kind(kind)
     before = get(session, workspace_id, kind, object_id)
     row = _row(session, workspace_id, kind, object_id)
     session.delete(row)
-    record_history(
-        session,
-        workspace_id,
-        actor,
-        "delete",
-        kind,
-        object_id,
-        {"before": before.model_dump(mode="json")},
-    )
+    if is_personal(kind):
+        session.execute(
+            delete(HistoryEntry).where(
+                HistoryEntry.workspace_id == workspace_id,
+                HistoryEntry.kind == kind,
+                HistoryEntry.object_id == object_id,
+            )
+        )
+        changes: dict[str, Any] = dict(DELETED)
+    else:
+        changes = {"before": before.model_dump(mode="json")}
+    record_history(session, workspace_id, actor, "delete", kind, object_id, changes)
     session.flush()
     # Rows the database changed (SET NULL, CASCADE) are stale in the identity map.
     session.expire_all()
@@ -506,7 +564,7 @@ def link(
     relation: str,
     target_id: str,
     *,
-    actor: str = ANONYMOUS,
+    actor: str | None = None,
 ) -> Any:
     """Link an object to another (e.g. a measure to a purpose statement); idempotent."""
     spec = _kind(kind)
@@ -542,7 +600,7 @@ def unlink(
     relation: str,
     target_id: str,
     *,
-    actor: str = ANONYMOUS,
+    actor: str | None = None,
 ) -> Any:
     """Remove a link (NotFoundError when the two are not linked)."""
     spec = _kind(kind)
@@ -605,8 +663,13 @@ def history(
     kind: str | None = None,
     object_id: str | None = None,
     limit: int | None = None,
+    personal_text: bool = True,
 ) -> list[HistoryRecord]:
-    """Changes in a workspace, oldest first, optionally for one kind or one object."""
+    """Changes in a workspace, oldest first, optionally for one kind or one object.
+
+    With ``personal_text=False`` (for viewers) the free text of stories and
+    conversations is withheld (see :mod:`systemic.store.personal`).
+    """
     query = select(HistoryEntry).where(HistoryEntry.workspace_id == workspace_id)
     if kind is not None:
         query = query.where(HistoryEntry.kind == kind)
@@ -617,5 +680,13 @@ def history(
     if limit is not None:
         rows = rows[-limit:]
     return [
-        HistoryRecord(r.at, r.actor, r.action, r.kind, r.object_id, dict(r.changes)) for r in rows
+        HistoryRecord(
+            r.at,
+            r.actor,
+            r.action,
+            r.kind,
+            r.object_id,
+            dict(r.changes) if personal_text else withhold_changes(r.kind, dict(r.changes)),
+        )
+        for r in rows
     ]

@@ -36,7 +36,8 @@ from pathlib import Path
 import polars as pl
 
 from systemic.data import open_dataset
-from systemic.data.dataset import REJECTS_DIR
+from systemic.data.dataset import REJECTS_DIR, Dataset
+from systemic.data.export import neutralise_formulas
 from systemic.data.pseudonymise import load_key
 
 MANIFEST = "manifest.json"
@@ -66,9 +67,9 @@ class PersonRecord:
         out = Path(folder)
         out.mkdir(parents=True, exist_ok=True)
         paths = [out / "events.csv", out / "people.csv", out / "rejects.csv"]
-        self.events.write_csv(paths[0])
-        self.people.write_csv(paths[1])
-        self.rejects.write_csv(paths[2])
+        # Opened in a spreadsheet: no value may run as a formula.
+        for frame, path in zip((self.events, self.people, self.rejects), paths, strict=True):
+            neutralise_formulas(frame).write_csv(path)
         return paths
 
 
@@ -122,6 +123,13 @@ def erase_person(pseudonym: str, dataset_folder: str | Path) -> ErasureReport:
     """Remove every row of one person from a dataset folder and note it in the manifest."""
     folder = Path(dataset_folder)
     dataset = open_dataset(folder)
+    # Under the dataset's lock, what interrupted imports left (``.staging-*`` folders,
+    # files of sources never committed) goes first: it may hold the person's rows.
+    with dataset.writing():
+        return _erase(pseudonym, folder, dataset)
+
+
+def _erase(pseudonym: str, folder: Path, dataset: Dataset) -> ErasureReport:
     removed = rejects_removed = 0
     rewritten: list[str] = []
     for source in dataset.manifest.sources:

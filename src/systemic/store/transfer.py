@@ -73,8 +73,14 @@ class ExportDocument(_Strict):
     history: list[_HistoryItem] = Field(default_factory=list)
 
 
-def export_workspace(session: Session, workspace: str) -> dict[str, Any]:
-    """The whole workspace (by slug or id) as a JSON-ready dict."""
+def export_workspace(
+    session: Session, workspace: str, *, personal_text: bool = True
+) -> dict[str, Any]:
+    """The whole workspace (by slug or id) as a JSON-ready dict.
+
+    ``personal_text=False`` (for viewers) withholds the free text of stories and
+    conversations from the history (the objects themselves are as they stand).
+    """
     ws = get_workspace(session, workspace)
     settings = session.scalars(
         select(AuditRuleSetting)
@@ -98,7 +104,7 @@ def export_workspace(session: Session, workspace: str) -> dict[str, Any]:
             {"rule_id": s.rule_id, "enabled": s.enabled, "severity": s.severity, "params": s.params}
             for s in settings
         ],
-        "history": [h.as_dict() for h in history(session, ws.id)],
+        "history": [h.as_dict() for h in history(session, ws.id, personal_text=personal_text)],
     }
 
 

@@ -29,8 +29,15 @@ from systemic.store.orm import Workspace
 from systemic.store.snapshot import load_snapshot
 from systemic.store.transfer import export_workspace, import_workspace
 from systemic.web.deps import current_actor, current_workspace, get_session
+from systemic.web.security.identity import optional_user
 
 router = APIRouter(prefix="/api")
+
+
+def _personal_text(request: Request) -> bool:
+    """Whether history may show people's own words: editors and admins only, not viewers."""
+    user = optional_user(request)
+    return user is not None and user.can("editor")
 
 
 class WorkspaceOut(BaseModel):
@@ -199,10 +206,13 @@ def _add_kind_routes(spec: Kind) -> None:
 
     def item_history(
         object_id: str,
+        request: Request,
         session: Session = Depends(get_session),
         ws: Workspace = Depends(current_workspace),
     ) -> list[dict[str, Any]]:
-        entries = repository.history(session, ws.id, kind=kind, object_id=object_id)
+        entries = repository.history(
+            session, ws.id, kind=kind, object_id=object_id, personal_text=_personal_text(request)
+        )
         if not entries:
             raise NotFoundError(kind, object_id)
         return [e.__dict__ for e in entries]
@@ -326,6 +336,7 @@ def read_workspace(ws: Workspace = Depends(current_workspace)) -> Any:
 
 @router.get("/history", response_model=list[HistoryOut], tags=["Workspace"])
 def workspace_history(
+    request: Request,
     kind: str | None = None,
     limit: int | None = None,
     session: Session = Depends(get_session),
@@ -336,7 +347,10 @@ def workspace_history(
         raise InvalidObjectError(
             [{"loc": ("query", "kind"), "msg": f"unknown kind {kind!r}", "type": "value_error"}]
         )
-    return [e.__dict__ for e in repository.history(session, ws.id, kind=kind, limit=limit)]
+    entries = repository.history(
+        session, ws.id, kind=kind, limit=limit, personal_text=_personal_text(request)
+    )
+    return [e.__dict__ for e in entries]
 
 
 @router.get("/audit", response_model=AuditOut, tags=["Audit"])
@@ -418,10 +432,12 @@ def locality_index(
 
 @router.get("/export", tags=["Workspace"])
 def export(
-    session: Session = Depends(get_session), ws: Workspace = Depends(current_workspace)
+    request: Request,
+    session: Session = Depends(get_session),
+    ws: Workspace = Depends(current_workspace),
 ) -> dict[str, Any]:
     """The whole workspace as one JSON document (objects, links, audit settings, history)."""
-    return export_workspace(session, ws.id)
+    return export_workspace(session, ws.id, personal_text=_personal_text(request))
 
 
 @router.post("/import", response_model=WorkspaceOut, status_code=201, tags=["Workspace"])

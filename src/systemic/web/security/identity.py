@@ -12,17 +12,14 @@ routes ask for it with ``Depends(current_user)`` or guard themselves with
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextvars import ContextVar
 from dataclasses import dataclass
 
 from fastapi import HTTPException, Request
 
 from systemic.store.accounts import ROLES, role_allows
+from systemic.store.audit_trail import current_actor_name, current_ip  # noqa: F401 - re-exported
 
-#: The name of whoever makes the current request (read by the audit trail listener).
-current_actor_name: ContextVar[str | None] = ContextVar("systemic_actor", default=None)
-#: The address the current request came from.
-current_ip: ContextVar[str] = ContextVar("systemic_ip", default="")
+# Who makes the current request and from where: the store's audit trail reads these.
 
 
 @dataclass(frozen=True)

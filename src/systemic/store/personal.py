@@ -1,0 +1,89 @@
+"""People's own words: which kinds hold them, and how copies of them are withheld.
+
+A kind marked ``personal`` in :data:`systemic.framework.kinds.KINDS` (stories,
+conversations) holds text that people told in confidence. Its free text is
+copied nowhere it does not need to be:
+
+- the audit trail never holds it (:func:`withhold_value` on every value);
+- viewers never see it in history (``history(..., personal_text=False)``);
+- deleting the object removes its history, keeping one entry that says it was
+  deleted, when and by whom (see :func:`systemic.store.repository.delete_object`).
+
+Only fields that are not free text (ids, dates, consent flags) pass through.
+
+>>> withhold_value("story", "title", "Mrs K's week")
+'(personal text withheld)'
+>>> withhold_value("story", "consent", True), withhold_value("locality", "name", "Eastfield")
+(True, 'Eastfield')
+>>> withhold_changes("story", {"changes": {"text": ["old", "new"], "consent": [False, True]}})
+{'changes': {'text': ['(personal text withheld)', '(personal text withheld)'], \
+'consent': [False, True]}}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from systemic.framework.kinds import KINDS
+
+#: Kinds (table names) whose free text is people's own words.
+PERSONAL_KINDS: frozenset[str] = frozenset(k.name for k in KINDS.values() if k.personal)
+#: Fields of personal kinds that are not free text and may be copied.
+SAFE_FIELDS: frozenset[str] = frozenset(
+    {
+        "id",
+        "workspace_id",
+        "locality_id",
+        "consent",
+        "told_on",
+        "held_on",
+        "person_holds_record",
+        "created_at",
+        "updated_at",
+        "retain_until",
+    }
+) | frozenset(f for k in KINDS.values() if k.personal for f in k.relation_fields)
+#: What stands in for withheld text.
+WITHHELD = "(personal text withheld)"
+#: The changes of the one history entry left when a personal object is deleted.
+DELETED = {"personal_text": "removed when it was deleted"}
+
+
+def is_personal(kind: str) -> bool:
+    """Whether objects of ``kind`` hold people's own words."""
+    return kind in PERSONAL_KINDS
+
+
+def withhold_value(kind: str, field: str, value: Any) -> Any:
+    """``value``, or :data:`WITHHELD` when it is free text of a personal kind."""
+    if kind in PERSONAL_KINDS and field not in SAFE_FIELDS and value not in (None, "", []):
+        return WITHHELD
+    return value
+
+
+def _withhold_fields(kind: str, values: Any) -> Any:
+    if not isinstance(values, dict):
+        return values
+    return {f: withhold_value(kind, f, v) for f, v in values.items()}
+
+
+def withhold_changes(kind: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """A history entry's ``changes`` with the free text of a personal kind withheld.
+
+    ``after``/``before`` hold field values; ``changes`` holds ``[old, new]`` pairs;
+    link entries hold only ids.
+    """
+    if kind not in PERSONAL_KINDS:
+        return changes
+    out: dict[str, Any] = {}
+    for key, value in changes.items():
+        if key in ("after", "before"):
+            out[key] = _withhold_fields(kind, value)
+        elif key == "changes" and isinstance(value, dict):
+            out[key] = {
+                f: [withhold_value(kind, f, v) for v in pair] if isinstance(pair, list) else pair
+                for f, pair in value.items()
+            }
+        else:
+            out[key] = value
+    return out
