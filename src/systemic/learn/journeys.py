@@ -124,6 +124,7 @@ def annotate_events(
     # their integer codes is several times faster than hashing text.
     # So does the kind, for the unit-cost lookup; it is text again at the end.
     frame = lf.with_columns(
+        pl.col("case_id").is_not_null().alias("_case_given"),
         pl.coalesce("case_id", "person_id").alias("case_id"),
         pl.col("activity").cast(pl.Categorical),
         pl.col("service").cast(pl.Categorical),
@@ -135,13 +136,7 @@ def annotate_events(
     frame = with_unit_costs(frame, unit_costs)
     ts = pl.col("timestamp")
     same_person = (pl.col("person_id") == pl.col("person_id").shift(1)).fill_null(False)
-    cases_are_people = bool(frame.select((pl.col("case_id") == pl.col("person_id")).all()).item())
-    if cases_are_people:
-        open_case = pl.lit(False)
-    else:
-        # a case of this person still open: an earlier event's case ends at or after this event
-        case_end = ts.max().over("person_id", "case_id")
-        open_case = (case_end.cum_max().over("person_id").shift(1) >= ts).fill_null(False)
+    open_case = _open_case(frame)
     df = (
         frame.lazy()
         .with_columns(
@@ -245,10 +240,31 @@ def annotate_events(
             "_row",
             "_open_case",
             "_own_cost",
+            "_case_given",
             "_classified",
             "_inferred_value",
         )
     )
+
+
+def _open_case(frame: pl.DataFrame) -> pl.Expr:
+    """True where one of the person's earlier cases has an event at or after this one.
+
+    Only cases whose ``case_id`` was given count: a person's own case (no
+    case id) never stops a need from ending.
+    """
+    given = frame.select(
+        any=pl.col("_case_given").any(),
+        all=pl.col("_case_given").all(),
+        people=(pl.col("case_id") == pl.col("person_id")).all(),
+    ).row(0, named=True)
+    if not given["any"]:
+        return pl.lit(False)
+    if given["all"] and given["people"]:
+        return pl.lit(True)  # every case is its person: a need is the person's case
+    ts = pl.col("timestamp")
+    case_end = pl.when(pl.col("_case_given")).then(ts.max().over("person_id", "case_id"))
+    return (case_end.cum_max().over("person_id").shift(1) >= ts).fill_null(False)
 
 
 def _need_start_value(running: pl.Expr, flag: pl.Expr) -> pl.Expr:
