@@ -67,10 +67,10 @@ def _empty(title: str, message: str) -> Spec:
 
 def pareto_chart(pareto: pl.DataFrame, top: int = 15) -> Spec:
     """Pareto of failure-demand types: bars of contacts and the cumulative share."""
-    title = "Failure demand by type (Pareto)"
+    title = "Classified failure demand by type (Pareto)"
     rows = _visible(pareto, "contacts").head(top)
     if rows.height == 0:
-        return _empty(title, "No failure demand recorded or inferred (or all counts under 5)")
+        return _empty(title, "No contact classified as failure demand (or all counts under 5)")
     total = rows["contacts"].sum()
     values = rows.select(
         pl.col("demand_type").cast(pl.String),
