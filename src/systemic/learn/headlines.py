@@ -12,8 +12,11 @@ says whether it is *classified* (the service's own classes) or *inferred*
 ...     "activity": ["call"] * 6, "kind": ["contact"] * 6,
 ...     "demand_class": ["failure", "value", "value", "value", "value", "unknown"],
 ...     "timestamp": [t(d) for d in range(1, 7)]})
->>> headline_sentences(learn_events(ev), threshold=1)[0]
-'Classified: 20% of the 5 contacts the services classified were failure demand (1 contact was not classified).'
+>>> first = headline_sentences(learn_events(ev), threshold=1)[0]
+>>> first[:73]
+'Classified: 20% of the 5 contacts the services classified were failure de'
+>>> first[73:]
+'mand (1 contact was not classified).'
 """
 
 from __future__ import annotations
@@ -81,8 +84,9 @@ def headline_sentences(result: LearnResult, threshold: int | None = None) -> lis
         )
         out.append(
             f"Inferred, not observed: rules over the records flag "
-            f"{_pct(s.inferred_failure_share)} of the {_n(unclassified_pub, 'unclassified contact')}"
-            f" as possible failure demand ({fired}); {_pct(s.unknown_share)} of all "
+            f"{_pct(s.inferred_failure_share)} of the "
+            f"{_n(unclassified_pub, 'unclassified contact')} as possible failure demand "
+            f"({fired}); {_pct(s.unknown_share)} of all "
             f"{_n(p['contacts'], 'contact')} remain unknown."
         )
     if s.failure_work_events:

@@ -39,9 +39,9 @@ from systemic.learn import (
     published_summary,
     published_tables,
 )
+from systemic.learn.headlines import headline_sentences
 from systemic.measures import funnel_plot, spc_chart, summarise, variation_icon
 from systemic.measures.chart import chart_spec, funnel_spec
-from systemic.learn.headlines import headline_sentences
 from systemic.report.charts import to_svg
 from systemic.report.document import Figure, KeyFigure, ReportDocument, Section, Table
 from systemic.report.measures_section import MIN_WEEKLY_CONTACTS, weekly_series
