@@ -150,11 +150,13 @@ def demand_cube(annotated: pl.DataFrame) -> pl.DataFrame:
 
 def work_cube(annotated: pl.DataFrame) -> pl.DataFrame:
     """Pieces of work that are not contacts: failure (bool), demand_type, events, cost."""
+    # grouped on the activity's categorical codes; text only for the few groups
     return (
         annotated.lazy()
         .filter(pl.col("piece_end") & ~pl.col("is_contact"))
-        .group_by(pl.col("failure_work").alias("failure"), demand_key().alias("demand_type"))
+        .group_by(pl.col("failure_work").alias("failure"), "demand_type", "activity")
         .agg(pl.len().cast(pl.Int64).alias("events"), pl.col("cost").sum().alias("cost"))
+        .select("failure", demand_key().alias("demand_type"), "events", "cost")
         .collect(engine=ENGINE)
     )
 
