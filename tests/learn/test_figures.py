@@ -101,6 +101,55 @@ def test_lifecycle_transitions_of_one_piece_count_once() -> None:
     assert r.activity_map.edges.filter(pl.col("from") == "call")["count"].sum() == 5
 
 
+def test_working_and_waiting_time_where_start_and_complete_exist() -> None:
+    ev = events(
+        [
+            {"person_id": "p", "case_id": "c", "activity": "call", "lifecycle": "start", "day": 0},
+            {
+                "person_id": "p",
+                "case_id": "c",
+                "activity": "call",
+                "lifecycle": "complete",
+                "day": 1,
+            },
+            {
+                "person_id": "p",
+                "case_id": "c",
+                "activity": "assess",
+                "lifecycle": "start",
+                "day": 3,
+            },
+            {
+                "person_id": "p",
+                "case_id": "c",
+                "activity": "assess",
+                "lifecycle": "complete",
+                "day": 5,
+            },
+            # a piece with no START has no working time
+            {
+                "person_id": "p",
+                "case_id": "c",
+                "activity": "note",
+                "lifecycle": "complete",
+                "day": 5,
+            },
+            # another case of q: no START at all
+            {"person_id": "q", "case_id": "d", "activity": "note", "day": 0},
+            {"person_id": "q", "case_id": "d", "activity": "note", "day": 4},
+        ]
+    )
+    r = learn_events(ev)
+    c = r.cases.filter(pl.col("case_id") == "c").row(0, named=True)
+    # working 1 + 2 = 3 of 5 days; waiting 2 days
+    assert (c["timed_pieces"], c["working_days"], c["case_days"]) == (2, 3.0, 5.0)
+    assert r.cases.filter(pl.col("case_id") == "d")["working_days"].to_list() == [None]
+    s = r.summary()
+    assert s.timed_pieces == 2
+    assert s.case_flow_efficiency == pytest.approx(3 / 5)  # case d has no timed work
+    assert s.need_flow_efficiency == pytest.approx(3 / 5)
+
+
 def test_event_ids_pair_overlapping_instances() -> None:
     ev = events(
         [

@@ -285,7 +285,10 @@ def _since_first_in_need(flag: pl.Expr) -> pl.Expr:
 
 
 def _with_pieces(frame: pl.DataFrame, config: LearnConfig) -> pl.DataFrame:
-    """Add ``piece_end`` (last event of a piece of work), ``planned`` and pieces' own costs.
+    """Add ``piece_end`` (last event of a piece), ``planned``, ``working`` and pieces' own costs.
+
+    ``working`` is, on a piece's last event when that closes it, the time
+    from its first START to that event (null for pieces without a START).
 
     Without opening transitions (the usual case: no lifecycle, or COMPLETE
     only) every event is a piece of its own and nothing is grouped.
@@ -293,9 +296,14 @@ def _with_pieces(frame: pl.DataFrame, config: LearnConfig) -> pl.DataFrame:
     lifecycles = [v for v in frame["lifecycle"].unique().to_list() if v is not None]
     opening = [v for v in lifecycles if v.strip().lower() in OPEN_TRANSITIONS]
     scheduled = [v for v in lifecycles if v.strip().lower() == "schedule"]
+    started = [v for v in lifecycles if v.strip().lower() == "start"]
     planned_activity = _planned_activity(frame, config)
     if not opening:
-        return frame.with_columns(piece_end=pl.lit(True), planned=planned_activity)
+        return frame.with_columns(
+            piece_end=pl.lit(True),
+            planned=planned_activity,
+            working=pl.lit(None, pl.Duration("us")),
+        )
     closing = ~pl.col("lifecycle").is_in(opening).fill_null(False)
     group = pl.struct(pl.col("case_id"), pl.col("activity").to_physical(), pl.col("event_id")).hash(
         seed=11
@@ -313,6 +321,11 @@ def _with_pieces(frame: pl.DataFrame, config: LearnConfig) -> pl.DataFrame:
         planned=planned_activity
         | pl.col("lifecycle").is_in(scheduled).fill_null(False).any().over("_piece"),
         _own_cost=pl.when(own.is_not_null().any().over("_piece")).then(own.sum().over("_piece")),
+        # START to the piece's closing transition, on its last event
+        working=pl.when(pl.col("_piece").is_last_distinct() & (pl.col("_closing") == 1)).then(
+            pl.col("timestamp")
+            - pl.col("timestamp").filter(pl.col("lifecycle").is_in(started)).min().over("_piece")
+        ),
     ).drop("_group", "_closing", "_piece")
 
 
@@ -449,7 +462,9 @@ def episodes(annotated: pl.DataFrame, hand_off_cost: float | None = None) -> pl.
     preventable_contacts, failure_work, cost, failure_cost (failure demand
     and the work after it in the need), inferred_failure_cost, failure_work_cost,
     hand_off_cost (``hand_off_cost`` per hand-off, null without one),
-    uncosted (pieces with no cost), service_path (services in order,
+    uncosted (pieces with no cost), timed_pieces (pieces with a START and a
+    closing transition), working_days (their START-to-close times summed;
+    null without any), service_path (services in order,
     consecutive repeats collapsed).
     """
     contact = pl.col("is_contact")
@@ -492,6 +507,8 @@ def episodes(annotated: pl.DataFrame, hand_off_cost: float | None = None) -> pl.
             .alias("inferred_failure_cost"),
             pl.col("cost").filter(pl.col("failure_work")).sum().alias("failure_work_cost"),
             count(pl.col("piece_end") & pl.col("cost").is_null(), "uncosted"),
+            count(pl.col("working").is_not_null(), "timed_pieces"),
+            pl.col("working").sum().alias("working"),
             pl.col("service")
             .filter(pl.col("_service_change"))
             .cast(pl.String)
@@ -503,6 +520,9 @@ def episodes(annotated: pl.DataFrame, hand_off_cost: float | None = None) -> pl.
         )
         .with_columns(
             end_to_end_days=pl.col("duration").dt.total_microseconds() / 86_400e6,
+            working_days=pl.when(pl.col("timed_pieces") > 0).then(
+                pl.col("working").dt.total_microseconds() / 86_400e6
+            ),
             cost=pl.col("cost") + pl.col("hand_off_cost").fill_null(0.0),
         )
         .select(
@@ -534,6 +554,8 @@ def episodes(annotated: pl.DataFrame, hand_off_cost: float | None = None) -> pl.
             "failure_work_cost",
             "hand_off_cost",
             "uncosted",
+            "timed_pieces",
+            "working_days",
             "service_path",
         )
         .collect(engine=ENGINE)

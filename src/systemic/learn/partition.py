@@ -61,6 +61,7 @@ class JourneyParts:
     service_variants: pl.DataFrame
     demand: pl.DataFrame
     work: pl.DataFrame
+    case_working: pl.DataFrame  # case_id, timed_pieces, working (pieces with START..close)
     service_costs: pl.DataFrame
 
 
@@ -160,6 +161,7 @@ def learn_frame(
         service_variants=_owned(service_variants),
         demand=_owned(demand_cube(annotated)),
         work=_owned(work_cube(annotated)),
+        case_working=_owned(case_working(annotated)),
         service_costs=_owned(_service_costs(annotated, hand_off_cost)),
     )
 
@@ -200,6 +202,20 @@ def learn_partition(
     ds = open_dataset(dataset)
     frame = person_partition(dataset_events(ds), part, parts).collect(engine=SCAN_ENGINE)
     return learn_frame(frame, config, unit_costs, ds.people())
+
+
+def case_working(annotated: pl.DataFrame) -> pl.DataFrame:
+    """Per case with timed pieces of work: how many, and their START-to-close time summed.
+
+    Sums, so the pieces of a case whose people fall in several partitions add up.
+    """
+    return (
+        annotated.lazy()
+        .filter(pl.col("working").is_not_null())
+        .group_by("case_id")
+        .agg(pl.len().cast(pl.Int64).alias("timed_pieces"), pl.col("working").sum())
+        .collect(engine=ENGINE)
+    )
 
 
 def _service_costs(annotated: pl.DataFrame, hand_off_cost: float | None) -> pl.DataFrame:

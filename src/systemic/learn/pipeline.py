@@ -162,7 +162,21 @@ def merge_parts(
             ActivityParts(cases=p.cases, flow=p.activity_flow, variants=p.activity_variants)
             for p in pieces
         ]
-    cases = pl.concat([a.cases for a in activity]).sort("case_id")
+    working = (
+        pl.concat([p.case_working for p in pieces])
+        .group_by("case_id")
+        .agg(pl.col("timed_pieces").sum(), pl.col("working").sum())
+    )
+    cases = (
+        pl.concat([a.cases for a in activity])
+        .join(working, on="case_id", how="left")
+        .with_columns(
+            pl.col("timed_pieces").fill_null(0),
+            working_days=pl.col("working").dt.total_microseconds() / 86_400e6,
+        )
+        .drop("working")
+        .sort("case_id")
+    )
     service_costs = (
         pl.concat([p.service_costs for p in pieces])
         .group_by("service", "locality")

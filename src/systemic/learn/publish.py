@@ -209,14 +209,15 @@ SUMMARY_COUNTS: tuple[str, ...] = (
     "inferred_value_contacts",
     "unknown_contacts",
     "work_pieces",
+    "timed_pieces",
     "failure_work_events",
     "costed_events",
     "uncosted_events",
 )
 
 #: Figures computed from few people or needs, hidden with them.
-_FROM_PEOPLE = ("median_need_days", "p90_need_days", "median_hand_offs")
-_FROM_CASES = ("median_case_days", "p90_case_days")
+_FROM_PEOPLE = ("median_need_days", "p90_need_days", "median_hand_offs", "need_flow_efficiency")
+_FROM_CASES = ("median_case_days", "p90_case_days", "case_flow_efficiency")
 
 
 def published_summary(summary: Summary, threshold: int = 5) -> dict[str, Any]:

@@ -39,6 +39,9 @@ class Summary:
     median_need_days: float | None
     p90_need_days: float | None
     median_hand_offs: float | None
+    timed_pieces: int
+    case_flow_efficiency: float | None
+    need_flow_efficiency: float | None
     contacts: int
     classified_contacts: int
     failure_contacts: int
@@ -124,6 +127,11 @@ class LearnResult:
         def total(frame: pl.DataFrame, col: str) -> float | None:
             return float(frame[col].sum()) if has_cost else None
 
+        def efficiency(frame: pl.DataFrame, days: str) -> float | None:
+            timed = frame.filter(pl.col("working_days").is_not_null())
+            total = float(timed[days].sum()) if timed.height else 0.0
+            return float(timed["working_days"].sum()) / total if total > 0 else None
+
         mapped = self.case_ids_mapped
         cases = c if mapped else c.clear()
         return Summary(
@@ -139,6 +147,9 @@ class LearnResult:
             median_need_days=stat(e, "end_to_end_days"),
             p90_need_days=stat(e, "end_to_end_days", 0.9),
             median_hand_offs=stat(e, "hand_offs"),
+            timed_pieces=int(e["timed_pieces"].sum()),
+            case_flow_efficiency=efficiency(cases, "case_days") if mapped else None,
+            need_flow_efficiency=efficiency(e, "end_to_end_days"),
             contacts=d.contacts,
             classified_contacts=d.classified_contacts,
             failure_contacts=d.failure_contacts,
