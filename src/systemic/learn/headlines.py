@@ -62,10 +62,15 @@ def headline_sentences(result: LearnResult, threshold: int | None = None) -> lis
     unclassified = s.contacts - s.classified_contacts
     unclassified_pub: Any = unclassified if (unclassified == 0 or unclassified >= t) else f"<{t}"
     if s.classified_contacts:
+        rest = (
+            "every contact was classified"
+            if unclassified == 0
+            else f"{_n(unclassified_pub, 'contact')} {_was(unclassified_pub)} not classified"
+        )
         out.append(
             f"Classified: {_pct(s.failure_demand_share)} of the "
             f"{_n(p['classified_contacts'], 'contact')} the services classified were failure "
-            f"demand ({_n(unclassified_pub, 'contact')} {_was(unclassified_pub)} not classified)."
+            f"demand ({rest})."
         )
     elif s.contacts:
         out.append(

@@ -165,7 +165,7 @@ def learn_section(result: LearnResult, threshold: int = DEFAULT_THRESHOLD) -> Se
             KeyFigure(
                 "median hand-offs",
                 "n/a" if pub["median_hand_offs"] is None else f"{pub['median_hand_offs']:g}",
-                "per episode",
+                "per need",
             ),
         ],
     )
