@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import polars as pl
@@ -502,3 +503,16 @@ def test_row_level_holds_unsuppressed_tables_published_tables_do_not(tmp_path: P
     body = json.loads((out / "summary.json").read_text())
     assert body == written
     assert body["cases"] == "<5" and body["median_case_days"] is None
+
+
+def test_inspect_shows_cases_spanning_people(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from systemic.cli import app
+
+    res = CliRunner().invoke(app, ["inspect", str(_spanning_town(tmp_path))])
+    assert res.exit_code == 0, res.output
+    spanning = re.search(r"cases spanning people\s*│\s*(\d+)", res.output)
+    assert spanning and spanning.group(1) == "1", res.output
+    cases = re.search(r"│ cases\s*│\s*(\d+)", res.output)
+    assert cases and cases.group(1) == "3", res.output
