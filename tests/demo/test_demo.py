@@ -53,7 +53,8 @@ def test_report_figures_match_the_tables(demo):
     again = learn(demo.dataset).summary()
     assert again.events == demo.learn.events == summary["events"]
     assert pct(again.failure_demand_share) == pct(summary["failure_demand_share"])
-    assert f"{pct(again.failure_demand_share)} of contacts were failure demand" in html
+    assert f"Classified: {pct(again.failure_demand_share)} of the " in html
+    assert "contacts the services classified were failure demand" in html
     assert f">{summary['people']:,}<" in html
     # the experiment's verdict and the audit's findings are the computed ones
     assert demo.evidence.verdict.split(".")[0] in html

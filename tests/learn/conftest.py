@@ -20,11 +20,15 @@ LOGS = {
     "sepsis": "sepsis.csv.gz",
     "hospital": "hospital_bpic2011.csv.gz",
     "receipt": "receipt_wabo.xes.gz",
+    "helpdesk": "helpdesk.xes.gz",
+    "bpic2013": "bpic2013_incidents.xes.gz",
 }
 MAPPING_FILES = {
     "sepsis": "sepsis.toml",
     "hospital": "hospital_bpic2011.toml",
     "receipt": "receipt_wabo.toml",
+    "helpdesk": "helpdesk.toml",
+    "bpic2013": "bpic2013_incidents.toml",
 }
 
 
@@ -56,7 +60,9 @@ def pm4py_frame(dataset: Path) -> pd.DataFrame:
     """The dataset's events as a pm4py-ready pandas frame, in source order.
 
     Same events, same order (source, then source row): pm4py sorts by time
-    stably, so its tie-breaks follow the source order as ours do.
+    stably, so its tie-breaks follow the source order as ours do. The case is
+    ``case_id`` alone (the person's pseudonym where none is mapped), whatever
+    the person mapping.
     """
     import pm4py
 
@@ -64,7 +70,7 @@ def pm4py_frame(dataset: Path) -> pd.DataFrame:
         open_dataset(dataset)
         .events(["person_id", "case_id", "activity", "timestamp", "source", "source_row"])
         .sort("source", "source_row")
-        .with_columns(pl.concat_str("person_id", pl.lit("|"), "case_id").alias("case_key"))
+        .with_columns(pl.coalesce("case_id", "person_id").alias("case_key"))
         .collect()
     )
     df = events.select("case_key", "activity", "timestamp").to_pandas()

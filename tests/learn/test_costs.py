@@ -48,10 +48,11 @@ def test_most_specific_row_wins_and_own_cost_wins_over_all() -> None:
     # + 30 (service) + 7.5 (own) = 184.5; hand-offs: Benefits>Housing>Adult care>GP = 3 x 5
     s = r.summary()
     assert s.total_cost == pytest.approx(184.5 + 15)
-    assert s.cost_of_failure == pytest.approx(3.0)
-    # hand-off events: Housing call (4), Adult care assess (100), GP assess (40), + 3 x 5
-    assert s.cost_of_hand_offs == pytest.approx(144 + 15)
-    assert s.costed_events == 6
+    # the failure contact is the need's first event: it and all work after it
+    assert s.cost_of_failure_demand == pytest.approx(184.5)
+    # hand-offs cost the table's hand_off_cost each, never the next event
+    assert s.cost_of_hand_offs == pytest.approx(3 * 5.0)
+    assert (s.costed_events, s.uncosted_events) == (6, 0)
     assert (s.currency, s.price_year) == ("GBP", 2023)
     by_service = dict(r.costs.by_service.select("service", "cost").rows())
     assert by_service["GP"] == pytest.approx(40 + 30 + 7.5 + 5)
@@ -62,7 +63,8 @@ def test_without_a_table_costs_are_unknown_not_zero() -> None:
         {"person_id": ["p"], "service": ["S"], "activity": ["a"], "timestamp": [t(1)]}
     )
     s = learn_events(ev).summary()
-    assert s.total_cost is None and s.cost_of_failure is None and s.costed_events == 0
+    assert s.total_cost is None and s.cost_of_failure_demand is None and s.costed_events == 0
+    assert s.cost_of_hand_offs is None and s.uncosted_events == 1
 
 
 def test_errors_name_the_key(tmp_path: Path) -> None:

@@ -108,10 +108,10 @@ def test_one_event_journeys_and_people_with_no_contacts() -> None:
     ]
     assert eps["end_to_end_days"].to_list() == [2.0, 0.0]
     s = r.summary()
-    assert (s.people, s.episodes, s.events, s.contacts) == (2, 2, 3, 0)
+    assert (s.people, s.needs, s.events, s.contacts) == (2, 2, 3, 0)
     assert s.failure_demand_share is None
     assert r.service_map.edges.height == 0
-    assert r.demand.by_class["contacts"].to_list() == [0, 0, 0]
+    assert r.demand.by_class["contacts"].to_list() == [0, 0, 0, 0, 0]
 
 
 def test_repeat_contacts_same_type_within_window() -> None:
@@ -165,7 +165,7 @@ def test_signals_infer_failure_only_where_the_user_gave_no_class() -> None:
         ],
         demand_class=["unknown"] * 6 + ["value"],
     )
-    config = LearnConfig(recontact_window_days=2)
+    config = LearnConfig(recontact_window_days=2, contact_after_hand_off=True)
     a = annotate_events(ev, config)
     assert a["failure_signal"].to_list() == [
         None,
@@ -186,14 +186,18 @@ def test_signals_infer_failure_only_where_the_user_gave_no_class() -> None:
         "value",
     ]
     inferred = ["inferred"] * 3
-    assert a["class_source"].to_list() == [None, None, *inferred, None, "user"]
+    assert a["class_source"].to_list() == [None, None, *inferred, None, "classified"]
     r = learn_events(ev, config)
     assert dict(r.demand.signals.select("failure_signal", "contacts").rows()) == {
         "repeat_contact": 1,
         "recontact_after_closure": 1,
         "contact_after_hand_off": 1,
     }
-    assert r.summary().failure_demand_share == pytest.approx(3 / 6)
+    s = r.summary()
+    # classified: one value contact and no failure; inferred: 3 of the 5 not classified
+    assert (s.classified_contacts, s.failure_demand_share) == (1, 0.0)
+    assert (s.inferred_failure_contacts, s.inferred_failure_share) == (3, pytest.approx(3 / 5))
+    assert (s.unknown_contacts, s.unknown_share) == (2, pytest.approx(2 / 6))
 
 
 def test_recontact_does_not_leak_across_people() -> None:

@@ -53,7 +53,7 @@ def test_an_empty_dataset_learns_nothing_without_error(tmp_path: Path) -> None:
 
     create_dataset(tmp_path / "empty")
     s = learn(tmp_path / "empty").summary()
-    assert (s.people, s.episodes, s.events, s.contacts) == (0, 0, 0, 0)
+    assert (s.people, s.needs, s.events, s.contacts) == (0, 0, 0, 0)
 
 
 @pytest.mark.slow

@@ -52,8 +52,19 @@ def test_readme_real_example_matches_learn(real_datasets: RealDatasets, tmp_path
     assert json.loads((out / "summary.json").read_text()) == summary
     readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
     episodes = pl.read_parquet(out / "row_level" / "episodes.parquet")
-    mean = f"the mean is {episodes['hand_offs'].mean():.1f} hand-offs per episode"
+    mean = f"the mean is {episodes['hand_offs'].mean():.1f} hand-offs per need"
     assert mean in readme, mean
+    days = f"run more than {summary['median_case_days']:.0f} days"
+    hand_offs = f"median of {summary['median_hand_offs']:.0f} hand-offs"
+    inferred = (
+        f"flag {summary['inferred_failure_contacts']:,} of the {summary['contacts']:,} "
+        f"consultations ({100 * summary['inferred_failure_share']:.0f}%)"
+    )
+    unknown = f"{100 * summary['unknown_share']:.0f}% of contacts remain unknown"
+    uncosted = f"all {summary['uncosted_events']:,} events are reported as uncosted"
+    for fact in (days, hand_offs, inferred, unknown, uncosted):
+        assert fact in readme, fact
+    assert summary["failure_demand_share"] is None and summary["classified_contacts"] == 0
     services = (
         open_dataset(real_datasets["hospital"])
         .events(["service"])

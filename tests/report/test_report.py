@@ -50,7 +50,7 @@ def test_headline_figures_come_from_the_data(tmp_path):
     share = (events["demand_class"] == "failure").mean()  # independent of learn
     learn = next(s for s in doc.sections if s.id == "learn")
     figures = {k.label: k.value for k in learn.key_figures}
-    assert figures["failure demand"] == pct(share)
+    assert figures["failure demand (classified)"] == pct(share)
     assert figures["contacts"] == f"{events.height:,}"
     assert figures["people"] == f"{events['person_id'].n_unique():,}"
     assert any(pct(share) in line for line in doc.summary)

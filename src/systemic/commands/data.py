@@ -36,6 +36,11 @@ def summary_tables(summary: DatasetSummary) -> list[Table]:
     head.add_row("people", f"{summary.people:,}")
     head.add_row("services", f"{summary.services.height:,}")
     head.add_row("activities", f"{summary.activity_count:,}")
+    if summary.cases is None:
+        head.add_row("cases", "no case_id mapped (each person's events are their case)")
+    else:
+        head.add_row("cases", f"{summary.cases:,}")
+        head.add_row("cases spanning people", f"{summary.cases_spanning_people:,}")
     head.add_row("from", str(summary.first) if summary.first else "-")
     head.add_row("to", str(summary.last) if summary.last else "-")
     head.add_row(

@@ -98,7 +98,7 @@ def demo_command(
     s = result.summary
     console.print(f"[bold]Report:[/] {result.report}")
     console.print(
-        f"Failure demand: {s['failure_demand_share']:.0%} of contacts; "
+        f"Failure demand (classified): {s['failure_demand_share']:.0%} of classified contacts; "
         f"experiment in the demo town: {s['experiment_conclusion'].replace('_', ' ')}; "
         f"audit findings: {s['audit_findings']}."
     )

@@ -22,6 +22,23 @@ def learn_command(
     recontact_window_days: float = typer.Option(
         30, help="A contact within this many days after a closure is a re-contact."
     ),
+    repeat_contact: bool = typer.Option(
+        True, help="Infer failure demand for repeat contacts (same type within the window)."
+    ),
+    recontact_after_closure: bool = typer.Option(
+        True, help="Infer failure demand for contacts within the window after a closure."
+    ),
+    contact_after_hand_off: bool = typer.Option(
+        False, help="Infer failure demand for a first contact in a new service after a hand-off."
+    ),
+    infer_value_demand: bool = typer.Option(
+        False, help="Count a need's first contact that no rule flags as value demand (inferred)."
+    ),
+    planned_pattern: str | None = typer.Option(
+        None,
+        help="Regular expression on the activity naming planned work (booked appointments, "
+        "follow-ups), never inferred failure demand. Default: follow-up/appointment words.",
+    ),
     unit_costs: Path | None = typer.Option(
         None, "--unit-costs", help="Unit-cost TOML table (see examples/unit_costs/)."
     ),
@@ -49,6 +66,11 @@ def learn_command(
             episode_gap_days=episode_gap_days,
             repeat_window_days=repeat_window_days,
             recontact_window_days=recontact_window_days,
+            repeat_contact=repeat_contact,
+            recontact_after_closure=recontact_after_closure,
+            contact_after_hand_off=contact_after_hand_off,
+            infer_value_demand=infer_value_demand,
+            **({"planned_pattern": planned_pattern} if planned_pattern is not None else {}),
             suppression_threshold=threshold,
         )
         table = load_unit_costs(unit_costs) if unit_costs else None

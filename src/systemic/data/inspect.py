@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from systemic.data.cases import case_people, spanning
 from systemic.data.dataset import Dataset, open_dataset
 
 
@@ -43,6 +44,8 @@ class DatasetSummary:
     kinds: pl.DataFrame  # kind, events
     reject_reasons: pl.DataFrame  # field, reason, rows (values in quotes shown as '…')
     filters: pl.DataFrame  # source, filter, rows: what each mapping filter removed
+    cases: int | None = None  # distinct case ids; None when no case_id is mapped
+    cases_spanning_people: int | None = None  # cases whose events belong to 2+ people
 
     @property
     def read(self) -> int:
@@ -113,6 +116,14 @@ def inspect_dataset(dataset: Dataset | str | os.PathLike[str], *, top: int = 15)
         .row(0, named=True)
     )
     activities = _counts(lf, "activity")
+    cases: int | None = None
+    spanning_cases: int | None = None
+    if "case_id" in ds.events().collect_schema().names():
+        ids = ds.events(["person_id", "case_id"])
+        if ids.select(pl.col("case_id").is_not_null().any()).collect().item():
+            per_case = case_people(ids.filter(pl.col("case_id").is_not_null()))
+            cases = per_case.height
+            spanning_cases = spanning(per_case).height
     reasons = (
         ds.rejects()
         .with_columns(pl.col("reason").str.replace_all(r"'[^']*'", "'…'"))
@@ -135,4 +146,6 @@ def inspect_dataset(dataset: Dataset | str | os.PathLike[str], *, top: int = 15)
         kinds=_counts(lf, "kind"),
         reject_reasons=reasons,
         filters=filters,
+        cases=cases,
+        cases_spanning_people=spanning_cases,
     )

@@ -67,10 +67,10 @@ def _empty(title: str, message: str) -> Spec:
 
 def pareto_chart(pareto: pl.DataFrame, top: int = 15) -> Spec:
     """Pareto of failure-demand types: bars of contacts and the cumulative share."""
-    title = "Failure demand by type (Pareto)"
+    title = "Classified failure demand by type (Pareto)"
     rows = _visible(pareto, "contacts").head(top)
     if rows.height == 0:
-        return _empty(title, "No failure demand recorded or inferred (or all counts under 5)")
+        return _empty(title, "No contact classified as failure demand (or all counts under 5)")
     total = rows["contacts"].sum()
     values = rows.select(
         pl.col("demand_type").cast(pl.String),
@@ -120,15 +120,19 @@ def pareto_chart(pareto: pl.DataFrame, top: int = 15) -> Spec:
 
 
 def end_to_end_chart(distribution: pl.DataFrame) -> Spec:
-    """Distribution of end-to-end times of episodes, by time band."""
-    title = "End-to-end time of episodes"
+    """Distribution of the time of needs (episodes), first to last event, by time band."""
+    title = "Time of needs, first to last event"
     rows = distribution.with_columns(
         pl.col("episodes").cast(pl.Float64, strict=False).alias("shown")
     )
     if rows["shown"].drop_nulls().sum() == 0:
-        return _empty(title, "No episodes to show")
+        return _empty(title, "No needs to show")
     values = rows.select(pl.col("band"), pl.col("shown").alias("episodes")).to_dicts()
-    spec = _base(title, "Episodes by time from first to last event (bands under 5 not shown)")
+    spec = _base(
+        title,
+        "Needs (a person's events with no long gap, never cutting a case) by time from "
+        "first to last event (bands under 5 not shown)",
+    )
     spec.update(
         {
             "width": 520,
@@ -140,10 +144,10 @@ def end_to_end_chart(distribution: pl.DataFrame) -> Spec:
                     "field": "band",
                     "type": "ordinal",
                     "sort": [v["band"] for v in values],
-                    "title": "End-to-end time",
+                    "title": "Time of the need",
                     "axis": {"labelAngle": -30},
                 },
-                "y": {"field": "episodes", "type": "quantitative", "title": "Episodes"},
+                "y": {"field": "episodes", "type": "quantitative", "title": "Needs"},
             },
         }
     )
@@ -151,14 +155,14 @@ def end_to_end_chart(distribution: pl.DataFrame) -> Spec:
 
 
 def hand_offs_chart(localities: pl.DataFrame) -> Spec:
-    """Mean hand-offs per episode by locality."""
-    title = "Hand-offs per episode by locality"
+    """Mean hand-offs per need by locality."""
+    title = "Hand-offs per need by locality"
     rows = _visible(localities, "mean_hand_offs")
     if rows.height == 0:
-        return _empty(title, "No locality with enough episodes to show")
+        return _empty(title, "No locality with enough needs to show")
     values = rows.select(pl.col("locality"), pl.col("mean_hand_offs")).to_dicts()
     spec = _base(
-        title, "Mean hand-offs between services per episode (localities under 5 episodes hidden)"
+        title, "Mean hand-offs between services per need (localities under 5 needs hidden)"
     )
     spec.update(
         {
@@ -171,7 +175,7 @@ def hand_offs_chart(localities: pl.DataFrame) -> Spec:
                 "x": {
                     "field": "mean_hand_offs",
                     "type": "quantitative",
-                    "title": "Mean hand-offs per episode",
+                    "title": "Mean hand-offs per need",
                 },
                 "tooltip": [{"field": "locality"}, {"field": "mean_hand_offs", "format": ".2f"}],
             },

@@ -1,17 +1,26 @@
 """Demand analysis: what people contact services about, and how much is failure demand.
 
-*Value demand* is what a service exists to meet; *failure demand* is caused
-by a failure to do something, or do something right, for the person. The
-user's own classes (``demand_class`` value or failure) always win. Where a
-contact's class is unknown, three signals of failure demand are inferred,
-and each inferred contact says which rule fired (the first, in this order):
+*Value demand* is what a service exists to meet; *failure demand* is a
+contact from a person caused by a failure to do something, or do something
+right, for them. *Failure work* is rework inside the service (reopen,
+correct, redo): a piece of work that is not a contact, classed failure.
+
+The user's own classes (``demand_class`` value or failure, on any event)
+are *classified* and always win. Where a contact is not classified, the
+rules switched on in :class:`~systemic.learn.config.LearnConfig` may infer
+failure demand, each inferred contact naming the rule that fired (the first,
+in this order), never for planned work:
 
 - ``repeat_contact``: the same demand type (or activity) within
   ``repeat_window_days`` of an earlier contact by the same person;
 - ``recontact_after_closure``: a contact within ``recontact_window_days``
   after a closure by any service;
 - ``contact_after_hand_off``: the contact is itself the first event in a new
-  service after a hand-off (the person had to start again elsewhere).
+  service after a hand-off (off by default).
+
+With ``infer_value_demand``, the first contact of a need that no rule flags
+is inferred value demand. Inferred classes are kept apart from classified
+ones in every table.
 
 Per partition, contacts are counted in a *cube* over every dimension;
 :func:`finish_demand` sums cubes from any number of partitions and derives
@@ -24,8 +33,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from systemic.learn.config import LearnConfig
 from systemic.learn.engine import ENGINE
-from systemic.learn.journeys import demand_key
+from systemic.learn.journeys import CLASSIFIED, INFERRED, demand_key
 
 #: Dimensions of the demand cube.
 CUBE_KEYS: tuple[str, ...] = (
@@ -50,20 +60,40 @@ SIGNAL_RULES: dict[str, str] = {
 
 @dataclass
 class DemandAnalysis:
-    """Contacts by class and by each dimension, with the failure-demand share.
+    """Contacts by class (classified and inferred kept apart), failure work, by dimension.
+
+    Counts: ``contacts`` (pieces of work that are contacts);
+    ``classified_contacts`` (the user gave value or failure), of which
+    ``failure_contacts`` and ``value_contacts``; ``inferred_failure_contacts``
+    and ``inferred_value_contacts``; ``unknown_contacts`` (neither);
+    ``work_pieces`` (pieces of work that are not contacts), of which
+    ``failure_work_events`` classed failure, costing ``failure_work_cost``.
 
     Wide tables (``by_type``, ``by_service``, ``by_channel``, ``by_locality``,
-    ``by_week``, and ``by_locality_week`` for the weekly measures of each
-    locality) have: the dimension(s), contacts, value, failure, unknown,
-    failure_share. ``by_class``: demand_class, contacts, share.
+    ``by_week``, and ``by_locality_week``) have: the dimension(s), contacts,
+    classified, value, failure (classified), inferred_failure,
+    inferred_value, unknown, failure_share (failure / classified) and
+    inferred_failure_share (inferred_failure / contacts not classified).
+    ``by_class``: class_source, demand_class, contacts, share (of all contacts).
     ``preventable_by_locality``: locality, contacts, preventable,
-    preventable_share. ``pareto``: failure demand types with contacts,
-    share and cumulative_share. ``signals``: each inferred rule with contacts.
+    preventable_share. ``pareto``: classified failure demand by type with
+    contacts, cost (of the contacts themselves), share and cumulative_share;
+    ``inferred_pareto`` the same for inferred failure demand;
+    ``failure_work_pareto``: failure work by type with events (pieces), cost,
+    share and cumulative_share. ``signals``: each rule, whether it was on, and
+    the contacts it flagged.
     """
 
     contacts: int
+    classified_contacts: int
     failure_contacts: int
     value_contacts: int
+    inferred_failure_contacts: int
+    inferred_value_contacts: int
+    unknown_contacts: int
+    work_pieces: int
+    failure_work_events: int
+    failure_work_cost: float
     by_class: pl.DataFrame
     by_type: pl.DataFrame
     by_service: pl.DataFrame
@@ -73,12 +103,33 @@ class DemandAnalysis:
     by_locality_week: pl.DataFrame
     preventable_by_locality: pl.DataFrame
     pareto: pl.DataFrame
+    inferred_pareto: pl.DataFrame
+    failure_work_pareto: pl.DataFrame
     signals: pl.DataFrame
 
     @property
     def failure_demand_share(self) -> float | None:
-        """Failure contacts (user's or inferred) over all contacts; None without contacts."""
-        return self.failure_contacts / self.contacts if self.contacts else None
+        """Classified failure contacts over classified contacts; None when none are classified."""
+        return _ratio(self.failure_contacts, self.classified_contacts)
+
+    @property
+    def inferred_failure_share(self) -> float | None:
+        """Inferred failure contacts over the contacts not classified; None when all are."""
+        return _ratio(self.inferred_failure_contacts, self.contacts - self.classified_contacts)
+
+    @property
+    def unknown_share(self) -> float | None:
+        """Contacts neither classified nor inferred, over all contacts."""
+        return _ratio(self.unknown_contacts, self.contacts)
+
+    @property
+    def failure_work_share(self) -> float | None:
+        """Failure work over all pieces of work that are not contacts."""
+        return _ratio(self.failure_work_events, self.work_pieces)
+
+
+def _ratio(a: int, b: int) -> float | None:
+    return a / b if b else None
 
 
 def demand_cube(annotated: pl.DataFrame) -> pl.DataFrame:
@@ -97,53 +148,108 @@ def demand_cube(annotated: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def work_cube(annotated: pl.DataFrame) -> pl.DataFrame:
+    """Pieces of work that are not contacts: failure (bool), demand_type, events, cost."""
+    # grouped on the activity's categorical codes; text only for the few groups
+    return (
+        annotated.lazy()
+        .filter(pl.col("piece_end") & ~pl.col("is_contact"))
+        .group_by(pl.col("failure_work").alias("failure"), "demand_type", "activity")
+        .agg(pl.len().cast(pl.Int64).alias("events"), pl.col("cost").sum().alias("cost"))
+        .select("failure", demand_key().alias("demand_type"), "events", "cost")
+        .collect(engine=ENGINE)
+    )
+
+
 def _wide(cube: pl.DataFrame, dim: str | list[str]) -> pl.DataFrame:
     dims = [dim] if isinstance(dim, str) else dim
     c = pl.col("contacts")
-    cls = pl.col("demand_class")
+    cls, src = pl.col("demand_class"), pl.col("class_source")
     return (
         cube.group_by(dim)
         .agg(
             c.sum().alias("contacts"),
-            c.filter(cls == "value").sum().alias("value"),
-            c.filter(cls == "failure").sum().alias("failure"),
+            c.filter(src == CLASSIFIED).sum().alias("classified"),
+            c.filter((src == CLASSIFIED) & (cls == "value")).sum().alias("value"),
+            c.filter((src == CLASSIFIED) & (cls == "failure")).sum().alias("failure"),
+            c.filter((src == INFERRED) & (cls == "failure")).sum().alias("inferred_failure"),
+            c.filter((src == INFERRED) & (cls == "value")).sum().alias("inferred_value"),
             c.filter(cls == "unknown").sum().alias("unknown"),
         )
-        .with_columns((pl.col("failure") / pl.col("contacts")).alias("failure_share"))
+        .with_columns(
+            (pl.col("failure") / pl.col("classified")).alias("failure_share"),
+            (pl.col("inferred_failure") / (pl.col("contacts") - pl.col("classified"))).alias(
+                "inferred_failure_share"
+            ),
+        )
         .sort(["contacts", *dims], descending=[True] + [False] * len(dims))
     )
 
 
-def finish_demand(cubes: list[pl.DataFrame]) -> DemandAnalysis:
-    """Sum demand cubes from every partition and derive the demand tables."""
+def _pareto(frame: pl.DataFrame, count: str) -> pl.DataFrame:
+    n = int(frame[count].sum())
+    return (
+        frame.group_by("demand_type")
+        .agg(pl.col(count).sum(), pl.col("cost").sum())
+        .sort([count, "demand_type"], descending=[True, False])
+        .with_columns((pl.col(count) / n).alias("share"))
+        .with_columns(pl.col("share").cum_sum().alias("cumulative_share"))
+    )
+
+
+def finish_demand(
+    cubes: list[pl.DataFrame],
+    work: list[pl.DataFrame] | None = None,
+    config: LearnConfig | None = None,
+) -> DemandAnalysis:
+    """Sum demand (and work) cubes from every partition and derive the demand tables."""
+    config = config or LearnConfig()
     cube = (
         pl.concat(cubes)
         .group_by(list(CUBE_KEYS))
         .agg(pl.col("contacts").sum(), pl.col("cost").sum())
     )
+    works = (
+        pl.concat(work)
+        if work
+        else pl.DataFrame(
+            schema={
+                "failure": pl.Boolean,
+                "demand_type": pl.String,
+                "events": pl.Int64,
+                "cost": pl.Float64,
+            }
+        )
+    )
     total = int(cube["contacts"].sum())
+
+    def n(expr: pl.Expr) -> int:
+        return int(cube.filter(expr)["contacts"].sum())
+
+    src, cls = pl.col("class_source"), pl.col("demand_class")
     by_class = (
-        pl.DataFrame({"demand_class": ["value", "failure", "unknown"]})
+        pl.DataFrame(
+            {
+                "class_source": [CLASSIFIED, CLASSIFIED, INFERRED, INFERRED, None],
+                "demand_class": ["value", "failure", "value", "failure", "unknown"],
+            },
+            schema={"class_source": pl.String, "demand_class": pl.String},
+        )
         .join(
-            cube.group_by("demand_class").agg(pl.col("contacts").sum()),
-            on="demand_class",
+            cube.group_by("class_source", "demand_class").agg(pl.col("contacts").sum()),
+            on=["class_source", "demand_class"],
             how="left",
             maintain_order="left",
+            nulls_equal=True,
         )
         .with_columns(pl.col("contacts").fill_null(0))
         .with_columns(
             (pl.col("contacts") / total if total else pl.lit(None, pl.Float64)).alias("share")
         )
     )
-    failure = cube.filter(pl.col("demand_class") == "failure")
-    n_failure = int(failure["contacts"].sum())
-    pareto = (
-        failure.group_by("demand_type")
-        .agg(pl.col("contacts").sum(), pl.col("cost").sum())
-        .sort(["contacts", "demand_type"], descending=[True, False])
-        .with_columns((pl.col("contacts") / n_failure).alias("share"))
-        .with_columns(pl.col("share").cum_sum().alias("cumulative_share"))
-    )
+    classified_failure = cube.filter((src == CLASSIFIED) & (cls == "failure"))
+    inferred_failure = cube.filter((src == INFERRED) & (cls == "failure"))
+    failure_work = works.filter(pl.col("failure"))
     preventable = (
         cube.group_by("locality")
         .agg(
@@ -154,11 +260,15 @@ def finish_demand(cubes: list[pl.DataFrame]) -> DemandAnalysis:
         .sort(["contacts", "locality"], descending=[True, False])
     )
     signals = (
-        pl.DataFrame({"failure_signal": list(SIGNAL_RULES), "rule": list(SIGNAL_RULES.values())})
+        pl.DataFrame(
+            {
+                "failure_signal": list(SIGNAL_RULES),
+                "rule": list(SIGNAL_RULES.values()),
+                "on": [name in config.rules for name in SIGNAL_RULES],
+            }
+        )
         .join(
-            cube.filter(pl.col("class_source") == "inferred")
-            .group_by("failure_signal")
-            .agg(pl.col("contacts").sum()),
+            cube.filter(src == INFERRED).group_by("failure_signal").agg(pl.col("contacts").sum()),
             on="failure_signal",
             how="left",
             maintain_order="left",
@@ -167,8 +277,15 @@ def finish_demand(cubes: list[pl.DataFrame]) -> DemandAnalysis:
     )
     return DemandAnalysis(
         contacts=total,
-        failure_contacts=n_failure,
-        value_contacts=int(cube.filter(pl.col("demand_class") == "value")["contacts"].sum()),
+        classified_contacts=n(src == CLASSIFIED),
+        failure_contacts=int(classified_failure["contacts"].sum()),
+        value_contacts=n((src == CLASSIFIED) & (cls == "value")),
+        inferred_failure_contacts=int(inferred_failure["contacts"].sum()),
+        inferred_value_contacts=n((src == INFERRED) & (cls == "value")),
+        unknown_contacts=n(cls == "unknown"),
+        work_pieces=int(works["events"].sum()),
+        failure_work_events=int(failure_work["events"].sum()),
+        failure_work_cost=float(failure_work["cost"].sum()),
         by_class=by_class,
         by_type=_wide(cube, "demand_type"),
         by_service=_wide(cube, "service"),
@@ -177,6 +294,8 @@ def finish_demand(cubes: list[pl.DataFrame]) -> DemandAnalysis:
         by_week=_wide(cube, "week").sort("week"),
         by_locality_week=_wide(cube, ["locality", "week"]).sort("locality", "week"),
         preventable_by_locality=preventable,
-        pareto=pareto,
+        pareto=_pareto(classified_failure, "contacts"),
+        inferred_pareto=_pareto(inferred_failure, "contacts"),
+        failure_work_pareto=_pareto(failure_work, "events"),
         signals=signals,
     )

@@ -3,8 +3,9 @@
 - **Services**, on person-episodes: the journey map across silos. An edge
   A -> B counts hand-offs from service A to service B; its time is from the
   last event in A to the first in B.
-- **Activities**, on cases (``person_id`` + ``case_id``, the process-mining
-  view): an edge counts one activity directly followed by another in a case.
+- **Activities**, on cases (``case_id``, the process-mining view, whatever
+  the person mapping): an edge counts one activity directly followed by
+  another in a case.
 
 Both give edge counts with median, mean and 90th-percentile transition times
 (hours), start and end counts. Variants are the sequences of services per
@@ -86,27 +87,41 @@ def _edges(frame: pl.LazyFrame, node: str, same: pl.Expr) -> pl.DataFrame:
     )
 
 
-def activity_parts(annotated: pl.DataFrame) -> ActivityParts:
-    """Cases, activity flow pieces and activity variant pieces of annotated events."""
-    ordered = annotated.lazy().select("person_id", "case_id", "activity", "timestamp")
-    cases_are_people = annotated.select((pl.col("case_id") == pl.col("person_id")).all()).item()
+def activity_parts(events: pl.DataFrame) -> ActivityParts:
+    """Cases, activity flow pieces and activity variant pieces of (annotated) events.
+
+    Cases are grouped on ``case_id`` alone (a null ``case_id`` is the
+    person's own case), so a case whose events belong to two people is one
+    case with one duration and one path, as in pm4py. ``events`` needs
+    ``person_id``, ``case_id``, ``activity``, ``timestamp``, ``source`` and
+    ``source_row``; events already in journey order whose cases are their
+    people are not sorted again.
+    """
+    ordered = events.lazy().select(
+        "person_id",
+        pl.coalesce("case_id", "person_id").alias("case_id"),
+        "activity",
+        "timestamp",
+        "source",
+        "source_row",
+    )
+    cases_are_people = events.select(
+        (pl.coalesce("case_id", "person_id") == pl.col("person_id")).all()
+    ).item()
     if not cases_are_people:
-        # journey order already holds within a person; cases need grouping
-        ordered = ordered.with_row_index("_row").sort(
-            "person_id", "case_id", "_row", maintain_order=True
+        # case order: time, ties by source order (pm4py sorts by time, stably)
+        ordered = ordered.sort(
+            "case_id", "timestamp", "source", "source_row", nulls_last=True, maintain_order=True
         )
     ordered = ordered.with_columns(
-        _same_case=(
-            (pl.col("person_id") == pl.col("person_id").shift(1))
-            & (pl.col("case_id") == pl.col("case_id").shift(1))
-        ).fill_null(False)
+        _same_case=(pl.col("case_id") == pl.col("case_id").shift(1)).fill_null(False)
     ).with_columns(_case=(~pl.col("_same_case")).cum_sum())
     edges = _edges(ordered, "activity", pl.col("_same_case"))
     cases = (
         ordered.group_by("_case", maintain_order=True)
         .agg(
-            pl.col("person_id").first(),
             pl.col("case_id").first(),
+            pl.col("person_id").n_unique().cast(pl.Int64).alias("people"),
             pl.col("timestamp").min().alias("start"),
             pl.col("timestamp").max().alias("end"),
             pl.len().cast(pl.Int64).alias("events"),
@@ -114,6 +129,7 @@ def activity_parts(annotated: pl.DataFrame) -> ActivityParts:
         )
         .drop("_case")
         .with_columns(duration=pl.col("end") - pl.col("start"))
+        .with_columns(case_days=pl.col("duration").dt.total_microseconds() / _US_PER_DAY)
         .collect(engine=ENGINE)
     )
     return ActivityParts(

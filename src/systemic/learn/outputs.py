@@ -6,8 +6,11 @@ Layout::
       summary.json                 headline numbers (small counts as <5)
       tables/<name>.parquet|.csv   published tables (suppressed)
       charts/<name>.svg|.png       the four charts
-      row_level/episodes.parquet   one row per person-episode (pseudonymised;
-      row_level/cases.parquet      for the team only: never publish)
+      row_level/                   for the team only, never published:
+        episodes.parquet           one row per need (person-episode), pseudonymised
+        cases.parquet              one row per case: people, start, end, case_days
+        <table>.parquet|.csv       the unsuppressed activity and service edges,
+                                   starts, ends and variants
       README.txt                   what is here and what may leave the team
 """
 
@@ -37,10 +40,20 @@ tables/        aggregate tables, Parquet and CSV. Counts under {t} are shown as
                `systemic spc --from` and `systemic experiment --from`.
                These may leave the team.
 charts/        SVG and PNG charts drawn from the published tables.
-row_level/     one row per person-episode and per case, with pseudonymised
-               person ids, and the series unsuppressed. For the team's own
-               analysis only: do not publish.
+row_level/     for the team's own analysis only: do not publish. One row per
+               need (person-episode) and per case, with pseudonymised ids,
+               the unsuppressed activity and service edges, starts, ends
+               and variants (every count, however small), and the series
+               unsuppressed.
 """
+
+
+#: Unsuppressed tables written to ``row_level/`` for the team's own view.
+ROW_LEVEL_TABLES: tuple[str, ...] = tuple(
+    f"{level}_{what}"
+    for level in ("activity", "service")
+    for what in ("edges", "starts", "ends", "variants")
+)
 
 
 def _csv_ready(frame: pl.DataFrame) -> pl.DataFrame:
@@ -75,13 +88,15 @@ def write_outputs(
     result.cases.write_parquet(root / "row_level" / "cases.parquet")
     for period, frame in learn_series(result).items():
         frame.write_parquet(root / "row_level" / f"{table_name(period)}.parquet")
+    team = result.tables()
+    for name in ROW_LEVEL_TABLES:
+        team[name].write_parquet(root / "row_level" / f"{name}.parquet")
+        _csv_ready(team[name]).write_csv(root / "row_level" / f"{name}.csv")
     summary = published_summary(result.summary(), t)
     body = {
         **summary,
         "settings": {
-            "episode_gap_days": result.config.episode_gap_days,
-            "repeat_window_days": result.config.repeat_window_days,
-            "recontact_window_days": result.config.recontact_window_days,
+            **result.config.settings(),
             "suppression_threshold": t,
             "unit_costs": result.unit_costs.title if result.unit_costs else None,
         },

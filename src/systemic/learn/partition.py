@@ -26,7 +26,7 @@ import polars as pl
 from systemic.data import Dataset, open_dataset
 from systemic.learn.config import LearnConfig
 from systemic.learn.costs import UnitCostTable
-from systemic.learn.demand import demand_cube
+from systemic.learn.demand import demand_cube, work_cube
 from systemic.learn.engine import ENGINE, SCAN_ENGINE
 from systemic.learn.flow import FlowParts, activity_parts, service_parts
 from systemic.learn.journeys import COLUMNS, annotate_events, episodes
@@ -52,6 +52,7 @@ class JourneyParts:
 
     events: int
     people: int
+    case_ids_given: int  # events whose case_id was given (not the person's own case)
     episodes: pl.DataFrame
     cases: pl.DataFrame
     activity_flow: FlowParts
@@ -59,6 +60,8 @@ class JourneyParts:
     service_flow: FlowParts
     service_variants: pl.DataFrame
     demand: pl.DataFrame
+    work: pl.DataFrame
+    case_working: pl.DataFrame  # case_id, timed_pieces, working (pieces with START..close)
     service_costs: pl.DataFrame
 
 
@@ -135,7 +138,13 @@ def learn_frame(
     people: pl.DataFrame | None = None,
 ) -> JourneyParts:
     """Learn from a frame of events holding whole people (one partition)."""
-    annotated = annotate_events(events, config, unit_costs, people)
+    lf = events.lazy()
+    given = (
+        lf.select(pl.col("case_id").is_not_null().sum()).collect().item()
+        if "case_id" in lf.collect_schema().names()
+        else 0
+    )
+    annotated = annotate_events(lf, config, unit_costs, people)
     hand_off_cost = unit_costs.hand_off_cost if unit_costs else None
     eps = episodes(annotated, hand_off_cost)
     activity = activity_parts(annotated)
@@ -143,6 +152,7 @@ def learn_frame(
     return JourneyParts(
         events=annotated.height,
         people=eps["person_id"].n_unique(),
+        case_ids_given=int(given),
         episodes=_owned(eps),
         cases=_owned(activity.cases),
         activity_flow=_owned_flow(activity.flow),
@@ -150,6 +160,8 @@ def learn_frame(
         service_flow=_owned_flow(service_flow),
         service_variants=_owned(service_variants),
         demand=_owned(demand_cube(annotated)),
+        work=_owned(work_cube(annotated)),
+        case_working=_owned(case_working(annotated)),
         service_costs=_owned(_service_costs(annotated, hand_off_cost)),
     )
 
@@ -192,24 +204,40 @@ def learn_partition(
     return learn_frame(frame, config, unit_costs, ds.people())
 
 
+def case_working(annotated: pl.DataFrame) -> pl.DataFrame:
+    """Per case with timed pieces of work: how many, and their START-to-close time summed.
+
+    Sums, so the pieces of a case whose people fall in several partitions add up.
+    """
+    return (
+        annotated.lazy()
+        .filter(pl.col("working").is_not_null())
+        .group_by("case_id")
+        .agg(pl.len().cast(pl.Int64).alias("timed_pieces"), pl.col("working").sum())
+        .collect(engine=ENGINE)
+    )
+
+
 def _service_costs(annotated: pl.DataFrame, hand_off_cost: float | None) -> pl.DataFrame:
-    failure = pl.col("is_contact") & (pl.col("demand_class") == "failure")
-    per = hand_off_cost or 0.0
+    per = pl.lit(hand_off_cost, pl.Float64)
+    cost = pl.col("cost")
     return (
         annotated.lazy()
         .group_by("service", "locality")
         .agg(
             pl.len().cast(pl.Int64).alias("events"),
-            pl.col("cost").is_not_null().sum().cast(pl.Int64).alias("costed_events"),
+            pl.col("piece_end").sum().cast(pl.Int64).alias("pieces"),
+            cost.is_not_null().sum().cast(pl.Int64).alias("costed_events"),
+            (pl.col("piece_end") & cost.is_null()).sum().cast(pl.Int64).alias("uncosted_events"),
             pl.col("hand_off").sum().cast(pl.Int64).alias("hand_offs"),
-            pl.col("cost").sum().alias("cost"),
-            pl.col("cost").filter(failure).sum().alias("failure_cost"),
-            pl.col("cost").filter(pl.col("hand_off")).sum().alias("hand_off_cost"),
+            cost.sum().alias("cost"),
+            cost.filter(pl.col("after_failure")).sum().alias("failure_cost"),
+            cost.filter(pl.col("failure_work")).sum().alias("failure_work_cost"),
         )
         .with_columns(
             pl.col("service").cast(pl.String),
-            (pl.col("cost") + pl.col("hand_offs") * per).alias("cost"),
-            (pl.col("hand_off_cost") + pl.col("hand_offs") * per).alias("hand_off_cost"),
+            (pl.col("hand_offs") * per).alias("hand_off_cost"),
         )
+        .with_columns((pl.col("cost") + pl.col("hand_off_cost").fill_null(0.0)).alias("cost"))
         .collect(engine=ENGINE)
     )

@@ -30,11 +30,14 @@ from systemic.data import Dataset, open_dataset
 from systemic.learn.config import LearnConfig
 from systemic.learn.costs import UnitCostTable
 from systemic.learn.demand import finish_demand
-from systemic.learn.flow import finish_flow, finish_variants
+from systemic.learn.engine import SCAN_ENGINE
+from systemic.learn.flow import ActivityParts, activity_parts, finish_flow, finish_variants
 from systemic.learn.locality import by_locality
 from systemic.learn.partition import (
     EVENTS_PER_PARTITION,
+    PARTITION_SEED,
     JourneyParts,
+    dataset_events,
     learn_frame,
     learn_locally,
     learn_partition,
@@ -91,7 +94,15 @@ def learn(
             report(done, parts)
     if not pieces:  # an empty dataset
         pieces = [learn_frame(ds.events(), config, unit_costs)]
-    return merge_parts(pieces, config, unit_costs)
+    activity = None
+    if len(pieces) > 1 and _cases_cross_partitions(pieces):
+        # a case whose people fall in different partitions: learn the
+        # activity level again, partitioned by case instead of by person
+        activity = [
+            activity_parts(case_partition(ds, i, parts).collect(engine=SCAN_ENGINE))
+            for i in range(parts)
+        ]
+    return merge_parts(pieces, config, unit_costs, activity)
 
 
 def learn_events(
@@ -113,12 +124,59 @@ def count_events(ds: Dataset) -> int:
     return int(pl.scan_parquet(files).select(pl.len()).collect().item())
 
 
+def _cases_cross_partitions(pieces: list[JourneyParts]) -> bool:
+    ids = pl.concat([p.cases.select("case_id") for p in pieces])["case_id"]
+    return bool(ids.is_duplicated().any())
+
+
+def case_partition(ds: Dataset, part: int, parts: int) -> pl.LazyFrame:
+    """The events of the cases whose hash falls in partition ``part`` of ``parts``."""
+    lf = dataset_events(ds)
+    names = lf.collect_schema().names()
+    cols = [c for c in ("person_id", "case_id", "activity", "timestamp", "source", "source_row")]
+    missing = {
+        "case_id": pl.lit(None, pl.String),
+        "source": pl.lit(None, pl.String),
+        "source_row": pl.lit(None, pl.Int64),
+    }
+    lf = lf.with_columns([e.alias(c) for c, e in missing.items() if c not in names]).select(cols)
+    key = pl.coalesce("case_id", "person_id").hash(seed=PARTITION_SEED)
+    return lf.filter(key % parts == part) if parts > 1 else lf
+
+
 def merge_parts(
-    pieces: list[JourneyParts], config: LearnConfig, unit_costs: UnitCostTable | None
+    pieces: list[JourneyParts],
+    config: LearnConfig,
+    unit_costs: UnitCostTable | None,
+    activity: list[ActivityParts] | None = None,
 ) -> LearnResult:
-    """Merge the pieces of every partition into one exact :class:`LearnResult`."""
+    """Merge the pieces of every partition into one exact :class:`LearnResult`.
+
+    ``activity``, when given, replaces the partitions' activity-level pieces
+    (learnt by case partition, for cases whose people fall in different
+    partitions).
+    """
     episodes = pl.concat([p.episodes for p in pieces]).sort("person_id", "episode")
-    cases = pl.concat([p.cases for p in pieces]).sort("person_id", "case_id")
+    if activity is None:
+        activity = [
+            ActivityParts(cases=p.cases, flow=p.activity_flow, variants=p.activity_variants)
+            for p in pieces
+        ]
+    working = (
+        pl.concat([p.case_working for p in pieces])
+        .group_by("case_id")
+        .agg(pl.col("timed_pieces").sum(), pl.col("working").sum())
+    )
+    cases = (
+        pl.concat([a.cases for a in activity])
+        .join(working, on="case_id", how="left")
+        .with_columns(
+            pl.col("timed_pieces").fill_null(0),
+            working_days=pl.col("working").dt.total_microseconds() / 86_400e6,
+        )
+        .drop("working")
+        .sort("case_id")
+    )
     service_costs = (
         pl.concat([p.service_costs for p in pieces])
         .group_by("service", "locality")
@@ -139,11 +197,12 @@ def merge_parts(
         people=sum(p.people for p in pieces),
         episodes=episodes,
         cases=cases,
+        case_ids_mapped=sum(p.case_ids_given for p in pieces) > 0,
         service_map=finish_flow([p.service_flow for p in pieces], "service"),
-        activity_map=finish_flow([p.activity_flow for p in pieces], "activity"),
+        activity_map=finish_flow([a.flow for a in activity], "activity"),
         service_variants=finish_variants([p.service_variants for p in pieces]),
-        activity_variants=finish_variants([p.activity_variants for p in pieces]),
-        demand=finish_demand([p.demand for p in pieces]),
+        activity_variants=finish_variants([a.variants for a in activity]),
+        demand=finish_demand([p.demand for p in pieces], [p.work for p in pieces], config),
         localities=by_locality(episodes),
         costs=CostOfFailure(
             currency=unit_costs.currency if unit_costs else None,

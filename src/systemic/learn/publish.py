@@ -22,7 +22,15 @@ from systemic.learn.result import LearnResult, Summary
 END_TO_END_BINS_DAYS: tuple[float, ...] = (0, 1, 2, 7, 14, 30, 60, 90, 180, 365, 730)
 
 _DURATIONS = ("median_hours", "mean_hours", "p90_hours")
-_WIDE = ("contacts", "value", "failure", "unknown")
+_WIDE = (
+    "contacts",
+    "classified",
+    "value",
+    "failure",
+    "inferred_failure",
+    "inferred_value",
+    "unknown",
+)
 
 
 def end_to_end_distribution(episodes: pl.DataFrame) -> pl.DataFrame:
@@ -118,30 +126,50 @@ def published_tables(result: LearnResult, threshold: int | None = None) -> dict[
         out[f"demand_by_{name}"] = counts(
             tables[f"demand_by_{name}"],
             list(_WIDE),
-            row_totals=[RowTotal("contacts", ("value", "failure", "unknown"))],
-            linked={"failure_share": ["failure", "contacts"]},
+            row_totals=[
+                RowTotal(
+                    "contacts",
+                    ("value", "failure", "inferred_failure", "inferred_value", "unknown"),
+                ),
+                RowTotal("classified", ("value", "failure")),
+            ],
+            linked={
+                "failure_share": ["failure", "classified"],
+                "inferred_failure_share": ["inferred_failure", "contacts", "classified"],
+            },
         )
     out["preventable_by_locality"] = counts(
         tables["preventable_by_locality"],
         ["contacts", "preventable"],
         linked={"preventable_share": ["contacts", "preventable"]},
     )
-    out["failure_demand_pareto"] = counts(
-        tables["failure_demand_pareto"],
-        ["contacts"],
-        linked={"cost": ["contacts"], "share": ["contacts"], "cumulative_share": ["contacts"]},
+    for name in ("failure_demand_pareto", "inferred_failure_pareto"):
+        out[name] = counts(
+            tables[name],
+            ["contacts"],
+            linked={"cost": ["contacts"], "share": ["contacts"], "cumulative_share": ["contacts"]},
+        )
+    out["failure_work_pareto"] = counts(
+        tables["failure_work_pareto"],
+        ["events"],
+        linked={"cost": ["events"], "share": ["events"], "cumulative_share": ["events"]},
     )
     out["failure_signals"] = counts(tables["failure_signals"], ["contacts"])
-    cost_links = {c: ["events"] for c in ("cost", "failure_cost", "hand_off_cost")}
+    cost_links = {
+        c: ["events"] for c in ("cost", "failure_cost", "failure_work_cost", "hand_off_cost")
+    }
     for name in ("cost_by_service", "cost_by_locality"):
         out[name] = counts(
-            tables[name], ["events", "costed_events", "hand_offs"], linked=cost_links
+            tables[name],
+            ["events", "pieces", "costed_events", "uncosted_events", "hand_offs"],
+            linked=cost_links,
         )
     loc_counts = [
         "people",
         "episodes",
         "events",
         "contacts",
+        "classified_contacts",
         "failure_contacts",
         "preventable_contacts",
         "repeat_contacts",
@@ -157,7 +185,7 @@ def published_tables(result: LearnResult, threshold: int | None = None) -> dict[
             "cost": ["episodes"],
             "failure_cost": ["episodes", "failure_contacts"],
             "hand_off_cost": ["episodes", "hand_offs"],
-            "failure_share": ["contacts", "failure_contacts"],
+            "failure_share": ["classified_contacts", "failure_contacts"],
             "preventable_share": ["contacts", "preventable_contacts"],
         },
     )
@@ -165,14 +193,48 @@ def published_tables(result: LearnResult, threshold: int | None = None) -> dict[
     return out
 
 
+#: Summary counts that are hidden (as ``<5``) when under the threshold.
+SUMMARY_COUNTS: tuple[str, ...] = (
+    "people",
+    "events",
+    "pieces",
+    "cases",
+    "cases_spanning_people",
+    "needs",
+    "contacts",
+    "classified_contacts",
+    "failure_contacts",
+    "value_contacts",
+    "inferred_failure_contacts",
+    "inferred_value_contacts",
+    "unknown_contacts",
+    "work_pieces",
+    "timed_pieces",
+    "failure_work_events",
+    "costed_events",
+    "uncosted_events",
+)
+
+#: Figures computed from few people or needs, hidden with them.
+_FROM_PEOPLE = ("median_need_days", "p90_need_days", "median_hand_offs", "need_flow_efficiency")
+_FROM_CASES = ("median_case_days", "p90_case_days", "case_flow_efficiency")
+
+
 def published_summary(summary: Summary, threshold: int = 5) -> dict[str, Any]:
-    """The summary as a dict, counts below ``threshold`` shown as ``<5``."""
+    """The summary as a dict, counts below ``threshold`` shown as ``<5``.
+
+    Medians of needs are hidden when people or needs are too few, medians of
+    cases when cases are.
+    """
     body = summary.to_dict()
     small = primary_mark(threshold)
-    for key in ("people", "episodes", "events", "contacts", "failure_contacts", "costed_events"):
-        if 0 < body[key] < threshold:
+    for key in SUMMARY_COUNTS:
+        if body[key] is not None and 0 < body[key] < threshold:
             body[key] = small
-    if isinstance(body["people"], str) or isinstance(body["episodes"], str):
-        body["median_end_to_end_days"] = None
-        body["median_hand_offs"] = None
+    if isinstance(body["people"], str) or isinstance(body["needs"], str):
+        for key in _FROM_PEOPLE:
+            body[key] = None
+    if isinstance(body["cases"], str) or isinstance(body["people"], str):
+        for key in _FROM_CASES:
+            body[key] = None
     return body

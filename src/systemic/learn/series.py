@@ -5,8 +5,11 @@ per locality (and one for all localities together) and period, with every
 period from the first record to the last (a period with no contacts is a
 zero, not a missing row):
 
-- ``contacts``, ``failure_contacts`` and ``failure_demand_share`` (failure
-  contacts over contacts; the denominator is published beside it);
+- ``contacts``, ``classified_contacts`` (contacts the services classed as
+  value or failure), ``failure_contacts`` (classified failure) and
+  ``failure_demand_share`` (failure contacts over classified contacts, as in
+  ``summary.json``; the denominator is published beside it). Inferred
+  failure is never counted here;
 - ``needs_ended``: episodes of need whose last event falls in the period and
   that are known to have ended (no record within one episode gap after it);
 - ``end_to_end_days_per_need``: the median end-to-end time of the needs
@@ -73,6 +76,7 @@ EDGE_QUANTILE = 0.99
 #: Count columns of a series table (suppressed when published).
 COUNTS: tuple[str, ...] = (
     "contacts",
+    "classified_contacts",
     "failure_contacts",
     "needs_ended",
     "needs_timed",
@@ -82,7 +86,7 @@ COUNTS: tuple[str, ...] = (
 
 #: Figures computed from counts, hidden with the counts they rest on.
 LINKED: dict[str, list[str]] = {
-    "failure_demand_share": ["contacts", "failure_contacts"],
+    "failure_demand_share": ["classified_contacts", "failure_contacts"],
     "end_to_end_days_per_need": ["needs_timed"],
     "end_to_end_days_per_case": ["cases_timed"],
 }
@@ -110,8 +114,9 @@ SERIES: dict[str, SeriesDefinition] = {
     d.name: d
     for d in (
         SeriesDefinition(
-            "failure_demand_share", "Failure-demand share of contacts", "failure_contacts",
-            "contacts", "p", "decrease", "share of contacts",
+            "failure_demand_share", "Failure-demand share of classified contacts",
+            "failure_contacts", "classified_contacts", "p", "decrease",
+            "share of classified contacts",
         ),
         SeriesDefinition(
             "contacts", "Contacts", "contacts", None, "xmr", "neutral", "contacts",
@@ -247,12 +252,13 @@ def learn_series(result: LearnResult) -> dict[str, pl.DataFrame]:
             pl.col("locality").cast(pl.String),
             pl.col("week").cast(pl.Datetime("us")).dt.truncate(every).dt.date().alias("period"),
             "contacts",
+            pl.col("classified").alias("classified_contacts"),
             pl.col("failure").alias("failure_contacts"),
         )
         counts = (
             pl.concat([counts, counts.with_columns(pl.lit(ALL_LOCALITIES).alias("locality"))])
             .group_by("locality", "period")
-            .agg(pl.col("contacts", "failure_contacts").sum())
+            .agg(pl.col("contacts", "classified_contacts", "failure_contacts").sum())
         )
         needs = _durations(episodes, every, first, last, gap, "need")
         by_case = (
@@ -271,8 +277,8 @@ def learn_series(result: LearnResult) -> dict[str, pl.DataFrame]:
             .join(by_case, on=["locality", "period"], how="left")
             .with_columns(pl.col(list(COUNTS)).fill_null(0).cast(pl.Int64))
             .with_columns(
-                pl.when(pl.col("contacts") > 0)
-                .then(pl.col("failure_contacts") / pl.col("contacts"))
+                pl.when(pl.col("classified_contacts") > 0)
+                .then(pl.col("failure_contacts") / pl.col("classified_contacts"))
                 .alias("failure_demand_share"),
                 pl.when(period_end > end_reach)
                 .then(pl.lit(RECORD_END))

@@ -39,9 +39,16 @@ from systemic.learn import (
     published_summary,
     published_tables,
 )
+from systemic.learn.headlines import headline_sentences
 from systemic.learn.journeys import UNKNOWN
 from systemic.learn.series import ALL_LOCALITIES, published_series
-from systemic.measures import FunnelResult, MeasuresError, SPCResult, funnel_plot, spc_chart
+from systemic.measures import (
+    FunnelResult,
+    MeasuresError,
+    SPCResult,
+    funnel_plot,
+    spc_chart,
+)
 from systemic.measures.chart import chart_spec, funnel_spec, widening_words
 from systemic.measures.learnt import learnt_series
 from systemic.measures.summary import ChartReading, read_chart
@@ -210,27 +217,35 @@ def learn_section(result: LearnResult, threshold: int = DEFAULT_THRESHOLD) -> Se
         ),
         key_figures=[
             KeyFigure("people", _count(pub["people"])),
-            KeyFigure("episodes of need", _count(pub["episodes"])),
+            KeyFigure("needs (episodes)", _count(pub["needs"])),
             KeyFigure("contacts", _count(pub["contacts"])),
-            KeyFigure("failure demand", pct(summary.failure_demand_share), "share of contacts"),
             KeyFigure(
-                "median end-to-end time",
-                "n/a"
-                if pub["median_end_to_end_days"] is None
-                else f"{pub['median_end_to_end_days']:.0f} days",
+                "failure demand (classified)",
+                pct(summary.failure_demand_share),
+                f"share of {_count(pub['classified_contacts'])} classified contacts",
+            ),
+            KeyFigure(
+                "median case time",
+                "n/a" if pub["median_case_days"] is None else f"{pub['median_case_days']:.1f} days",
+                "first to last event per case" if summary.case_ids_mapped else "no case id mapped",
+            ),
+            KeyFigure(
+                "median need time",
+                "n/a" if pub["median_need_days"] is None else f"{pub['median_need_days']:.1f} days",
+                "first to last event per need",
             ),
             KeyFigure(
                 "median hand-offs",
                 "n/a" if pub["median_hand_offs"] is None else f"{pub['median_hand_offs']:g}",
-                "per episode",
+                "per need",
             ),
         ],
     )
-    if summary.cost_of_failure is not None:
+    if summary.cost_of_failure_demand is not None:
         section.key_figures.append(
             KeyFigure(
-                "cost of failure demand",
-                money(summary.cost_of_failure, cur),
+                "cost of failure demand (classified, with the work it causes)",
+                money(summary.cost_of_failure_demand, cur),
                 f"of {money(summary.total_cost, cur)} in all"
                 + (f" ({summary.price_year} prices)" if summary.price_year else ""),
             )
@@ -242,10 +257,10 @@ def learn_section(result: LearnResult, threshold: int = DEFAULT_THRESHOLD) -> Se
     section.figures.append(
         Figure(
             "Failure demand by type",
-            f"The three largest types ({names}) make up {pct(top_share)} of failure demand: "
-            "start there."
+            f"The three largest types ({names}) make up {pct(top_share)} of classified "
+            "failure demand: start there."
             if top.height
-            else "No failure demand was recorded or inferred.",
+            else "No contact was classified as failure demand.",
             to_svg(charts["failure_demand_pareto"]),
         )
     )
@@ -498,23 +513,7 @@ def dataset_report(
         title=title or f"What the records show: {Path(dataset).name}",
         subtitle="Journeys across services, failure demand and its cost, read as variation.",
     )
-    doc.summary.append(
-        f"{pct(s.failure_demand_share)} of contacts were failure demand "
-        f"(caused by something not done, or not done right)."
-    )
-    e = result.episodes
-    if e.height and s.median_end_to_end_days is not None:
-        handed = float((e["hand_offs"] > 0).mean())
-        doc.summary.append(
-            f"{pct(handed)} of needs were passed between services at least once "
-            f"({e['hand_offs'].mean():.1f} hand-offs per need on average); half took more than "
-            f"{s.median_end_to_end_days:.0f} days from first to last contact."
-        )
-    if s.cost_of_failure is not None:
-        doc.summary.append(
-            f"Failure demand cost {money(s.cost_of_failure, s.currency)} of "
-            f"{money(s.total_cost, s.currency)}."
-        )
+    doc.summary.extend(headline_sentences(result, threshold))
     doc.sections.append(learn_section(result, threshold))
     doc.sections.append(measures_section(measures_view(result, threshold), focus_locality))
     if workspace is not None:
