@@ -35,6 +35,7 @@ from systemic.framework.seed import (
     SPIRAL_MAP_NAME,
 )
 from systemic.store.errors import InvalidObjectError, NotFoundError, WorkspaceConflictError
+from systemic.store.loop_names import remember_loop_names
 from systemic.store.orm import LINK_TABLES, TABLES, HistoryEntry, Stored, Workspace
 
 #: Who changed things when no user is known (until sign-in lands).
@@ -426,6 +427,8 @@ def create(
         at=stamp,
     )
     session.flush()
+    if kind == "causal_link":  # a new link may close new loops: name them now, for good
+        remember_loop_names(session, workspace_id, valid.system_map_id)  # type: ignore[attr-defined]
     return get(session, workspace_id, kind, object_id)
 
 
@@ -464,6 +467,8 @@ def update(
         session, workspace_id, actor, "update", kind, object_id, {"changes": diff}, at=stamp
     )
     session.flush()
+    if kind == "causal_link":  # a changed link may close new loops: name them now, for good
+        remember_loop_names(session, workspace_id, valid.system_map_id)  # type: ignore[attr-defined]
     return get(session, workspace_id, kind, object_id)
 
 
