@@ -90,6 +90,19 @@
     this.applyView();
   };
 
+  Map.prototype.fitTo = function (keys) {
+    var self = this;
+    if (!keys.length) { this.fit(); return; }
+    var xs = keys.map(function (k) { return self.pos[k][0]; }), ys = keys.map(function (k) { return self.pos[k][1]; });
+    var x0 = Math.min.apply(null, xs) - BOX_W, x1 = Math.max.apply(null, xs) + BOX_W;
+    var y0 = Math.min.apply(null, ys) - BOX_H * 2, y1 = Math.max.apply(null, ys) + BOX_H * 2;
+    var rect = this.svg.getBoundingClientRect(), aspect = rect.width / Math.max(rect.height, 1);
+    var w = Math.max(x1 - x0, 600), h = Math.max(y1 - y0, 300);
+    if (w / h > aspect) { h = w / aspect; } else { w = h * aspect; }
+    this.view = { x: (x0 + x1) / 2 - w / 2, y: (y0 + y1) / 2 - h / 2, w: w, h: h };
+    this.applyView();
+  };
+
   Map.prototype.zoom = function (factor, cx, cy) {
     var v = this.view;
     if (cx === undefined) { cx = v.x + v.w / 2; cy = v.y + v.h / 2; }
@@ -250,7 +263,7 @@
     });
   };
 
-  Map.prototype.filter = function (loop, level, kind, tag) {
+  Map.prototype.filter = function (loop, level, kind, tag, loopKind) {
     var self = this, keep = null, links = this.svg.querySelectorAll("g.link");
     if (loop) {
       keep = {};
@@ -279,7 +292,11 @@
       g.classList.toggle("on-loop", !!loop && g.classList.contains("in-" + loop));
     });
     this.svg.classList.toggle("loop-chosen", !!loop);
+    this.svg.classList.toggle("loop-reinforcing", !!loop && loopKind === "reinforcing");
+    this.svg.classList.toggle("loop-balancing", !!loop && loopKind === "balancing");
     var total = Object.keys(this.factors).length;
+    var visible = Object.keys(this.factors).filter(function (k) { return !self.factors[k].classList.contains("filtered-out"); });
+    if (shown === total) { this.fit(); } else { this.fitTo(visible); }
     this.say(shown === total ? "Showing all " + total + " factors." : "Showing " + shown + " of " + total + " factors.");
   };
 
@@ -324,7 +341,11 @@
     if (!tools) { return; }
     tools.hidden = false;
     var value = function (id) { var el = document.getElementById(id); return el ? el.value : ""; };
-    var refilter = function () { map.filter(value("filter-loop"), value("filter-level"), value("filter-kind"), value("filter-tag")); };
+    var refilter = function () {
+      var chosen = document.getElementById("filter-loop");
+      var loopKind = chosen && chosen.selectedOptions.length ? chosen.selectedOptions[0].getAttribute("data-kind") : "";
+      map.filter(value("filter-loop"), value("filter-level"), value("filter-kind"), value("filter-tag"), loopKind);
+    };
     ["filter-loop", "filter-level", "filter-kind", "filter-tag"].forEach(function (id) {
       var el = document.getElementById(id);
       if (el) { el.onchange = refilter; }
