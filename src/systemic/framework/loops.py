@@ -152,7 +152,9 @@ def name_loops(
             taken[match[1]] = max(taken[match[1]], int(match[2]))
     names = list(known)
     fresh = [loop for loop in loops if (loop.factors, loop.kind) not in by_key]
-    fresh.sort(key=lambda loop: (len(loop.factors), sorted(map(position, loop.factors))))
+    fresh.sort(
+        key=lambda loop: (len(loop.factors), sorted(map(position, loop.factors)), loop.factors)
+    )
     for loop in fresh:
         letter = loop.kind[0].upper()
         taken[letter] += 1
