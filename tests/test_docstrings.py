@@ -1,4 +1,5 @@
-"""The docstring examples of the measures and simulate packages run and give what they show."""
+"""The docstring examples of the measures and simulate packages, and of the system map's
+modules, run and give what they show."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ import importlib
 import pytest
 
 MODULES = [
+    "systemic.framework.kumu",
+    "systemic.framework.loops",
+    "systemic.framework.map_layout",
     "systemic.measures",
     "systemic.measures.attribute",
     "systemic.measures.chart",
@@ -28,6 +32,7 @@ MODULES = [
     "systemic.simulate.presets",
     "systemic.simulate.result",
     "systemic.simulate.scenario",
+    "systemic.report.system_map_svg",
 ]
 
 

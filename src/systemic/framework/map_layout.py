@@ -1,11 +1,12 @@
 """Where each factor sits on a system map: saved places kept, new factors placed.
 
-A factor a person has placed (dragged) keeps its saved ``(x, y)``. Factors with
-no saved place are laid out by a force-directed layout (Fruchterman-Reingold,
-via networkx) with the placed factors held still, so a new factor lands near the
-factors it is linked to, and then each is moved to the nearest free slot of a
-grid so that no two factor boxes overlap. The same map always gives the same
-layout (the random start is seeded).
+A factor a person has placed (dragged) keeps its saved ``(x, y)``. On a map with
+no saved places, every factor is laid out by a force-directed layout
+(Fruchterman-Reingold, via networkx) from a seeded start, so the same map always
+gives the same layout. On a map already laid out, a new factor goes next to the
+placed factors it is linked to (or above the map when it has no links yet), so
+nothing a person arranged moves. Either way each newly placed factor is then put
+on the nearest free slot of a grid, so that its box overlaps no other box.
 
 >>> layout = layout_map(["a", "b", "c"], [("a", "b"), ("b", "c")], {"a": (0.0, 0.0)})
 >>> layout.positions["a"], sorted(layout.placed)
