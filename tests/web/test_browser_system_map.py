@@ -32,24 +32,25 @@ pytestmark = [
 ]
 
 N_FACTORS, N_LINKS = 80, 150
-WORDS = (
-    "failure demand, repeat calls, waiting list, staff morale, agency spend, sickness absence, "
-    "eligibility thresholds, people in crisis, hand-offs, trust in services, caseload, "
-    "budget pressure, early help, hospital admissions, delayed discharge, carer strain, "
-    "housing repairs outstanding, complaints, time with people, targets met, rework, "
-    "assessment backlog, community support, people helped first time"
-).split(", ")
+WORDS = [
+    "failure demand", "repeat calls", "waiting list", "staff morale", "agency spend",
+    "sickness absence", "eligibility thresholds", "people in crisis", "hand-offs",
+    "trust in services", "caseload", "budget pressure", "early help", "hospital admissions",
+    "delayed discharge", "carer strain", "housing repairs outstanding", "complaints",
+    "time with people", "targets met", "rework", "assessment backlog", "community support",
+    "people helped first time",
+]  # fmt: skip
 KINDS = ["system_condition", "demand", "capacity", "outcome", None]
 LEVELS = ["purpose", "paradigm", "organisation", "people", None]
 
 
-def build_map(server: str, token: str) -> tuple[str, list[str]]:
+def build_map(base: str, token: str) -> tuple[str, list[str]]:
     """A map of 80 factors and 150 signed links, in clusters with links between them."""
     import httpx
 
     rng = random.Random(17)
     headers = {"Authorization": f"Bearer {token}"}
-    with httpx.Client(base_url=server, timeout=60, headers=headers) as api:
+    with httpx.Client(base_url=base, timeout=60, headers=headers) as api:
 
         def post(plural: str, payload: dict) -> str:
             response = api.post(f"/api/{plural}", json=payload)
@@ -100,10 +101,10 @@ def build_map(server: str, token: str) -> tuple[str, list[str]]:
     return map_id, factors
 
 
-def api_get(server: str, token: str, path: str) -> object:
+def api_get(base: str, token: str, path: str) -> object:
     import httpx
 
-    response = httpx.get(server + path, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+    response = httpx.get(base + path, headers={"Authorization": f"Bearer {token}"}, timeout=60)
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -131,7 +132,9 @@ def boxes_overlapping_on_screen(page) -> list:  # type: ignore[no-untyped-def]
           for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
             const a = boxes[i][1], b = boxes[j][1];
             if (a.left < b.right - 0.5 && b.left < a.right - 0.5 &&
-                a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5) out.push([boxes[i][0], boxes[j][0]]);
+                a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5) {
+              out.push([boxes[i][0], boxes[j][0]]);
+            }
           }
           return out;
         }"""
@@ -252,16 +255,17 @@ def test_a_team_size_map_can_be_laid_out_moved_extended_and_filtered(
     assert record["x"] is not None and record["y"] is not None  # type: ignore[index]
     page.goto(f"{server}/map?map={map_id}")
     expect(page.locator(f'g.factor[data-key="{new_factor}"]')).to_have_attribute(
-        "transform", f"translate({record['x']:.1f},{record['y']:.1f})"  # type: ignore[index]
+        "transform",
+        f"translate({record['x']:.1f},{record['y']:.1f})",  # type: ignore[index]
     )
     loops_after = loop_names_on_page(page)
     for name, chain in loops_before.items():
         assert loops_after.get(name) == chain, f"loop {name} changed: {chain!r}"
     added = set(loops_after) - set(loops_before)
     assert added, "the new loop has a new name"
-    assert all(
-        "Time spent chasing progress" in loops_after[name] for name in added
-    ), "only loops through the new factor are new"
+    assert all("Time spent chasing progress" in loops_after[name] for name in added), (
+        "only loops through the new factor are new"
+    )
     assert boxes_overlapping_on_screen(page) == []
     map_shot(shots, "map-after-new-factor")
 
