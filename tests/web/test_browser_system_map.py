@@ -289,4 +289,15 @@ def test_a_team_size_map_can_be_laid_out_moved_extended_and_filtered(
     page.locator("#filter-tag").select_option("front door")
     expect(page.locator("#map-status")).to_contain_text("Showing 20 of 81 factors")
 
+    # Export the picture as PNG, drawn by the browser from the same SVG.
+    with page.expect_download() as download:
+        page.get_by_role("button", name="PNG").click()
+    png = tmp_path / "map.png"
+    download.value.save_as(png)
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert width > 2000 and height > 1000  # the whole map, at twice its size
+    shutil.copy2(png, ARTIFACTS / "map-export.png")
+
     assert outside == [], f"requests left the machine: {outside}"
