@@ -129,8 +129,7 @@ def snapshot_sections(snap: Any) -> list[Section]:
             Figure(
                 f"System map: {the_map.name}",
                 (
-                    "Loops: "
-                    + "; ".join(f"{lp.name} {lp.kind}: {view.chain(lp)}" for lp in loops)
+                    "Loops: " + "; ".join(f"{lp.name} {lp.kind}: {view.chain(lp)}" for lp in loops)
                     if loops
                     else "No feedback loops on this map yet."
                 ),
