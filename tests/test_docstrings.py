@@ -1,5 +1,5 @@
-"""The docstring examples of the measures and simulate packages (and of learn's series and
-the framework's thread) run and give what they show."""
+"""The docstring examples of the measures and simulate packages, of learn's series, the
+framework's thread and the system map's modules, run and give what they show."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ import pytest
 MODULES = [
     "systemic.framework.thread",
     "systemic.learn.series",
+    "systemic.framework.kumu",
+    "systemic.framework.loops",
+    "systemic.framework.map_layout",
     "systemic.measures",
     "systemic.measures.attribute",
     "systemic.measures.chart",
@@ -32,6 +35,7 @@ MODULES = [
     "systemic.simulate.presets",
     "systemic.simulate.result",
     "systemic.simulate.scenario",
+    "systemic.report.system_map_svg",
 ]
 
 

@@ -115,3 +115,72 @@ def test_loops_match_brute_force_enumeration(links: dict[tuple[int, int], str]) 
             1 if loop.kind == "reinforcing" else -1
         )
     assert got == expected
+
+
+# --- names that stay put -------------------------------------------------------------
+
+from systemic.framework.loops import name_loops  # noqa: E402
+
+
+def _names(links, known=(), order=()):  # type: ignore[no-untyped-def]
+    naming = name_loops(find_loops(links), known, order)
+    return {loop.name: loop.loop.factors for loop in naming.loops}, naming
+
+
+def test_adding_a_factor_and_links_keeps_every_existing_loop_name() -> None:
+    # Hand-worked: three loops, named by length then by how early their factors came.
+    links = [
+        ("a", "b", "+"),
+        ("b", "a", "+"),  # a<->b reinforcing
+        ("b", "c", "+"),
+        ("c", "b", "-"),  # b<->c balancing
+        ("c", "d", "+"),
+        ("d", "e", "+"),
+        ("e", "c", "+"),  # c->d->e reinforcing
+    ]
+    order = ["a", "b", "c", "d", "e"]
+    before, first = _names(links, order=order)
+    assert before == {"R1": ("a", "b"), "B1": ("b", "c"), "R2": ("c", "d", "e")}
+    # A new factor "n" added early in the order would once have renumbered everything.
+    more = [*links, ("n", "a", "+"), ("a", "n", "+"), ("n", "c", "-"), ("c", "n", "+")]
+    after, second = _names(more, first.names, ["n", *order])
+    for name, factors in before.items():
+        assert after[name] == factors
+    # By hand: a<->n (++, R) and c<->n (+-, B) are the short new loops; the two loops
+    # round a, b, c, n are both reinforcing (no '-', or two). n comes first in the
+    # order, so ties fall to the factors' ids.
+    new = {name: after[name] for name in set(after) - set(before)}
+    assert new == {
+        "R3": ("a", "n"),
+        "B2": ("c", "n"),
+        "R4": ("a", "b", "c", "n"),
+        "R5": ("a", "n", "c", "b"),
+    }
+    assert second.new_names == len(new)
+
+
+def test_new_loops_take_numbers_after_every_name_ever_given() -> None:
+    links = [("a", "b", "+"), ("b", "a", "+"), ("c", "d", "+"), ("d", "c", "+")]
+    _, first = _names(links, order="abcd")
+    # Remove the a<->b loop, then add a new one: R1 is not given out again.
+    _, second = _names(links[2:], first.names, "abcd")
+    after, _ = _names([*links[2:], ("e", "f", "+"), ("f", "e", "+")], second.names, "abcdef")
+    assert after == {"R2": ("c", "d"), "R3": ("e", "f")}
+    # And when a<->b comes back it is R1 again.
+    back, _ = _names(links, second.names, "abcd")
+    assert back["R1"] == ("a", "b")
+
+
+def test_a_loop_whose_sign_flips_is_a_new_loop() -> None:
+    _, first = _names([("a", "b", "+"), ("b", "a", "+")])
+    flipped, _ = _names([("a", "b", "+"), ("b", "a", "-")], first.names)
+    assert flipped == {"B1": ("a", "b")}
+
+
+def test_names_are_listed_reinforcing_first_in_number_order() -> None:
+    links = [(x, y, "+") for x, y in itertools.permutations("xyz", 2)]
+    links[0] = ("x", "y", "-")
+    naming = name_loops(find_loops(links), order="xyz")
+    names = [loop.name for loop in naming.loops]
+    assert names == sorted(names, key=lambda n: (n[0] != "R", int(n[1:])))
+    assert len(set(names)) == len(names) == 5

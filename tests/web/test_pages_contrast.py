@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from systemic.web import system_map_svg
+from systemic.report import system_map_svg
 
 CSS = Path(__file__).resolve().parents[2] / "src/systemic/web/static/systemic.css"
 AA_TEXT = 4.5

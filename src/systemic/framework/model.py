@@ -40,6 +40,13 @@ ExperimentDecision = Literal["adopt", "adapt", "abandon", "spread"]
 #: The framework's four levels, at which a redesign decision changes something.
 FrameworkLevel = Literal["purpose", "paradigm", "organisation", "people"]
 Polarity = Literal["+", "-"]
+#: What a factor on a system map is: a system condition, demand on a service, the
+#: capacity to meet it, or an outcome for people.
+FactorKind = Literal["system_condition", "demand", "capacity", "outcome"]
+LoopKind = Literal["reinforcing", "balancing"]
+#: A field marked with this is set by the system map itself (dragging, loop finding),
+#: not typed into the object's form.
+SET_ON_MAP: dict[str, Any] = {"set_on": "map"}
 Confidence = Literal["low", "medium", "high"]
 
 
@@ -299,11 +306,27 @@ class RedesignDecisionFields(Fields):
     _title = field_validator("title")(_required_text)
 
 
+class LoopName(Fields):
+    """The name a feedback loop was given when it first appeared (kept while the map lives).
+
+    ``factors`` are the loop's factor ids in causal order, starting at the smallest id.
+    """
+
+    name: str = Field(min_length=2, max_length=16)
+    kind: LoopKind
+    factors: list[str] = Field(min_length=1)
+
+
 class SystemMapFields(Fields):
     """A causal map of the system: factors and signed links."""
 
     name: str
     description: str = ""
+    loop_names: list[LoopName] = Field(
+        default_factory=list,
+        description="Names given to feedback loops as they appeared: a name is never reused.",
+        json_schema_extra=SET_ON_MAP,
+    )
 
     _name = field_validator("name")(_required_text)
 
@@ -314,8 +337,28 @@ class FactorFields(Fields):
     system_map_id: str
     name: str
     description: str = ""
+    kind: FactorKind | None = Field(
+        default=None, description="System condition, demand, capacity or outcome."
+    )
+    level: FrameworkLevel | None = Field(
+        default=None, description="The level of the framework it sits at (purpose is the mission)."
+    )
+    tags: list[str] = Field(default_factory=list, description="Words to filter the map by.")
+    x: float | None = Field(
+        default=None, description="Where the factor sits on the map.", json_schema_extra=SET_ON_MAP
+    )
+    y: float | None = Field(
+        default=None, description="Where the factor sits on the map.", json_schema_extra=SET_ON_MAP
+    )
 
     _name = field_validator("name")(_required_text)
+
+    @field_validator("x", "y")
+    @classmethod
+    def _on_the_canvas(cls, value: float | None) -> float | None:
+        if value is not None and not -100_000 <= value <= 100_000:
+            raise ValueError("must be within 100000 of the map's origin")
+        return value
 
 
 class CausalLinkFields(Fields):

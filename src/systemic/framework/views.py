@@ -15,11 +15,11 @@ offers the same views taking a database session.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from systemic.framework.loops import Loop, find_loops
+from systemic.framework.loops import MAX_LOOP_FACTORS, Loop, NamedLoop, find_loops, name_loops
 from systemic.framework.snapshot import WorkspaceSnapshot
 from systemic.framework.thread import PurposeThread, thread_tree
 
@@ -162,26 +162,47 @@ def experiments_timeline(
 
 @dataclass
 class MapView:
-    """A system map with its factors, links and the loops they form."""
+    """A system map with its factors, links and the loops they form, named.
+
+    ``named_loops`` carry the names stored with the map, new loops taking new
+    names; ``names_given`` is every name given so far (what the store keeps).
+    """
 
     system_map: Any
     factors: list[Any]
     links: list[Any]
     loops: list[Loop]
+    named_loops: list[NamedLoop] = field(default_factory=list)
+    names_given: list[Any] = field(default_factory=list)
 
     def loop_names(self, loop: Loop) -> list[str]:
         """The factor names of a loop, in causal order."""
         names = {f.id: f.name for f in self.factors}
         return [names[i] for i in loop.factors]
 
+    def chain(self, loop: NamedLoop) -> str:
+        """A loop as words: 'Failure demand → Workload → Failure demand'."""
+        names = {f.id: f.name for f in self.factors}
+        chain = [names[i] for i in loop.factors]
+        return " → ".join([*chain, chain[0]])
+
 
 def system_map(snap: WorkspaceSnapshot, map_id: str) -> MapView:
-    """One map with its loops detected and classified (KeyError if absent)."""
+    """One map with its loops detected, classified and named (KeyError if absent).
+
+    Loops of up to :data:`~systemic.framework.loops.MAX_LOOP_FACTORS` factors are
+    found. Names come from the map's stored ``loop_names``; a loop not named yet
+    gets the name the store will give it when the map's links next change.
+    """
     the_map = snap.by_id("system_map")[map_id]
     factors = [f for f in snap.of("factor") if f.system_map_id == map_id]
     links = [c for c in snap.of("causal_link") if c.system_map_id == map_id]
-    loops = find_loops((c.cause_id, c.effect_id, c.polarity, c.delay) for c in links)
-    return MapView(the_map, factors, links, loops)
+    loops = find_loops(
+        ((c.cause_id, c.effect_id, c.polarity, c.delay) for c in links),
+        max_length=MAX_LOOP_FACTORS,
+    )
+    naming = name_loops(loops, the_map.loop_names, [f.id for f in factors])
+    return MapView(the_map, factors, links, loops, naming.loops, naming.names)
 
 
 @dataclass(frozen=True)

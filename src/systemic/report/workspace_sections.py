@@ -22,8 +22,8 @@ from systemic.framework import (
     system_map,
 )
 from systemic.report.document import Figure, KeyFigure, Section, Table
+from systemic.report.system_map_svg import render_map_view
 from systemic.store import load_snapshot, open_store
-from systemic.web.pages.levels import map_svg, named_loops
 
 
 def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pl.DataFrame:
@@ -135,17 +135,16 @@ def snapshot_sections(snap: Any) -> list[Section]:
     )
     for the_map in snap.of("system_map"):
         view = system_map(snap, the_map.id)
-        loops = named_loops(view)
+        loops = view.named_loops
         paradigm.figures.append(
             Figure(
                 f"System map: {the_map.name}",
                 (
-                    "Loops: "
-                    + "; ".join(f"{lp['name']} {lp['kind']}: {lp['chain']}" for lp in loops)
+                    "Loops: " + "; ".join(f"{lp.name} {lp.kind}: {view.chain(lp)}" for lp in loops)
                     if loops
                     else "No feedback loops on this map yet."
                 ),
-                map_svg(view, loops, None),
+                render_map_view(view),
             )
         )
     sections.append(paradigm)

@@ -222,6 +222,10 @@ class SystemMap(Stored):
     __tablename__ = "system_map"
     name: Mapped[str] = mapped_column(Text, nullable=False)
     description: Mapped[str] = _text()
+    # added by revision 0004_h17
+    loop_names: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSON, nullable=False, default=list, server_default="[]"
+    )
 
 
 class Factor(Stored):
@@ -229,6 +233,12 @@ class Factor(Stored):
     system_map_id: Mapped[str] = _ref("system_map", required=True)
     name: Mapped[str] = mapped_column(Text, nullable=False)
     description: Mapped[str] = _text()
+    # added by revision 0004_h17
+    kind: Mapped[str | None] = mapped_column(ENUM)
+    level: Mapped[str | None] = mapped_column(ENUM)
+    tags: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list, server_default="[]")
+    x: Mapped[float | None] = mapped_column(Float)
+    y: Mapped[float | None] = mapped_column(Float)
 
 
 class CausalLink(Stored):

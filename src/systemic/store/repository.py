@@ -41,6 +41,7 @@ from systemic.store.errors import (
     NotFoundError,
     WorkspaceConflictError,
 )
+from systemic.store.loop_names import remember_loop_names
 from systemic.store.orm import LINK_TABLES, TABLES, HistoryEntry, Stored, Workspace
 from systemic.store.personal import DELETED, is_personal, withhold_changes
 
@@ -477,6 +478,8 @@ def create(
         at=stamp,
     )
     session.flush()
+    if kind == "causal_link":  # a new link may close new loops: name them now, for good
+        remember_loop_names(session, workspace_id, valid.system_map_id)  # type: ignore[attr-defined]
     return get(session, workspace_id, kind, object_id)
 
 
@@ -515,6 +518,8 @@ def update(
         session, workspace_id, actor, "update", kind, object_id, {"changes": diff}, at=stamp
     )
     session.flush()
+    if kind == "causal_link":  # a changed link may close new loops: name them now, for good
+        remember_loop_names(session, workspace_id, valid.system_map_id)  # type: ignore[attr-defined]
     return get(session, workspace_id, kind, object_id)
 
 

@@ -103,8 +103,9 @@ class AuditRuleChange(BaseModel):
 
 
 class LoopOut(BaseModel):
-    """A feedback loop on a system map."""
+    """A feedback loop on a system map, with the name it keeps while it exists."""
 
+    name: str
     factor_ids: list[str]
     factor_names: list[str]
     polarities: list[str]
@@ -402,13 +403,14 @@ def map_loops(
     view = system_map(load_snapshot(session, ws.id), object_id)
     return [
         {
-            "factor_ids": list(loop.factors),
-            "factor_names": view.loop_names(loop),
-            "polarities": list(loop.polarities),
-            "kind": loop.kind,
-            "delayed": loop.delayed,
+            "name": named.name,
+            "factor_ids": list(named.loop.factors),
+            "factor_names": view.loop_names(named.loop),
+            "polarities": list(named.loop.polarities),
+            "kind": named.kind,
+            "delayed": named.delayed,
         }
-        for loop in view.loops
+        for named in view.named_loops
     ]
 
 

@@ -14,7 +14,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from systemic.web.pages import admin, levels, measure_chart, members, objects, switcher
+from systemic.web.pages import (
+    admin,
+    levels,
+    measure_chart,
+    members,
+    objects,
+    switcher,
+    system_map,
+)
 from systemic.web.pages.site import NAV, STATIC_URL
 
 router = APIRouter()
@@ -22,6 +30,7 @@ router.include_router(admin.router)
 router.include_router(members.router)
 router.include_router(switcher.router)
 router.include_router(levels.router)
+router.include_router(system_map.router)
 router.include_router(measure_chart.router)
 router.include_router(objects.build_router())
 

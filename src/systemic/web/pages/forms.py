@@ -96,6 +96,7 @@ LABELS: dict[str, str] = {
     "polarity": "Polarity",
     "delay": "There is a delay",
     "confidence": "Confidence",
+    "tags": "Tags",
 }
 
 #: Short help under a control, where the model's own description is not enough.
@@ -118,6 +119,7 @@ HELP: dict[str, str] = {
         "leave empty to keep it until someone deletes it."
     ),
     "polarity": "+ means the effect moves the same way as the cause; − the opposite way.",
+    "tags": "One per line. The system map can show just the factors with a tag.",
 }
 
 #: Words shown for choice values, where the stored value is not plain English.
@@ -203,6 +205,12 @@ def _unwrap_optional(annotation: Any) -> tuple[Any, bool]:
     return annotation, False
 
 
+def _set_elsewhere(info: Any) -> bool:
+    """Whether a field is set by the system map itself (``SET_ON_MAP``), not on a form."""
+    extra = info.json_schema_extra
+    return isinstance(extra, dict) and extra.get("set_on") == "map"
+
+
 def _list_item(annotation: Any) -> Any | None:
     if typing.get_origin(annotation) is list:
         return typing.get_args(annotation)[0]
@@ -221,6 +229,8 @@ def form_controls(
     controls: list[Control] = []
     relation_fields = kind.relation_fields
     for name, info in kind.fields.model_fields.items():
+        if _set_elsewhere(info):
+            continue
         annotation, optional = _unwrap_optional(info.annotation)
         label = LABELS.get(name, name.replace("_", " ").capitalize())
         help_text = HELP.get(name) or (info.description or "")
@@ -304,6 +314,8 @@ def parse_form(kind: Kind, form: Mapping[str, Any]) -> ParsedForm:
         return [str(v) for v in value] if isinstance(value, list) else [str(value)]
 
     for name, info in kind.fields.model_fields.items():
+        if _set_elsewhere(info):
+            continue  # e.g. a factor's place: set by dragging it on the map, kept on save
         annotation, optional = _unwrap_optional(info.annotation)
         raw_values = get_all(name)
         raw = raw_values[0] if raw_values else ""

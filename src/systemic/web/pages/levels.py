@@ -1,4 +1,4 @@
-"""The dashboard, one page per level, the learning cycle, the system map and the audit.
+"""The dashboard, one page per level, the learning cycle and the audit.
 
 Each handler reads the workspace once (a snapshot), asks ``systemic.framework``
 for the view it shows, and renders a template: no rules live here.
@@ -17,52 +17,11 @@ from systemic.framework import purpose_thread, views
 from systemic.framework.kinds import KINDS
 from systemic.web.pages.context import PageContext, page_context
 from systemic.web.pages.site import render, static_file
-from systemic.web.system_map_svg import Factor, Link, Loop, render_system_map_svg
 
 router = APIRouter(include_in_schema=False)
 router.add_api_route("/static/{path:path}", static_file, methods=["GET"])
 
 
-def named_loops(view: views.MapView) -> list[dict[str, Any]]:
-    """Loops named R1, R2, ... and B1, B2, ... with their chain of factor names.
-
-    Each loop is read from its earliest-added factor, and loops are numbered in
-    that order too, so names stay put whatever ids the database gave.
-    """
-    position = {f.id: n for n, f in enumerate(view.factors)}
-    names = {f.id: f.name for f in view.factors}
-    readable = []
-    for loop in view.loops:
-        start = min(range(len(loop.factors)), key=lambda i: position[loop.factors[i]])
-        factors = loop.factors[start:] + loop.factors[:start]
-        readable.append((tuple(position[f] for f in factors), factors, loop))
-    readable.sort(key=lambda item: (len(item[0]), item[0]))
-    counters = {"reinforcing": 0, "balancing": 0}
-    out = []
-    for _, factors, loop in readable:
-        counters[loop.kind] += 1
-        chain = [names[f] for f in factors]
-        out.append(
-            {
-                "name": f"{loop.kind[0].upper()}{counters[loop.kind]}",
-                "kind": loop.kind,
-                "chain": " → ".join([*chain, chain[0]]),
-                "factors": factors,
-                "delayed": loop.delayed,
-            }
-        )
-    return out
-
-
-def map_svg(view: views.MapView, loops: list[dict[str, Any]], highlight: str | None) -> str:
-    """The map as SVG, loops coloured (only ``highlight`` when given)."""
-    return render_system_map_svg(
-        [Factor(f.id, f.name) for f in view.factors],
-        [Link(c.cause_id, c.effect_id, c.polarity, c.delay) for c in view.links],
-        [Loop(loop["name"], tuple(loop["factors"]), loop["kind"]) for loop in loops],
-        highlight=highlight,
-        title=view.system_map.name,
-    )
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -77,7 +36,7 @@ def dashboard_page(request: Request, ctx: PageContext = Depends(page_context)) -
     loops: list[tuple[str, str, str]] = []
     for the_map in snap.of("system_map"):
         view = views.system_map(snap, the_map.id)
-        loops += [(loop["name"], loop["kind"], loop["chain"]) for loop in named_loops(view)]
+        loops += [(loop.name, loop.kind, view.chain(loop)) for loop in view.named_loops]
     return render(
         request,
         "dashboard.html",
@@ -260,58 +219,6 @@ def cycle_page(request: Request, ctx: PageContext = Depends(page_context)) -> Re
         locality_names={loc.id: loc.name for loc in snap.of("locality")},
         team_names={t.id: t.name for t in snap.of("team")},
     )
-
-
-def _map_context(ctx: PageContext, map_id: str | None, loop: str | None) -> dict[str, Any]:
-    snap = ctx.snapshot()
-    maps = snap.of("system_map")
-    chosen = next((m for m in maps if m.id == map_id), maps[0] if maps else None)
-    if chosen is None:
-        return {"maps": maps, "view": None}
-    view = views.system_map(snap, chosen.id)
-    loops = named_loops(view)
-    highlight = loop if any(item["name"] == loop for item in loops) else None
-    return {
-        "maps": maps,
-        "view": view,
-        "map_id": chosen.id,
-        "loops": loops,
-        "highlight": highlight,
-        "svg": map_svg(view, loops, highlight),
-        "factor_names": {f.id: f.name for f in view.factors},
-    }
-
-
-@router.get("/map", response_class=HTMLResponse)
-def map_page(
-    request: Request,
-    map: str | None = None,
-    loop: str | None = None,
-    ctx: PageContext = Depends(page_context),
-) -> Response:
-    """The system map: SVG with loops highlighted, loops listed, factors and links."""
-    return render(
-        request,
-        "map.html",
-        title="System map",
-        active="/map",
-        workspace_name=ctx.name,
-        **_map_context(ctx, map, loop),
-    )
-
-
-@router.get("/map/area", response_class=HTMLResponse)
-def map_area(
-    request: Request,
-    map: str | None = None,
-    loop: str | None = None,
-    ctx: PageContext = Depends(page_context),
-) -> Response:
-    """Just the picture and loop list (htmx swaps it when a loop is highlighted)."""
-    context = _map_context(ctx, map, loop)
-    if context["view"] is None:
-        return HTMLResponse("<p class='muted'>No system map yet.</p>")
-    return render(request, "_map_area.html", title="System map", **context)
 
 
 @router.get("/audit", response_class=HTMLResponse)

@@ -1,10 +1,11 @@
 """Draw a system map as an SVG string, with its feedback loops highlighted.
 
-A pure function of the map's factors, signed causal links and detected loops:
-the same map always gives the same picture (a circular layout, factors of the
-first loop placed next to each other in loop order, so a loop reads as a ring).
+A pure function of the map's factors, signed causal links, named loops and the
+factors' places (``systemic.framework.map_layout``; when no places are given the
+automatic layout is used): the same map always gives the same picture. Reports
+embed it; the workspace's map page serves it and makes it draggable.
 
->>> from systemic.web.system_map_svg import Factor, Link, Loop, render_system_map_svg
+>>> from systemic.report.system_map_svg import Factor, Link, Loop, render_system_map_svg
 >>> svg = render_system_map_svg(
 ...     [Factor("a", "Failure demand"), Factor("b", "Stretched services")],
 ...     [Link("a", "b", "+"), Link("b", "a", "+")],
@@ -17,11 +18,24 @@ True
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from html import escape
 
-__all__ = ["Factor", "Link", "Loop", "render_system_map_svg"]
+from systemic.framework.map_layout import (
+    BOX_HEIGHT,
+    BOX_WIDTH,
+    FONT_SIZE,
+    LINE_HEIGHT,
+    MapLayout,
+    Point,
+    layout_map,
+    layout_of,
+    wrap_label,
+)
+from systemic.framework.views import MapView
+
+__all__ = ["Factor", "Link", "Loop", "render_map_view", "render_system_map_svg"]
 
 #: Colours chosen for at least 4.5:1 contrast on white (WCAG AA for text).
 REINFORCING_COLOUR = "#b3261e"
@@ -30,18 +44,37 @@ LINK_COLOUR = "#4a4a4a"
 FACTOR_FILL = "#ffffff"
 FACTOR_STROKE = "#1f1f1f"
 
-_FONT_SIZE = 13
-_CHAR_WIDTH = 7.2  # average glyph width of a sans-serif face at _FONT_SIZE
-_BOX_WIDTH = 150
-_LINE_HEIGHT = 16
+#: A thin bar down the left of a factor's box says what kind of factor it is.
+KIND_COLOURS = {
+    "system_condition": "#6a3d9a",
+    "demand": "#b3261e",
+    "capacity": "#0b5cad",
+    "outcome": "#1b6e3a",
+}
+KIND_LABELS = {
+    "system_condition": "system condition",
+    "demand": "demand",
+    "capacity": "capacity",
+    "outcome": "outcome",
+}
+#: Up to this many loops are coloured and labelled on the picture; past it only the
+#: highlighted loop is (a map of 80 factors can hold dozens, colouring every link).
+LOOPS_DRAWN = 12
 
 
 @dataclass(frozen=True)
 class Factor:
-    """A factor on the map: ``key`` identifies it, ``label`` is what people read."""
+    """A factor on the map: ``key`` identifies it, ``label`` is what people read.
+
+    ``kind``, ``level`` and ``tags`` are written on the factor's group as data
+    attributes (the map page filters by them) and in its tooltip.
+    """
 
     key: str
     label: str
+    kind: str | None = None
+    level: str | None = None
+    tags: tuple[str, ...] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True)
@@ -63,58 +96,6 @@ class Loop:
     kind: str  # "reinforcing" or "balancing"
 
 
-def _wrap(label: str, width: float = _BOX_WIDTH - 16) -> list[str]:
-    """Split a label into lines that fit the factor box (at most three lines)."""
-    max_chars = max(4, int(width / _CHAR_WIDTH))
-    lines: list[str] = []
-    current = ""
-    for word in label.split():
-        candidate = f"{current} {word}".strip()
-        if len(candidate) <= max_chars or not current:
-            current = candidate
-        else:
-            lines.append(current)
-            current = word
-    if current:
-        lines.append(current)
-    if len(lines) > 3:
-        lines = [*lines[:2], lines[2][: max_chars - 1] + "…"]
-    return [line if len(line) <= max_chars else line[: max_chars - 1] + "…" for line in lines]
-
-
-def _order(factors: Sequence[Factor], loops: Sequence[Loop], links: Sequence[Link]) -> list[Factor]:
-    """Place factors around the ring in causal order, so chains read clockwise.
-
-    Start from a factor nothing causes (else the first factor), follow links to
-    factors not yet placed (preferring ones on a loop), and when a chain ends
-    continue from the remaining factor with fewest unplaced causes.
-    """
-    keys = [factor.key for factor in factors]
-    by_key = {factor.key: factor for factor in factors}
-    on_loop = {key for loop in loops for key in loop.factors}
-    effects: dict[str, list[str]] = {key: [] for key in keys}
-    causes: dict[str, set[str]] = {key: set() for key in keys}
-    for link in links:
-        if link.source in by_key and link.target in by_key and link.source != link.target:
-            effects[link.source].append(link.target)
-            causes[link.target].add(link.source)
-    ring: list[str] = []
-    placed: set[str] = set()
-    while len(ring) < len(keys):
-        remaining = [key for key in keys if key not in placed]
-        current: str | None = min(
-            remaining,
-            key=lambda key: (len(causes[key] - placed), key not in on_loop, keys.index(key)),
-        )
-        while current is not None:
-            ring.append(current)
-            placed.add(current)
-            following = [key for key in effects[current] if key not in placed]
-            following.sort(key=lambda key: (key not in on_loop, keys.index(key)))
-            current = following[0] if following else None
-    return [by_key[key] for key in ring]
-
-
 def _loop_edges(loop: Loop) -> set[tuple[str, str]]:
     keys = loop.factors
     return {(keys[i], keys[(i + 1) % len(keys)]) for i in range(len(keys))}
@@ -132,54 +113,53 @@ def render_system_map_svg(
     links: Sequence[Link],
     loops: Sequence[Loop] = (),
     *,
+    positions: Mapping[str, Point] | None = None,
     highlight: str | None = None,
     title: str = "System map",
 ) -> str:
     """Render the map as a standalone, accessible SVG string.
 
-    Links on a loop are drawn thick in the loop's colour (red for reinforcing,
-    blue for balancing); with ``highlight`` set to a loop's name only that loop
-    is coloured. Each loop's name is written at the centre of its factors.
-    Polarity is written at each link's midpoint (``+`` or ``−``) and a delay is
-    marked with a double bar.
+    ``positions`` gives each factor's box centre (the map's saved layout); factors
+    missing from it are laid out automatically. Links on a loop are drawn thick in
+    the loop's colour (red for reinforcing, blue for balancing) when the map has
+    at most :data:`LOOPS_DRAWN` loops; with ``highlight`` set to a loop's name only
+    that loop is coloured and labelled. Polarity is written at each link's
+    midpoint (``+`` or ``−``, and a negative link is dashed) and a delay is marked
+    with a double bar.
 
     >>> render_system_map_svg([], []).count("<svg")
     1
     """
-    ordered = _order(factors, loops, links)
-    n = len(ordered)
-    wrapped = {factor.key: _wrap(factor.label) for factor in ordered}
-    max_lines = max((len(lines) for lines in wrapped.values()), default=1)
-    box_h = max_lines * _LINE_HEIGHT + 14
-    radius = 0.0 if n <= 1 else max(150.0, (n * (_BOX_WIDTH + 40)) / (2 * math.pi))
-    # An ellipse wider than tall suits boxes that are wider than tall.
-    radius_x, radius_y = radius * 1.3, radius * 0.9
-    margin_x = _BOX_WIDTH / 2 + 20
-    margin_y = box_h / 2 + 20
-    width = 2 * (radius_x + margin_x)
-    height = 2 * (radius_y + margin_y)
-    cx, cy = width / 2, height / 2
-    position: dict[str, tuple[float, float]] = {}
-    for index, factor in enumerate(ordered):
-        angle = -math.pi / 2 + 2 * math.pi * index / max(n, 1)
-        position[factor.key] = (cx + radius_x * math.cos(angle), cy + radius_y * math.sin(angle))
+    keys = [factor.key for factor in factors]
+    given = dict(positions or {})
+    if any(key not in given for key in keys):
+        layout = layout_map(keys, [(lk.source, lk.target) for lk in links], given)
+        given = {**given, **layout.positions}
+    position = {key: given[key] for key in keys}
+    left, top, width, height = _bounds(position.values())
+    cx, cy = left + width / 2, top + height / 2
 
+    if highlight is not None:
+        drawn = [loop for loop in loops if loop.name == highlight]
+    else:
+        drawn = list(loops) if len(loops) <= LOOPS_DRAWN else []
     colour_of_edge: dict[tuple[str, str], str] = {}
-    names_of_edge: dict[tuple[str, str], list[str]] = {}
-    for loop in loops:
-        if highlight is not None and loop.name != highlight:
-            continue
+    for loop in drawn:
         colour = REINFORCING_COLOUR if loop.kind == "reinforcing" else BALANCING_COLOUR
         for edge in _loop_edges(loop):
             colour_of_edge.setdefault(edge, colour)
+    names_of_edge: dict[tuple[str, str], list[str]] = {}
+    for loop in loops:
+        for edge in _loop_edges(loop):
             names_of_edge.setdefault(edge, []).append(loop.name)
 
-    description = _describe(ordered, links, loops)
+    description = _describe(factors, links, loops)
     out: list[str] = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="system-map" role="img" '
-        f'viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" height="{height:.0f}" '
+        f'viewBox="{left:.0f} {top:.0f} {width:.0f} {height:.0f}" '
+        f'width="{width:.0f}" height="{height:.0f}" '
         f'aria-labelledby="map-title map-desc" font-family="system-ui, sans-serif" '
-        f'font-size="{_FONT_SIZE}">',
+        f'font-size="{FONT_SIZE}">',
         f'<title id="map-title">{escape(title)}</title>',
         f'<desc id="map-desc">{escape(description)}</desc>',
         "<defs>",
@@ -195,9 +175,14 @@ def render_system_map_svg(
             f'<path d="M0,0 L10,5 L0,10 z" fill="{colour}"/></marker>'
         )
     out.append("</defs>")
+    out.append(
+        f'<rect class="map-background" x="{left:.0f}" y="{top:.0f}" width="{width:.0f}" '
+        f'height="{height:.0f}" fill="#ffffff"/>'
+    )
 
-    half_w, half_h = _BOX_WIDTH / 2 + 4, box_h / 2 + 4
+    half_w, half_h = BOX_WIDTH / 2 + 4, BOX_HEIGHT / 2 + 4
     labels_at: list[tuple[float, float]] = []  # polarity and loop labels drawn so far
+    out.append('<g class="links">')
     for link in links:
         if link.source not in position or link.target not in position:
             continue
@@ -213,25 +198,15 @@ def render_system_map_svg(
                 labels_at,
             )
         )
+    out.append("</g>")
 
-    for factor in ordered:
-        x, y = position[factor.key]
-        lines = wrapped[factor.key]
-        out.append(
-            f'<g class="factor" data-key="{escape(factor.key)}">'
-            f'<rect x="{x - _BOX_WIDTH / 2:.1f}" y="{y - box_h / 2:.1f}" width="{_BOX_WIDTH}" '
-            f'height="{box_h}" rx="8" fill="{FACTOR_FILL}" stroke="{FACTOR_STROKE}" '
-            f'stroke-width="1.5"/>'
-        )
-        first_y = y - (len(lines) - 1) * _LINE_HEIGHT / 2 + _FONT_SIZE / 3
-        for index, line in enumerate(lines):
-            out.append(
-                f'<text x="{x:.1f}" y="{first_y + index * _LINE_HEIGHT:.1f}" '
-                f'text-anchor="middle" fill="#1f1f1f">{escape(line)}</text>'
-            )
-        out.append("</g>")
+    out.append('<g class="factors">')
+    for factor in factors:
+        out.append(_factor_svg(factor, position[factor.key]))
+    out.append("</g>")
 
-    for loop in loops:
+    out.append('<g class="loop-labels">')
+    for loop in drawn:
         members = [position[key] for key in loop.factors if key in position]
         if not members:
             continue
@@ -243,17 +218,74 @@ def render_system_map_svg(
         lx, ly = _free_spot(lx, ly, labels_at)
         labels_at.append((lx, ly))
         colour = REINFORCING_COLOUR if loop.kind == "reinforcing" else BALANCING_COLOUR
-        dim = highlight is not None and loop.name != highlight
-        opacity = ' opacity="0.35"' if dim else ""
         out.append(
-            f'<g class="loop-label {escape(loop.kind)}"{opacity}>'
+            f'<g class="loop-label {escape(loop.kind)}" data-loop="{escape(loop.name)}">'
             f'<circle cx="{lx:.1f}" cy="{ly:.1f}" r="20" fill="#ffffff" stroke="{colour}" '
             f'stroke-width="2"/>'
             f'<text x="{lx:.1f}" y="{ly + 5:.1f}" text-anchor="middle" font-weight="bold" '
             f'font-size="15" fill="{colour}">{escape(loop.name)}</text></g>'
         )
+    out.append("</g>")
     out.append("</svg>")
     return "\n".join(out)
+
+
+def _bounds(points: Iterable[Point], margin: float = 40.0) -> tuple[float, float, float, float]:
+    """``(left, top, width, height)`` around every factor box, with room for self-loops."""
+    listed = list(points)
+    xs = [p[0] for p in listed]
+    ys = [p[1] for p in listed]
+    if not xs:
+        return (0.0, 0.0, BOX_WIDTH + 2 * margin, BOX_HEIGHT + 2 * margin)
+    left = min(xs) - BOX_WIDTH / 2 - margin
+    top = min(ys) - BOX_HEIGHT / 2 - margin
+    right = max(xs) + BOX_WIDTH / 2 + margin
+    bottom = max(ys) + BOX_HEIGHT / 2 + margin
+    return (left, top, right - left, bottom - top)
+
+
+def _factor_svg(factor: Factor, at: Point) -> str:
+    """One factor: a box at ``at`` (moved by its transform, so the page can drag it)."""
+    x, y = at
+    lines = wrap_label(factor.label)
+    kind_words = KIND_LABELS.get(factor.kind or "", "")
+    tooltip = ", ".join(
+        part
+        for part in (
+            factor.label,
+            kind_words,
+            f"level: {factor.level}" if factor.level else "",
+            f"tags: {'; '.join(factor.tags)}" if factor.tags else "",
+        )
+        if part
+    )
+    data = [f'data-key="{escape(factor.key)}"']
+    if factor.kind:
+        data.append(f'data-kind="{escape(factor.kind)}"')
+    if factor.level:
+        data.append(f'data-level="{escape(factor.level)}"')
+    if factor.tags:
+        data.append(f'data-tags="{escape("|".join(factor.tags))}"')
+    parts = [
+        f'<g class="factor" {" ".join(data)} transform="translate({x:.1f},{y:.1f})">',
+        f"<title>{escape(tooltip)}</title>",
+        f'<rect x="{-BOX_WIDTH / 2:.1f}" y="{-BOX_HEIGHT / 2:.1f}" width="{BOX_WIDTH:.0f}" '
+        f'height="{BOX_HEIGHT:.0f}" rx="8" fill="{FACTOR_FILL}" stroke="{FACTOR_STROKE}" '
+        f'stroke-width="1.5"/>',
+    ]
+    if factor.kind in KIND_COLOURS:
+        parts.append(
+            f'<rect class="kind-bar" x="{-BOX_WIDTH / 2 + 1:.1f}" y="{-BOX_HEIGHT / 2 + 6:.1f}" '
+            f'width="5" height="{BOX_HEIGHT - 12:.0f}" rx="2" fill="{KIND_COLOURS[factor.kind]}"/>'
+        )
+    first_y = -(len(lines) - 1) * LINE_HEIGHT / 2 + FONT_SIZE / 3
+    for index, line in enumerate(lines):
+        parts.append(
+            f'<text x="3" y="{first_y + index * LINE_HEIGHT:.1f}" '
+            f'text-anchor="middle" fill="#1f1f1f">{escape(line)}</text>'
+        )
+    parts.append("</g>")
+    return "".join(parts)
 
 
 def _free_spot(x: float, y: float, taken: list[tuple[float, float]]) -> tuple[float, float]:
@@ -314,10 +346,14 @@ def _link_svg(
     )
     sign = "+" if link.polarity.strip() in {"+", "positive", "same"} else "−"
     classes = " ".join(["link", *(f"in-{name}" for name in loop_names)])
+    dash = ' stroke-dasharray="7 4"' if sign == "−" else ""
+    delay = ' data-delay="1"' if link.delay else ""
     parts = [
-        f'<g class="{escape(classes)}">',
+        f'<g class="{escape(classes)}" data-source="{escape(link.source)}" '
+        f'data-target="{escape(link.target)}" data-polarity="{sign}"'
+        f"{delay}>",
         f'<path d="M{sx:.1f},{sy:.1f} Q{qx:.1f},{qy:.1f} {ex:.1f},{ey:.1f}" fill="none" '
-        f'stroke="{stroke}" stroke-width="{3 if colour else 1.5}" '
+        f'stroke="{stroke}" stroke-width="{3 if colour else 1.5}"{dash} '
         f'marker-end="url(#{marker})"/>',
         f'<circle cx="{px:.1f}" cy="{py:.1f}" r="10" fill="#ffffff" stroke="{stroke}"/>',
         f'<text x="{px:.1f}" y="{py + 5:.1f}" text-anchor="middle" font-weight="bold" '
@@ -344,3 +380,25 @@ def _describe(factors: Sequence[Factor], links: Sequence[Link], loops: Sequence[
         chain = " → ".join(labels.get(key, key) for key in loop.factors)
         sentences.append(f"{loop.name} ({loop.kind}): {chain}.")
     return " ".join(sentences)
+
+
+def render_map_view(
+    view: MapView, layout: MapLayout | None = None, *, highlight: str | None = None
+) -> str:
+    """Draw a workspace map (a :class:`~systemic.framework.views.MapView`) in its layout.
+
+    ``layout`` defaults to :func:`~systemic.framework.map_layout.layout_of` the view
+    (saved places kept, new factors placed).
+    """
+    layout = layout or layout_of(view)
+    return render_system_map_svg(
+        [
+            Factor(f.id, f.name, kind=f.kind, level=f.level, tags=tuple(f.tags))
+            for f in view.factors
+        ],
+        [Link(c.cause_id, c.effect_id, c.polarity, c.delay) for c in view.links],
+        [Loop(loop.name, loop.factors, loop.kind) for loop in view.named_loops],
+        positions=layout.positions,
+        highlight=highlight,
+        title=view.system_map.name,
+    )
