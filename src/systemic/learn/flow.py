@@ -121,6 +121,8 @@ def activity_parts(events: pl.DataFrame) -> ActivityParts:
         ordered.group_by("_case", maintain_order=True)
         .agg(
             pl.col("case_id").first(),
+            # the person of the case's first event: whose need (and locality) it starts in
+            pl.col("person_id").first(),
             pl.col("person_id").n_unique().cast(pl.Int64).alias("people"),
             pl.col("timestamp").min().alias("start"),
             pl.col("timestamp").max().alias("end"),
