@@ -31,6 +31,7 @@ from systemic.web.pages.forms import (
 )
 from systemic.web.pages.measure_chart import MIN_POINTS
 from systemic.web.pages.site import render
+from systemic.web.security.redirects import safe_next
 
 #: The level page each kind is shown on (where "back" leads).
 HOME_OF_KIND: dict[str, tuple[str, str]] = {
@@ -344,12 +345,6 @@ def retention_problems(
     return {}
 
 
-def _next_url(raw: Any) -> str:
-    """A safe local return address from a form (never another site)."""
-    text = str(raw or "")
-    return text if text.startswith("/") and not text.startswith("//") else ""
-
-
 def _problems(kind: Kind, error: InvalidObjectError) -> dict[str, str]:
     """Messages per field, in the form's words; a whole-object message goes to the first
     field it names."""
@@ -398,7 +393,7 @@ def _add_kind_routes(router: APIRouter, kind: Kind) -> None:
     async def new_form(request: Request, ctx: PageContext = Depends(page_context)) -> Response:
         snap = ctx.snapshot()
         values = _initial_values(kind, request, snap)
-        next_url = _next_url(request.query_params.get("next"))
+        next_url = safe_next(request.query_params.get("next"), default="")
         return _form_page(
             request, ctx, kind, values=values, errors={}, record=None, snap=snap, next_url=next_url
         )
@@ -406,7 +401,7 @@ def _add_kind_routes(router: APIRouter, kind: Kind) -> None:
     async def create(request: Request, ctx: PageContext = Depends(page_context)) -> Response:
         form = await request.form()
         parsed = parse_form(kind, form)
-        next_url = _next_url(form.get("_next"))
+        next_url = safe_next(form.get("_next"), default="")
         errors = dict(parsed.errors) or retention_problems(kind.name, parsed.values)
         if not errors:
             try:

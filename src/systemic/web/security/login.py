@@ -39,6 +39,7 @@ from systemic.store.accounts import (
 from systemic.store.orm import Workspace
 from systemic.store.repository import get_workspace
 from systemic.web.security.identity import AuthenticatedUser, current_user, require_role
+from systemic.web.security.redirects import safe_next
 from systemic.web.security.session import (
     SessionCodec,
     cookie_options,
@@ -62,17 +63,6 @@ class AuditEventOut(BaseModel):
     before: Any
     after: Any
     ip: str
-
-
-def safe_next(raw: str | None) -> str:
-    """Where to go after signing in: only a path on this site (no open redirect).
-
-    >>> safe_next("/mission?x=1"), safe_next("//evil.example/"), safe_next("https://x")
-    ('/mission?x=1', '/', '/')
-    """
-    if not raw or not raw.startswith("/") or raw.startswith("//") or "\\" in raw:
-        return "/"
-    return raw
 
 
 def memberships(session: Session, username: str) -> list[tuple[str, str, str]]:
