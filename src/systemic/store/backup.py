@@ -47,8 +47,9 @@ from systemic.store.migrate import current_revision
 
 FORMAT = "systemic-backup/1"
 MANIFEST = "manifest.json"
-#: Tables never backed up (Alembic's own bookkeeping is re-created by migrating).
-SKIPPED_TABLES = frozenset({"alembic_version"})
+#: Tables never backed up (Alembic's own bookkeeping is re-created by migrating; browser
+#: sessions are not copied, so a restored database starts with everyone signed out).
+SKIPPED_TABLES = frozenset({"alembic_version", "user_session"})
 #: File names never copied from a dataset folder (a key kept there by mistake).
 KEY_FILE_NAMES = frozenset({"key", "pseudonym.key", "systemic.key", ".systemic-key"})
 

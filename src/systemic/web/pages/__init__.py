@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from systemic.web.pages import admin, levels, measure_chart, members, objects, switcher
+from systemic.web.pages import account, admin, levels, measure_chart, members, objects, switcher
 from systemic.web.pages.site import NAV, STATIC_URL
 
 router = APIRouter()
+router.include_router(account.router)
 router.include_router(admin.router)
 router.include_router(members.router)
 router.include_router(switcher.router)

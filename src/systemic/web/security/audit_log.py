@@ -22,6 +22,7 @@ from systemic.store.accounts import (
     AuditEvent,
     LoginAttempt,
     Membership,
+    UserSession,
     record_event,
 )
 from systemic.store.orm import Base, HistoryEntry
@@ -47,8 +48,9 @@ PERSONAL_SAFE_COLUMNS = frozenset(
     }
 )
 WITHHELD = "(personal text withheld)"
-#: Tables whose rows are bookkeeping, not work: not audited row by row.
-UNAUDITED = (AuditEvent, LoginAttempt, HistoryEntry)
+#: Tables whose rows are bookkeeping, not work: not audited row by row (sign-in and
+#: sign-out are audited as events; a session's id is the digest of its secret).
+UNAUDITED = (AuditEvent, LoginAttempt, HistoryEntry, UserSession)
 #: Columns that change on every write and would only add noise.
 NOISE_COLUMNS = frozenset({"updated_at", "last_used_at"})
 

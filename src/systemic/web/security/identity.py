@@ -31,6 +31,7 @@ class AuthenticatedUser:
 
     ``role`` is None when the user has no access to that workspace; ``via`` is
     ``"session"`` (browser, CSRF-checked) or ``"token"`` (scripts, CSRF-exempt).
+    ``site_admin``: may create workspaces (``systemic user add --site-admin``).
     """
 
     user_id: str
@@ -40,6 +41,7 @@ class AuthenticatedUser:
     role: str | None
     via: str
     csrf_token: str
+    site_admin: bool = False
 
     def can(self, role: str) -> bool:
         """Whether this user's role in the workspace includes ``role``."""

@@ -1,8 +1,9 @@
 """Sign-in and sign-out routes, and the admin's view of the audit trail.
 
 ``GET /login`` shows a small form (with a login CSRF token in a cookie and the
-form: double submit); ``POST /login`` checks the password with throttling and
-sets the session cookie; ``POST /logout`` ends the session;
+form: double submit); ``POST /login`` checks the password with throttling,
+starts a server-side session and sets the cookie naming it; ``POST /logout``
+ends that session (a copy of the cookie stops working too);
 ``GET /api/audit-trail`` lists the audit trail (admins only, enforced by the
 middleware's admin paths and by ``require_role``).
 
@@ -16,7 +17,7 @@ Attempts with a username nobody has are filed server-wide (no workspace).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from html import escape
 from typing import Any
 
@@ -34,7 +35,9 @@ from systemic.store.accounts import (
     UserAccount,
     audit_trail,
     authenticate,
+    end_session,
     record_event,
+    start_session,
 )
 from systemic.store.orm import Workspace
 from systemic.store.repository import get_workspace
@@ -164,6 +167,7 @@ def build_router(store: Store, settings: SecuritySettings) -> APIRouter:
     """The sign-in, sign-out and audit-trail routes for an app on ``store``."""
     router = APIRouter()
     codec = SessionCodec(settings.secret_key, max_age=settings.session_max_age)
+    max_age = timedelta(seconds=settings.session_max_age)
 
     def _secure(request: Request) -> bool:
         return bool(getattr(request.state, "https", False))
@@ -226,8 +230,9 @@ def build_router(store: Store, settings: SecuritySettings) -> APIRouter:
                 ip=ip,
                 wanted=_wanted_slug(session, settings.workspace_of(request.scope)),
             )
+            secret = start_session(session, user.id, max_age=max_age)
             session.commit()
-            cookie = codec.dump(new_session(user.id, user.password_hash))
+            cookie = codec.dump(new_session(user.id, secret))
         response = RedirectResponse(next_url, status_code=303)
         response.set_cookie(
             settings.cookie_name,
@@ -255,7 +260,11 @@ def build_router(store: Store, settings: SecuritySettings) -> APIRouter:
 
     @router.post("/logout", include_in_schema=False)
     def do_logout(request: Request, user: AuthenticatedUser = Depends(current_user)) -> Response:
+        held = codec.load(request.cookies.get(settings.cookie_name))
         with store.session() as session:
+            if held is not None:
+                # The cookie may have been copied: it must stop working, not just be deleted.
+                end_session(session, held["sid"])
             record_sign_in_event(
                 session,
                 username=user.username,

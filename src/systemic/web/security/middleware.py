@@ -21,11 +21,14 @@ It is a pure ASGI middleware so it can read a form body and hand it on intact.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs, quote
 
 import anyio
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 
 from systemic.store import Store
@@ -34,11 +37,12 @@ from systemic.store.accounts import (
     UserAccount,
     record_event,
     role_in,
+    session_user,
     user_for_token,
 )
 from systemic.store.repository import get_workspace
 from systemic.web.security.identity import AuthenticatedUser, current_actor_name, current_ip
-from systemic.web.security.session import SessionCodec, password_fingerprint, tokens_match
+from systemic.web.security.session import SessionCodec, tokens_match
 from systemic.web.security.settings import SecuritySettings
 
 Scope = MutableMapping[str, Any]
@@ -46,6 +50,8 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+logger = logging.getLogger(__name__)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ACTOR_HEADER = b"x-systemic-actor"
@@ -97,6 +103,20 @@ def is_public(path: str, settings: SecuritySettings) -> bool:
     return any(path == p.rstrip("/") or path.startswith(p) for p in settings.public_paths)
 
 
+def _keep_bookkeeping(session: Session) -> None:
+    """Commit a token's ``last_used_at``, but never fail the request over it.
+
+    Under many concurrent writers SQLite may stay locked longer than its busy
+    timeout; the note of when a token was last used is not worth a 500, so it is
+    dropped (and logged) instead.
+    """
+    try:
+        session.commit()
+    except OperationalError as exc:
+        session.rollback()
+        logger.warning("token use not recorded (the database was busy): %s", exc.orig)
+
+
 class SecurityMiddleware:
     """ASGI middleware enforcing sign-in, roles and CSRF (see the module docstring)."""
 
@@ -123,10 +143,11 @@ class SecurityMiddleware:
             elif session_data is not None:
                 via = "session"
                 csrf = session_data["csrf"]
-                user = session.get(UserAccount, session_data["uid"])
-                if user is None or user.disabled:
-                    return None
-                if password_fingerprint(user.password_hash) != session_data["pw"]:
+                try:
+                    user = session_user(session, session_data["sid"])
+                except InvalidCredentialsError:
+                    return None  # signed out, password changed, expired or disabled
+                if user.id != session_data["uid"]:
                     return None
             if user is None:
                 return None
@@ -139,7 +160,7 @@ class SecurityMiddleware:
                     workspace_id = None
                 if workspace_id is not None:
                     role = role_in(session, user.id, workspace_id)
-            session.commit()  # keeps a token's last_used_at
+            _keep_bookkeeping(session)
             return AuthenticatedUser(
                 user_id=user.id,
                 username=user.username,
@@ -148,6 +169,7 @@ class SecurityMiddleware:
                 role=role,
                 via=via,
                 csrf_token=csrf,
+                site_admin=bool(user.site_admin),
             )
 
     def _record(self, user: AuthenticatedUser, action: str, path: str, ip: str) -> None:
