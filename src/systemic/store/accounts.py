@@ -531,7 +531,10 @@ def revoke_token(session: Session, token_id: str) -> None:
 
 
 def user_for_token(session: Session, token: str) -> UserAccount:
-    """The user a live token belongs to; raises :class:`InvalidCredentialsError` otherwise."""
+    """The user a live token belongs to; raises :class:`InvalidCredentialsError` otherwise.
+
+    Only reads; :func:`note_token_use` records when the token was used.
+    """
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         raise InvalidCredentialsError("not a systemic API token")
     digest = token_digest(token)
@@ -542,12 +545,26 @@ def user_for_token(session: Session, token: str) -> UserAccount:
     user = session.get(UserAccount, row.user_id)
     if user is None or user.disabled:
         raise InvalidCredentialsError("the token's user is disabled or removed")
-    now = _now()
-    # Noted at most once a minute: a script's burst of requests makes one write, not one
-    # each (writes queue on SQLite), and the time is only there to spot unused tokens.
-    if row.last_used_at is None or now - row.last_used_at >= TOKEN_USE_RESOLUTION:
-        row.last_used_at = now
     return user
+
+
+def note_token_use(session: Session, token: str, now: datetime | None = None) -> bool:
+    """Set a token's ``last_used_at`` (the caller commits); whether anything changed.
+
+    Noted at most once a minute: a script's burst of requests makes one write, not
+    one each (writes queue on SQLite), and the time is only there to spot unused
+    tokens. Kept apart from :func:`user_for_token` so that a request never waits on,
+    or fails over, this bookkeeping.
+    """
+    now = now or _now()
+    row = session.scalar(select(ApiToken).where(ApiToken.token_sha256 == token_digest(token)))
+    if row is None or (
+        row.last_used_at is not None and now - row.last_used_at < TOKEN_USE_RESOLUTION
+    ):
+        return False
+    row.last_used_at = now
+    session.flush()
+    return True
 
 
 # ---------------------------------------------------------------- audit trail

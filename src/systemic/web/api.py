@@ -29,6 +29,7 @@ from systemic.store.orm import Workspace
 from systemic.store.snapshot import load_snapshot
 from systemic.store.transfer import export_workspace, import_workspace
 from systemic.web.deps import current_actor, current_workspace, get_session
+from systemic.web.limits import check_field_sizes, request_limits
 
 router = APIRouter(prefix="/api")
 
@@ -153,11 +154,13 @@ def _add_kind_routes(spec: Kind) -> None:
         return repository.list_objects(session, ws.id, kind, filters or None)
 
     def create_item(
+        request: Request,
         fields: create_fields,  # type: ignore[valid-type]
         session: Session = Depends(get_session),
         ws: Workspace = Depends(current_workspace),
         actor: str = Depends(current_actor),
     ) -> Any:
+        check_field_sizes(fields.model_dump(), request_limits(request.app.state))  # type: ignore[attr-defined]
         record = repository.create(session, ws.id, kind, fields, actor=actor)
         session.commit()
         return record
@@ -170,20 +173,16 @@ def _add_kind_routes(spec: Kind) -> None:
         return repository.get(session, ws.id, kind, object_id)
 
     def update_item(
+        request: Request,
         object_id: str,
         changes: update_model,  # type: ignore[valid-type]
         session: Session = Depends(get_session),
         ws: Workspace = Depends(current_workspace),
         actor: str = Depends(current_actor),
     ) -> Any:
-        record = repository.update(
-            session,
-            ws.id,
-            kind,
-            object_id,
-            changes.model_dump(exclude_unset=True),  # type: ignore[attr-defined]
-            actor=actor,
-        )
+        values = changes.model_dump(exclude_unset=True)  # type: ignore[attr-defined]
+        check_field_sizes(values, request_limits(request.app.state))
+        record = repository.update(session, ws.id, kind, object_id, values, actor=actor)
         session.commit()
         return record
 
@@ -363,12 +362,14 @@ def audit_rules(
 
 @router.patch("/audit/rules/{rule_id}", response_model=AuditRuleOut, tags=["Audit"])
 def change_audit_rule(
+    request: Request,
     rule_id: str,
     change: AuditRuleChange,
     session: Session = Depends(get_session),
     ws: Workspace = Depends(current_workspace),
 ) -> Any:
     """Switch a rule on or off, or change its severity or parameters, for this workspace."""
+    check_field_sizes(change.model_dump(), request_limits(request.app.state))
     rules = {r.id for r in workspace_rules(session, ws.id)}
     if rule_id not in rules:
         raise NotFoundError("audit rule", rule_id)

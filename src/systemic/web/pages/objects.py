@@ -19,6 +19,7 @@ from markupsafe import Markup
 from systemic.framework.kinds import KINDS, Kind, object_path, title_of
 from systemic.store import repository
 from systemic.store.errors import InvalidObjectError, NotFoundError
+from systemic.web.limits import check_field_sizes, request_limits
 from systemic.web.pages.context import PageContext, page_context
 from systemic.web.pages.forms import (
     CHOICE_LABELS,
@@ -405,6 +406,7 @@ def _add_kind_routes(router: APIRouter, kind: Kind) -> None:
         errors = dict(parsed.errors) or retention_problems(kind.name, parsed.values)
         if not errors:
             try:
+                check_field_sizes(parsed.values, request_limits(request.app.state))
                 record = repository.create(
                     ctx.session, ctx.workspace_id, kind.name, parsed.values, actor=ctx.actor
                 )
@@ -506,6 +508,7 @@ def _add_kind_routes(router: APIRouter, kind: Kind) -> None:
             errors = retention_problems(kind.name, parsed.values, stored=stored)
         if not errors:
             try:
+                check_field_sizes(parsed.values, request_limits(request.app.state))
                 repository.update(
                     ctx.session,
                     ctx.workspace_id,

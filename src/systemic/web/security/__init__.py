@@ -25,6 +25,7 @@ from fastapi import FastAPI
 
 from systemic.store import Store
 from systemic.web.security.audit_log import watch_sessions
+from systemic.web.security.headers import SecurityHeaders
 from systemic.web.security.identity import (
     AuthenticatedUser,
     csrf_token,
@@ -51,6 +52,8 @@ def install_security(
     router = build_router(store, settings)
     app.router.routes[:0] = router.routes
     app.add_middleware(SecurityMiddleware, store=store, settings=settings)
+    # Outside the security middleware: its refusals and redirects get the headers too.
+    app.add_middleware(SecurityHeaders)
     app.state.security = settings
     return settings
 

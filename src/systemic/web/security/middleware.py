@@ -28,13 +28,13 @@ from urllib.parse import parse_qs, quote
 
 import anyio
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
 from starlette.requests import Request
 
 from systemic.store import Store
 from systemic.store.accounts import (
     InvalidCredentialsError,
     UserAccount,
+    note_token_use,
     record_event,
     role_in,
     session_user,
@@ -62,11 +62,30 @@ MAX_FORM_BYTES = 2 * 1024 * 1024
 
 
 def client_ip(scope: Scope, headers: dict[str, str], settings: SecuritySettings) -> str:
-    """The client's address: the first ``X-Forwarded-For`` hop behind a trusted proxy."""
-    if settings.trust_proxy_headers and headers.get("x-forwarded-for"):
-        return headers["x-forwarded-for"].split(",")[0].strip()[:64]
+    """The client's address, counting ``settings.proxy_hops`` trusted proxies back.
+
+    Each proxy appends the address it was reached from to ``X-Forwarded-For``, so
+    only the last ``proxy_hops`` entries were written by proxies we trust; anything
+    to their left came from the client and may be made up (rotating it must not
+    escape sign-in throttling). With fewer entries than hops the request did not
+    come through the proxies, and the connection's own address is used.
+
+    >>> s = SecuritySettings(secret_key="k" * 32, trust_proxy_headers=True, proxy_hops=1)
+    >>> peer = {"client": ("10.0.0.2", 5000)}
+    >>> client_ip(peer, {"x-forwarded-for": "6.6.6.6, 203.0.113.7"}, s)
+    '203.0.113.7'
+    >>> client_ip(peer, {}, s)
+    '10.0.0.2'
+    """
     client = scope.get("client")
-    return str(client[0]) if client else ""
+    peer = str(client[0]) if client else ""
+    forwarded = headers.get("x-forwarded-for", "")
+    if not settings.trust_proxy_headers or not forwarded or settings.proxy_hops < 1:
+        return peer
+    hops = [part.strip() for part in forwarded.split(",")]
+    if len(hops) < settings.proxy_hops:
+        return peer
+    return hops[-settings.proxy_hops][:64] or peer
 
 
 def is_https(scope: Scope, headers: dict[str, str], settings: SecuritySettings) -> bool:
@@ -103,18 +122,21 @@ def is_public(path: str, settings: SecuritySettings) -> bool:
     return any(path == p.rstrip("/") or path.startswith(p) for p in settings.public_paths)
 
 
-def _keep_bookkeeping(session: Session) -> None:
-    """Commit a token's ``last_used_at``, but never fail the request over it.
+def note_use(store: Store, token: str) -> None:
+    """Record when a token was used, in its own short transaction, and never fail the
+    request over it.
 
     Under many concurrent writers SQLite may stay locked longer than its busy
     timeout; the note of when a token was last used is not worth a 500, so it is
     dropped (and logged) instead.
     """
-    try:
-        session.commit()
-    except OperationalError as exc:
-        session.rollback()
-        logger.warning("token use not recorded (the database was busy): %s", exc.orig)
+    with store.session() as session:
+        try:
+            if note_token_use(session, token):
+                session.commit()
+        except OperationalError as exc:
+            session.rollback()
+            logger.warning("token use not recorded (the database was busy): %s", exc.orig)
 
 
 class SecurityMiddleware:
@@ -160,8 +182,7 @@ class SecurityMiddleware:
                     workspace_id = None
                 if workspace_id is not None:
                     role = role_in(session, user.id, workspace_id)
-            _keep_bookkeeping(session)
-            return AuthenticatedUser(
+            identified = AuthenticatedUser(
                 user_id=user.id,
                 username=user.username,
                 display_name=user.display_name or user.username,
@@ -171,6 +192,9 @@ class SecurityMiddleware:
                 csrf_token=csrf,
                 site_admin=bool(user.site_admin),
             )
+        if token is not None:
+            note_use(self.store, token)
+        return identified
 
     def _record(self, user: AuthenticatedUser, action: str, path: str, ip: str) -> None:
         with self.store.session() as session:
@@ -218,7 +242,7 @@ class SecurityMiddleware:
             scope["state"]["workspace"] = workspace
 
         if is_public(path, settings):
-            await self.app(scope, receive, _with_headers(send, SECURITY_HEADERS))
+            await self.app(scope, receive, send)
             return
         if user is None:
             if token is not None:
@@ -257,37 +281,12 @@ class SecurityMiddleware:
         actor_token = current_actor_name.set(user.username)
         ip_token = current_ip.set(ip)
         try:
-            await self.app(scope, receive, _with_headers(send, PROTECTED_HEADERS))
+            await self.app(scope, receive, send)
         finally:
             current_actor_name.reset(actor_token)
             current_ip.reset(ip_token)
         if method == "GET" and path.rstrip("/") == "/api/export":
             await anyio.to_thread.run_sync(self._record, user, "export", path, ip)
-
-
-#: Sent with every response: no MIME sniffing, no framing (clickjacking), no referrer
-#: leaving the site with object ids in it.
-SECURITY_HEADERS = (
-    (b"x-content-type-options", b"nosniff"),
-    (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"same-origin"),
-)
-#: Pages and API answers for signed-in users hold personal data: never cached.
-PROTECTED_HEADERS = (*SECURITY_HEADERS, (b"cache-control", b"no-store"))
-
-
-def _with_headers(send: Send, extra: tuple[tuple[bytes, bytes], ...]) -> Send:
-    """``send`` that adds ``extra`` headers to the response unless already set."""
-
-    async def wrapped(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            present = {k.lower() for k, _ in message.get("headers", [])}
-            headers = list(message.get("headers", []))
-            headers += [(k, v) for k, v in extra if k not in present]
-            message = {**message, "headers": headers}
-        await send(message)
-
-    return wrapped
 
 
 def _with_query(scope: Scope) -> str:
@@ -341,7 +340,6 @@ async def _respond(send: Send, status: int, detail: str) -> None:
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
-        *SECURITY_HEADERS,
     ]
     if status == 401:
         headers.append((b"www-authenticate", b"Bearer"))
