@@ -27,7 +27,7 @@ ORDER = [
 
 
 #: Pages only a secured app serves (they list users and workspaces): tested signed in.
-SIGNED_IN_ONLY = ("/admin/members",)
+SIGNED_IN_ONLY = ("/admin/members", "/account/password")
 
 
 def payloads(kind: str, field: str) -> list[str]:
@@ -153,7 +153,7 @@ def test_member_and_workspace_names_are_escaped_for_signed_in_users(tmp_path) ->
         *payloads("user", "ada"),
         *payloads("user", "ed"),
     ]
-    for page in ("/admin/members", "/"):
+    for page in ("/admin/members", "/account/password", "/"):
         response = client.get(page)
         assert response.status_code == 200, page
         leaked = [p for p in every_payload if p in response.text]

@@ -30,8 +30,12 @@ from systemic.store.snapshot import load_snapshot
 from systemic.store.transfer import export_workspace, import_workspace
 from systemic.web.deps import current_actor, current_workspace, get_session
 from systemic.web.limits import check_field_sizes, request_limits
+from systemic.web.security.identity import require_role
 
-router = APIRouter(prefix="/api")
+# Reading needs a role in the workspace; changes, export and import say what more they need.
+router = APIRouter(prefix="/api", dependencies=[Depends(require_role("viewer"))])
+EDITOR = [Depends(require_role("editor"))]
+ADMIN = [Depends(require_role("admin"))]
 
 
 class WorkspaceOut(BaseModel):
@@ -225,6 +229,7 @@ def _add_kind_routes(spec: Kind) -> None:
         tags=[tag],
         summary=f"Create a {label}",
         operation_id=f"create_{kind}",
+        dependencies=EDITOR,
     )
     item = base + "/{object_id}"
     router.add_api_route(
@@ -244,6 +249,7 @@ def _add_kind_routes(spec: Kind) -> None:
         tags=[tag],
         summary=f"Update a {label} (only the fields given)",
         operation_id=f"update_{kind}",
+        dependencies=EDITOR,
     )
     router.add_api_route(
         item,
@@ -254,6 +260,7 @@ def _add_kind_routes(spec: Kind) -> None:
         summary=f"Delete a {label}",
         operation_id=f"delete_{kind}",
         response_class=Response,
+        dependencies=EDITOR,
     )
     router.add_api_route(
         item + "/history",
@@ -305,6 +312,7 @@ def _add_link_routes(spec: Kind, relation: str, read_model: type[BaseModel]) -> 
         tags=[spec.label],
         summary=f"Link a {spec.label.lower()} to a {target}",
         operation_id=f"link_{kind}_{relation}",
+        dependencies=EDITOR,
     )
     router.add_api_route(
         path,
@@ -314,6 +322,7 @@ def _add_link_routes(spec: Kind, relation: str, read_model: type[BaseModel]) -> 
         tags=[spec.label],
         summary=f"Unlink a {spec.label.lower()} from a {target}",
         operation_id=f"unlink_{kind}_{relation}",
+        dependencies=EDITOR,
     )
 
 
@@ -352,7 +361,7 @@ def audit(
     return {"findings": [f.as_dict() for f in findings], "counts": counts}
 
 
-@router.get("/audit/rules", response_model=list[AuditRuleOut], tags=["Audit"])
+@router.get("/audit/rules", response_model=list[AuditRuleOut], tags=["Audit"], dependencies=ADMIN)
 def audit_rules(
     session: Session = Depends(get_session), ws: Workspace = Depends(current_workspace)
 ) -> Any:
@@ -360,7 +369,9 @@ def audit_rules(
     return [r.model_dump() for r in workspace_rules(session, ws.id)]
 
 
-@router.patch("/audit/rules/{rule_id}", response_model=AuditRuleOut, tags=["Audit"])
+@router.patch(
+    "/audit/rules/{rule_id}", response_model=AuditRuleOut, tags=["Audit"], dependencies=ADMIN
+)
 def change_audit_rule(
     request: Request,
     rule_id: str,
@@ -417,7 +428,7 @@ def locality_index(
     }
 
 
-@router.get("/export", tags=["Workspace"])
+@router.get("/export", tags=["Workspace"], dependencies=ADMIN)
 def export(
     session: Session = Depends(get_session), ws: Workspace = Depends(current_workspace)
 ) -> dict[str, Any]:
@@ -425,7 +436,13 @@ def export(
     return export_workspace(session, ws.id)
 
 
-@router.post("/import", response_model=WorkspaceOut, status_code=201, tags=["Workspace"])
+@router.post(
+    "/import",
+    response_model=WorkspaceOut,
+    status_code=201,
+    tags=["Workspace"],
+    dependencies=ADMIN,
+)
 def import_document(
     request: Request,
     document: dict[str, Any] = Body(...),

@@ -23,7 +23,6 @@ expose such an app beyond a single-user machine.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -47,12 +46,7 @@ from systemic.web.limits import BodyLimit, RequestLimits
 from systemic.web.membership import MembershipWorkspace
 from systemic.web.security import SecuritySettings, install_security
 from systemic.web.security.headers import SECURITY_HEADERS, SecurityHeaders
-from systemic.web.security.openapi_roles import describe_roles
-
-#: Paths only a workspace's admins may use, besides those of ``SecuritySettings``.
-ADMIN_ONLY = ("/api/export", "/admin")
-#: Paths any member may post to: switching to another of one's own workspaces.
-ANY_ROLE = ("/workspace/switch",)
+from systemic.web.security.openapi_roles import add_schema_route, describe_roles
 
 
 def create_app(
@@ -83,9 +77,11 @@ def create_app(
             session.commit()  # made now if the database had none
     app = FastAPI(
         # Swagger UI and ReDoc load their scripts from a CDN; the app ships everything it
-        # serves, so only the schema itself is offered (/openapi.json).
+        # serves, so only the schema itself is offered (/openapi.json, a route of our own
+        # so that it declares its role like every other).
         docs_url=None,
         redoc_url=None,
+        openapi_url=None,
         title="systemic workspace",
         description=(
             "Purpose, system conditions, localities and teams, people and communities, "
@@ -98,15 +94,11 @@ def create_app(
     _add_error_handlers(app)
     app.include_router(api.router)
     app.include_router(pages.router)
+    add_schema_route(app)
     if secure or security is not None:
         settings = security or SecuritySettings()
-        # Export carries the whole workspace out: admins only, like import.
-        missing = tuple(p for p in ADMIN_ONLY if p not in settings.admin_paths)
-        settings = replace(settings, admin_paths=settings.admin_paths + missing)
-        anyone = tuple(p for p in ANY_ROLE if p not in settings.any_role_paths)
-        settings = replace(settings, any_role_paths=settings.any_role_paths + anyone)
         install_security(app, _AppStore(app), settings)  # type: ignore[arg-type]
-        describe_roles(app, settings)
+        describe_roles(app)
         # Added last, so it runs first: it picks the workspace the user holds a role in.
         app.add_middleware(MembershipWorkspace, app_store=_AppStore(app), settings=settings)
     else:

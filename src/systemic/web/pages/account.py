@@ -21,11 +21,13 @@ from systemic.store.accounts import (
     record_event,
     start_session,
 )
-from systemic.web.pages.context import PageContext, page_context, submitted_form
+from systemic.web.deps import submitted_form
+from systemic.web.pages.context import PageContext, page_context
 from systemic.web.pages.site import render
+from systemic.web.security.identity import require_role
 from systemic.web.security.session import SessionCodec, cookie_options, new_session
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(require_role("viewer"))])
 
 PASSWORD_PATH = "/account/password"
 

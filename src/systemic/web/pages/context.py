@@ -9,9 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from sqlalchemy.orm import Session
-from starlette.datastructures import FormData
 
 from systemic.framework.audit import Finding, run_audit
 from systemic.framework.snapshot import WorkspaceSnapshot
@@ -57,13 +56,3 @@ def page_context(
 ) -> PageContext:
     """The page context: the app's workspace, and who is acting (for history)."""
     return PageContext(session=session, workspace_id=workspace.id, name=workspace.name, actor=actor)
-
-
-async def submitted_form(request: Request) -> FormData:
-    """The posted form, read before the handler runs.
-
-    Handlers that work with the database synchronously are plain ``def`` (FastAPI
-    runs them on a worker thread, so a slow page never holds up the others); reading
-    the body is the one step that must be awaited, so it happens here.
-    """
-    return await request.form()

@@ -16,11 +16,11 @@ from fastapi.responses import HTMLResponse, Response
 from systemic.framework import views
 from systemic.framework.kinds import KINDS
 from systemic.web.pages.context import PageContext, page_context
-from systemic.web.pages.site import render, static_file
+from systemic.web.pages.site import render
+from systemic.web.security.identity import require_role
 from systemic.web.system_map_svg import Factor, Link, Loop, render_system_map_svg
 
-router = APIRouter(include_in_schema=False)
-router.add_api_route("/static/{path:path}", static_file, methods=["GET"])
+router = APIRouter(include_in_schema=False, dependencies=[Depends(require_role("viewer"))])
 
 
 @dataclass

@@ -5,8 +5,9 @@ One call protects an app built by ``systemic.web.app.create_app``::
     app = create_app(db)
     install_security(app, app.state.store)
 
-after which every page and API route needs a signed-in user with a role in the
-workspace (viewer reads, editor changes, admin administers), every form and
+after which every page and API route needs a signed-in user with the role its
+route declares (``Depends(require_role(...))``: viewer reads, editor changes,
+admin administers), every form and
 state-changing request made from a browser carries a CSRF token, scripts use
 API tokens (``Authorization: Bearer syst_...``), and every change is appended
 to the audit trail.
@@ -31,10 +32,12 @@ from systemic.web.security.identity import (
     csrf_token,
     current_user,
     optional_user,
+    public,
     require_role,
+    signed_in,
 )
 from systemic.web.security.login import build_router
-from systemic.web.security.middleware import SecurityMiddleware, needed_role
+from systemic.web.security.middleware import SecurityMiddleware
 from systemic.web.security.settings import SecurityConfigError, SecuritySettings, load_secret_key
 
 
@@ -67,7 +70,8 @@ __all__ = [
     "current_user",
     "install_security",
     "load_secret_key",
-    "needed_role",
     "optional_user",
+    "public",
     "require_role",
+    "signed_in",
 ]

@@ -1,19 +1,23 @@
-"""The security middleware: who is asking, may they, and is the request genuine.
+"""The security middleware: who is asking, and is the request genuine.
 
 For every HTTP request it
 
 1. identifies the user from an API token (``Authorization: Bearer syst_...``) or
-   the signed session cookie, and their role in the request's workspace;
+   the session cookie (a server-side session), and their role in the request's
+   workspace;
 2. lets public paths through (sign-in page, static files), sends anyone else
    who is not signed in to the sign-in page (pages) or answers 401 (API);
-3. requires a role by method and path: reading needs *viewer*, changing
-   (POST, PUT, PATCH, DELETE) and the add and edit forms (``.../new``,
-   ``.../edit``) need *editor*, admin paths need *admin*;
-4. checks the CSRF token on every state-changing request made with a session
+3. checks the CSRF token on every state-changing request made with a session
    cookie (header ``X-CSRF-Token`` or form field ``csrf_token``); requests
    authenticated by API token are exempt, since a browser never sends one by itself;
-5. replaces any ``X-Systemic-Actor`` header with the signed-in user's name, so
+4. replaces any ``X-Systemic-Actor`` header with the signed-in user's name, so
    the workspace's history records who really made the change.
+
+What role a route needs is not decided here from the shape of its URL: each
+route declares it where it is defined (``Depends(require_role("editor"))`` on
+the route or its router, see ``systemic.web.security.identity``), and a test
+fails for any route that declares nothing. The security headers are added by
+``systemic.web.security.headers``.
 
 It is a pure ASGI middleware so it can read a form body and hand it on intact.
 """
@@ -55,8 +59,6 @@ logger = logging.getLogger(__name__)
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ACTOR_HEADER = b"x-systemic-actor"
-#: Pages that only show a form for adding or changing an object: editors only.
-EDIT_FORM_SUFFIXES = ("/new", "/edit")
 #: Largest form body read for a CSRF token (larger forms must send the header).
 MAX_FORM_BYTES = 2 * 1024 * 1024
 
@@ -93,28 +95,6 @@ def is_https(scope: Scope, headers: dict[str, str], settings: SecuritySettings) 
     if scope.get("scheme") == "https":
         return True
     return settings.trust_proxy_headers and headers.get("x-forwarded-proto", "") == "https"
-
-
-def needed_role(method: str, path: str, settings: SecuritySettings) -> str:
-    """The role a request needs: admin paths, then changes (editor), then reads (viewer).
-
-    >>> s = SecuritySettings(secret_key="k" * 32)
-    >>> needed_role("GET", "/mission", s), needed_role("POST", "/api/measures", s)
-    ('viewer', 'editor')
-    >>> needed_role("GET", "/api/audit-trail", s)
-    'admin'
-    >>> needed_role("GET", "/measures/new", s), needed_role("GET", "/measures/4f2c/edit", s)
-    ('editor', 'editor')
-    """
-    if path in settings.any_role_paths:
-        return "viewer"
-    for prefix in settings.admin_paths:
-        bare = prefix.rstrip("/")
-        if path == bare or path.startswith(bare + "/"):
-            return "admin"
-    if method in SAFE_METHODS and not path.rstrip("/").endswith(EDIT_FORM_SUFFIXES):
-        return "viewer"
-    return "editor"
 
 
 def is_public(path: str, settings: SecuritySettings) -> bool:
@@ -252,16 +232,6 @@ class SecurityMiddleware:
             else:
                 await _respond(send, 401, "sign in first, or send 'Authorization: Bearer <token>'")
             return
-        role = needed_role(method, path, settings)
-        if not user.can(role):
-            detail = (
-                "you have no access to this workspace"
-                if user.role is None
-                else f"this needs the {role} role in this workspace; you are {user.role}"
-            )
-            await _respond(send, 403, detail)
-            return
-
         if method not in SAFE_METHODS and user.via == "session":
             body, receive = await _buffer(receive)
             given = headers.get(settings.csrf_header.lower()) or _form_token(

@@ -62,9 +62,8 @@ class SecuritySettings:
     behind a reverse proxy that sets them); ``proxy_hops``: how many proxies in front
     of the app append to ``X-Forwarded-For`` (the client is that many entries from
     the right; entries further left are the client's own claims).
-    ``admin_paths``: path prefixes that need the admin role whatever the method.
-    ``public_paths``: prefixes served to anyone.
-    ``any_role_paths``: paths any signed-in user may post to (sign-out).
+    ``public_paths``: prefixes served to anyone (their routes declare ``public``; a
+    test checks the two agree). Roles are declared on the routes themselves.
     ``workspace_of``: the workspace (slug or id) a request works in.
     """
 
@@ -78,8 +77,6 @@ class SecuritySettings:
     proxy_hops: int = 1
     throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
     public_paths: tuple[str, ...] = ("/login", "/static/")
-    any_role_paths: tuple[str, ...] = ("/logout",)
-    admin_paths: tuple[str, ...] = ("/api/import", "/api/audit/rules", "/api/audit-trail", "/admin")
     workspace_of: Callable[[MutableMapping[str, Any]], str | None] = _default_workspace
 
     def __post_init__(self) -> None:
