@@ -11,10 +11,11 @@ invalid (including ids that name nothing), 409 on a workspace conflict.
 # No `from __future__ import annotations`: FastAPI reads the annotations of the
 # handlers made in loops below, which name models built at run time.
 
+import uuid
 from datetime import date, datetime
 from typing import Any, Optional
 
-from fastapi import APIRouter, Body, Depends, Request, Response
+from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, create_model
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -25,7 +26,7 @@ from systemic.store import repository
 from systemic.store.accounts import Membership, record_event
 from systemic.store.audit import audit_workspace, set_rule, workspace_rules
 from systemic.store.errors import InvalidObjectError, NotFoundError
-from systemic.store.orm import Workspace
+from systemic.store.orm import TABLES, Workspace
 from systemic.store.snapshot import load_snapshot
 from systemic.store.transfer import export_workspace, import_workspace
 from systemic.web.deps import current_actor, current_workspace, get_session
@@ -451,14 +452,34 @@ def import_document(
 ) -> Any:
     """Recreate a workspace from an export document (409 if it exists, unless ``replace``).
 
-    On a secured app an admin may replace only the workspace they work in (another
-    workspace named by the document is not found, 404), its members keep their
-    roles, and whoever imports a new workspace becomes its admin.
+    On a secured app a workspace admin may replace only the workspace they work in:
+    the document must name it (its id and slug), its members keep their roles, and
+    objects the workspace does not hold get new ids. Only a site admin may create a
+    workspace (and becomes its admin). Either way the answer never depends on what
+    other workspaces hold, so it tells nobody whether an id exists elsewhere.
     """
     user = getattr(request.state, "user", None)
     members: list[tuple[str, str]] = []
-    if user is not None:
-        members = _members_kept_on_import(session, document, user.workspace_id)
+    if user is not None and isinstance(document.get("workspace"), dict):
+        mine = session.get(Workspace, user.workspace_id)
+        names = [document["workspace"].get(k) for k in ("id", "slug")]
+        names = [n for n in names if isinstance(n, str) and n]
+        is_mine = mine is not None and bool(names) and all(n in (mine.id, mine.slug) for n in names)
+        if is_mine:
+            members = _members(session, user.workspace_id)
+            if not user.site_admin:
+                document = _new_ids_for_foreign_objects(session, document, user.workspace_id)
+        elif not user.site_admin:
+            raise HTTPException(
+                status_code=403,
+                detail="only a site admin may create a workspace; to replace this workspace, "
+                "import a document whose workspace id and slug are this workspace's",
+            )
+        elif replace:
+            raise HTTPException(
+                status_code=403,
+                detail="replace only the workspace you work in; switch to it first",
+            )
     ws = import_workspace(session, document, replace=replace)
     if user is not None:
         for user_id, role in members or [(user.user_id, "admin")]:
@@ -484,29 +505,53 @@ def import_document(
     return WorkspaceOut(id=ws.id, slug=ws.slug, name=ws.name, created_at=ws.created_at)
 
 
-def _members_kept_on_import(
-    session: Session, document: Any, workspace_id: str | None
-) -> list[tuple[str, str]]:
-    """The members of the user's workspace when the document replaces it; raises
-    :class:`NotFoundError` when it names another existing workspace."""
-    info = document.get("workspace") if isinstance(document, dict) else None
-    if not isinstance(info, dict):
-        return []
-    names = [info[k] for k in ("id", "slug") if isinstance(info.get(k), str)]
-    named = (
-        names
-        and session.scalars(
-            select(Workspace.id).where(Workspace.id.in_(names) | Workspace.slug.in_(names))
-        ).all()
-    )
-    if not named:
-        return []
-    if any(found != workspace_id for found in named):
-        raise NotFoundError("workspace", str(info.get("id", "")))
+def _members(session: Session, workspace_id: str) -> list[tuple[str, str]]:
     rows = session.execute(
         select(Membership.user_id, Membership.role).where(Membership.workspace_id == workspace_id)
     ).all()
     return [(row.user_id, row.role) for row in rows]
+
+
+def _new_ids_for_foreign_objects(
+    session: Session, document: dict[str, Any], workspace_id: str
+) -> dict[str, Any]:
+    """The document with a fresh id for every object the workspace does not hold now.
+
+    Without this, importing an object whose id another workspace uses would fail
+    (the ids are unique in the database) while any other id would be kept: the
+    difference would tell a workspace admin which ids exist elsewhere. Ids are
+    replaced wherever they appear (references, links, history), so the document
+    stays whole.
+    """
+    objects = document.get("objects")
+    if not isinstance(objects, dict):
+        return document
+    given = {
+        record["id"]
+        for records in objects.values()
+        if isinstance(records, list)
+        for record in records
+        if isinstance(record, dict) and isinstance(record.get("id"), str)
+    }
+    held: set[str] = set()
+    for table in TABLES.values():
+        held.update(
+            session.scalars(
+                select(table.id).where(table.workspace_id == workspace_id, table.id.in_(given))
+            )
+        )
+    fresh = {old: uuid.uuid4().hex for old in sorted(given - held)}
+
+    def renamed(value: Any) -> Any:
+        if isinstance(value, str):
+            return fresh.get(value, value)
+        if isinstance(value, list):
+            return [renamed(v) for v in value]
+        if isinstance(value, dict):
+            return {k: renamed(v) for k, v in value.items()}
+        return value
+
+    return {k: (v if k == "workspace" else renamed(v)) for k, v in document.items()}
 
 
 for _spec in KINDS.values():
