@@ -550,8 +550,8 @@ def _insert_link(session: Session, table: Any, source_id: str, target_id: str) -
         statement = pg_insert(table).values(values).on_conflict_do_nothing()
     else:  # pragma: no cover - the store supports SQLite and PostgreSQL
         statement = insert(table).values(values)
-    result = session.execute(statement)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    # RETURNING says whether a row went in (psycopg reports no rowcount here).
+    return session.execute(statement.returning(table.c.source_id)).first() is not None
 
 
 def unlink(
