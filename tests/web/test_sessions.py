@@ -77,7 +77,7 @@ def test_changing_the_password_on_the_page_ends_every_other_session(app: FastAPI
     assert stolen.get("/api/workspace").status_code == 401
     # This browser carries on with a fresh session (and a fresh CSRF token).
     browser.headers.pop("X-CSRF-Token")
-    assert "signed out" in browser.get("/account/password?saved=1").text
+    assert "signed out" in browser.get("/account/password?changed=1").text
     sign_in(TestClient(app), "ed", NEW_PASSWORD)
     old = TestClient(app)
     page = old.get("/login")

@@ -42,7 +42,7 @@ def _page(
         workspace_name=ctx.name,
         status_code=status,
         errors=errors,
-        done=request.query_params.get("saved") == "1",
+        done=request.query_params.get("changed") == "1",
     )
 
 
@@ -97,7 +97,7 @@ def change_own_password(
     )
     ctx.session.commit()
     codec = SessionCodec(settings.secret_key, max_age=settings.session_max_age)
-    response = RedirectResponse(f"{PASSWORD_PATH}?saved=1", status_code=303)
+    response = RedirectResponse(f"{PASSWORD_PATH}?changed=1", status_code=303)
     response.set_cookie(
         settings.cookie_name,
         codec.dump(new_session(user.user_id, secret)),
