@@ -8,6 +8,7 @@ any payload unescaped.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import typing
 
@@ -26,7 +27,7 @@ ORDER = [
 
 
 #: Pages only a secured app serves (they list users and workspaces): tested signed in.
-SIGNED_IN_ONLY = ("/admin/members",)
+SIGNED_IN_ONLY = ("/admin/members", "/account/password")
 
 
 def payloads(kind: str, field: str) -> list[str]:
@@ -125,7 +126,7 @@ def test_no_page_shows_user_text_unescaped(hostile_app) -> None:  # type: ignore
 def test_member_and_workspace_names_are_escaped_for_signed_in_users(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The members page and the workspace switcher show names users and admins chose."""
     from systemic.store import open_store
-    from systemic.store.accounts import UserAccount, create_user, set_role
+    from systemic.store.accounts import create_user, set_role, start_session
     from systemic.store.repository import create_workspace, ensure_default_workspace
     from systemic.web.security import SecuritySettings
     from systemic.web.security.session import SessionCodec, new_session
@@ -146,18 +147,19 @@ def test_member_and_workspace_names_are_escaped_for_signed_in_users(tmp_path) ->
         set_role(session, "ed", council.id, "editor")
         session.commit()
         admin_id = admin.id
-        password_hash = session.get(UserAccount, admin_id).password_hash
+        session_secret = start_session(session, admin_id, max_age=dt.timedelta(minutes=1))
+        session.commit()
     client = TestClient(create_app(store=store, security=SecuritySettings(secret_key=secret)))
     client.cookies.set(
         "systemic_session",
-        SessionCodec(secret, max_age=60).dump(new_session(admin_id, password_hash)),
+        SessionCodec(secret, max_age=60).dump(new_session(admin_id, session_secret)),
     )
     every_payload = [
         *payloads("workspace", "name"),
         *payloads("user", "ada"),
         *payloads("user", "ed"),
     ]
-    for page in ("/admin/members", "/"):
+    for page in ("/admin/members", "/account/password", "/"):
         response = client.get(page)
         assert response.status_code == 200, page
         leaked = [p for p in every_payload if p in response.text]

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 
 import pytest
@@ -32,7 +32,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from systemic.store import Store, open_store
-from systemic.store.accounts import UserAccount, hash_password, set_role
+from systemic.store.accounts import UserAccount, hash_password, set_role, start_session
 from systemic.store.repository import ensure_default_workspace
 from systemic.web.app import create_app
 from systemic.web.security import SecuritySettings
@@ -108,8 +108,13 @@ def add_user(
 
 
 def open_session(client: TestClient, user: UserAccount) -> TestClient:
-    """Give ``client`` the session cookie a successful sign-in of ``user`` gives."""
-    cookie = SessionCodec(SECRET, max_age=3600).dump(new_session(user.id, user.password_hash))
+    """Give ``client`` the session (a server-side row and the cookie naming it) that a
+    successful sign-in of ``user`` gives."""
+    store = client.app.state.store  # type: ignore[attr-defined]
+    with store.session() as session:
+        secret = start_session(session, user.id, max_age=timedelta(hours=1))
+        session.commit()
+    cookie = SessionCodec(SECRET, max_age=3600).dump(new_session(user.id, secret))
     client.cookies.set("systemic_session", cookie)
     client.headers["X-CSRF-Token"] = session_csrf(client)
     return client

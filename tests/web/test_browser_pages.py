@@ -328,6 +328,9 @@ def test_new_user_threads_purpose_measure_experiment(server: str, browser_page, 
         page.goto(server + path)
         expect(page.locator("h1")).to_be_visible()
         shots.take(f"empty-{name}")
+    page.get_by_role("link", name="Password").click()
+    expect(page.get_by_role("heading", name="Change your password")).to_be_visible()
+    shots.take("change-password")
 
     # Keyboard: the first Tab lands on the skip link, which takes focus to the content.
     page.goto(server + "/")

@@ -34,7 +34,9 @@ from systemic.store.accounts import (
     record_event,
     remove_user,
     revoke_token,
+    set_password,
     set_role,
+    set_site_admin,
 )
 from systemic.store.repository import default_workspace, get_workspace
 
@@ -103,6 +105,9 @@ def user_add(
     password_file: Path = typer.Option(
         None, "--password-file", help="Read the password from this file (else it is asked for)."
     ),
+    site_admin: bool = typer.Option(
+        False, "--site-admin", help="May also create workspaces from the web app."
+    ),
     db: str = DB_OPTION,
     workspace: str = WORKSPACE_OPTION,
 ) -> None:
@@ -113,9 +118,35 @@ def user_add(
         if count_admins(session) == 0 and role != "admin":
             fail("there is no admin yet: create the first user with --role admin")
         password = _read_password(password_file)
-        create_user(session, username, password, display_name=display_name)
+        create_user(session, username, password, display_name=display_name, site_admin=site_admin)
         set_role(session, username, _workspace_id(session, workspace), role)
-    console.print(f"added {username} as {role}")
+    console.print(f"added {username} as {role}" + (" (site admin)" if site_admin else ""))
+
+
+@user_app.command("password")
+def user_password(
+    username: str,
+    password_file: Path = typer.Option(
+        None, "--password-file", help="Read the new password from this file (else it is asked)."
+    ),
+    db: str = DB_OPTION,
+) -> None:
+    """Set a user's password; every session they are signed in with ends at once."""
+    with _writing(db, AccountError) as session:
+        ended = set_password(session, username, _read_password(password_file))
+    console.print(f"{username}: password changed; {ended} signed-in session(s) ended")
+
+
+@user_app.command("site-admin")
+def user_site_admin(
+    username: str,
+    off: bool = typer.Option(False, "--off", help="Stop the user being a site admin."),
+    db: str = DB_OPTION,
+) -> None:
+    """Make a user a site admin (may create workspaces from the web app), or stop it."""
+    with _writing(db, AccountError) as session:
+        set_site_admin(session, username, not off)
+    console.print(f"{username}: {'not ' if off else ''}a site admin")
 
 
 @user_app.command("remove")
@@ -151,13 +182,14 @@ def user_list(db: str = DB_OPTION) -> None:
     finally:
         store.dispose()
     table = Table(title=f"{len(rows)} user(s)")
-    for column in ("username", "name", "roles", "disabled"):
+    for column in ("username", "name", "roles", "site admin", "disabled"):
         table.add_column(column)
     for user, roles in rows:
         table.add_row(
             user.username,
             user.display_name,
             ", ".join(f"{slug}: {role}" for slug, role in sorted(roles.items())) or "-",
+            "yes" if user.site_admin else "",
             "yes" if user.disabled else "",
         )
     console.print(table)

@@ -29,6 +29,7 @@ from systemic.store import (
     open_store,
 )
 from systemic.store.repository import create_workspace, default_workspace, list_workspaces
+from systemic.web.limits import RequestLimits
 
 workspace_app = typer.Typer(
     help="Create, list, export and import workspaces.", no_args_is_help=True
@@ -81,6 +82,24 @@ def serve(
         help="Trust X-Forwarded-Proto/-For from a reverse proxy terminating HTTPS "
         "(only when one sets them; see docs/security.md).",
     ),
+    proxy_hops: int = typer.Option(
+        1,
+        "--proxy-hops",
+        min=1,
+        help="With --behind-proxy: how many proxies in front of the app add to "
+        "X-Forwarded-For (the client's address is taken that many entries from the right).",
+    ),
+    max_body_bytes: int = typer.Option(
+        RequestLimits.max_body_bytes, min=1, help="Largest request body accepted (bytes)."
+    ),
+    max_import_bytes: int = typer.Option(
+        RequestLimits.max_import_bytes,
+        min=1,
+        help="Largest workspace document accepted by POST /api/import (bytes).",
+    ),
+    max_field_chars: int = typer.Option(
+        RequestLimits.max_field_chars, min=1, help="Longest text accepted in one field."
+    ),
 ) -> None:
     """Serve the workspace web app, signed-in users only (creates and migrates the database).
 
@@ -94,6 +113,7 @@ def serve(
     from systemic.web.app import create_app
     from systemic.web.security import SecurityConfigError, SecuritySettings
     from systemic.web.security.settings import SECRET_ENV, SECRET_FILE_ENV
+    from systemic.web.server import server_config
 
     store = _open(db, as_cli_user=False)  # requests name their own users
     with store.session() as session:
@@ -111,8 +131,13 @@ def serve(
             f"  {command}"
         )
     try:
-        settings = SecuritySettings(trust_proxy_headers=behind_proxy)
-        app = create_app(store=store, workspace=workspace, security=settings)
+        settings = SecuritySettings(trust_proxy_headers=behind_proxy, proxy_hops=proxy_hops)
+        limits = RequestLimits(
+            max_body_bytes=max_body_bytes,
+            max_import_bytes=max_import_bytes,
+            max_field_chars=max_field_chars,
+        )
+        app = create_app(store=store, workspace=workspace, security=settings, limits=limits)
     except (StoreError, SecurityConfigError) as exc:
         fail(str(exc))
     if not (os.environ.get(SECRET_ENV) or os.environ.get(SECRET_FILE_ENV)):
@@ -123,7 +148,7 @@ def serve(
     console.print(
         f"systemic workspace on http://{host}:{port}/ (database: {db or DEFAULT_DB_FILE})"
     )
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    uvicorn.Server(server_config(app, host=host, port=port)).run()
 
 
 def audit(

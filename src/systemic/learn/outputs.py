@@ -8,7 +8,8 @@ Layout::
       charts/<name>.svg|.png       the four charts
       row_level/                   for the team only, never published:
         episodes.parquet           one row per need (person-episode), pseudonymised
-        cases.parquet              one row per case: its first event's person, people, start, end, case_days
+        cases.parquet              one row per case: first event's person, people,
+                                   start, end, case_days
         <table>.parquet|.csv       the unsuppressed activity and service edges,
                                    starts, ends and variants
       README.txt                   what is here and what may leave the team

@@ -40,6 +40,7 @@ from sqlalchemy import (
     String,
     Text,
     delete,
+    false,
     func,
     select,
 )
@@ -54,6 +55,8 @@ ROLES: tuple[str, ...] = ("viewer", "editor", "admin")
 MIN_PASSWORD_LENGTH = 12
 #: Prefix of every API token, so a leaked token is recognisable in logs and scanners.
 TOKEN_PREFIX = "syst_"
+#: How precisely a token's ``last_used_at`` is kept (a write at most this often).
+TOKEN_USE_RESOLUTION = timedelta(minutes=1)
 
 _HASHER = PasswordHasher()  # Argon2id with the library's current recommended costs
 # Verified against when a username is unknown, so a miss costs as much as a hit.
@@ -90,6 +93,28 @@ class UserAccount(Base):
     password_hash: Mapped[str] = mapped_column(Text, nullable=False)
     disabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    #: A site admin may create workspaces (e.g. by importing a new one); a workspace's
+    #: admins administer only their own. Set with ``systemic user add --site-admin``.
+    site_admin: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
+
+
+class UserSession(Base):
+    """A signed-in browser session: only a SHA-256 digest of its secret is kept.
+
+    The cookie names the session; signing out deletes the row, and changing a
+    password deletes all of the user's rows, so a saved cookie stops working at once.
+    """
+
+    __tablename__ = "user_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("user_account.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
 
 
 class Membership(Base):
@@ -224,7 +249,12 @@ def get_user(session: Session, username: str) -> UserAccount:
 
 
 def create_user(
-    session: Session, username: str, password: str, *, display_name: str = ""
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    display_name: str = "",
+    site_admin: bool = False,
 ) -> UserAccount:
     """Add a user with an Argon2id-hashed password (the caller commits)."""
     username = username.strip()
@@ -240,17 +270,94 @@ def create_user(
         password_hash=hash_password(password),
         disabled=False,
         created_at=_now(),
+        site_admin=site_admin,
     )
     session.add(user)
     session.flush()
     return user
 
 
-def set_password(session: Session, username: str, password: str) -> None:
-    """Replace a user's password."""
+def set_password(session: Session, username: str, password: str) -> int:
+    """Replace a user's password and end every session they have signed in with.
+
+    Returns how many sessions were ended (the caller commits).
+    """
     check_password_strength(password)
-    get_user(session, username).password_hash = hash_password(password)
+    user = get_user(session, username)
+    user.password_hash = hash_password(password)
     session.flush()
+    return end_all_sessions(session, user.id)
+
+
+def change_password(session: Session, username: str, current: str, new: str) -> int:
+    """A user's own change of password: ``current`` must be right (raises
+    :class:`InvalidCredentialsError`), ``new`` strong enough and different. Ends every
+    session of the user, this one included; returns how many."""
+    user = get_user(session, username)
+    if not verify_password(user.password_hash, current):
+        raise InvalidCredentialsError("the current password is not right")
+    if new == current:
+        raise AccountError("the new password is the same as the current one; choose another")
+    return set_password(session, username, new)
+
+
+def set_site_admin(session: Session, username: str, site_admin: bool = True) -> None:
+    """Make ``username`` a site admin (may create workspaces), or stop them being one."""
+    get_user(session, username).site_admin = site_admin
+    session.flush()
+
+
+# ---------------------------------------------------------------- browser sessions
+
+
+def session_digest(secret: str) -> str:
+    """The SHA-256 hex digest stored for a session secret (random, so no salt)."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def start_session(
+    session: Session, user_id: str, *, max_age: timedelta, now: datetime | None = None
+) -> str:
+    """Record a new browser session for ``user_id``; returns its secret for the cookie.
+
+    Sessions of any user that have expired are deleted on the way (the caller commits).
+    """
+    now = now or _now()
+    session.execute(delete(UserSession).where(UserSession.expires_at < now))
+    secret = secrets.token_urlsafe(32)
+    session.add(
+        UserSession(
+            id=session_digest(secret), user_id=user_id, created_at=now, expires_at=now + max_age
+        )
+    )
+    session.flush()
+    return secret
+
+
+def session_user(session: Session, secret: str, now: datetime | None = None) -> UserAccount:
+    """The user of a live browser session; :class:`InvalidCredentialsError` when the
+    session was ended (signed out, password changed), has expired, or the user is
+    disabled or removed."""
+    if not secret or len(secret) > 200:
+        raise InvalidCredentialsError("not a session")
+    row = session.get(UserSession, session_digest(secret))
+    if row is None or row.expires_at <= (now or _now()):
+        raise InvalidCredentialsError("the session has ended; sign in again")
+    user = session.get(UserAccount, row.user_id)
+    if user is None or user.disabled:
+        raise InvalidCredentialsError("the session's user is disabled or removed")
+    return user
+
+
+def end_session(session: Session, secret: str) -> None:
+    """End one browser session (signing out); the caller commits."""
+    session.execute(delete(UserSession).where(UserSession.id == session_digest(secret)))
+
+
+def end_all_sessions(session: Session, user_id: str) -> int:
+    """End every browser session of a user; returns how many were ended."""
+    result = session.execute(delete(UserSession).where(UserSession.user_id == user_id))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def remove_user(session: Session, username: str) -> None:
@@ -424,7 +531,10 @@ def revoke_token(session: Session, token_id: str) -> None:
 
 
 def user_for_token(session: Session, token: str) -> UserAccount:
-    """The user a live token belongs to; raises :class:`InvalidCredentialsError` otherwise."""
+    """The user a live token belongs to; raises :class:`InvalidCredentialsError` otherwise.
+
+    Only reads; :func:`note_token_use` records when the token was used.
+    """
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         raise InvalidCredentialsError("not a systemic API token")
     digest = token_digest(token)
@@ -435,8 +545,26 @@ def user_for_token(session: Session, token: str) -> UserAccount:
     user = session.get(UserAccount, row.user_id)
     if user is None or user.disabled:
         raise InvalidCredentialsError("the token's user is disabled or removed")
-    row.last_used_at = _now()
     return user
+
+
+def note_token_use(session: Session, token: str, now: datetime | None = None) -> bool:
+    """Set a token's ``last_used_at`` (the caller commits); whether anything changed.
+
+    Noted at most once a minute: a script's burst of requests makes one write, not
+    one each (writes queue on SQLite), and the time is only there to spot unused
+    tokens. Kept apart from :func:`user_for_token` so that a request never waits on,
+    or fails over, this bookkeeping.
+    """
+    now = now or _now()
+    row = session.scalar(select(ApiToken).where(ApiToken.token_sha256 == token_digest(token)))
+    if row is None or (
+        row.last_used_at is not None and now - row.last_used_at < TOKEN_USE_RESOLUTION
+    ):
+        return False
+    row.last_used_at = now
+    session.flush()
+    return True
 
 
 # ---------------------------------------------------------------- audit trail

@@ -44,6 +44,7 @@ from systemic.store.accounts import (
     AuditEvent,
     LoginAttempt,
     Membership,
+    UserSession,
     record_event,
 )
 from systemic.store.orm import Base, HistoryEntry
@@ -81,7 +82,7 @@ def acting_as(name: str, ip: str = "") -> Iterator[None]:
 
 
 #: Tables whose rows are bookkeeping, not work: not audited row by row.
-UNAUDITED = (AuditEvent, LoginAttempt, HistoryEntry)
+UNAUDITED = (AuditEvent, LoginAttempt, HistoryEntry, UserSession)
 #: Columns that change on every write and would only add noise.
 NOISE_COLUMNS = frozenset({"updated_at", "last_used_at"})
 

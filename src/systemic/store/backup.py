@@ -78,8 +78,10 @@ MANIFEST_CHECKSUM = "manifest_sha256"
 STAGING_PREFIX = ".staging-"
 #: A backed-up dataset's folder name: a number, a dash, then one plain path component.
 _DATASET_NAME = re.compile(r"^[0-9]{2,}-[^/\\\x00]+$")
-#: Tables never backed up (Alembic's own bookkeeping is re-created by migrating).
-SKIPPED_TABLES = frozenset({"alembic_version"})
+
+#: Tables never backed up (Alembic's own bookkeeping is re-created by migrating; browser
+#: sessions are not copied, so a restored database starts with everyone signed out).
+SKIPPED_TABLES = frozenset({"alembic_version", "user_session"})
 #: File names never copied from a dataset folder (a key kept there by mistake).
 KEY_FILE_NAMES = frozenset({"key", "pseudonym.key", "systemic.key", ".systemic-key"})
 

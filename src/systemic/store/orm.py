@@ -222,7 +222,7 @@ class SystemMap(Stored):
     __tablename__ = "system_map"
     name: Mapped[str] = mapped_column(Text, nullable=False)
     description: Mapped[str] = _text()
-    # added by revision 0004_h17
+    # added by revision 0005
     loop_names: Mapped[list[dict[str, Any]]] = mapped_column(
         JSON, nullable=False, default=list, server_default="[]"
     )
@@ -233,7 +233,7 @@ class Factor(Stored):
     system_map_id: Mapped[str] = _ref("system_map", required=True)
     name: Mapped[str] = mapped_column(Text, nullable=False)
     description: Mapped[str] = _text()
-    # added by revision 0004_h17
+    # added by revision 0005
     kind: Mapped[str | None] = mapped_column(ENUM)
     level: Mapped[str | None] = mapped_column(ENUM)
     tags: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list, server_default="[]")

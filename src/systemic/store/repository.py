@@ -25,6 +25,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import JSON, delete, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from systemic.framework.kinds import KINDS, Kind
@@ -580,9 +582,8 @@ def link(
     field = spec.relation_field(relation)
     if target_id in getattr(record, field):
         return record
-    session.execute(
-        insert(LINK_TABLES[(kind, relation)]), [{"source_id": object_id, "target_id": target_id}]
-    )
+    if not _insert_link(session, LINK_TABLES[(kind, relation)], object_id, target_id):
+        return get(session, workspace_id, kind, object_id)  # linked meanwhile by someone else
     _touch(session, workspace_id, kind, object_id)
     record_history(
         session,
@@ -595,6 +596,25 @@ def link(
     )
     session.flush()
     return get(session, workspace_id, kind, object_id)
+
+
+def _insert_link(session: Session, table: Any, source_id: str, target_id: str) -> bool:
+    """Insert a link row unless it is there already; whether it was inserted.
+
+    Two requests making the same link at once both see it missing; the second
+    insert then does nothing (``ON CONFLICT DO NOTHING``) instead of failing on the
+    primary key, so linking stays idempotent under concurrency.
+    """
+    values = {"source_id": source_id, "target_id": target_id}
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        statement: Any = sqlite_insert(table).values(values).on_conflict_do_nothing()
+    elif dialect == "postgresql":
+        statement = pg_insert(table).values(values).on_conflict_do_nothing()
+    else:  # pragma: no cover - the store supports SQLite and PostgreSQL
+        statement = insert(table).values(values)
+    # RETURNING says whether a row went in (psycopg reports no rowcount here).
+    return session.execute(statement.returning(table.c.source_id)).first() is not None
 
 
 def unlink(

@@ -11,10 +11,11 @@ invalid (including ids that name nothing), 409 on a workspace conflict.
 # No `from __future__ import annotations`: FastAPI reads the annotations of the
 # handlers made in loops below, which name models built at run time.
 
+import uuid
 from datetime import date, datetime
 from typing import Any, Optional
 
-from fastapi import APIRouter, Body, Depends, Request, Response
+from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, create_model
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -25,13 +26,17 @@ from systemic.store import repository
 from systemic.store.accounts import Membership, record_event
 from systemic.store.audit import audit_workspace, set_rule, workspace_rules
 from systemic.store.errors import InvalidObjectError, NotFoundError
-from systemic.store.orm import Workspace
+from systemic.store.orm import TABLES, Workspace
 from systemic.store.snapshot import load_snapshot
 from systemic.store.transfer import export_workspace, import_workspace
 from systemic.web.deps import current_actor, current_workspace, get_session
-from systemic.web.security.identity import optional_user
+from systemic.web.limits import check_field_sizes, request_limits
+from systemic.web.security.identity import optional_user, require_role
 
-router = APIRouter(prefix="/api")
+# Reading needs a role in the workspace; changes, export and import say what more they need.
+router = APIRouter(prefix="/api", dependencies=[Depends(require_role("viewer"))])
+EDITOR = [Depends(require_role("editor"))]
+ADMIN = [Depends(require_role("admin"))]
 
 
 def _personal_text(request: Request) -> bool:
@@ -161,11 +166,13 @@ def _add_kind_routes(spec: Kind) -> None:
         return repository.list_objects(session, ws.id, kind, filters or None)
 
     def create_item(
+        request: Request,
         fields: create_fields,  # type: ignore[valid-type]
         session: Session = Depends(get_session),
         ws: Workspace = Depends(current_workspace),
         actor: str = Depends(current_actor),
     ) -> Any:
+        check_field_sizes(fields.model_dump(), request_limits(request.app.state))  # type: ignore[attr-defined]
         record = repository.create(session, ws.id, kind, fields, actor=actor)
         session.commit()
         return record
@@ -178,20 +185,16 @@ def _add_kind_routes(spec: Kind) -> None:
         return repository.get(session, ws.id, kind, object_id)
 
     def update_item(
+        request: Request,
         object_id: str,
         changes: update_model,  # type: ignore[valid-type]
         session: Session = Depends(get_session),
         ws: Workspace = Depends(current_workspace),
         actor: str = Depends(current_actor),
     ) -> Any:
-        record = repository.update(
-            session,
-            ws.id,
-            kind,
-            object_id,
-            changes.model_dump(exclude_unset=True),  # type: ignore[attr-defined]
-            actor=actor,
-        )
+        values = changes.model_dump(exclude_unset=True)  # type: ignore[attr-defined]
+        check_field_sizes(values, request_limits(request.app.state))
+        record = repository.update(session, ws.id, kind, object_id, values, actor=actor)
         session.commit()
         return record
 
@@ -237,6 +240,7 @@ def _add_kind_routes(spec: Kind) -> None:
         tags=[tag],
         summary=f"Create a {label}",
         operation_id=f"create_{kind}",
+        dependencies=EDITOR,
     )
     item = base + "/{object_id}"
     router.add_api_route(
@@ -256,6 +260,7 @@ def _add_kind_routes(spec: Kind) -> None:
         tags=[tag],
         summary=f"Update a {label} (only the fields given)",
         operation_id=f"update_{kind}",
+        dependencies=EDITOR,
     )
     router.add_api_route(
         item,
@@ -266,6 +271,7 @@ def _add_kind_routes(spec: Kind) -> None:
         summary=f"Delete a {label}",
         operation_id=f"delete_{kind}",
         response_class=Response,
+        dependencies=EDITOR,
     )
     router.add_api_route(
         item + "/history",
@@ -317,6 +323,7 @@ def _add_link_routes(spec: Kind, relation: str, read_model: type[BaseModel]) -> 
         tags=[spec.label],
         summary=f"Link a {spec.label.lower()} to a {target}",
         operation_id=f"link_{kind}_{relation}",
+        dependencies=EDITOR,
     )
     router.add_api_route(
         path,
@@ -326,6 +333,7 @@ def _add_link_routes(spec: Kind, relation: str, read_model: type[BaseModel]) -> 
         tags=[spec.label],
         summary=f"Unlink a {spec.label.lower()} from a {target}",
         operation_id=f"unlink_{kind}_{relation}",
+        dependencies=EDITOR,
     )
 
 
@@ -368,7 +376,7 @@ def audit(
     return {"findings": [f.as_dict() for f in findings], "counts": counts}
 
 
-@router.get("/audit/rules", response_model=list[AuditRuleOut], tags=["Audit"])
+@router.get("/audit/rules", response_model=list[AuditRuleOut], tags=["Audit"], dependencies=ADMIN)
 def audit_rules(
     session: Session = Depends(get_session), ws: Workspace = Depends(current_workspace)
 ) -> Any:
@@ -376,14 +384,18 @@ def audit_rules(
     return [r.model_dump() for r in workspace_rules(session, ws.id)]
 
 
-@router.patch("/audit/rules/{rule_id}", response_model=AuditRuleOut, tags=["Audit"])
+@router.patch(
+    "/audit/rules/{rule_id}", response_model=AuditRuleOut, tags=["Audit"], dependencies=ADMIN
+)
 def change_audit_rule(
+    request: Request,
     rule_id: str,
     change: AuditRuleChange,
     session: Session = Depends(get_session),
     ws: Workspace = Depends(current_workspace),
 ) -> Any:
     """Switch a rule on or off, or change its severity or parameters, for this workspace."""
+    check_field_sizes(change.model_dump(), request_limits(request.app.state))
     rules = {r.id for r in workspace_rules(session, ws.id)}
     if rule_id not in rules:
         raise NotFoundError("audit rule", rule_id)
@@ -432,7 +444,7 @@ def locality_index(
     }
 
 
-@router.get("/export", tags=["Workspace"])
+@router.get("/export", tags=["Workspace"], dependencies=ADMIN)
 def export(
     request: Request,
     session: Session = Depends(get_session),
@@ -442,7 +454,13 @@ def export(
     return export_workspace(session, ws.id, personal_text=_personal_text(request))
 
 
-@router.post("/import", response_model=WorkspaceOut, status_code=201, tags=["Workspace"])
+@router.post(
+    "/import",
+    response_model=WorkspaceOut,
+    status_code=201,
+    tags=["Workspace"],
+    dependencies=ADMIN,
+)
 def import_document(
     request: Request,
     document: dict[str, Any] = Body(...),
@@ -451,14 +469,34 @@ def import_document(
 ) -> Any:
     """Recreate a workspace from an export document (409 if it exists, unless ``replace``).
 
-    On a secured app an admin may replace only the workspace they work in (another
-    workspace named by the document is not found, 404), its members keep their
-    roles, and whoever imports a new workspace becomes its admin.
+    On a secured app a workspace admin may replace only the workspace they work in:
+    the document must name it (its id and slug), its members keep their roles, and
+    objects the workspace does not hold get new ids. Only a site admin may create a
+    workspace (and becomes its admin). Either way the answer never depends on what
+    other workspaces hold, so it tells nobody whether an id exists elsewhere.
     """
     user = getattr(request.state, "user", None)
     members: list[tuple[str, str]] = []
-    if user is not None:
-        members = _members_kept_on_import(session, document, user.workspace_id)
+    if user is not None and isinstance(document.get("workspace"), dict):
+        mine = session.get(Workspace, user.workspace_id)
+        names = [document["workspace"].get(k) for k in ("id", "slug")]
+        names = [n for n in names if isinstance(n, str) and n]
+        is_mine = mine is not None and bool(names) and all(n in (mine.id, mine.slug) for n in names)
+        if is_mine:
+            members = _members(session, user.workspace_id)
+            if not user.site_admin:
+                document = _new_ids_for_foreign_objects(session, document, user.workspace_id)
+        elif not user.site_admin:
+            raise HTTPException(
+                status_code=403,
+                detail="only a site admin may create a workspace; to replace this workspace, "
+                "import a document whose workspace id and slug are this workspace's",
+            )
+        elif replace:
+            raise HTTPException(
+                status_code=403,
+                detail="replace only the workspace you work in; switch to it first",
+            )
     ws = import_workspace(session, document, replace=replace)
     if user is not None:
         for user_id, role in members or [(user.user_id, "admin")]:
@@ -484,29 +522,53 @@ def import_document(
     return WorkspaceOut(id=ws.id, slug=ws.slug, name=ws.name, created_at=ws.created_at)
 
 
-def _members_kept_on_import(
-    session: Session, document: Any, workspace_id: str | None
-) -> list[tuple[str, str]]:
-    """The members of the user's workspace when the document replaces it; raises
-    :class:`NotFoundError` when it names another existing workspace."""
-    info = document.get("workspace") if isinstance(document, dict) else None
-    if not isinstance(info, dict):
-        return []
-    names = [info[k] for k in ("id", "slug") if isinstance(info.get(k), str)]
-    named = (
-        names
-        and session.scalars(
-            select(Workspace.id).where(Workspace.id.in_(names) | Workspace.slug.in_(names))
-        ).all()
-    )
-    if not named:
-        return []
-    if any(found != workspace_id for found in named):
-        raise NotFoundError("workspace", str(info.get("id", "")))
+def _members(session: Session, workspace_id: str) -> list[tuple[str, str]]:
     rows = session.execute(
         select(Membership.user_id, Membership.role).where(Membership.workspace_id == workspace_id)
     ).all()
     return [(row.user_id, row.role) for row in rows]
+
+
+def _new_ids_for_foreign_objects(
+    session: Session, document: dict[str, Any], workspace_id: str
+) -> dict[str, Any]:
+    """The document with a fresh id for every object the workspace does not hold now.
+
+    Without this, importing an object whose id another workspace uses would fail
+    (the ids are unique in the database) while any other id would be kept: the
+    difference would tell a workspace admin which ids exist elsewhere. Ids are
+    replaced wherever they appear (references, links, history), so the document
+    stays whole.
+    """
+    objects = document.get("objects")
+    if not isinstance(objects, dict):
+        return document
+    given = {
+        record["id"]
+        for records in objects.values()
+        if isinstance(records, list)
+        for record in records
+        if isinstance(record, dict) and isinstance(record.get("id"), str)
+    }
+    held: set[str] = set()
+    for table in TABLES.values():
+        held.update(
+            session.scalars(
+                select(table.id).where(table.workspace_id == workspace_id, table.id.in_(given))
+            )
+        )
+    fresh = {old: uuid.uuid4().hex for old in sorted(given - held)}
+
+    def renamed(value: Any) -> Any:
+        if isinstance(value, str):
+            return fresh.get(value, value)
+        if isinstance(value, list):
+            return [renamed(v) for v in value]
+        if isinstance(value, dict):
+            return {k: renamed(v) for k, v in value.items()}
+        return value
+
+    return {k: (v if k == "workspace" else renamed(v)) for k, v in document.items()}
 
 
 for _spec in KINDS.values():

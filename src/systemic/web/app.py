@@ -23,7 +23,6 @@ expose such an app beyond a single-user machine.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 
 from systemic.store import (
     ImportFormatError,
@@ -42,14 +42,11 @@ from systemic.store import (
 )
 from systemic.store.repository import default_workspace
 from systemic.web import api, pages
+from systemic.web.limits import BodyLimit, RequestLimits
 from systemic.web.membership import MembershipWorkspace
 from systemic.web.security import SecuritySettings, install_security
-from systemic.web.security.openapi_roles import describe_roles
-
-#: Paths only a workspace's admins may use, besides those of ``SecuritySettings``.
-ADMIN_ONLY = ("/api/export", "/admin")
-#: Paths any member may post to: switching to another of one's own workspaces.
-ANY_ROLE = ("/workspace/switch",)
+from systemic.web.security.headers import SECURITY_HEADERS, SecurityHeaders
+from systemic.web.security.openapi_roles import add_schema_route, describe_roles
 
 
 def create_app(
@@ -59,6 +56,7 @@ def create_app(
     workspace: str | None = None,
     secure: bool = True,
     security: SecuritySettings | None = None,
+    limits: RequestLimits | None = None,
 ) -> FastAPI:
     """Build the workspace app on a database (a URL, a SQLite path, or the default file).
 
@@ -69,7 +67,8 @@ def create_app(
     By default the app requires sign-in, roles and CSRF (with ``security``, or
     ``SecuritySettings()`` whose signing key comes from the environment).
     ``secure=False`` (and no ``security``) builds an open app with no sign-in,
-    for tests and in-process tools only.
+    for tests and in-process tools only. ``limits``: the largest request body and
+    text field accepted (``RequestLimits()`` by default).
     """
     store = store or open_store(database_url)
     if workspace is None:
@@ -78,9 +77,11 @@ def create_app(
             session.commit()  # made now if the database had none
     app = FastAPI(
         # Swagger UI and ReDoc load their scripts from a CDN; the app ships everything it
-        # serves, so only the schema itself is offered (/openapi.json).
+        # serves, so only the schema itself is offered (/openapi.json, a route of our own
+        # so that it declares its role like every other).
         docs_url=None,
         redoc_url=None,
+        openapi_url=None,
         title="systemic workspace",
         description=(
             "Purpose, system conditions, localities and teams, people and communities, "
@@ -89,20 +90,21 @@ def create_app(
     )
     app.state.store = store
     app.state.workspace = workspace
+    app.state.limits = limits or RequestLimits()
     _add_error_handlers(app)
     app.include_router(api.router)
     app.include_router(pages.router)
+    add_schema_route(app)
     if secure or security is not None:
         settings = security or SecuritySettings()
-        # Export carries the whole workspace out: admins only, like import.
-        missing = tuple(p for p in ADMIN_ONLY if p not in settings.admin_paths)
-        settings = replace(settings, admin_paths=settings.admin_paths + missing)
-        anyone = tuple(p for p in ANY_ROLE if p not in settings.any_role_paths)
-        settings = replace(settings, any_role_paths=settings.any_role_paths + anyone)
         install_security(app, _AppStore(app), settings)  # type: ignore[arg-type]
-        describe_roles(app, settings)
+        describe_roles(app)
         # Added last, so it runs first: it picks the workspace the user holds a role in.
         app.add_middleware(MembershipWorkspace, app_store=_AppStore(app), settings=settings)
+    else:
+        app.add_middleware(SecurityHeaders)  # install_security adds them on a secured app
+    # Added last, so it runs first: an oversized body is refused before anyone reads it.
+    app.add_middleware(BodyLimit, limits=app.state.limits)
     app.state.secure = secure or security is not None
     return app
 
@@ -128,7 +130,44 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
+def _database_busy(exc: BaseException) -> bool:
+    """Whether ``exc`` is SQLite giving up on a lock (its busy timeout ran out)."""
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
+
+
+def _busy_response() -> JSONResponse:
+    return JSONResponse(
+        status_code=503,
+        content={"detail": "the database is busy with other changes; try again in a moment"},
+        headers={"Retry-After": "1"},
+    )
+
+
 def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Starlette re-raises after this answer (the server logs the traceback) and the
+        # server then closes the connection: say so, so clients do not reuse it.
+        response = (
+            _busy_response()
+            if _database_busy(exc)
+            else JSONResponse(
+                status_code=500,
+                content={"detail": "something went wrong on the server; the error is logged"},
+            )
+        )
+        response.headers["Connection"] = "close"
+        response.raw_headers.extend(
+            (k, v) for k, v in SECURITY_HEADERS if k not in dict(response.raw_headers)
+        )
+        return response
+
+    @app.exception_handler(OperationalError)
+    async def _operational(request: Request, exc: OperationalError) -> JSONResponse:
+        if _database_busy(exc):
+            return _busy_response()
+        raise exc
+
     @app.exception_handler(RequestValidationError)
     async def _request_invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         detail = _json_safe(jsonable_encoder(exc.errors()))

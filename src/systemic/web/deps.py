@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from systemic.store import Store
 from systemic.store.orm import Workspace
@@ -54,3 +55,13 @@ def current_actor(request: Request) -> str:
         return str(user.username)
     name = request.headers.get(ACTOR_HEADER, "").strip()
     return name[:200] if name else ANONYMOUS
+
+
+async def submitted_form(request: Request) -> FormData:
+    """The posted form, read before the handler runs.
+
+    Handlers that work with the database synchronously are plain ``def`` (FastAPI
+    runs them on a worker thread, so a slow page never holds up the others); reading
+    the body is the one step that must be awaited, so it happens here.
+    """
+    return await request.form()

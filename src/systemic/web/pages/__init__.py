@@ -12,9 +12,10 @@ kind of object. Static files (CSS, htmx) are served by the same router under
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from systemic.web.pages import (
+    account,
     admin,
     levels,
     measure_chart,
@@ -23,9 +24,19 @@ from systemic.web.pages import (
     switcher,
     system_map,
 )
-from systemic.web.pages.site import NAV, STATIC_URL
+from systemic.web.pages.site import NAV, STATIC_URL, static_file
+from systemic.web.security.identity import public
 
 router = APIRouter()
+# The shipped CSS and scripts: the sign-in page needs them before anyone signs in.
+router.add_api_route(
+    f"{STATIC_URL}/{{path:path}}",
+    static_file,
+    methods=["GET"],
+    dependencies=[Depends(public)],
+    include_in_schema=False,
+)
+router.include_router(account.router)
 router.include_router(admin.router)
 router.include_router(members.router)
 router.include_router(switcher.router)

@@ -16,8 +16,9 @@ from fastapi.responses import HTMLResponse
 from systemic.store.accounts import audit_trail
 from systemic.web.pages.context import PageContext, page_context
 from systemic.web.pages.site import render
+from systemic.web.security.identity import require_role
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(require_role("admin"))])
 
 
 def _shown(value: Any) -> str:

@@ -16,12 +16,10 @@ from fastapi.responses import HTMLResponse, Response
 from systemic.framework import purpose_thread, views
 from systemic.framework.kinds import KINDS
 from systemic.web.pages.context import PageContext, page_context
-from systemic.web.pages.site import render, static_file
+from systemic.web.pages.site import render
+from systemic.web.security.identity import require_role
 
-router = APIRouter(include_in_schema=False)
-router.add_api_route("/static/{path:path}", static_file, methods=["GET"])
-
-
+router = APIRouter(include_in_schema=False, dependencies=[Depends(require_role("viewer"))])
 
 
 @router.get("/", response_class=HTMLResponse)

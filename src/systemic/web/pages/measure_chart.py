@@ -15,8 +15,9 @@ from fastapi.responses import HTMLResponse, Response
 
 from systemic.web.pages.context import PageContext, page_context
 from systemic.web.pages.site import render
+from systemic.web.security.identity import require_role
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(require_role("viewer"))])
 
 #: Fewer points than this make no useful chart.
 MIN_POINTS = 3

@@ -23,12 +23,15 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from systemic.store.accounts import ROLES, AccountError, Membership, UserAccount, set_role
+from systemic.web.deps import submitted_form
 from systemic.web.pages.context import PageContext, page_context
 from systemic.web.pages.site import render
+from systemic.web.security.identity import require_role
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(require_role("admin"))])
 
 MEMBERS_PATH = "/admin/members"
 #: What each role may do, shown next to the role choices.
@@ -134,10 +137,9 @@ def members_page(request: Request, ctx: PageContext = Depends(page_context)) -> 
     return _page(request, ctx, message=done[:200])
 
 
-async def _change(request: Request, ctx: PageContext, *, action: str) -> Response:
+def _change(request: Request, ctx: PageContext, form: FormData, *, action: str) -> Response:
     if not _secured(request):
         return HTMLResponse("Not found", status_code=404)
-    form = await request.form()
     username = str(form.get("username", ""))[:100]
     role: str | None = str(form.get("role", ""))
     if action == "remove":
@@ -156,18 +158,30 @@ async def _change(request: Request, ctx: PageContext, *, action: str) -> Respons
 
 
 @router.post(f"{MEMBERS_PATH}/add")
-async def add_member(request: Request, ctx: PageContext = Depends(page_context)) -> Response:
+def add_member(
+    request: Request,
+    ctx: PageContext = Depends(page_context),
+    form: FormData = Depends(submitted_form),
+) -> Response:
     """Give an existing user a role in this workspace."""
-    return await _change(request, ctx, action="add")
+    return _change(request, ctx, form, action="add")
 
 
 @router.post(f"{MEMBERS_PATH}/role")
-async def change_role(request: Request, ctx: PageContext = Depends(page_context)) -> Response:
+def change_role(
+    request: Request,
+    ctx: PageContext = Depends(page_context),
+    form: FormData = Depends(submitted_form),
+) -> Response:
     """Change a member's role."""
-    return await _change(request, ctx, action="role")
+    return _change(request, ctx, form, action="role")
 
 
 @router.post(f"{MEMBERS_PATH}/remove")
-async def remove_member(request: Request, ctx: PageContext = Depends(page_context)) -> Response:
+def remove_member(
+    request: Request,
+    ctx: PageContext = Depends(page_context),
+    form: FormData = Depends(submitted_form),
+) -> Response:
     """Take a member's access to this workspace away (the user account stays)."""
-    return await _change(request, ctx, action="remove")
+    return _change(request, ctx, form, action="remove")

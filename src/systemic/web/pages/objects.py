@@ -15,11 +15,14 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
+from starlette.datastructures import FormData
 
 from systemic.framework.kinds import KINDS, Kind, object_path, title_of
 from systemic.framework.thread import purpose_thread
 from systemic.store import repository
 from systemic.store.errors import InvalidObjectError, NotFoundError
+from systemic.web.deps import submitted_form
+from systemic.web.limits import check_field_sizes, request_limits
 from systemic.web.pages.context import PageContext, page_context
 from systemic.web.pages.forms import (
     CHOICE_LABELS,
@@ -32,6 +35,11 @@ from systemic.web.pages.forms import (
 )
 from systemic.web.pages.measure_chart import MIN_POINTS
 from systemic.web.pages.site import render
+from systemic.web.security.identity import require_role
+from systemic.web.security.redirects import safe_next
+
+VIEWER = [Depends(require_role("viewer"))]
+EDITOR = [Depends(require_role("editor"))]
 
 #: The level page each kind is shown on (where "back" leads).
 HOME_OF_KIND: dict[str, tuple[str, str]] = {
@@ -348,12 +356,6 @@ def retention_problems(
     return {}
 
 
-def _next_url(raw: Any) -> str:
-    """A safe local return address from a form (never another site)."""
-    text = str(raw or "")
-    return text if text.startswith("/") and not text.startswith("//") else ""
-
-
 def _problems(kind: Kind, error: InvalidObjectError) -> dict[str, str]:
     """Messages per field, in the form's words; a whole-object message goes to the first
     field it names."""
@@ -381,14 +383,15 @@ def build_router() -> APIRouter:
     router = APIRouter()
     for kind in KINDS.values():
         _add_kind_routes(router, kind)
-    router.add_api_route("/links/new", change_link, methods=["POST"], include_in_schema=False)
-    router.add_api_route("/links/delete", change_link, methods=["POST"], include_in_schema=False)
+    options: dict[str, Any] = {"include_in_schema": False, "dependencies": EDITOR}
+    router.add_api_route("/links/new", change_link, methods=["POST"], **options)
+    router.add_api_route("/links/delete", change_link, methods=["POST"], **options)
     router.add_api_route(
         "/decision_rights/{object_id}/toggle",
         toggle_decision_right,
         methods=["POST"],
         response_class=HTMLResponse,
-        include_in_schema=False,
+        **options,
     )
     return router
 
@@ -396,24 +399,28 @@ def build_router() -> APIRouter:
 def _add_kind_routes(router: APIRouter, kind: Kind) -> None:
     base = f"/{kind.plural}"
 
-    async def list_page(request: Request) -> Response:
+    def list_page(request: Request) -> Response:
         return RedirectResponse(HOME_OF_KIND[kind.name][0], status_code=303)
 
-    async def new_form(request: Request, ctx: PageContext = Depends(page_context)) -> Response:
+    def new_form(request: Request, ctx: PageContext = Depends(page_context)) -> Response:
         snap = ctx.snapshot()
         values = _initial_values(kind, request, snap)
-        next_url = _next_url(request.query_params.get("next"))
+        next_url = safe_next(request.query_params.get("next"), default="")
         return _form_page(
             request, ctx, kind, values=values, errors={}, record=None, snap=snap, next_url=next_url
         )
 
-    async def create(request: Request, ctx: PageContext = Depends(page_context)) -> Response:
-        form = await request.form()
+    def create(
+        request: Request,
+        ctx: PageContext = Depends(page_context),
+        form: FormData = Depends(submitted_form),
+    ) -> Response:
         parsed = parse_form(kind, form)
-        next_url = _next_url(form.get("_next"))
+        next_url = safe_next(form.get("_next"), default="")
         errors = dict(parsed.errors) or retention_problems(kind.name, parsed.values)
         if not errors:
             try:
+                check_field_sizes(parsed.values, request_limits(request.app.state))
                 record = repository.create(
                     ctx.session, ctx.workspace_id, kind.name, parsed.values, actor=ctx.actor
                 )
@@ -437,7 +444,7 @@ def _add_kind_routes(router: APIRouter, kind: Kind) -> None:
             next_url=next_url,
         )
 
-    async def show(
+    def show(
         request: Request, object_id: str, ctx: PageContext = Depends(page_context)
     ) -> Response:
         snap = ctx.snapshot()
@@ -499,7 +506,7 @@ def _add_kind_routes(router: APIRouter, kind: Kind) -> None:
             thread=thread,
         )
 
-    async def edit_form(
+    def edit_form(
         request: Request, object_id: str, ctx: PageContext = Depends(page_context)
     ) -> Response:
         snap = ctx.snapshot()
@@ -510,10 +517,12 @@ def _add_kind_routes(router: APIRouter, kind: Kind) -> None:
             request, ctx, kind, values=form_values(record), errors={}, record=record, snap=snap
         )
 
-    async def edit(
-        request: Request, object_id: str, ctx: PageContext = Depends(page_context)
+    def edit(
+        request: Request,
+        object_id: str,
+        ctx: PageContext = Depends(page_context),
+        form: FormData = Depends(submitted_form),
     ) -> Response:
-        form = await request.form()
         parsed = parse_form(kind, form)
         errors = dict(parsed.errors)
         if not errors and kind.name in PERSONAL_KINDS:
@@ -521,6 +530,7 @@ def _add_kind_routes(router: APIRouter, kind: Kind) -> None:
             errors = retention_problems(kind.name, parsed.values, stored=stored)
         if not errors:
             try:
+                check_field_sizes(parsed.values, request_limits(request.app.state))
                 repository.update(
                     ctx.session,
                     ctx.workspace_id,
@@ -554,7 +564,7 @@ def _add_kind_routes(router: APIRouter, kind: Kind) -> None:
             status_code=422,
         )
 
-    async def remove(
+    def remove(
         request: Request, object_id: str, ctx: PageContext = Depends(page_context)
     ) -> Response:
         try:
@@ -566,14 +576,21 @@ def _add_kind_routes(router: APIRouter, kind: Kind) -> None:
         ctx.session.commit()
         return RedirectResponse(f"{HOME_OF_KIND[kind.name][0]}?saved=deleted", status_code=303)
 
-    options: dict[str, Any] = {"response_class": HTMLResponse, "include_in_schema": False}
-    router.add_api_route(base, list_page, methods=["GET"], **options)
-    router.add_api_route(f"{base}/new", new_form, methods=["GET"], **options)
-    router.add_api_route(f"{base}/new", create, methods=["POST"], **options)
-    router.add_api_route(f"{base}/{{object_id}}", show, methods=["GET"], **options)
-    router.add_api_route(f"{base}/{{object_id}}/edit", edit_form, methods=["GET"], **options)
-    router.add_api_route(f"{base}/{{object_id}}/edit", edit, methods=["POST"], **options)
-    router.add_api_route(f"{base}/{{object_id}}/delete", remove, methods=["POST"], **options)
+    reads: dict[str, Any] = {
+        "response_class": HTMLResponse,
+        "include_in_schema": False,
+        "dependencies": VIEWER,
+    }
+    # The add and edit forms only serve to change things: editors only, like the changes.
+    changes = {**reads, "dependencies": EDITOR}
+    item = f"{base}/{{object_id}}"
+    router.add_api_route(base, list_page, methods=["GET"], **reads)
+    router.add_api_route(f"{base}/new", new_form, methods=["GET"], **changes)
+    router.add_api_route(f"{base}/new", create, methods=["POST"], **changes)
+    router.add_api_route(item, show, methods=["GET"], **reads)
+    router.add_api_route(f"{item}/edit", edit_form, methods=["GET"], **changes)
+    router.add_api_route(f"{item}/edit", edit, methods=["POST"], **changes)
+    router.add_api_route(f"{item}/delete", remove, methods=["POST"], **changes)
 
 
 def _raw_values(form: Any) -> dict[str, Any]:
@@ -609,10 +626,13 @@ def _not_found(request: Request, ctx: PageContext, kind: Kind, object_id: str) -
     )
 
 
-async def change_link(request: Request, ctx: PageContext = Depends(page_context)) -> Response:
+def change_link(
+    request: Request,
+    ctx: PageContext = Depends(page_context),
+    form: FormData = Depends(submitted_form),
+) -> Response:
     """Link (``/links/new``) or unlink (``/links/delete``) two existing objects, from the
     page of the object linked to; then go back to that page."""
-    form = await request.form()
     source_kind = str(form.get("source_kind", ""))
     relation = str(form.get("relation", ""))
     source_id = str(form.get("source_id", ""))
@@ -641,7 +661,7 @@ async def change_link(request: Request, ctx: PageContext = Depends(page_context)
     return RedirectResponse(f"{back}?saved=1", status_code=303)
 
 
-async def toggle_decision_right(
+def toggle_decision_right(
     request: Request, object_id: str, ctx: PageContext = Depends(page_context)
 ) -> Response:
     """Flip a decision right between local and escalated (a row swap with htmx)."""

@@ -76,11 +76,25 @@ templates.env.globals.update(
 )
 
 
+#: Longest static file name looked up (the shipped names are short).
+MAX_STATIC_NAME = 200
+
+
 def static_file(path: str) -> FileResponse:
-    """One shipped static file (CSS, htmx), refusing anything outside the folder."""
-    target = (STATIC_DIR / path).resolve()
-    if not target.is_file() or STATIC_DIR not in target.parents:
-        raise HTTPException(status_code=404, detail=f"No static file {path!r}.")
+    """One shipped static file (CSS, htmx, scripts), refusing anything outside the folder.
+
+    A name the file system cannot even look up (a NUL byte, an over-long name) is
+    simply not found (404), never a server error.
+    """
+    missing = HTTPException(status_code=404, detail="No such static file.")
+    if len(path) > MAX_STATIC_NAME or "\x00" in path:
+        raise missing
+    try:
+        target = (STATIC_DIR / path).resolve()
+        if not target.is_file() or STATIC_DIR not in target.parents:
+            raise missing
+    except (OSError, ValueError):
+        raise missing from None
     return FileResponse(target, headers={"Cache-Control": "public, max-age=3600"})
 
 

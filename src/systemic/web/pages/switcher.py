@@ -14,25 +14,28 @@ see who came in.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
 
 from systemic.store.accounts import record_event
+from systemic.web.deps import submitted_form
 from systemic.web.membership import WORKSPACE_COOKIE
+from systemic.web.security.identity import require_role
 from systemic.web.security.session import cookie_options
 
-router = APIRouter(include_in_schema=False)
+# Any member may switch to another workspace they hold a role in.
+router = APIRouter(include_in_schema=False, dependencies=[Depends(require_role("viewer"))])
 
 SWITCH_PATH = "/workspace/switch"
 
 
 @router.post(SWITCH_PATH)
-async def switch_workspace(request: Request) -> Response:
+def switch_workspace(request: Request, form: FormData = Depends(submitted_form)) -> Response:
     """Work in another of the user's workspaces from the next page on."""
     user = getattr(request.state, "user", None)
     if user is None:  # an open app serves one workspace: nothing to switch
         return JSONResponse({"detail": "Not Found"}, status_code=404)
-    form = await request.form()
     wanted = str(form.get("workspace", ""))
     mine = {w.id: w for w in getattr(request.state, "workspaces", None) or []}
     if wanted not in mine:

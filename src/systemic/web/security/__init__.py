@@ -5,8 +5,9 @@ One call protects an app built by ``systemic.web.app.create_app``::
     app = create_app(db)
     install_security(app, app.state.store)
 
-after which every page and API route needs a signed-in user with a role in the
-workspace (viewer reads, editor changes, admin administers), every form and
+after which every page and API route needs a signed-in user with the role its
+route declares (``Depends(require_role(...))``: viewer reads, editor changes,
+admin administers), every form and
 state-changing request made from a browser carries a CSRF token, scripts use
 API tokens (``Authorization: Bearer syst_...``), and every change is appended
 to the audit trail.
@@ -25,15 +26,18 @@ from fastapi import FastAPI
 
 from systemic.store import Store
 from systemic.web.security.audit_log import watch_sessions
+from systemic.web.security.headers import SecurityHeaders
 from systemic.web.security.identity import (
     AuthenticatedUser,
     csrf_token,
     current_user,
     optional_user,
+    public,
     require_role,
+    signed_in,
 )
 from systemic.web.security.login import build_router
-from systemic.web.security.middleware import SecurityMiddleware, needed_role
+from systemic.web.security.middleware import SecurityMiddleware
 from systemic.web.security.settings import SecurityConfigError, SecuritySettings, load_secret_key
 
 
@@ -51,6 +55,8 @@ def install_security(
     router = build_router(store, settings)
     app.router.routes[:0] = router.routes
     app.add_middleware(SecurityMiddleware, store=store, settings=settings)
+    # Outside the security middleware: its refusals and redirects get the headers too.
+    app.add_middleware(SecurityHeaders)
     app.state.security = settings
     return settings
 
@@ -64,7 +70,8 @@ __all__ = [
     "current_user",
     "install_security",
     "load_secret_key",
-    "needed_role",
     "optional_user",
+    "public",
     "require_role",
+    "signed_in",
 ]

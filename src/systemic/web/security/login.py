@@ -1,10 +1,11 @@
 """Sign-in and sign-out routes, and the admin's view of the audit trail.
 
 ``GET /login`` shows a small form (with a login CSRF token in a cookie and the
-form: double submit); ``POST /login`` checks the password with throttling and
-sets the session cookie; ``POST /logout`` ends the session;
-``GET /api/audit-trail`` lists the audit trail (admins only, enforced by the
-middleware's admin paths and by ``require_role``).
+form: double submit); ``POST /login`` checks the password with throttling,
+starts a server-side session and sets the cookie naming it; ``POST /logout``
+ends that session (a copy of the cookie stops working too);
+``GET /api/audit-trail`` lists the audit trail (admins only: each route declares
+who may call it with ``require_role``, ``signed_in`` or ``public``).
 
 Signing in is server-wide (one form for every workspace), so sign-in events
 (``login``, ``login_failed``, ``login_throttled``, ``logout``) are filed in
@@ -16,7 +17,7 @@ Attempts with a username nobody has are filed server-wide (no workspace).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from html import escape
 from typing import Any
 
@@ -25,6 +26,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 
 from systemic.store import Store
 from systemic.store.accounts import (
@@ -34,11 +36,21 @@ from systemic.store.accounts import (
     UserAccount,
     audit_trail,
     authenticate,
+    end_session,
     record_event,
+    start_session,
 )
 from systemic.store.orm import Workspace
 from systemic.store.repository import get_workspace
-from systemic.web.security.identity import AuthenticatedUser, current_user, require_role
+from systemic.web.deps import submitted_form
+from systemic.web.security.identity import (
+    AuthenticatedUser,
+    current_user,
+    public,
+    require_role,
+    signed_in,
+)
+from systemic.web.security.redirects import safe_next
 from systemic.web.security.session import (
     SessionCodec,
     cookie_options,
@@ -62,17 +74,6 @@ class AuditEventOut(BaseModel):
     before: Any
     after: Any
     ip: str
-
-
-def safe_next(raw: str | None) -> str:
-    """Where to go after signing in: only a path on this site (no open redirect).
-
-    >>> safe_next("/mission?x=1"), safe_next("//evil.example/"), safe_next("https://x")
-    ('/mission?x=1', '/', '/')
-    """
-    if not raw or not raw.startswith("/") or raw.startswith("//") or "\\" in raw:
-        return "/"
-    return raw
 
 
 def memberships(session: Session, username: str) -> list[tuple[str, str, str]]:
@@ -170,10 +171,15 @@ def login_page(csrf: str, next_url: str, message: str = "") -> str:
 </main></body></html>"""
 
 
+#: Signing in is for anyone; everything else needs a signed-in user.
+PUBLIC = [Depends(public)]
+
+
 def build_router(store: Store, settings: SecuritySettings) -> APIRouter:
     """The sign-in, sign-out and audit-trail routes for an app on ``store``."""
     router = APIRouter()
     codec = SessionCodec(settings.secret_key, max_age=settings.session_max_age)
+    max_age = timedelta(seconds=settings.session_max_age)
 
     def _secure(request: Request) -> bool:
         return bool(getattr(request.state, "https", False))
@@ -188,7 +194,7 @@ def build_router(store: Store, settings: SecuritySettings) -> APIRouter:
         held = request.cookies.get(settings.csrf_cookie_name, "")
         return held if 32 <= len(held) <= 128 and held.isascii() else new_csrf_token()
 
-    @router.get("/login", response_class=HTMLResponse, include_in_schema=False)
+    @router.get("/login", response_class=HTMLResponse, include_in_schema=False, dependencies=PUBLIC)
     def show_login(request: Request, next: str = "/") -> Response:
         csrf = _login_csrf(request)
         response = HTMLResponse(login_page(csrf, safe_next(next)))
@@ -198,9 +204,10 @@ def build_router(store: Store, settings: SecuritySettings) -> APIRouter:
         response.headers["Cache-Control"] = "no-store"
         return response
 
-    @router.post("/login", include_in_schema=False)
-    async def do_login(request: Request) -> Response:
-        form = await request.form()
+    @router.post("/login", include_in_schema=False, dependencies=PUBLIC)
+    def do_login(request: Request, form: FormData = Depends(submitted_form)) -> Response:
+        # Plain def: checking a password takes Argon2 a good part of a second, which
+        # must not hold up everyone else's requests.
         username = str(form.get("username", ""))
         password = str(form.get("password", ""))
         next_url = safe_next(str(form.get("next", "/")))
@@ -236,8 +243,9 @@ def build_router(store: Store, settings: SecuritySettings) -> APIRouter:
                 ip=ip,
                 wanted=_wanted_slug(session, settings.workspace_of(request.scope)),
             )
+            secret = start_session(session, user.id, max_age=max_age)
             session.commit()
-            cookie = codec.dump(new_session(user.id, user.password_hash))
+            cookie = codec.dump(new_session(user.id, secret))
         response = RedirectResponse(next_url, status_code=303)
         response.set_cookie(
             settings.cookie_name,
@@ -263,9 +271,13 @@ def build_router(store: Store, settings: SecuritySettings) -> APIRouter:
         )
         return response
 
-    @router.post("/logout", include_in_schema=False)
+    @router.post("/logout", include_in_schema=False, dependencies=[Depends(signed_in)])
     def do_logout(request: Request, user: AuthenticatedUser = Depends(current_user)) -> Response:
+        held = codec.load(request.cookies.get(settings.cookie_name))
         with store.session() as session:
+            if held is not None:
+                # The cookie may have been copied: it must stop working, not just be deleted.
+                end_session(session, held["sid"])
             record_sign_in_event(
                 session,
                 username=user.username,
@@ -279,9 +291,14 @@ def build_router(store: Store, settings: SecuritySettings) -> APIRouter:
         response.delete_cookie("systemic_workspace", path="/")
         return response
 
-    @router.get("/api/audit-trail", response_model=list[AuditEventOut], tags=["Audit trail"])
+    @router.get(
+        "/api/audit-trail",
+        response_model=list[AuditEventOut],
+        tags=["Audit trail"],
+        dependencies=[Depends(require_role("admin"))],
+    )
     def read_audit_trail(
-        user: AuthenticatedUser = Depends(require_role("admin")),
+        user: AuthenticatedUser = Depends(current_user),
         actor: str | None = None,
         action: str | None = None,
         limit: int = Query(200, ge=1, le=5000),

@@ -1,19 +1,23 @@
-"""The security middleware: who is asking, may they, and is the request genuine.
+"""The security middleware: who is asking, and is the request genuine.
 
 For every HTTP request it
 
 1. identifies the user from an API token (``Authorization: Bearer syst_...``) or
-   the signed session cookie, and their role in the request's workspace;
+   the session cookie (a server-side session), and their role in the request's
+   workspace;
 2. lets public paths through (sign-in page, static files), sends anyone else
    who is not signed in to the sign-in page (pages) or answers 401 (API);
-3. requires a role by method and path: reading needs *viewer*, changing
-   (POST, PUT, PATCH, DELETE) and the add and edit forms (``.../new``,
-   ``.../edit``) need *editor*, admin paths need *admin*;
-4. checks the CSRF token on every state-changing request made with a session
+3. checks the CSRF token on every state-changing request made with a session
    cookie (header ``X-CSRF-Token`` or form field ``csrf_token``); requests
    authenticated by API token are exempt, since a browser never sends one by itself;
-5. replaces any ``X-Systemic-Actor`` header with the signed-in user's name, so
+4. replaces any ``X-Systemic-Actor`` header with the signed-in user's name, so
    the workspace's history records who really made the change.
+
+What role a route needs is not decided here from the shape of its URL: each
+route declares it where it is defined (``Depends(require_role("editor"))`` on
+the route or its router, see ``systemic.web.security.identity``), and a test
+fails for any route that declares nothing. The security headers are added by
+``systemic.web.security.headers``.
 
 It is a pure ASGI middleware so it can read a form body and hand it on intact.
 """
@@ -21,24 +25,28 @@ It is a pure ASGI middleware so it can read a form body and hand it on intact.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs, quote
 
 import anyio
+from sqlalchemy.exc import OperationalError
 from starlette.requests import Request
 
 from systemic.store import Store
 from systemic.store.accounts import (
     InvalidCredentialsError,
     UserAccount,
+    note_token_use,
     record_event,
     role_in,
+    session_user,
     user_for_token,
 )
 from systemic.store.repository import get_workspace
 from systemic.web.security.identity import AuthenticatedUser, current_actor_name, current_ip
-from systemic.web.security.session import SessionCodec, password_fingerprint, tokens_match
+from systemic.web.security.session import SessionCodec, tokens_match
 from systemic.web.security.settings import SecuritySettings
 
 Scope = MutableMapping[str, Any]
@@ -47,20 +55,39 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
+logger = logging.getLogger(__name__)
+
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ACTOR_HEADER = b"x-systemic-actor"
-#: Pages that only show a form for adding or changing an object: editors only.
-EDIT_FORM_SUFFIXES = ("/new", "/edit")
 #: Largest form body read for a CSRF token (larger forms must send the header).
 MAX_FORM_BYTES = 2 * 1024 * 1024
 
 
 def client_ip(scope: Scope, headers: dict[str, str], settings: SecuritySettings) -> str:
-    """The client's address: the first ``X-Forwarded-For`` hop behind a trusted proxy."""
-    if settings.trust_proxy_headers and headers.get("x-forwarded-for"):
-        return headers["x-forwarded-for"].split(",")[0].strip()[:64]
+    """The client's address, counting ``settings.proxy_hops`` trusted proxies back.
+
+    Each proxy appends the address it was reached from to ``X-Forwarded-For``, so
+    only the last ``proxy_hops`` entries were written by proxies we trust; anything
+    to their left came from the client and may be made up (rotating it must not
+    escape sign-in throttling). With fewer entries than hops the request did not
+    come through the proxies, and the connection's own address is used.
+
+    >>> s = SecuritySettings(secret_key="k" * 32, trust_proxy_headers=True, proxy_hops=1)
+    >>> peer = {"client": ("10.0.0.2", 5000)}
+    >>> client_ip(peer, {"x-forwarded-for": "6.6.6.6, 203.0.113.7"}, s)
+    '203.0.113.7'
+    >>> client_ip(peer, {}, s)
+    '10.0.0.2'
+    """
     client = scope.get("client")
-    return str(client[0]) if client else ""
+    peer = str(client[0]) if client else ""
+    forwarded = headers.get("x-forwarded-for", "")
+    if not settings.trust_proxy_headers or not forwarded or settings.proxy_hops < 1:
+        return peer
+    hops = [part.strip() for part in forwarded.split(",")]
+    if len(hops) < settings.proxy_hops:
+        return peer
+    return hops[-settings.proxy_hops][:64] or peer
 
 
 def is_https(scope: Scope, headers: dict[str, str], settings: SecuritySettings) -> bool:
@@ -70,31 +97,26 @@ def is_https(scope: Scope, headers: dict[str, str], settings: SecuritySettings) 
     return settings.trust_proxy_headers and headers.get("x-forwarded-proto", "") == "https"
 
 
-def needed_role(method: str, path: str, settings: SecuritySettings) -> str:
-    """The role a request needs: admin paths, then changes (editor), then reads (viewer).
-
-    >>> s = SecuritySettings(secret_key="k" * 32)
-    >>> needed_role("GET", "/mission", s), needed_role("POST", "/api/measures", s)
-    ('viewer', 'editor')
-    >>> needed_role("GET", "/api/audit-trail", s)
-    'admin'
-    >>> needed_role("GET", "/measures/new", s), needed_role("GET", "/measures/4f2c/edit", s)
-    ('editor', 'editor')
-    """
-    if path in settings.any_role_paths:
-        return "viewer"
-    for prefix in settings.admin_paths:
-        bare = prefix.rstrip("/")
-        if path == bare or path.startswith(bare + "/"):
-            return "admin"
-    if method in SAFE_METHODS and not path.rstrip("/").endswith(EDIT_FORM_SUFFIXES):
-        return "viewer"
-    return "editor"
-
-
 def is_public(path: str, settings: SecuritySettings) -> bool:
     """Whether ``path`` is served without signing in."""
     return any(path == p.rstrip("/") or path.startswith(p) for p in settings.public_paths)
+
+
+def note_use(store: Store, token: str) -> None:
+    """Record when a token was used, in its own short transaction, and never fail the
+    request over it.
+
+    Under many concurrent writers SQLite may stay locked longer than its busy
+    timeout; the note of when a token was last used is not worth a 500, so it is
+    dropped (and logged) instead.
+    """
+    with store.session() as session:
+        try:
+            if note_token_use(session, token):
+                session.commit()
+        except OperationalError as exc:
+            session.rollback()
+            logger.warning("token use not recorded (the database was busy): %s", exc.orig)
 
 
 class SecurityMiddleware:
@@ -123,10 +145,11 @@ class SecurityMiddleware:
             elif session_data is not None:
                 via = "session"
                 csrf = session_data["csrf"]
-                user = session.get(UserAccount, session_data["uid"])
-                if user is None or user.disabled:
-                    return None
-                if password_fingerprint(user.password_hash) != session_data["pw"]:
+                try:
+                    user = session_user(session, session_data["sid"])
+                except InvalidCredentialsError:
+                    return None  # signed out, password changed, expired or disabled
+                if user.id != session_data["uid"]:
                     return None
             if user is None:
                 return None
@@ -139,8 +162,7 @@ class SecurityMiddleware:
                     workspace_id = None
                 if workspace_id is not None:
                     role = role_in(session, user.id, workspace_id)
-            session.commit()  # keeps a token's last_used_at
-            return AuthenticatedUser(
+            identified = AuthenticatedUser(
                 user_id=user.id,
                 username=user.username,
                 display_name=user.display_name or user.username,
@@ -148,7 +170,11 @@ class SecurityMiddleware:
                 role=role,
                 via=via,
                 csrf_token=csrf,
+                site_admin=bool(user.site_admin),
             )
+        if token is not None:
+            note_use(self.store, token)
+        return identified
 
     def _record(self, user: AuthenticatedUser, action: str, path: str, ip: str) -> None:
         with self.store.session() as session:
@@ -196,7 +222,7 @@ class SecurityMiddleware:
             scope["state"]["workspace"] = workspace
 
         if is_public(path, settings):
-            await self.app(scope, receive, _with_headers(send, SECURITY_HEADERS))
+            await self.app(scope, receive, send)
             return
         if user is None:
             if token is not None:
@@ -206,16 +232,6 @@ class SecurityMiddleware:
             else:
                 await _respond(send, 401, "sign in first, or send 'Authorization: Bearer <token>'")
             return
-        role = needed_role(method, path, settings)
-        if not user.can(role):
-            detail = (
-                "you have no access to this workspace"
-                if user.role is None
-                else f"this needs the {role} role in this workspace; you are {user.role}"
-            )
-            await _respond(send, 403, detail)
-            return
-
         if method not in SAFE_METHODS and user.via == "session":
             body, receive = await _buffer(receive)
             given = headers.get(settings.csrf_header.lower()) or _form_token(
@@ -235,37 +251,12 @@ class SecurityMiddleware:
         actor_token = current_actor_name.set(user.username)
         ip_token = current_ip.set(ip)
         try:
-            await self.app(scope, receive, _with_headers(send, PROTECTED_HEADERS))
+            await self.app(scope, receive, send)
         finally:
             current_actor_name.reset(actor_token)
             current_ip.reset(ip_token)
         if method == "GET" and path.rstrip("/") == "/api/export":
             await anyio.to_thread.run_sync(self._record, user, "export", path, ip)
-
-
-#: Sent with every response: no MIME sniffing, no framing (clickjacking), no referrer
-#: leaving the site with object ids in it.
-SECURITY_HEADERS = (
-    (b"x-content-type-options", b"nosniff"),
-    (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"same-origin"),
-)
-#: Pages and API answers for signed-in users hold personal data: never cached.
-PROTECTED_HEADERS = (*SECURITY_HEADERS, (b"cache-control", b"no-store"))
-
-
-def _with_headers(send: Send, extra: tuple[tuple[bytes, bytes], ...]) -> Send:
-    """``send`` that adds ``extra`` headers to the response unless already set."""
-
-    async def wrapped(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            present = {k.lower() for k, _ in message.get("headers", [])}
-            headers = list(message.get("headers", []))
-            headers += [(k, v) for k, v in extra if k not in present]
-            message = {**message, "headers": headers}
-        await send(message)
-
-    return wrapped
 
 
 def _with_query(scope: Scope) -> str:
@@ -319,7 +310,6 @@ async def _respond(send: Send, status: int, detail: str) -> None:
     headers = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
-        *SECURITY_HEADERS,
     ]
     if status == 401:
         headers.append((b"www-authenticate", b"Bearer"))

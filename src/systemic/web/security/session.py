@@ -1,19 +1,19 @@
 """Signed session cookies and CSRF tokens.
 
-The session cookie holds the user id, a per-session CSRF token and a short
-fingerprint of the password hash (so changing a password ends every session),
-signed and time-stamped with itsdangerous. It is HttpOnly, SameSite=Lax, and
-Secure whenever the request came over HTTPS.
+The session cookie holds the user id, the secret of a server-side session
+(``systemic.store.accounts.start_session``: signing out or changing the password
+deletes it, so a saved cookie stops working at once) and a per-session CSRF
+token, signed and time-stamped with itsdangerous. It is HttpOnly, SameSite=Lax,
+and Secure whenever the request came over HTTPS.
 
 >>> codec = SessionCodec("s" * 32, max_age=60)
->>> data = codec.load(codec.dump(new_session("u1", "$argon2id$...")))
->>> data["uid"]
-'u1'
+>>> data = codec.load(codec.dump(new_session("u1", "session-secret")))
+>>> data["uid"], data["sid"]
+('u1', 'session-secret')
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 from typing import Any
@@ -26,14 +26,10 @@ def new_csrf_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def password_fingerprint(password_hash: str) -> str:
-    """A short digest of the password hash: sessions made before a password change fail it."""
-    return hashlib.sha256(password_hash.encode("utf-8")).hexdigest()[:16]
-
-
-def new_session(user_id: str, password_hash: str) -> dict[str, Any]:
-    """The content of a new session cookie for a user who just signed in."""
-    return {"uid": user_id, "csrf": new_csrf_token(), "pw": password_fingerprint(password_hash)}
+def new_session(user_id: str, session_secret: str) -> dict[str, Any]:
+    """The content of a new session cookie for a user who just signed in, naming the
+    server-side session ``session_secret``."""
+    return {"uid": user_id, "sid": session_secret, "csrf": new_csrf_token()}
 
 
 def tokens_match(expected: str | None, given: str | None) -> bool:
@@ -63,7 +59,7 @@ class SessionCodec:
         except BadSignature:  # also covers SignatureExpired
             return None
         if not isinstance(data, dict) or not all(
-            isinstance(data.get(k), str) for k in ("uid", "csrf", "pw")
+            isinstance(data.get(k), str) for k in ("uid", "sid", "csrf")
         ):
             return None
         return data

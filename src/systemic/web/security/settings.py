@@ -59,9 +59,11 @@ class SecuritySettings:
     """How the app authenticates and protects requests.
 
     ``trust_proxy_headers``: believe ``X-Forwarded-Proto``/``X-Forwarded-For`` (only
-    behind a reverse proxy that sets them). ``admin_paths``: path prefixes that need
-    the admin role whatever the method. ``public_paths``: prefixes served to anyone.
-    ``any_role_paths``: paths any signed-in user may post to (sign-out).
+    behind a reverse proxy that sets them); ``proxy_hops``: how many proxies in front
+    of the app append to ``X-Forwarded-For`` (the client is that many entries from
+    the right; entries further left are the client's own claims).
+    ``public_paths``: prefixes served to anyone (their routes declare ``public``; a
+    test checks the two agree). Roles are declared on the routes themselves.
     ``workspace_of``: the workspace (slug or id) a request works in.
     """
 
@@ -72,13 +74,17 @@ class SecuritySettings:
     csrf_field: str = "csrf_token"
     session_max_age: int = 8 * 3600
     trust_proxy_headers: bool = False
+    proxy_hops: int = 1
     throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
     public_paths: tuple[str, ...] = ("/login", "/static/")
-    any_role_paths: tuple[str, ...] = ("/logout",)
-    admin_paths: tuple[str, ...] = ("/api/import", "/api/audit/rules", "/api/audit-trail", "/admin")
     workspace_of: Callable[[MutableMapping[str, Any]], str | None] = _default_workspace
 
     def __post_init__(self) -> None:
+        if self.proxy_hops < 1:
+            raise SecurityConfigError(
+                f"proxy_hops must be 1 or more (the proxies in front of the app), "
+                f"not {self.proxy_hops}"
+            )
         if len(self.secret_key) < 32:
             raise SecurityConfigError(
                 "the session signing key must have at least 32 characters; "
