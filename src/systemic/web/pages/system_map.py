@@ -28,8 +28,10 @@ from systemic.store import repository
 from systemic.store.errors import InvalidObjectError, NotFoundError
 from systemic.web.pages.context import PageContext, page_context
 from systemic.web.pages.site import render
+from systemic.web.security.identity import require_role
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(require_role("viewer"))])
+EDITOR = [Depends(require_role("editor"))]
 
 #: The levels a factor can sit at, as the map's filter names them.
 LEVEL_LABELS: dict[str, str] = {
@@ -172,7 +174,7 @@ class LayoutIn(BaseModel):
     positions: dict[str, tuple[float, float]] = Field(max_length=2000)
 
 
-@router.post("/map/{map_id}/layout")
+@router.post("/map/{map_id}/layout", dependencies=EDITOR)
 def save_layout(map_id: str, body: LayoutIn, ctx: PageContext = Depends(page_context)) -> Response:
     """Save where factors sit (after a drag, a keyboard move or an automatic layout)."""
     view = _view(ctx, map_id)
@@ -205,7 +207,7 @@ def save_layout(map_id: str, body: LayoutIn, ctx: PageContext = Depends(page_con
     return JSONResponse({"saved": moved})
 
 
-@router.post("/map/import", response_class=HTMLResponse)
+@router.post("/map/import", response_class=HTMLResponse, dependencies=EDITOR)
 def import_kumu(
     request: Request,
     kumu_file: UploadFile | None = File(None),
