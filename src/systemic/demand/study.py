@@ -187,8 +187,10 @@ def run_study(
     >>> words = {"failure": ["missed bin again", "still waiting repair", "nobody came"],
     ...          "value": ["new bin please", "book appointment", "report a repair"]}
     >>> rows = [(f"c{i}", words[c][i % 3], c) for i in range(60) for c in ("failure", "value")]
-    >>> contacts = pl.DataFrame({"id": [f"{r[0]}{r[2]}" for r in rows], "text": [r[1] for r in rows]})
-    >>> labels = pl.DataFrame({"id": contacts["id"][:40], "demand_class": [r[2] for r in rows][:40]})
+    >>> contacts = pl.DataFrame({"id": [f"{r[0]}{r[2]}" for r in rows],
+    ...                          "text": [r[1] for r in rows]})
+    >>> labels = pl.DataFrame({"id": contacts["id"][:40],
+    ...                        "demand_class": [r[2] for r in rows][:40]})
     >>> s = run_study(contacts, labels, features="tfidf", suggest=0)
     >>> round(s.estimate.share, 2), s.estimate.labelled, s.metrics.accuracy
     (0.5, 40, 1.0)
