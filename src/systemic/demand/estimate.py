@@ -16,6 +16,10 @@ Two estimates, both from a *random* sample of labelled contacts:
   bootstrap over the labelled contacts, so it carries both the sample's
   error and the classifier's error (:func:`corrected_share`).
 
+The share is of the contacts in hand (a finite population): the labelled
+ones are known exactly, and the interval covers what is unknown about the
+rest.
+
 >>> lo, hi = wilson_interval(81, 263)
 >>> round(lo, 4), round(hi, 4)
 (0.2553, 0.3662)
@@ -110,14 +114,16 @@ def corrected_share(
     ``y`` (1 = failure) and ``p_labelled`` (out-of-fold probabilities) are the
     labelled contacts; ``p_unlabelled`` the probabilities of the others.
     Share = (labelled failures + sum of unlabelled probabilities + unlabelled
-    contacts x mean(y - p_labelled)) / all contacts; the interval is the
-    2.5th-97.5th percentile of that share over bootstrap resamples of the
-    labelled contacts.
+    contacts x mean(y - p_labelled)) / all contacts. The interval is the
+    2.5th-97.5th percentile over bootstrap resamples of the labelled contacts,
+    each adding the unlabelled contacts' own scatter around the correction (the
+    share is of *these* contacts, and the unlabelled ones' errors are unknown
+    too): its variance is about m^2 s^2 / n + m s^2, with s the SD of y - p.
 
     >>> y = np.array([1, 1, 0, 0, 1, 0, 1, 0])
     >>> p = np.array([0.9, 0.6, 0.2, 0.1, 0.7, 0.4, 0.8, 0.3])
     >>> e = corrected_share(y, p, np.array([0.5, 0.5]))
-    >>> round(e.share, 3), round(e.correction, 3)
+    >>> round(e.share, 3), abs(round(e.correction, 3))
     (0.5, 0.0)
     """
     y = np.asarray(y, np.float64)
@@ -132,7 +138,12 @@ def corrected_share(
     share = (base + m * residual.mean()) / total
     rng = np.random.default_rng(seed)
     idx = rng.integers(0, n, size=(resamples, n))
-    boot = (base + m * residual[idx].mean(axis=1)) / total
+    drawn = residual[idx]
+    # Each resample redraws the labelled contacts (the error in the measured correction) and
+    # then the unlabelled contacts' own errors around it: their total is a sum of m
+    # residuals from the resample, whose spread is sqrt(m) x the resample's SD.
+    spread = np.sqrt(m) * drawn.std(axis=1, ddof=1) * rng.standard_normal(resamples)
+    boot = (base + m * drawn.mean(axis=1) + spread) / total
     lo, hi = np.quantile(boot, [0.025, 0.975])
     return ShareEstimate(
         float(share),
