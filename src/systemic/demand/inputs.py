@@ -143,7 +143,8 @@ def read_labels(path: str | os.PathLike[str], contact_ids: pl.Series | None = No
         reason = reason.when(~pl.col("id").is_in(contact_ids.implode())).then(
             pl.lit("no contact has this id")
         )
-    conflict = pl.col("demand_class").n_unique().over("id") > 1
+    valid = pl.col("demand_class").is_in(["value", "failure"]).fill_null(False)
+    conflict = pl.col("demand_class").filter(valid).n_unique().over("id") > 1
     reason = reason.when(conflict).then(pl.lit("the same id is labelled both value and failure"))
     checked = frame.with_columns(reason.alias("reason"))
     good = checked.filter(pl.col("reason").is_null()).unique(
