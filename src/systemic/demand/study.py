@@ -168,7 +168,7 @@ def run_study(
     contacts: pl.DataFrame,
     labels: pl.DataFrame,
     *,
-    features: str = "minilm",
+    features: str = "tfidf",
     feature_matrix: Any = None,
     cache_dir: str | os.PathLike[str] | None = None,
     rejected_labels: pl.DataFrame | None = None,
