@@ -169,8 +169,9 @@ def labels_for_width(
 
     Without ``residual_sd`` the answer is for the labelled sample alone
     (normal approximation to Wilson: 2 x 1.96 x sqrt(p(1-p)/n)); with it, for
-    the classifier-corrected estimate (2 x 1.96 x sd x unlabelled / contacts /
-    sqrt(n)). None when even labelling every contact would not do it (the
+    the classifier-corrected estimate (2 x 1.96 x sd x sqrt(m^2/n + m) /
+    contacts, m = unlabelled contacts: the variance :func:`corrected_share`'s
+    bootstrap draws). None when even labelling every contact would not do it (the
     corrected interval always shrinks to zero, the sample-alone one only as n
     grows).
 
@@ -183,7 +184,8 @@ def labels_for_width(
     def w(n: int) -> float:
         if residual_sd is None:
             return 2 * Z95 * math.sqrt(max(share * (1 - share), 1e-12) / n)
-        return 2 * Z95 * residual_sd * (contacts - n) / contacts / math.sqrt(n)
+        m = contacts - n
+        return 2 * Z95 * residual_sd * math.sqrt(m * m / n + m) / contacts
 
     if w(max(labelled, 1)) <= width:
         return 0

@@ -89,7 +89,7 @@ def demand_section(
         ["labelled"],
         threshold=threshold,
         linked={"share": ["labelled"], "low": ["labelled"], "high": ["labelled"]},
-    )
+    ).with_columns(pl.col(c).cast(pl.Float64, strict=False) for c in ("share", "low", "high"))
     visible = pub.filter(pl.col("share").is_not_null())
     if visible.height:
         top = visible.row(0, named=True)
@@ -107,7 +107,7 @@ def demand_section(
             Table(
                 "Failure demand by type (labelled contacts)",
                 pub.with_columns(
-                    *(pl.col(c).map_elements(_pct, return_dtype=pl.String) for c in ("share",)),
+                    pl.col("share").map_elements(_pct, return_dtype=pl.String).fill_null("n/a"),
                     pl.struct("low", "high")
                     .map_elements(lambda r: _interval(r["low"], r["high"]), return_dtype=pl.String)
                     .alias("95% interval"),
@@ -119,23 +119,46 @@ def demand_section(
         any_rule = rules.filter(pl.col("rule") == "any rule")
         if any_rule.height:
             r = any_rule.row(0, named=True)
-            section.paragraphs.append(
-                "learn infers failure demand from event patterns where no class is recorded. "
-                f"Against the {r['labelled']:,} labelled contacts, its rules called "
-                f"{r['fired']:,} contacts failure, of which {_pct(r['precision'])} were "
-                f"(precision, 95% interval {_interval(r['precision_low'], r['precision_high'])}), "
-                f"and found {_pct(r['recall'])} of the failure demand (recall, "
-                f"{_interval(r['recall_low'], r['recall_high'])}). Inferred figures elsewhere "
-                "in this report should be read with that in mind."
-            )
-        shown_rules = suppress_counts(
-            rules.select("rule", "fired", "true_positive", "precision", "recall"),
-            ["fired", "true_positive"],
-            threshold=threshold,
-            linked={"precision": ["fired", "true_positive"], "recall": ["true_positive"]},
-        ).with_columns(
-            pl.col("precision").map_elements(_pct, return_dtype=pl.String),
-            pl.col("recall").map_elements(_pct, return_dtype=pl.String),
+            if r["fired"] >= threshold and r["true_positive"] >= threshold:
+                section.paragraphs.append(
+                    "learn infers failure demand from event patterns where no class is "
+                    f"recorded. Against the {r['labelled']:,} labelled contacts, its rules called "
+                    f"{r['fired']:,} contacts failure, of which {_pct(r['precision'])} were "
+                    "(precision, 95% interval "
+                    f"{_interval(r['precision_low'], r['precision_high'])}), and found "
+                    f"{_pct(r['recall'])} of the failure demand (recall, "
+                    f"{_interval(r['recall_low'], r['recall_high'])}). Inferred figures "
+                    "elsewhere in this report should be read with that in mind."
+                )
+            else:
+                section.paragraphs.append(
+                    "learn's inference rules called too few labelled contacts failure to "
+                    "judge their precision here."
+                )
+        # each rule's row is suppressed on its own (the 'any rule' row is their total,
+        # published with its own small counts hidden)
+        linked = {"precision": ["fired", "true_positive"], "recall": ["true_positive"]}
+        cols = ["rule", "fired", "true_positive", "precision", "recall"]
+        parts = [
+            suppress_counts(
+                rules.filter(pl.col("rule") != "any rule").select(cols),
+                ["fired", "true_positive"],
+                threshold=threshold,
+                linked=linked,
+            ),
+            suppress_counts(
+                any_rule.select(cols),
+                ["fired", "true_positive"],
+                threshold=threshold,
+                linked=linked,
+            ),
+        ]
+        shown_rules = pl.concat(parts).with_columns(
+            pl.col(c)
+            .cast(pl.Float64, strict=False)
+            .map_elements(_pct, return_dtype=pl.String)
+            .fill_null("n/a")
+            for c in ("precision", "recall")
         )
         section.tables.append(
             Table(
