@@ -31,6 +31,7 @@ HELP = (
 COMMAND_MODULES = (
     "systemic.commands.data",
     "systemic.commands.learn",
+    "systemic.commands.demand",
     "systemic.commands.measures",
     "systemic.commands.simulate",
     "systemic.commands.calibrate",
@@ -45,6 +46,7 @@ COMMAND_MODULES = (
 COMMANDS = {
     **dict.fromkeys(("import", "inspect", "export"), "systemic.commands.data"),
     "learn": "systemic.commands.learn",
+    "demand": "systemic.commands.demand",
     **dict.fromkeys(("spc", "funnel", "experiment"), "systemic.commands.measures"),
     "simulate": "systemic.commands.simulate",
     "calibrate": "systemic.commands.calibrate",

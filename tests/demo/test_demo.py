@@ -249,3 +249,19 @@ def test_experiment_effect_holds_across_seeds():
     assert sum(effect) / len(effect) < -0.02, effect
     assert abs(sum(placebo) / len(placebo)) < 0.01, placebo
     assert abs(sum(others) / len(others)) < 0.01, others
+
+
+def test_report_has_the_demand_study(demo):
+    html = demo.report.read_text()
+    study = demo.demand.study
+    assert "Demand study: what people said" in html
+    e = study.estimate
+    assert f"{100 * e.low:.0f}% to {100 * e.high:.0f}%" in html
+    assert "learn&#39;s inferred-failure rules against the labels" in html or (
+        "learn's inferred-failure rules against the labels" in html
+    )
+    written = json.loads((demo.out / "demand-study" / "estimate.json").read_text())
+    assert written["failure_demand_share"] == e.share
+    assert json.loads((demo.out / "demo_summary.json").read_text())["demand_study"]["labelled"] == (
+        e.labelled
+    )

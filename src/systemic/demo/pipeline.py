@@ -31,12 +31,15 @@ from typing import Any
 import polars as pl
 
 from systemic.data import write_dataset
+from systemic.demand.outputs import write_study
+from systemic.demo.demand import TownStudy, town_demand_study
 from systemic.demo.workspace import DemoEvidence, SeedResult, seed_demo_workspace
 from systemic.learn import LearnResult, learn, write_outputs
 from systemic.measures import ExperimentEvidence, experiment_evidence
 from systemic.measures.learnt import read_learnt_series
 from systemic.report import write_html
 from systemic.report.build import dataset_report
+from systemic.report.demand_section import demand_section
 from systemic.report.simulation_section import (
     RecordedRates,
     comparison_section,
@@ -90,6 +93,7 @@ class DemoResult:
     calibration: CalibrationResult
     comparison: Comparison
     summary: dict[str, Any] = field(default_factory=dict)
+    demand: TownStudy | None = None
 
 
 def town_scenario(config: DemoConfig) -> dict[str, Any]:
@@ -129,8 +133,9 @@ def run_demo(
     )
     dataset = out / "town-dataset"
     first = town.date_of(0).date()
+    events = event_frame(sim)
     write_dataset(
-        event_frame(sim),
+        events,
         dataset,
         source_name=f"demo town, records from {first} (seed {config.seed})",
         source_format="simulation",
@@ -145,6 +150,12 @@ def run_demo(
     learn_dir = out / "learn"
     write_outputs(result, learn_dir)
     progress("learn", 1, 1)
+
+    # 2b. a demand study: the last weeks' contacts get words, 300 are labelled
+    progress("demand study", 0, 1)
+    demand = town_demand_study(events, seed=config.seed)
+    write_study(demand.study, out / "demand-study")
+    progress("demand study", 1, 1)
 
     # 3. measures and the experiment's evidence
     progress("measures", 0, 1)
@@ -237,6 +248,7 @@ def run_demo(
             comparison, horizon, switch, fit, residents=config.comparison_people, recorded=recorded
         )
     )
+    doc.sections.append(demand_section(demand.study, demand.rules))
     doc.summary.insert(0, experiment_headline(evidence))
     doc.summary.append(_comparison_headline(horizon, config.comparison_years))
     doc.sources.append(
@@ -255,11 +267,29 @@ def run_demo(
         "audit_findings": len(seeded.findings),
         "calibration_loss": fit.loss,
         "calibrated": fit.fitted,
+        "demand_study": {
+            "failure_demand_share": demand.study.estimate.share,
+            "interval_95": [demand.study.estimate.low, demand.study.estimate.high],
+            "labelled": demand.study.estimate.labelled,
+            "contacts": demand.study.estimate.contacts,
+            "cross_validated_accuracy": demand.study.metrics.accuracy,
+        },
     }
     (out / "demo_summary.json").write_text(json.dumps(summary, indent=2, default=str))
     progress("report", 1, 1)
     return DemoResult(
-        out, dataset, learn_dir, db, report, result, evidence, seeded, fit, comparison, summary
+        out,
+        dataset,
+        learn_dir,
+        db,
+        report,
+        result,
+        evidence,
+        seeded,
+        fit,
+        comparison,
+        summary,
+        demand=demand,
     )
 
 

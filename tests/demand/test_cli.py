@@ -1,0 +1,165 @@
+"""``systemic demand estimate`` and ``suggest`` end to end, and bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from systemic.cli import app
+from systemic.demand.corpus import load_corpus
+from systemic.demand.inputs import DemandInputError, read_contacts, read_labels
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> tuple[Path, Path, pl.DataFrame]:
+    d = tmp_path_factory.mktemp("demand")
+    corpus = load_corpus().filter(pl.col("part") == "held_out").head(600)
+    contacts = d / "contacts.csv"
+    corpus.select(
+        pl.col("contact_id").alias("ref"), pl.col("text").alias("note"), "service", "locality"
+    ).write_csv(contacts)
+    labels = d / "labels.csv"
+    lab = corpus.sample(200, seed=1).select(
+        pl.col("contact_id").alias("id"), "demand_class", "demand_type", "what_failed"
+    )
+    bad = pl.DataFrame(
+        {
+            "id": ["NOPE", lab["id"][0]],
+            "demand_class": ["value", "maybe"],
+            "demand_type": [None, None],
+            "what_failed": [None, None],
+        },
+        schema=lab.schema,
+    )
+    pl.concat([lab, bad]).write_csv(labels)
+    return contacts, labels, corpus
+
+
+def test_estimate_writes_what_the_issue_names(files, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    contacts, labels, corpus = files
+    out = tmp_path / "out"
+    r = runner.invoke(
+        app,
+        [
+            "demand",
+            "estimate",
+            str(contacts),
+            "--text",
+            "note",
+            "--id",
+            "ref",
+            "--labels",
+            str(labels),
+            "--out",
+            str(out),
+            "--features",
+            "tfidf",
+            "--no-charts",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    est = json.loads((out / "estimate.json").read_text())
+    for key in ("failure_demand_share", "interval_95", "labelled", "contacts", "method"):
+        assert key in est
+    # 200 good labels; the repeated id labelled 'maybe' is rejected (its first, good label
+    # stays), and so is the label whose id is unknown
+    assert est["labelled"] == 200
+    assert est["contacts"] == 600
+    assert est["rejected_labels"] == 2
+    assert 0 < est["classifier"]["cross_validated_accuracy"] <= 1
+    lo, hi = est["interval_95"]
+    assert lo <= est["failure_demand_share"] <= hi
+    rows = pl.read_csv(out / "contacts.csv")
+    assert rows.columns[:4] == ["id", "demand_class", "p_failure", "source"]
+    assert rows.height == 600
+    assert rows.filter(pl.col("source") == "labelled").height == 200
+    assert "note" not in rows.columns and "text" not in rows.columns
+    rejected = pl.read_csv(out / "rejected_labels.csv")
+    assert sorted(rejected["reason"].to_list()) == [
+        "field 'demand_class' must be value or failure",
+        "no contact has this id",
+    ]
+    # the labelled contacts keep their own class
+    truth = dict(corpus.select("contact_id", "demand_class").iter_rows())
+    labelled = rows.filter(pl.col("source") == "labelled")
+    assert all(truth[i] == c for i, c in labelled.select("id", "demand_class").iter_rows())
+
+
+def test_suggest_lists_uncertain_contacts(files, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    contacts, labels, _ = files
+    out = tmp_path / "next.csv"
+    r = runner.invoke(
+        app,
+        [
+            "demand",
+            "suggest",
+            str(contacts),
+            "--text",
+            "note",
+            "--id",
+            "ref",
+            "--labels",
+            str(labels),
+            "-n",
+            "5",
+            "--out",
+            str(out),
+            "--features",
+            "tfidf",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    s = pl.read_csv(out)
+    assert s.height == 5
+    gaps = (s["p_failure"] - 0.5).abs().to_list()
+    assert gaps == sorted(gaps)
+
+
+def test_missing_column_is_a_clear_error(files, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    contacts, labels, _ = files
+    r = runner.invoke(
+        app,
+        [
+            "demand",
+            "estimate",
+            str(contacts),
+            "--text",
+            "words",
+            "--id",
+            "ref",
+            "--labels",
+            str(labels),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+    )
+    assert r.exit_code == 2
+    assert "no column 'words' (the --text option)" in " ".join(r.output.split())
+
+
+def test_bad_inputs_name_file_and_line(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    p = tmp_path / "c.csv"
+    p.write_text("id,text\na,hello\n,no id here\n")
+    with pytest.raises(DemandInputError, match=r"c.csv, line 3: field 'id' is empty"):
+        read_contacts(p)
+    p.write_text("id,text\na,hello\na,again\n")
+    with pytest.raises(DemandInputError, match="appear more than once"):
+        read_contacts(p)
+    lab = tmp_path / "l.csv"
+    lab.write_text("id,class\na,value\n")
+    with pytest.raises(DemandInputError, match="no column 'demand_class'"):
+        read_labels(lab)
+    lab.write_text(
+        "id,demand_class,what_failed\na,Failure,chasing progress\nb,value,\n"
+        "a,value,\nc,failure,lost\n"
+    )
+    read = read_labels(lab)
+    assert read.frame["id"].to_list() == ["b"]
+    assert read.frame.height + read.rejected.height == 4
+    assert read.rejected.filter(pl.col("id") == "c")["reason"][0].startswith("field 'what_failed'")
