@@ -45,26 +45,33 @@ def clean_name(e: pl.Expr) -> pl.Expr:
 
 
 @cache
-def _nickname_table() -> dict[str, str]:
-    """Each known nickname -> one canonical name (the first in alphabetical order).
+def _nickname_table() -> dict[str, list[str]]:
+    """Each known name -> itself and the names it is a nickname of.
 
     From the ``nicknames`` package (a hand-curated list of English names and
-    their nicknames). A name that is itself canonical maps to itself.
+    their nicknames). The list relates names both ways and in chains (Bill is
+    given for Robert and for William), so no single canonical form exists;
+    two forenames agree as nicknames when their sets share a name.
     """
     from nicknames import NickNamer
 
     canonicals = NickNamer().canonical_lookup
-    return {nick: min(names) for nick, names in canonicals.items() if names}
+    return {name: sorted({name, *names}) for name, names in canonicals.items()}
 
 
 def nickname_key(e: pl.Expr) -> pl.Expr:
-    """The canonical form of a cleaned forename, so "bob" and "robert" agree.
+    """A cleaned forename with the names it may stand for, as a list.
 
-    >>> pl.select(nickname_key(pl.lit("bob")).alias("x")).item()
-    'robert'
+    >>> pl.select(nickname_key(pl.lit("bob")).alias("x")).item().to_list()
+    ['bert', 'bob', 'bobby', 'robert']
+    >>> pl.select(nickname_key(pl.lit("zebedee")).alias("x")).item().to_list()
+    ['zebedee']
     """
     table = _nickname_table()
-    return e.replace(list(table), list(table.values()))
+    known = e.replace_strict(
+        list(table), list(table.values()), default=None, return_dtype=pl.List(pl.String)
+    )
+    return pl.when(e.is_null()).then(None).otherwise(pl.coalesce(known, pl.concat_list([e])))
 
 
 def _date_patterns(formats: list[str]) -> list[str]:
@@ -128,13 +135,13 @@ def clean_text(e: pl.Expr) -> pl.Expr:
 
 
 def clean_phone(e: pl.Expr) -> pl.Expr:
-    """Digits only, with a +44 prefix written as the leading 0.
+    """Digits only, with a +44 or 0044 prefix written as the leading 0.
 
     >>> pl.select(clean_phone(pl.lit("+44 (0)7700 900123")).alias("x")).item()
     '07700900123'
     """
     digits = e.str.replace_all(r"[^0-9]", "")
-    digits = digits.str.replace(r"^440?", "0")
+    digits = digits.str.replace(r"^(?:00)?440?", "0")
     return pl.when(digits.str.len_chars() >= 6).then(digits).otherwise(None)
 
 

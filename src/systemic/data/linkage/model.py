@@ -85,8 +85,8 @@ def _levels_for(name: str, f: FieldSettings) -> Any:
         if f.kind == "forename" and f.nicknames:
             nick = nickname_column(name)
             levels.append(
-                cll.CustomLevel(
-                    f'"{nick}_l" = "{nick}_r"', label_for_charts="Same name (nickname resolved)"
+                cll.ArrayIntersectLevel(nick, 1).configure(
+                    label_for_charts="Nickname of the same name"
                 )
             )
         levels += [cll.JaroWinklerLevel(name, t) for t in thresholds]

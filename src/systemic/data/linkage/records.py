@@ -6,7 +6,7 @@
 ...     "columns": {"forename": "First", "surname": "Last"}}}})
 >>> raw = pl.DataFrame({"ref": ["H1"], "First": ["Bob "], "Last": ["SMITH"]})
 >>> clean_records(raw, "housing", s, origin="housing.csv").rows()
-[('housing', 'H1', 'bob', 'robert', 'smith')]
+[('housing', 'H1', 'bob', ['bert', 'bob', 'bobby', 'robert'], 'smith')]
 """
 
 from __future__ import annotations
