@@ -174,6 +174,17 @@ class AttributesSection(_Strict):
     drop: list[str] = Field(default_factory=list)
 
 
+class PersonSection(_Strict):
+    """People from a link table (``systemic link``) instead of a shared identifier.
+
+    ``fields.person_id`` then names the record-id column; each id is replaced
+    by its person key from ``links`` before pseudonymisation.
+    """
+
+    links: str
+    source: str | None = None
+
+
 class Rule(_Strict):
     """Derive kind, demand type, demand class or preventable from the activity."""
 
@@ -214,6 +225,7 @@ class Mapping(_Strict):
     privacy: PrivacySection = Field(default_factory=PrivacySection)
     attributes: AttributesSection = Field(default_factory=AttributesSection)
     rules: list[Rule] = Field(default_factory=list)
+    person: PersonSection | None = None  # linkage: see systemic.data.linkage.lookup
 
     @field_validator("fields", "constants", "defaults")
     @classmethod
