@@ -542,10 +542,11 @@ def silo_extract(
     )
 
 
-def silo_settings_toml(silos: list[str]) -> str:
+def silo_settings_toml(silos: list[str], styles: dict[str, SiloStyle] | None = None) -> str:
     """Linkage settings for the silos' extracts (their own columns and date formats)."""
+    styles = styles or SILO_STYLES
     fmt = {"%d/%m/%Y": "dd/mm/yyyy", "%Y-%m-%d": "yyyy-mm-dd", "%d-%m-%Y": "dd-mm-yyyy"}
-    formats = sorted({fmt[SILO_STYLES[s].date_format] for s in silos})
+    formats = sorted({fmt[styles[s].date_format] for s in silos})
     lines = [
         "[linkage]",
         'link_type = "link_and_dedupe"',
@@ -555,7 +556,7 @@ def silo_settings_toml(silos: list[str]) -> str:
         "",
     ]
     for s in silos:
-        st = SILO_STYLES[s]
+        st = styles[s]
         cols = ", ".join(f'{k} = "{v}"' for k, v in st.columns.items())
         lines += [f"[sources.{s}]", 'record_id = "record_id"', f"columns = {{ {cols} }}", ""]
     return "\n".join(lines)

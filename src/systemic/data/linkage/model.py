@@ -153,8 +153,14 @@ def _quiet_splink() -> None:
 def database(backend: str = "duckdb", spark: Any = None) -> Any:
     """A Splink database API: DuckDB in this process, or the given Spark session."""
     if backend == "spark":
+        import tempfile
+
         from splink.internals.spark.database_api import SparkAPI
 
+        if spark is None:
+            raise ValueError("the spark backend needs a Spark session (spark=...)")
+        if not spark.sparkContext.getCheckpointDir():  # Splink checkpoints tables
+            spark.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="systemic-spark-"))
         return SparkAPI(spark_session=spark)
     import duckdb
     from splink.internals.duckdb.database_api import DuckDBAPI
