@@ -92,11 +92,17 @@ def link_command(
 
 
 def _spark_session():  # pragma: no cover - needs Java and the spark extra
+    import shutil
+
     try:
-        from pyspark.sql import SparkSession
+        import pyspark  # noqa: F401
     except ImportError:
         fail("the spark backend needs the 'spark' extra: pip install 'systemic[spark]'")
-    return SparkSession.builder.master("local[2]").appName("systemic-link").getOrCreate()
+    if not shutil.which("java"):
+        fail("the spark backend needs Java 17 on the PATH (e.g. apt-get install openjdk-17-jre)")
+    from systemic.data.linkage.model import local_spark_session
+
+    return local_spark_session()
 
 
 def register(app: typer.Typer) -> None:

@@ -150,6 +150,25 @@ def _quiet_splink() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
+def local_spark_session(cores: int = 2) -> Any:
+    """A local Spark session with Splink's similarity functions (needs Java 17).
+
+    For a cluster, build the session as the cluster needs and add the jar at
+    ``splink.backends.spark.similarity_jar_location()`` to ``spark.jars``.
+    """
+    from pyspark.sql import SparkSession
+    from splink.backends.spark import similarity_jar_location
+
+    return (
+        SparkSession.builder.master(f"local[{cores}]")
+        .appName("systemic-link")
+        .config("spark.jars", similarity_jar_location())
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", str(max(cores * 2, 2)))
+        .getOrCreate()
+    )
+
+
 def database(backend: str = "duckdb", spark: Any = None) -> Any:
     """A Splink database API: DuckDB in this process, or the given Spark session."""
     if backend == "spark":
