@@ -242,8 +242,12 @@ def score(
         training.append(f"m from the shared key {key!r} as labels")
     else:
         for rule in settings.training_rules():
+            # A sample of at most em_max_pairs blocked pairs: at a million records a
+            # training rule can block tens of millions, and EM needs far fewer.
             linker.training.estimate_parameters_using_expectation_maximisation(
-                block_on(*rule), estimate_without_term_frequencies=True
+                block_on(*rule),
+                estimate_without_term_frequencies=True,
+                max_pairs=link.em_max_pairs,
             )
             training.append(f"m by expectation maximisation, blocking on {rule}")
 

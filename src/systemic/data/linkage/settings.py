@@ -169,6 +169,7 @@ class LinkageSection(_Strict):
     training: list[list[str]] | None = None
     seed: int = 42
     u_sample_pairs: float = 2e6
+    em_max_pairs: float = 5e6
     floor: float = 0.01
 
     @field_validator("threshold")
