@@ -174,7 +174,7 @@ def test_cli_errors_are_clear(tmp_path, small_link):
     run = runner.invoke(app, ["link", str(pa), "--settings", str(bad), "--out", str(tmp_path)])
     assert run.exit_code == 2
     assert (
-        "column 'nope' (settings key sources.febrl4a.record_id) is not in the file"
+        "column 'nope' (settings key sources.default.record_id) is not in the file"
         in (run.output.replace("\n", " "))
         or "nope" in run.output
     )

@@ -84,13 +84,14 @@ def clean_records(
     lazy = raw.lazy()
     header = lazy.collect_schema().names()
     src = settings.source_for(source)
+    section = source if source in settings.sources else "default"
     for key, cols in [("record_id", [src.record_id])] + [
         (f"columns.{k}", v if isinstance(v, list) else [v]) for k, v in src.columns.items()
     ]:
         for c in cols:
             if c not in header:
                 raise SourceError(
-                    f"column {c!r} (settings key sources.{source}.{key}) is not in the file",
+                    f"column {c!r} (settings key sources.{section}.{key}) is not in the file",
                     path=origin,
                     hint=f"the file's columns are {', '.join(header[:20])}; fix the settings",
                 )
@@ -105,7 +106,7 @@ def clean_records(
         else:
             exprs.append(pl.lit(None, pl.String).alias(name))
             if f.kind == "forename" and f.nicknames:
-                exprs.append(pl.lit(None, pl.String).alias(nickname_column(name)))
+                exprs.append(pl.lit(None, pl.List(pl.String)).alias(nickname_column(name)))
     out = lazy.select(exprs).collect()
     ids = out[RECORD_ID]
     blank = ids.is_null() | (ids.str.len_chars() == 0)
@@ -139,22 +140,19 @@ def read_source(path: str | Path, settings: LinkSettings) -> pl.DataFrame:
     name = source_name(p)
     src = settings.source_for(name)
     try:
-        raw = pl.scan_csv(
-            p,
-            infer_schema=False,
-            separator=src.delimiter,
-            encoding="utf8-lossy" if src.encoding.lower() in ("utf-8", "utf8") else "utf8",
-        )
-        if src.encoding.lower() not in ("utf-8", "utf8"):
+        if src.encoding.lower().replace("-", "") == "utf8":
+            raw = pl.scan_csv(p, infer_schema=False, separator=src.delimiter, encoding="utf8")
+        else:
             text = p.read_bytes().decode(src.encoding)
             raw = pl.read_csv(
                 text.encode("utf-8"), infer_schema=False, separator=src.delimiter
             ).lazy()
         return clean_records(raw, name, settings, origin=str(p))
-    except (pl.exceptions.ComputeError, UnicodeDecodeError):
+    except (pl.exceptions.ComputeError, UnicodeDecodeError, LookupError):
         raise SourceError(
             # Polars' message can quote a row: it is not repeated, as rows hold clear data.
-            "cannot be read as CSV",
+            f"cannot be read as CSV in {src.encoding}",
             path=str(p),
-            hint="check the delimiter and encoding in the settings' source section",
+            hint="check the delimiter and encoding in the settings' source section "
+            "(e.g. encoding = 'cp1252' for a file saved by Excel)",
         ) from None

@@ -78,6 +78,8 @@ def link_files(
     apart in the link table).
     """
     s = settings if isinstance(settings, LinkSettings) else load_link_settings(settings)
+    if not paths:
+        raise SourceError("no files to link", hint="give one or more CSV files")
     names = [source_name(p) for p in paths]
     seen: dict[str, Path] = {}
     for p, name in zip(paths, names, strict=True):
@@ -88,8 +90,6 @@ def link_files(
                 hint="rename one of the files: the name is the source in links.csv",
             )
         seen[name] = Path(p)
-    if not paths:
-        raise SourceError("no files to link", hint="give one or more CSV files")
     started = time.perf_counter()
     tables = [read_source(p, s) for p in paths]
     read_seconds = time.perf_counter() - started
