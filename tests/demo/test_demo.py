@@ -66,6 +66,17 @@ def test_report_figures_match_the_tables(demo):
     assert f"would cost {share:.0%} {word} than the silo design" in html
 
 
+def test_report_states_the_linkage_against_the_truth(demo):
+    html = demo.report.read_text()
+    link, agreement = demo.linkage, demo.linkage_agreement
+    assert link is not None and agreement is not None
+    assert "Linking the silos" in html
+    assert f"{link.precision:.1%} of the record pairs put together" in html
+    largest = float(agreement["difference"].drop_nulls().abs().max())
+    assert f"differ from the true ones by at most {largest:.1%}" in html
+    assert largest <= link.person_error + 1e-9
+
+
 def test_audit_shows_a_realistic_mix(demo):
     rules = {f.rule_id for f in demo.seed.findings}
     assert {

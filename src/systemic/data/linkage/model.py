@@ -156,12 +156,16 @@ def local_spark_session(cores: int = 2) -> Any:
     For a cluster, build the session as the cluster needs and add the jar at
     ``splink.backends.spark.similarity_jar_location()`` to ``spark.jars``.
     """
+    import sys
+
     from pyspark.sql import SparkSession
     from splink.backends.spark import similarity_jar_location
 
     return (
         SparkSession.builder.master(f"local[{cores}]")
         .appName("systemic-link")
+        # Python workers run in this interpreter, which has pyarrow.
+        .config("spark.pyspark.python", sys.executable)
         .config("spark.jars", similarity_jar_location())
         .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", str(max(cores * 2, 2)))
@@ -186,6 +190,7 @@ def database(backend: str = "duckdb", spark: Any = None) -> Any:
 
     con = duckdb.connect()
     con.execute("SET preserve_insertion_order = false")
+    con.execute("SET enable_progress_bar = false")  # the CLI prints its own status
     return DuckDBAPI(connection=con)
 
 
@@ -207,7 +212,7 @@ def score(
     db = database(backend, spark)
     if backend == "spark":
         registered = [
-            db.register(spark.createDataFrame(t.to_pandas()), table_name=f"source_{i}")
+            db.register(spark.createDataFrame(t.to_arrow()), table_name=f"source_{i}")
             for i, t in enumerate(tables)
         ]
     else:
@@ -284,7 +289,11 @@ def _pairs_frame(predictions: Any, settings: LinkSettings) -> pl.DataFrame:
     ]
     sql = f"select {', '.join(cols)} from {predictions.physical_name}"
     arrow = predictions.db_api._execute_sql_against_backend(sql)
-    frame = pl.from_arrow(arrow.arrow() if hasattr(arrow, "arrow") else arrow)
+    if hasattr(arrow, "toArrow"):  # a Spark DataFrame (Spark 4)
+        arrow = arrow.toArrow()
+    elif hasattr(arrow, "arrow"):  # a DuckDB relation
+        arrow = arrow.arrow()
+    frame = pl.from_arrow(arrow)
     assert isinstance(frame, pl.DataFrame)
     return canonical_pairs(
         frame.rename(
