@@ -166,7 +166,12 @@ def journey_agreement(true_summary: Any, linked_summary: Any) -> pl.DataFrame:
     rows = []
     for attr, label in JOURNEY_FIGURES:
         a, b = getattr(true_summary, attr), getattr(linked_summary, attr)
-        diff = None if a in (None, 0) or b is None else (b - a) / a
+        if a is None or b is None:
+            diff = None
+        elif a == b:
+            diff = 0.0
+        else:
+            diff = None if a == 0 else (b - a) / a
         rows.append({"figure": label, "true_ids": a, "linked_silos": b, "difference": diff})
     return pl.DataFrame(
         rows,
@@ -189,6 +194,11 @@ def _figure(value: float | None, label: str) -> str:
     if "share" in label:
         return f"{value:.1%}"
     return f"{value:,.0f}" if label in ("people", "episodes of need") else f"{value:,.1f}"
+
+
+def _difference(d: float) -> str:
+    """A relative difference as text; under 0.05% in either direction reads as none."""
+    return "none" if abs(d) < 0.0005 else f"{d:+.1%}"
 
 
 def linkage_headline(scores: TownLinkage, agreement: pl.DataFrame) -> str:
@@ -218,7 +228,7 @@ def linkage_section(scores: TownLinkage, agreement: pl.DataFrame) -> Any:
             .alias(c.replace("_", " "))
             for c in ("true_ids", "linked_silos")
         ],
-        pl.col("difference").map_elements(lambda d: f"{d:+.1%}", return_dtype=pl.String),
+        pl.col("difference").map_elements(_difference, return_dtype=pl.String),
     )
     return Section(
         id="linkage",
