@@ -12,7 +12,10 @@ MODULES = [
     "systemic.data.linkage.clusters",
     "systemic.data.linkage.quality",
     "systemic.data.linkage.records",
+    "systemic.data.linkage.lookup",
     "systemic.data.linkage.settings",
+    "systemic.demo.identities",
+    "systemic.demo.linkage",
 ]
 
 
