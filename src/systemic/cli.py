@@ -30,6 +30,7 @@ HELP = (
 # Each module exposes `register(app)`, which adds its commands or sub-apps.
 COMMAND_MODULES = (
     "systemic.commands.data",
+    "systemic.commands.link",
     "systemic.commands.learn",
     "systemic.commands.demand",
     "systemic.commands.measures",
@@ -45,6 +46,7 @@ COMMAND_MODULES = (
 # that this matches what the modules register.
 COMMANDS = {
     **dict.fromkeys(("import", "inspect", "export"), "systemic.commands.data"),
+    "link": "systemic.commands.link",
     "learn": "systemic.commands.learn",
     "demand": "systemic.commands.demand",
     **dict.fromkeys(("spc", "funnel", "experiment"), "systemic.commands.measures"),

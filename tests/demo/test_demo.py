@@ -115,6 +115,15 @@ def test_step_2_reconciles_with_the_records(demo):
         # one format per row: the band's ends have as many decimals as the medians
         decimals = {len(x.split(".")[1]) if "." in x else 0 for x in (row[1], row[2], low, high)}
         assert len(decimals) == 1, row
+def test_report_states_the_linkage_against_the_truth(demo):
+    html = demo.report.read_text()
+    link, agreement = demo.linkage, demo.linkage_agreement
+    assert link is not None and agreement is not None
+    assert "Linking the silos" in html
+    assert f"{link.precision:.1%} of the record pairs put together" in html
+    largest = float(agreement["difference"].drop_nulls().abs().max())
+    assert f"differ from the true ones by at most {largest:.1%}" in html
+    assert largest <= link.person_error + 1e-9
 
 
 def test_audit_shows_a_realistic_mix(demo):

@@ -41,6 +41,7 @@ import polars as pl
 
 from systemic.data.dataset import Dataset, SourceEntry, SourceWriter, create_dataset
 from systemic.data.errors import SourceError
+from systemic.data.linkage import lookup as linkage_lookup
 from systemic.data.mapping import RULE_FIELDS, Mapping, load_mapping
 from systemic.data.matching import (
     FILTER,
@@ -773,6 +774,12 @@ def _import_batch(batch: RawBatch, run: _SourceRun, writer: _BackgroundWriter) -
         missing = list(dict.fromkeys(c for c in needed if c not in raw.columns))
         if missing:  # e.g. an XES attribute absent from every event of this batch
             raw = raw.with_columns([pl.lit(None, pl.String).alias(c) for c in missing])
+    if run.mapping.person is not None:  # record ids -> person keys from a link table
+        col = run.mapping.fields["person_id"]
+        source = linkage_lookup.source_for(run.mapping.person, run.path)
+        raw = raw.with_columns(
+            linkage_lookup.person_keys(raw[col], run.mapping.person.links, source)
+        )
     if not run.mapping.privacy.already_pseudonymised:
         ids = [c for c in run.mapping.identifier_columns() if c in raw.columns]
         raw = raw.with_columns([run.pseudonymiser.series(raw[c]) for c in ids])
@@ -864,6 +871,8 @@ def import_file(
                 ],
                 **run.notes,
             }
+            if mapping.person is not None:
+                entry.notes.update(linkage_lookup.linkage_notes(mapping.person, path))
     return entry
 
 

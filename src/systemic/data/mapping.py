@@ -188,6 +188,17 @@ class AttributesSection(_Strict):
     drop: list[str] = Field(default_factory=list)
 
 
+class PersonSection(_Strict):
+    """People from a link table (``systemic link``) instead of a shared identifier.
+
+    ``fields.person_id`` then names the record-id column; each id is replaced
+    by its person key from ``links`` before pseudonymisation.
+    """
+
+    links: str
+    source: str | None = None
+
+
 class KeyedError(ValueError):
     """A validation problem with a key below where it was found.
 
@@ -405,6 +416,7 @@ class Mapping(_Strict):
     attributes: AttributesSection = Field(default_factory=AttributesSection)
     rules: list[Rule] = Field(default_factory=list)
     filters: list[Filter] = Field(default_factory=list)
+    person: PersonSection | None = None  # linkage: see systemic.data.linkage.lookup
 
     @field_validator("fields", "constants", "defaults")
     @classmethod

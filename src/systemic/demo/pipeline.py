@@ -3,8 +3,12 @@
 1. simulate the town (silo design, one locality switched to a local team
    after two recorded years) and write all its records as a dataset: the
    town's unrecorded warm-up is the scenario's own ``burn_in_years``
-   (``town.toml``), so the recorded years are the report's years;
-2. learn journeys, failure demand, hand-offs and cost of failure;
+   (``town.toml``), so the recorded years are the report's years; then write
+   each service's records as a silo with its own ids and made-up identities
+   with errors, link the silos (``systemic link``) and score the linkage
+   against the simulation's truth (:mod:`systemic.demo.linkage`);
+2. learn (from the true ids, and again from the linked silos, to say how far
+   linkage moves the journeys); journeys, failure demand, hand-offs and cost of failure;
 3. measure per locality (p-chart of failure-demand share, XmR of end-to-end
    time) and judge the experiment against the other localities;
 4. seed a workspace with purpose, system conditions, localities, stories, the
@@ -33,6 +37,13 @@ import polars as pl
 from systemic.data import write_dataset
 from systemic.demand.outputs import write_study
 from systemic.demo.demand import TownStudy, town_demand_study
+from systemic.demo.linkage import (
+    TownLinkage,
+    journey_agreement,
+    link_town,
+    linkage_headline,
+    linkage_section,
+)
 from systemic.demo.workspace import DemoEvidence, SeedResult, seed_demo_workspace
 from systemic.learn import LearnResult, learn, write_outputs
 from systemic.measures import ExperimentEvidence, experiment_evidence
@@ -76,6 +87,7 @@ class DemoConfig:
     comparison_years: float = 10.0
     comparison_runs: int = 24
     dask: str | None = None
+    link_silos: bool = True
 
 
 @dataclass
@@ -94,6 +106,8 @@ class DemoResult:
     comparison: Comparison
     summary: dict[str, Any] = field(default_factory=dict)
     demand: TownStudy | None = None
+    linkage: TownLinkage | None = None
+    linkage_agreement: pl.DataFrame | None = None
 
 
 def town_scenario(config: DemoConfig) -> dict[str, Any]:
@@ -144,17 +158,36 @@ def run_demo(
     )
     progress("simulate the town", steps, steps)
 
+    # 1b. the silos as a council holds them: their own ids, errors; linked before learning
+    linkage = linked = None
+    if config.link_silos:
+        progress("link the silos", 0, 1)
+        linkage, linked_events = link_town(events, out / "silos", seed=config.seed)
+        linked = out / "town-dataset-linked"
+        write_dataset(
+            linked_events,
+            linked,
+            source_name=f"demo town's silos, linked (seed {config.seed})",
+            source_format="simulation",
+            notes={"simulated": True, "linked": str(linkage.folder / "linked" / "links.csv")},
+        )
+        progress("link the silos", 1, 1)
+
     # 2. learn
     progress("learn", 0, 1)
     result = learn(dataset)
     learn_dir = out / "learn"
     write_outputs(result, learn_dir)
+    agreement = None
+    if linked is not None:
+        agreement = journey_agreement(result.summary(), learn(linked).summary())
     progress("learn", 1, 1)
 
     # 2b. a demand study: the last weeks' contacts get words, 300 are labelled
     progress("demand study", 0, 1)
     demand = town_demand_study(events, seed=config.seed)
     write_study(demand.study, out / "demand-study")
+    del events
     progress("demand study", 1, 1)
 
     # 3. measures and the experiment's evidence
@@ -251,6 +284,9 @@ def run_demo(
     doc.sections.append(demand_section(demand.study, demand.rules))
     doc.summary.insert(0, experiment_headline(evidence))
     doc.summary.append(_comparison_headline(horizon, config.comparison_years))
+    if linkage is not None and agreement is not None:
+        doc.sections.insert(1, linkage_section(linkage, agreement))
+        doc.summary.append(linkage_headline(linkage, agreement))
     doc.sources.append(
         "All data in this report are simulated by systemic's model (docs/model.md); no real "
         "person is in it."
@@ -275,6 +311,13 @@ def run_demo(
             "cross_validated_accuracy": demand.study.metrics.accuracy,
         },
     }
+    if linkage is not None and agreement is not None:
+        summary["linkage"] = {
+            "precision": linkage.precision,
+            "recall": linkage.recall,
+            "people_exact": linkage.people_exact,
+            "journeys": agreement.to_dicts(),
+        }
     (out / "demo_summary.json").write_text(json.dumps(summary, indent=2, default=str))
     progress("report", 1, 1)
     return DemoResult(
@@ -290,6 +333,8 @@ def run_demo(
         comparison,
         summary,
         demand=demand,
+        linkage=linkage,
+        linkage_agreement=agreement,
     )
 
 

@@ -1,0 +1,307 @@
+"""The Fellegi-Sunter model: Splink settings built from ours, trained and scored.
+
+Splink does the work (blocking, comparison vectors, expectation maximisation,
+match weights) in DuckDB by default, or in Spark when a session is given. This
+module turns :class:`LinkSettings` into Splink's settings, trains the model
+without labels (or from a shared reliable key), and returns the scored pairs
+with record ids, probabilities and comparison levels only: no clear values
+leave the engine.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from systemic.data.linkage.clusters import canonical_pairs
+from systemic.data.linkage.records import RECORD_ID, SOURCE, nickname_column
+from systemic.data.linkage.settings import FieldSettings, LinkSettings
+
+#: Recall assumed for the deterministic rules that estimate the prior
+#: probability that two records match (Splink's estimate is scaled up by it).
+DETERMINISTIC_RECALL = 0.7
+
+#: Share of true matches whose dates of birth have day and month swapped (a
+#: fixed m probability: keying errors of this kind are a few in a thousand).
+SWAPPED_DATE_M = 0.005
+
+
+@dataclass
+class ScoredPairs:
+    """What a trained model says: pairs, parameters, blocking counts."""
+
+    pairs: pl.DataFrame
+    parameters: dict[str, Any]
+    blocking: list[dict[str, Any]]
+    training: list[str] = field(default_factory=list)
+
+
+def _levels_for(name: str, f: FieldSettings) -> Any:
+    """The Splink comparison for one field."""
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    compare = f.compare
+    if compare == "default":
+        compare = {
+            "forename": "name",
+            "surname": "name",
+            "date_of_birth": "date",
+            "postcode": "postcode" if f.uk_postcode else "levenshtein",
+            "address": "jaro_winkler",
+            "email": "email",
+            "text": "levenshtein",
+        }.get(str(f.kind), "identifier")
+    if compare == "exact":
+        return cl.ExactMatch(name).configure(term_frequency_adjustments=f.term_frequency)
+    if compare == "levenshtein":
+        t = [int(x) for x in f.thresholds or [1, 2]]
+        return cl.LevenshteinAtThresholds(name, t)
+    if compare == "jaro_winkler":
+        return cl.JaroWinklerAtThresholds(name, f.thresholds or [0.95, 0.88, 0.7])
+    if compare == "email":
+        return cl.EmailComparison(name)
+    if compare == "postcode":
+        return cl.PostcodeComparison(name)
+    if compare == "identifier":
+        levels = [
+            cll.NullLevel(name),
+            cll.ExactMatchLevel(name),
+            cll.DamerauLevenshteinLevel(name, 1).configure(
+                label_for_charts="One character wrong or two swapped"
+            ),
+            cll.ElseLevel(),
+        ]
+        return cl.CustomComparison(levels, output_column_name=name)
+    if compare == "name":
+        thresholds = f.thresholds or [0.92, 0.88, 0.7]
+        exact = cll.ExactMatchLevel(name)
+        if f.term_frequency:
+            exact = exact.configure(tf_adjustment_column=name)
+        levels = [cll.NullLevel(name), exact]
+        if f.kind == "forename" and f.nicknames:
+            nick = nickname_column(name)
+            levels.append(
+                cll.ArrayIntersectLevel(nick, 1).configure(
+                    label_for_charts="Nickname of the same name"
+                )
+            )
+        levels += [cll.JaroWinklerLevel(name, t) for t in thresholds]
+        levels.append(cll.ElseLevel())
+        return cl.CustomComparison(levels, output_column_name=name)
+    if compare == "date":
+        year, month, day = (f"substr({name}_{{s}}, {a}, {b})" for a, b in ((1, 4), (6, 2), (9, 2)))
+        swapped = (
+            f"{year.format(s='l')} = {year.format(s='r')} and "
+            f"{month.format(s='l')} = {day.format(s='r')} and "
+            f"{day.format(s='l')} = {month.format(s='r')}"
+        )
+        levels = [
+            cll.NullLevel(name),
+            cll.ExactMatchLevel(name).configure(label_for_charts="Exact match"),
+            # Fixed, not trained: a data set may hold too few swaps for EM to see,
+            # and an untrained level would then count a swap as strong evidence
+            # against a match (FEBRL has none; m came out at 1e-13).
+            cll.CustomLevel(swapped, label_for_charts="Day and month swapped").configure(
+                m_probability=SWAPPED_DATE_M, fix_m_probability=True
+            ),
+            cll.LevenshteinLevel(name, 1).configure(label_for_charts="One digit wrong"),
+            cll.AbsoluteDateDifferenceLevel(
+                name, threshold=1, metric="month", input_is_string=True
+            ).configure(label_for_charts="Within a month"),
+            cll.AbsoluteDateDifferenceLevel(
+                name, threshold=1, metric="year", input_is_string=True
+            ).configure(label_for_charts="Within a year"),
+            cll.AbsoluteDateDifferenceLevel(
+                name, threshold=10, metric="year", input_is_string=True
+            ).configure(label_for_charts="Within ten years"),
+            cll.ElseLevel(),
+        ]
+        return cl.CustomComparison(levels, output_column_name=name)
+    raise AssertionError(compare)
+
+
+def splink_settings(settings: LinkSettings) -> Any:
+    """Splink's settings for ours (comparisons, blocking rules, link type)."""
+    from splink import SettingsCreator, block_on
+
+    return SettingsCreator(
+        link_type=settings.linkage.link_type,
+        unique_id_column_name=RECORD_ID,
+        source_dataset_column_name=SOURCE,
+        comparisons=[_levels_for(n, f) for n, f in settings.fields.items()],
+        blocking_rules_to_generate_predictions=[
+            block_on(*rule) for rule in settings.blocking_rules()
+        ],
+        retain_matching_columns=False,
+        # Per-field weights (mw_) come with the intermediate columns; only ids, weights and
+        # scores are read back (see _pairs_frame), never the _l/_r values.
+        retain_intermediate_calculation_columns=True,
+        additional_columns_to_retain=[],
+    )
+
+
+def _quiet_splink() -> None:
+    # Splink logs progress at INFO, and some messages quote values; keep to warnings.
+    for name in ("splink", "splink.internals"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def local_spark_session(cores: int = 2) -> Any:
+    """A local Spark session with Splink's similarity functions (needs Java 17).
+
+    For a cluster, build the session as the cluster needs and add the jar at
+    ``splink.backends.spark.similarity_jar_location()`` to ``spark.jars``.
+    """
+    import sys
+
+    from pyspark.sql import SparkSession
+    from splink.backends.spark import similarity_jar_location
+
+    return (
+        SparkSession.builder.master(f"local[{cores}]")
+        .appName("systemic-link")
+        # Python workers run in this interpreter, which has pyarrow.
+        .config("spark.pyspark.python", sys.executable)
+        .config("spark.jars", similarity_jar_location())
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", str(max(cores * 2, 2)))
+        .getOrCreate()
+    )
+
+
+def database(backend: str = "duckdb", spark: Any = None) -> Any:
+    """A Splink database API: DuckDB in this process, or the given Spark session."""
+    if backend == "spark":
+        import tempfile
+
+        from splink.internals.spark.database_api import SparkAPI
+
+        if spark is None:
+            raise ValueError("the spark backend needs a Spark session (spark=...)")
+        if not spark.sparkContext.getCheckpointDir():  # Splink checkpoints tables
+            spark.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="systemic-spark-"))
+        return SparkAPI(spark_session=spark)
+    import duckdb
+    from splink.internals.duckdb.database_api import DuckDBAPI
+
+    con = duckdb.connect()
+    con.execute("SET preserve_insertion_order = false")
+    con.execute("SET enable_progress_bar = false")  # the CLI prints its own status
+    return DuckDBAPI(connection=con)
+
+
+def score(
+    tables: list[pl.DataFrame],
+    settings: LinkSettings,
+    *,
+    backend: str = "duckdb",
+    spark: Any = None,
+) -> ScoredPairs:
+    """Train the model on the cleaned tables and score every blocked pair.
+
+    Pairs under ``settings.linkage.floor`` are not returned (they are never
+    links, nor in the review band).
+    """
+    from splink import Linker, block_on
+
+    _quiet_splink()
+    db = database(backend, spark)
+    if backend == "spark":
+        registered = [
+            db.register(spark.createDataFrame(t.to_arrow()), table_name=f"source_{i}")
+            for i, t in enumerate(tables)
+        ]
+    else:
+        registered = [
+            db.register(t.to_arrow(), table_name=f"source_{i}") for i, t in enumerate(tables)
+        ]
+    linker = Linker(registered, splink_settings(settings))
+    link = settings.linkage
+    training: list[str] = []
+
+    # The prior: exact agreement on the strongest fields, assumed to find 70% of matches.
+    strong = [n for n in ("forename", "surname", "date_of_birth") if n in settings.fields]
+    deterministic = []
+    if key := settings.reliable_key():
+        deterministic.append(block_on(key))
+    if len(strong) >= 2:
+        deterministic.append(block_on(*strong))
+    if not deterministic:
+        deterministic = [block_on(*r) for r in settings.blocking_rules() if len(r) >= 2][:1] or [
+            block_on(*settings.blocking_rules()[0])
+        ]
+    linker.training.estimate_probability_two_random_records_match(
+        deterministic, recall=DETERMINISTIC_RECALL
+    )
+    training.append(
+        f"prior from {len(deterministic)} exact rule(s), recall assumed {DETERMINISTIC_RECALL}"
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=link.u_sample_pairs, seed=link.seed)
+    training.append(f"u from random sampling ({link.u_sample_pairs:.0e} pairs, seed {link.seed})")
+    if key := settings.reliable_key():
+        linker.training.estimate_m_from_label_column(key)
+        training.append(f"m from the shared key {key!r} as labels")
+    else:
+        for rule in settings.training_rules():
+            # A sample of at most em_max_pairs blocked pairs: at a million records a
+            # training rule can block tens of millions, and EM needs far fewer.
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                block_on(*rule),
+                estimate_without_term_frequencies=True,
+                max_pairs=link.em_max_pairs,
+            )
+            training.append(f"m by expectation maximisation, blocking on {rule}")
+
+    predictions = linker.inference.predict(threshold_match_probability=link.floor)
+    pairs = _pairs_frame(predictions, settings)
+    model = linker.misc.save_model_to_json()
+    counts = linker.blocking_analysis.count_comparisons_from_blocking_rules(
+        record_sample_proportion=1.0
+    )
+    blocking = [
+        {
+            "rule": rule,
+            "new_comparisons": int(r["marginal_comparison_count"]),
+            "cumulative_comparisons": int(r["cumulative_comparison_count"]),
+            "possible_comparisons": int(r["total_possible_comparison_count"]),
+        }
+        for rule, r in zip(settings.blocking_rules(), counts, strict=True)
+    ]
+    predictions.drop_table_from_database_and_remove_from_cache()
+    return ScoredPairs(pairs=pairs, parameters=model, blocking=blocking, training=training)
+
+
+def _pairs_frame(predictions: Any, settings: LinkSettings) -> pl.DataFrame:
+    """The scored pairs as Polars: ids, probability, weight and each field's level."""
+    gammas = [f"mw_{n}" for n in settings.fields]
+    cols = [
+        f"{SOURCE}_l",
+        f"{RECORD_ID}_l",
+        f"{SOURCE}_r",
+        f"{RECORD_ID}_r",
+        "match_weight",
+        "match_probability",
+        *gammas,
+    ]
+    sql = f"select {', '.join(cols)} from {predictions.physical_name}"
+    arrow = predictions.db_api._execute_sql_against_backend(sql)
+    if hasattr(arrow, "toArrow"):  # a Spark DataFrame (Spark 4)
+        arrow = arrow.toArrow()
+    elif hasattr(arrow, "arrow"):  # a DuckDB relation
+        arrow = arrow.arrow()
+    frame = pl.from_arrow(arrow)
+    assert isinstance(frame, pl.DataFrame)
+    return canonical_pairs(
+        frame.rename(
+            {
+                f"{SOURCE}_l": "source_l",
+                f"{RECORD_ID}_l": "record_id_l",
+                f"{SOURCE}_r": "source_r",
+                f"{RECORD_ID}_r": "record_id_r",
+            }
+        )
+    )
