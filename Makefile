@@ -15,7 +15,7 @@ $(UV):
 
 # --inexact keeps uv itself in the venv; the stamp re-syncs when the lock changes.
 $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --inexact --python $(PY)
+	$(UV) sync --frozen --inexact --all-extras --python $(PY)
 	@touch $@
 
 setup: $(VENV)/.synced
