@@ -13,9 +13,12 @@ $(UV):
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check "uv>=0.4"
 
+# Every extra but Spark (a cluster backend for linkage, hundreds of MB; its test skips
+# without it): `uv sync --extra spark` adds it.
+EXTRAS := --extra web --extra simulate --extra dask --extra postgres --extra demand --extra link
 # --inexact keeps uv itself in the venv; the stamp re-syncs when the lock changes.
 $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --inexact --python $(PY)
+	$(UV) sync --frozen --inexact $(EXTRAS) --python $(PY)
 	@touch $@
 
 setup: $(VENV)/.synced

@@ -1,5 +1,7 @@
-"""The docstring examples of the measures and simulate packages, of learn's series, the
-framework's thread and the system map's modules, run and give what they show."""
+"""The modules whose docstrings must carry examples do.
+
+``make test`` runs every module's examples (``--doctest-modules`` over src/systemic,
+configured in pyproject.toml); this test makes sure these modules keep having some."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ import importlib
 import pytest
 
 MODULES = [
+    "systemic.cli",
+    "systemic.extras",
     "systemic.framework.thread",
     "systemic.learn.series",
     "systemic.framework.kumu",
@@ -40,8 +44,7 @@ MODULES = [
 
 
 @pytest.mark.parametrize("name", MODULES)
-def test_docstring_examples(name: str) -> None:
+def test_module_has_docstring_examples(name: str) -> None:
     module = importlib.import_module(name)
-    failures, attempted = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
-    assert attempted > 0, f"{name} has no examples"
-    assert failures == 0
+    examples = sum(len(t.examples) for t in doctest.DocTestFinder().find(module))
+    assert examples > 0, f"{name} has no examples"

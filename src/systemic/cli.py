@@ -9,6 +9,11 @@ command is imported, so a command does not pay for the others' dependencies
 ``systemic --help`` and an unknown command load them all. Importing
 ``systemic.cli.app`` (as tests do) gives the app with every command.
 
+A command whose optional extra is not installed (``systemic[web]``,
+``systemic[simulate]``, ...) stops with a sentence naming the extra to
+install and exit code 1, never a traceback; ``systemic --help`` lists the
+commands that are installed.
+
 >>> from systemic.cli import COMMANDS, build_app
 >>> COMMANDS["learn"], sorted(c.name for c in build_app("learn").registered_commands)
 ('systemic.commands.learn', ['learn'])
@@ -21,6 +26,8 @@ import sys
 from typing import Any
 
 import typer
+
+from systemic.extras import missing_extra, missing_extra_message
 
 HELP = (
     "Reform public services with systems thinking: import records, learn from "
@@ -107,9 +114,17 @@ def build_app(command: str | None = None) -> typer.Typer:
         pretty_exceptions_show_locals=False,
     )
     app.callback()(_root)
-    modules = [COMMANDS[command]] if command in COMMANDS else COMMAND_MODULES
-    for name in modules:
-        importlib.import_module(name).register(app)
+    if command in COMMANDS:  # a missing extra here is reported by main()
+        importlib.import_module(COMMANDS[command]).register(app)
+        return app
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ImportError as exc:
+            if missing_extra(exc) is None:
+                raise
+            continue  # its commands need an extra that is not installed
+        module.register(app)
     return app
 
 
@@ -131,4 +146,12 @@ def main() -> None:
     if argv == ["--version"]:  # no command module is needed to say the version
         typer.echo(f"systemic {package_version()}")
         return
-    build_app(_command(argv))()
+    command = _command(argv)
+    try:
+        build_app(command)()
+    except ImportError as exc:
+        extra = missing_extra(exc)
+        if extra is None:
+            raise
+        typer.echo(f"Error: {missing_extra_message(exc, extra, command)}", err=True)
+        raise SystemExit(1) from None
