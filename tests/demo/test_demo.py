@@ -115,6 +115,8 @@ def test_step_2_reconciles_with_the_records(demo):
         # one format per row: the band's ends have as many decimals as the medians
         decimals = {len(x.split(".")[1]) if "." in x else 0 for x in (row[1], row[2], low, high)}
         assert len(decimals) == 1, row
+
+
 def test_report_states_the_linkage_against_the_truth(demo):
     html = demo.report.read_text()
     link, agreement = demo.linkage, demo.linkage_agreement
