@@ -27,10 +27,10 @@ from systemic.demo.identities import SILO_STYLES, silo_extract, silo_settings_to
 #: Journey figures compared between the true ids and the linked silos.
 JOURNEY_FIGURES = (
     ("people", "people"),
-    ("episodes", "episodes of need"),
-    ("median_hand_offs", "median hand-offs per episode"),
-    ("median_end_to_end_days", "median days end to end"),
-    ("failure_demand_share", "failure-demand share of contacts"),
+    ("needs", "needs"),
+    ("median_hand_offs", "median hand-offs per need"),
+    ("median_need_days", "median days per need, end to end"),
+    ("failure_demand_share", "failure-demand share of classified contacts"),
 )
 
 
@@ -193,7 +193,7 @@ def _figure(value: float | None, label: str) -> str:
         return "n/a"
     if "share" in label:
         return f"{value:.1%}"
-    return f"{value:,.0f}" if label in ("people", "episodes of need") else f"{value:,.1f}"
+    return f"{value:,.0f}" if label in ("people", "needs") else f"{value:,.1f}"
 
 
 def _difference(d: float) -> str:

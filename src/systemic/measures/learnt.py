@@ -16,8 +16,9 @@ series from them without ever reading a suppressed cell as a number:
 >>> import tempfile, pathlib
 >>> d = pathlib.Path(tempfile.mkdtemp()); (d / "tables").mkdir()
 >>> _ = (d / "tables" / "series_weekly.csv").write_text(
-...     "locality,period,contacts,failure_contacts,failure_demand_share,edge,partial\\n"
-...     "North,2025-01-06,20,<5,,,false\\nNorth,2025-01-13,20,9,0.45,,false\\n")
+...     "locality,period,contacts,classified_contacts,failure_contacts,failure_demand_share,"
+...     "edge,partial\\nNorth,2025-01-06,20,20,<5,,,false\\n"
+...     "North,2025-01-13,20,20,9,0.45,,false\\n")
 >>> s = read_learnt_series(d, "failure_demand_share", locality="North")
 >>> s.frame["value"].to_list(), s.notes[0]
 ([None, 9.0], '1 week suppressed to protect small numbers: a gap, not a number')

@@ -11,13 +11,39 @@ key with the same keyed HMAC as any identifier.
 See docs/linkage.md.
 """
 
-from systemic.data.linkage.run import LinkResult, apply_review, link_files, read_decisions
-from systemic.data.linkage.settings import (
-    LinkSettings,
-    LinkSettingsError,
-    load_link_settings,
-    parse_link_settings,
-)
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from systemic.data.linkage.run import LinkResult, apply_review, link_files, read_decisions
+    from systemic.data.linkage.settings import (
+        LinkSettings,
+        LinkSettingsError,
+        load_link_settings,
+        parse_link_settings,
+    )
+
+# Loaded on first use: the importer needs only ``lookup`` (a link table read with
+# Polars), and linking itself needs the 'link' extra (Splink, SciPy).
+_HOME = {
+    "LinkResult": "run",
+    "apply_review": "run",
+    "link_files": "run",
+    "read_decisions": "run",
+    "LinkSettings": "settings",
+    "LinkSettingsError": "settings",
+    "load_link_settings": "settings",
+    "parse_link_settings": "settings",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOME:
+        return getattr(import_module(f"systemic.data.linkage.{_HOME[name]}"), name)
+    raise AttributeError(f"module 'systemic.data.linkage' has no attribute {name!r}")
+
 
 __all__ = [
     "LinkResult",
