@@ -17,6 +17,6 @@ def test_demo_command_writes_report_and_workspace(tmp_path):
     assert (out / "workspace.db").exists()
     summary = json.loads((out / "demo_summary.json").read_text())
     assert summary["people"] == 2000
-    assert f"{summary['failure_demand_share']:.0%} of contacts" in result.output
+    assert f"{summary['failure_demand_share']:.0%} of classified contacts" in result.output
     assert "systemic serve --db" in result.output
     assert "--role admin" in result.output

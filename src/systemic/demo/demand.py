@@ -86,6 +86,8 @@ def town_demand_study(
         "channel",
         "locality",
     )
+    # A small town has fewer recent contacts than a full study labels: label half of them.
+    labels = min(labels, recent.height // 2)
     pick = rng.choice(recent.height, labels, replace=False)
     sample = pl.DataFrame(
         {
