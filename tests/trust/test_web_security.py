@@ -115,8 +115,18 @@ def test_session_cookie_flags_and_sign_in(tiny: TestClient, sqlite_store: Store)
     assert "Secure" not in cookie  # plain HTTP in this test
     assert tiny.get("/things").json() == {"user": "vera", "role": "viewer", "via": "session"}
     # A tampered cookie is no session at all.
-    value = tiny.cookies.get("systemic_session")
-    tiny.cookies.set("systemic_session", value[:-2] + ("AA" if value[-2:] != "AA" else "BB"))
+    # Replace the cookie where it is kept (same domain), so the tampered value is the
+    # only one sent: a second cookie of the same name would leave the genuine one in
+    # the jar, and the request would still carry it.
+    (kept,) = [c for c in tiny.cookies.jar if c.name == "systemic_session"]
+    value = kept.value
+    tiny.cookies.delete("systemic_session")
+    tiny.cookies.set(
+        "systemic_session",
+        value[:-2] + ("AA" if value[-2:] != "AA" else "BB"),
+        domain=kept.domain,
+        path=kept.path,
+    )
     assert tiny.get("/things", follow_redirects=False).status_code == 303
 
 

@@ -31,6 +31,8 @@ NOT_PERSONAL_COUNTS: dict[str, str] = {
     "SeriesPoint.value": "a measure's uploaded series, returned exactly as stored",
     "RelationshipObservation.trust": "a 1-5 judgement of trust, not a count",
     "AuditEventOut.id": "the audit entry's row number",
+    "Factor.x": "a factor's saved position on the system map (map units), not a count",
+    "Factor.y": "a factor's saved position on the system map (map units), not a count",
 }
 
 

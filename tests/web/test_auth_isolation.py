@@ -23,6 +23,8 @@ from tests.web.conftest import add_user, open_session
 from tests.web.test_api import valid_payload
 
 PLURAL_TO_KIND = {spec.plural: name for name, spec in KINDS.items()}
+#: Path parameters that name their kind themselves (``/map/{map_id}/svg``).
+PARAM_TO_KIND = {"map_id": "system_map"}
 #: Served to anyone, or not about workspace objects.
 SKIPPED = ("/login", "/logout", "/static/", "/openapi.json")
 PARAM = re.compile(r"\{([a-z_]+)(?::path)?\}")
@@ -53,8 +55,9 @@ def _fill(path: str, made: dict[str, list[str]]) -> str:
             kind = PLURAL_TO_KIND.get(part, kind)
             filled.append(part)
             continue
-        assert kind is not None, f"cannot tell the kind of {part} in {path}"
-        filled.append(made[kind][0])
+        named = PARAM_TO_KIND.get(name.group(1), kind)
+        assert named is not None, f"cannot tell the kind of {part} in {path}"
+        filled.append(made[named][0])
     return "/" + "/".join(filled)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from html import unescape
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -51,8 +52,9 @@ def test_the_page_offers_filters_and_says_which_factors_need_a_place(client: Tes
     html = client.get(f"/map?map={m}").text
     assert 'id="filter-loop"' in html and '<option value="R1" data-kind="reinforcing">' in html
     assert '<option value="front door">front door</option>' in html  # tags to filter by
-    unsaved = html.split('<script type="application/json" id="map-unsaved">')[1].split("<")[0]
-    assert sorted(json.loads(unsaved)) == sorted(f.values())  # all four still to be saved
+    # Positions still to be saved ride in a data attribute (no inline script: the CSP).
+    unsaved = html.split('<div id="map-unsaved" hidden data-positions="')[1].split('"')[0]
+    assert sorted(json.loads(unescape(unsaved))) == sorted(f.values())  # four still to save
     assert "/static/system_map.js" in html
 
 

@@ -174,10 +174,20 @@ class LayoutIn(BaseModel):
     positions: dict[str, tuple[float, float]] = Field(max_length=2000)
 
 
+def _path_map(map_id: str, ctx: PageContext = Depends(page_context)) -> views.MapView:
+    """The map named in the path, as a dependency: solved before the request body is
+    read, so another workspace's map is "not found" (404) whatever the body holds."""
+    return _view(ctx, map_id)
+
+
 @router.post("/map/{map_id}/layout", dependencies=EDITOR)
-def save_layout(map_id: str, body: LayoutIn, ctx: PageContext = Depends(page_context)) -> Response:
+def save_layout(
+    map_id: str,
+    body: LayoutIn,
+    view: views.MapView = Depends(_path_map),
+    ctx: PageContext = Depends(page_context),
+) -> Response:
     """Save where factors sit (after a drag, a keyboard move or an automatic layout)."""
-    view = _view(ctx, map_id)
     on_map = {f.id: f for f in view.factors}
     strangers = sorted(set(body.positions) - set(on_map))
     if strangers:

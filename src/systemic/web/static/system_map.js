@@ -71,7 +71,7 @@
     this.enablePanZoom();
     var placed = document.getElementById("map-unsaved");
     if (placed && this.canEdit) {
-      var positions = JSON.parse(placed.textContent || "{}");
+      var positions = JSON.parse(placed.getAttribute("data-positions") || "{}");
       var count = Object.keys(positions).length;
       if (count) {
         Object.keys(positions).forEach(function (k) { self.pending[k] = positions[k]; });
