@@ -86,8 +86,9 @@ def town_demand_study(
         "channel",
         "locality",
     )
-    # A small town has fewer recent contacts than a full study labels: label half of them.
-    labels = min(labels, recent.height // 2)
+    # A small town may have fewer recent contacts than a study labels: then label half.
+    if labels >= recent.height:
+        labels = recent.height // 2
     pick = rng.choice(recent.height, labels, replace=False)
     sample = pl.DataFrame(
         {
