@@ -115,6 +115,8 @@ def _header() -> str:
 def _replace_block(name: str, body: str) -> None:
     """Put ``body`` in the results file between markers named ``name``, replacing any
     earlier figures of the same run."""
+    if os.environ.get("CI"):
+        return  # CI leaves tracked files as they were; `make soak` on a machine records
     start, end = f"<!-- {name} -->", f"<!-- /{name} -->"
     text = RESULTS.read_text() if RESULTS.exists() else ""
     # The header is rewritten each time; the other sections' figures are kept.
