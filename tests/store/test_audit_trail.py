@@ -83,3 +83,30 @@ def test_history_and_the_trail_name_the_actor_one_way(tmp_path: Path) -> None:
         ]
     assert history == trail == [("amira", "create"), ("amira", "update"), ("system", "delete")]
     store.dispose()
+
+
+def test_every_new_sessionmaker_is_watched_even_at_a_reused_address() -> None:
+    """SQLAlchemy's event registry is keyed by id(): a collected sessionmaker's
+    address, reused by a new one, must not make the new one look watched."""
+    import gc
+
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.orm import sessionmaker
+
+    from systemic.store.audit_trail import _before_flush, watch_sessions
+
+    engine = create_engine("sqlite://")
+    unwatched = 0
+    for _ in range(20):
+        sessions = sessionmaker(engine)
+        watch_sessions(sessions)
+        watch_sessions(sessions)  # idempotent
+        with sessions() as session:
+            listeners = session.dispatch.before_flush
+            if sum(1 for fn in listeners if fn is _before_flush) != 1:
+                unwatched += 1
+        del sessions, session
+        gc.collect()
+    assert unwatched == 0
+    assert not event.contains(sessionmaker(engine), "before_flush", lambda *a: None)
+    engine.dispose()

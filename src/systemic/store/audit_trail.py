@@ -198,10 +198,20 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+_WATCHED = "_systemic_audit_trail_watched"
+
+
 def watch_sessions(sessions: sessionmaker[Session]) -> None:
-    """Audit every flush of sessions made by ``sessions`` (idempotent)."""
-    if not event.contains(sessions, "before_flush", _before_flush):
+    """Audit every flush of sessions made by ``sessions`` (idempotent).
+
+    The mark is kept on the sessionmaker itself: SQLAlchemy's ``event.contains``
+    keys its registry by ``id()``, so a new sessionmaker that reuses a collected
+    one's address would look watched when it is not, and its writes would go
+    unaudited.
+    """
+    if not getattr(sessions, _WATCHED, False):
         event.listen(sessions, "before_flush", _before_flush)
+        setattr(sessions, _WATCHED, True)
 
 
 __all__ = [
