@@ -40,6 +40,7 @@ MODULES = [
     "systemic.framework.thread",
     "systemic.learn.series",
     "systemic.framework.kumu",
+    "systemic.framework.measure_data",
     "systemic.framework.loops",
     "systemic.framework.map_layout",
     "systemic.measures",
