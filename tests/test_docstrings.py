@@ -39,6 +39,7 @@ MODULES = [
     "systemic.extras",
     "systemic.framework.thread",
     "systemic.learn.series",
+    "systemic.learn.shared_cells",
     "systemic.framework.kumu",
     "systemic.framework.measure_data",
     "systemic.framework.loops",

@@ -15,22 +15,19 @@ from typing import Any
 
 import polars as pl
 
-from systemic.data.disclosure import RowTotal, primary_mark, suppress_counts
+from systemic.data.disclosure import primary_mark, suppress_counts
 from systemic.learn.result import LearnResult, Summary
+from systemic.learn.shared_cells import (
+    CONTACT_COUNTS,
+    CONTACT_LINKED,
+    CONTACT_ROW_TOTALS,
+    published_shared_tables,
+)
 
 #: Bin edges (days) of the end-to-end time distribution.
 END_TO_END_BINS_DAYS: tuple[float, ...] = (0, 1, 2, 7, 14, 30, 60, 90, 180, 365, 730)
 
 _DURATIONS = ("median_hours", "mean_hours", "p90_hours")
-_WIDE = (
-    "contacts",
-    "classified",
-    "value",
-    "failure",
-    "inferred_failure",
-    "inferred_value",
-    "unknown",
-)
 
 
 def end_to_end_distribution(episodes: pl.DataFrame) -> pl.DataFrame:
@@ -122,27 +119,18 @@ def published_tables(result: LearnResult, threshold: int | None = None) -> dict[
     out["demand_by_class"] = counts(
         tables["demand_by_class"], ["contacts"], linked={"share": ["contacts"]}
     )
-    for name in ("type", "service", "channel", "locality", "week"):
+    for name in ("type", "service", "channel"):
         out[f"demand_by_{name}"] = counts(
             tables[f"demand_by_{name}"],
-            list(_WIDE),
-            row_totals=[
-                RowTotal(
-                    "contacts",
-                    ("value", "failure", "inferred_failure", "inferred_value", "unknown"),
-                ),
-                RowTotal("classified", ("value", "failure")),
-            ],
-            linked={
-                "failure_share": ["failure", "classified"],
-                "inferred_failure_share": ["inferred_failure", "contacts", "classified"],
-            },
+            list(CONTACT_COUNTS),
+            row_totals=CONTACT_ROW_TOTALS,
+            linked=CONTACT_LINKED,
         )
-    out["preventable_by_locality"] = counts(
-        tables["preventable_by_locality"],
-        ["contacts", "preventable"],
-        linked={"preventable_share": ["contacts", "preventable"]},
-    )
+    # These share their counts with the series: suppressed with them, in one place.
+    shared = published_shared_tables(result, t)
+    out["demand_by_locality"] = shared["demand_by_locality"]
+    out["demand_by_week"] = shared["demand_by_week"]
+    out["preventable_by_locality"] = shared["preventable_by_locality"]
     for name in ("failure_demand_pareto", "inferred_failure_pareto"):
         out[name] = counts(
             tables[name],

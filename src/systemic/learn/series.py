@@ -56,7 +56,6 @@ from typing import Literal
 
 import polars as pl
 
-from systemic.data.disclosure import suppress_counts
 from systemic.learn.result import LearnResult
 
 Period = Literal["week", "month"]
@@ -66,6 +65,9 @@ PERIODS: dict[str, str] = {"week": "1w", "month": "1mo"}
 
 #: The locality label of the rows that add up every locality.
 ALL_LOCALITIES = "all localities"
+
+#: The locality of contacts and needs recorded without one.
+UNKNOWN_LOCALITY = "unknown"
 
 #: The ``edge`` marks.
 RECORD_START, RECORD_END = "record start", "record end"
@@ -196,7 +198,7 @@ def _durations(
     timed = _timed(first, last, gap)
     days = pl.col("duration").dt.total_microseconds() / 86_400e6
     rows = frame.select(
-        pl.col("locality").cast(pl.String).fill_null("unknown"),
+        pl.col("locality").cast(pl.String).fill_null(UNKNOWN_LOCALITY),
         pl.col("end").dt.truncate(every).dt.date().alias("period"),
         known_ended.alias("_ended"),
         timed.alias("_timed"),
@@ -236,9 +238,11 @@ def learn_series(result: LearnResult) -> dict[str, pl.DataFrame]:
     start_reach = (first + gap + dt.timedelta(days=float(reach or 0.0))).date()
     end_reach = (last - gap).date()
     cases = _case_localities(result)
+    # Contacts and needs with no locality are the unknown locality's, so that the
+    # localities of a period add up to its all-localities row.
     localities = sorted(
-        {str(x) for x in demand["locality"].drop_nulls().to_list()}
-        | {str(x) for x in episodes["locality"].drop_nulls().to_list()}
+        {str(x) if x is not None else UNKNOWN_LOCALITY for x in demand["locality"].to_list()}
+        | {str(x) if x is not None else UNKNOWN_LOCALITY for x in episodes["locality"].to_list()}
     )
     out = {}
     for period, every in PERIODS.items():
@@ -249,7 +253,7 @@ def learn_series(result: LearnResult) -> dict[str, pl.DataFrame]:
             periods.to_frame(), how="cross"
         )
         counts = demand.select(
-            pl.col("locality").cast(pl.String),
+            pl.col("locality").cast(pl.String).fill_null(UNKNOWN_LOCALITY),
             pl.col("week").cast(pl.Datetime("us")).dt.truncate(every).dt.date().alias("period"),
             "contacts",
             pl.col("classified").alias("classified_contacts"),
@@ -318,17 +322,16 @@ def _empty() -> pl.DataFrame:
 def published_series(result: LearnResult, threshold: int | None = None) -> dict[str, pl.DataFrame]:
     """The series fit to leave the team: counts under ``threshold`` hidden, figures with them.
 
-    Within each period the localities add up to the all-localities row, so a
-    hidden count is protected from subtraction (secondary suppression).
+    Suppressed together with ``demand_by_week`` and ``demand_by_locality``,
+    whose counts they share (:mod:`systemic.learn.shared_cells`): no hidden
+    count can be read in another table or worked out by subtraction.
     Returns ``{"series_weekly": ..., "series_monthly": ...}``.
     """
+    from systemic.learn.shared_cells import published_shared_tables  # it reads this module
+
     t = threshold or result.config.suppression_threshold
-    return {
-        table_name(period): suppress_counts(
-            frame, list(COUNTS), threshold=t, by=["period"], linked=LINKED
-        )
-        for period, frame in learn_series(result).items()
-    }
+    tables = published_shared_tables(result, t)
+    return {table_name(period): tables[table_name(period)] for period in PERIODS}
 
 
 __all__ = [
@@ -339,6 +342,7 @@ __all__ = [
     "RECORD_END",
     "RECORD_START",
     "SERIES",
+    "UNKNOWN_LOCALITY",
     "SeriesDefinition",
     "learn_series",
     "published_series",
