@@ -18,6 +18,7 @@ MODULES = [
     "systemic.data.linkage.records",
     "systemic.data.linkage.lookup",
     "systemic.data.linkage.settings",
+    "systemic.data.toml_config",
     "systemic.demand.charts",
     "systemic.demand.classify",
     "systemic.demand.corpus",

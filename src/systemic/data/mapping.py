@@ -65,14 +65,17 @@ from __future__ import annotations
 
 import hashlib
 import re
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from systemic.data.errors import MappingError
 from systemic.data.schema import CATEGORIES, MODEL_FIELDS, REQUIRED_FIELDS
+from systemic.data.toml_config import KeyedError, load_toml, validate_toml
+
+#: The page that lists a mapping's keys.
+_DOCS = "docs/data.md"
 
 #: Fields a rule may set on the events it matches.
 RULE_FIELDS: tuple[str, ...] = ("kind", "demand_type", "demand_class", "preventable")
@@ -197,18 +200,6 @@ class PersonSection(_Strict):
 
     links: str
     source: str | None = None
-
-
-class KeyedError(ValueError):
-    """A validation problem with a key below where it was found.
-
-    ``key`` is the path from the model that raised it, e.g.
-    ``("rules", 1, "lifecycle")``; :func:`parse_mapping` names it.
-    """
-
-    def __init__(self, key: tuple[int | str, ...], message: str) -> None:
-        super().__init__(message)
-        self.key = key
 
 
 def _as_list(value: str | int | list[str | int]) -> list[str]:
@@ -544,37 +535,9 @@ def duration_seconds(text: str) -> int:
     return int(m.group(1)) * _UNIT_SECONDS[m.group(2)]
 
 
-def _location(loc: tuple[int | str, ...]) -> str:
-    """A key path as the user wrote it, e.g. ``timestamp.zone`` or ``rules #2.kind``."""
-    text = ""
-    for p in loc:
-        if isinstance(p, int):
-            text += f" #{p + 1}"
-        else:
-            text += ("." if text else "") + p
-    return text
-
-
 def parse_mapping(data: dict[str, Any], *, origin: str = "mapping") -> Mapping:
     """Validate a mapping given as a dict (as read from TOML)."""
-    try:
-        return Mapping.model_validate(data)
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            loc = tuple(err["loc"])
-            cause = err.get("ctx", {}).get("error")
-            if isinstance(cause, KeyedError):
-                loc += cause.key
-            key = _location(loc)
-            msg = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "extra_forbidden":
-                msg = "unknown key: check the spelling (see docs/data.md for the keys)"
-            elif err["type"] == "literal_error":
-                expected = err.get("ctx", {}).get("expected", "")
-                msg = f"{err['input']!r} is not allowed: write {expected}"
-            problems.append(f"{origin}: key {key or '(top level)'}: {msg}")
-        raise MappingError("\n".join(problems)) from None
+    return validate_toml(Mapping, data, origin=origin, error=MappingError, docs=_DOCS)
 
 
 def load_mapping(path: str | Path) -> Mapping:
@@ -582,15 +545,6 @@ def load_mapping(path: str | Path) -> Mapping:
 
     Raises :class:`MappingError` naming the file, the key and the fix.
     """
-    p = Path(path)
-    if not p.exists():
-        raise MappingError(f"{p}: mapping file not found: check the path given to --mapping")
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise MappingError(f"{p}: not valid TOML ({exc}): fix the syntax at that line") from None
-    except UnicodeDecodeError as exc:
-        raise MappingError(
-            f"{p}: byte {exc.start} is not UTF-8: save the mapping file as UTF-8"
-        ) from None
-    return parse_mapping(data, origin=str(p))
+    return load_toml(
+        path, Mapping, error=MappingError, what="mapping file", option="--mapping", docs=_DOCS
+    )

@@ -43,14 +43,17 @@ override them::
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from systemic.data.errors import SystemicDataError
 from systemic.data.mapping import strftime_format
+from systemic.data.toml_config import load_toml, validate_toml
+
+#: The page that lists the settings' keys.
+_DOCS = "docs/linkage.md"
 
 #: Kinds of identifying field, each with its own cleaning and comparison.
 KINDS: tuple[str, ...] = (
@@ -293,31 +296,9 @@ def _present(
     return out
 
 
-def _location(loc: tuple[int | str, ...]) -> str:
-    text = ""
-    for p in loc:
-        if isinstance(p, int):
-            text += f" #{p + 1}"
-        else:
-            text += ("." if text else "") + str(p)
-    return text
-
-
 def parse_link_settings(data: dict[str, Any], *, origin: str = "settings") -> LinkSettings:
     """Validate settings given as a dict (as read from TOML)."""
-    try:
-        return LinkSettings.model_validate(data)
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            key = _location(tuple(err["loc"]))
-            msg = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "extra_forbidden":
-                msg = "unknown key: check the spelling (see docs/linkage.md for the keys)"
-            elif err["type"] == "missing":
-                msg = "required key is missing"
-            problems.append(f"{origin}: key {key or '(top level)'}: {msg}")
-        raise LinkSettingsError("\n".join(problems)) from None
+    return validate_toml(LinkSettings, data, origin=origin, error=LinkSettingsError, docs=_DOCS)
 
 
 def load_link_settings(path: str | Path) -> LinkSettings:
@@ -325,13 +306,11 @@ def load_link_settings(path: str | Path) -> LinkSettings:
 
     Raises :class:`LinkSettingsError` naming the file, the key and the fix.
     """
-    p = Path(path)
-    if not p.exists():
-        raise LinkSettingsError(f"{p}: settings file not found: check the path given to --settings")
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise LinkSettingsError(f"{p}: not valid TOML ({exc}): fix the syntax there") from None
-    except UnicodeDecodeError as exc:
-        raise LinkSettingsError(f"{p}: byte {exc.start} is not UTF-8: save it as UTF-8") from None
-    return parse_link_settings(data, origin=str(p))
+    return load_toml(
+        path,
+        LinkSettings,
+        error=LinkSettingsError,
+        what="settings file",
+        option="--settings",
+        docs=_DOCS,
+    )
