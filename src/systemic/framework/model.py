@@ -330,6 +330,21 @@ class SystemMapFields(Fields):
 
     _name = field_validator("name")(_required_text)
 
+    @field_validator("loop_names")
+    @classmethod
+    def _each_name_once(cls, value: list[LoopName]) -> list[LoopName]:
+        first: dict[object, int] = {}
+        for n, entry in enumerate(value, 1):
+            loop = (entry.kind, tuple(entry.factors))
+            for key, what in ((entry.name, f"the name {entry.name!r}"), (loop, "the same loop")):
+                if key in first:
+                    raise ValueError(
+                        f"loops #{first[key]} and #{n} have {what}: each loop keeps one name "
+                        "and a name is never given to another loop; remove one of them"
+                    )
+                first[key] = n
+        return value
+
 
 class FactorFields(Fields):
     """One factor (a variable that can go up or down) on a system map."""
