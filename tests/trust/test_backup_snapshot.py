@@ -10,28 +10,21 @@ import hashlib
 import json
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from systemic.store import Store, open_store, repository
-from systemic.store import backup as backup_module
+from systemic.store import open_store, repository
 from systemic.store.backup import BackupError, backup, read_manifest, restore
 from systemic.store.db import make_engine
 from systemic.store.migrate import upgrade
 from systemic.store.repository import ensure_default_workspace
 from tests.conftest import pg_url
+from tests.trust.conftest import LiveWorkspace, live_workspace
 
-
-def _write_story_with_link(store: Store, workspace_id: str, n: int) -> None:
-    """One transaction: a new story and a system condition linked to it."""
-    with store.session() as s:
-        story = repository.create(s, workspace_id, "story", {"title": f"story {n}"})
-        repository.create(
-            s, workspace_id, "system_condition", {"name": f"sc {n}", "story_ids": [story.id]}
-        )
-        s.commit()
+Arm = Callable[[LiveWorkspace], list[int]]
 
 
 def _integrity(db: Path) -> tuple[str, list]:
@@ -41,43 +34,31 @@ def _integrity(db: Path) -> tuple[str, list]:
     return ok, dangling
 
 
+def _restored_integrity(folder: Path, db: Path) -> tuple[str, list]:
+    """Restore the backup in ``folder`` into a new SQLite database ``db``; its integrity."""
+    target = open_store(db)
+    restore(folder, target.engine)
+    target.dispose()
+    return _integrity(db)
+
+
 def test_a_write_between_two_tables_is_not_half_in_the_backup(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    live: LiveWorkspace,
+    write_during_backup: Arm,
 ) -> None:
-    store = open_store(tmp_path / "live.db")
-    with store.session() as s:
-        ws = ensure_default_workspace(s).id
-        s.commit()
-    real_sha256 = backup_module._sha256
-    written: list[int] = []
-
-    def write_after_story_table(path: Path) -> str:
-        # Called once each table's file is written: a writer commits right after
-        # the story table was read, before the link tables are.
-        if path.name == "story.jsonl" and not written:
-            _write_story_with_link(store, ws, 1)
-            written.append(1)
-        return real_sha256(path)
-
-    monkeypatch.setattr(backup_module, "_sha256", write_after_story_table)
-    manifest = backup(store.engine, tmp_path / "bk")
+    written = write_during_backup(live)
+    manifest = backup(live.store.engine, tmp_path / "bk")
     monkeypatch.undo()
     assert written
     # The write came after the snapshot: neither the story nor its link is in the backup.
     assert manifest["tables"]["story"]["rows"] == 0
     assert manifest["tables"]["system_condition_stories"]["rows"] == 0
-    target = open_store(tmp_path / "restored.db")
-    restore(tmp_path / "bk", target.engine)
-    target.dispose()
-    assert _integrity(tmp_path / "restored.db") == ("ok", [])
-    store.dispose()
+    assert _restored_integrity(tmp_path / "bk", tmp_path / "restored.db") == ("ok", [])
 
 
-def test_backups_under_concurrent_writers_all_restore(tmp_path: Path) -> None:
-    store = open_store(tmp_path / "live.db")
-    with store.session() as s:
-        ws = ensure_default_workspace(s).id
-        s.commit()
+def test_backups_under_concurrent_writers_all_restore(tmp_path: Path, live: LiveWorkspace) -> None:
     stop = threading.Event()
     errors: list[BaseException] = []
 
@@ -85,7 +66,7 @@ def test_backups_under_concurrent_writers_all_restore(tmp_path: Path) -> None:
         n = 0
         while not stop.is_set():
             try:
-                _write_story_with_link(store, ws, k * 100_000 + n)
+                live.write_story_with_link(k * 100_000 + n)
             except BaseException as exc:
                 if "locked" not in str(exc):
                     errors.append(exc)
@@ -96,19 +77,17 @@ def test_backups_under_concurrent_writers_all_restore(tmp_path: Path) -> None:
         t.start()
     try:
         for b in range(3):
-            backup(store.engine, tmp_path / f"bk{b}")
+            backup(live.store.engine, tmp_path / f"bk{b}")
     finally:
         stop.set()
         for t in threads:
             t.join()
     assert not errors
     for b in range(3):
-        target = tmp_path / f"restored{b}.db"
-        restored = open_store(target)
-        restore(tmp_path / f"bk{b}", restored.engine)
-        restored.dispose()
-        assert _integrity(target) == ("ok", [])
-    store.dispose()
+        assert _restored_integrity(tmp_path / f"bk{b}", tmp_path / f"restored{b}.db") == (
+            "ok",
+            [],
+        )
 
 
 def _history_bytes(db: Path) -> list[tuple]:
@@ -164,25 +143,20 @@ def _dataset(tmp_path: Path) -> Path:
     return tmp_path / "town"
 
 
-def test_restore_refuses_an_edited_manifest_before_writing_anything(tmp_path: Path) -> None:
-    store = open_store(tmp_path / "live.db")
-    with store.session() as s:
-        ensure_default_workspace(s)
-        s.commit()
-    backup(store.engine, tmp_path / "bk", datasets=[_dataset(tmp_path)])
+def test_restore_refuses_an_edited_manifest_before_writing_anything(
+    tmp_path: Path, live: LiveWorkspace
+) -> None:
+    backup(live.store.engine, tmp_path / "bk", datasets=[_dataset(tmp_path)])
     _rewrite_manifest(tmp_path / "bk", lambda m: m["tables"]["workspace"].update(rows=7))
     with pytest.raises(BackupError, match="manifest's checksum"):
         read_manifest(tmp_path / "bk")
-    store.dispose()
 
 
-def test_restore_refuses_a_dataset_name_that_leaves_the_target(tmp_path: Path) -> None:
-    store = open_store(tmp_path / "live.db")
-    with store.session() as s:
-        ensure_default_workspace(s)
-        s.commit()
+def test_restore_refuses_a_dataset_name_that_leaves_the_target(
+    tmp_path: Path, live: LiveWorkspace
+) -> None:
     folder = tmp_path / "bk"
-    backup(store.engine, folder, datasets=[_dataset(tmp_path)])
+    backup(live.store.engine, folder, datasets=[_dataset(tmp_path)])
     # An attacker renames the dataset and recomputes the manifest's checksum.
     (folder / "datasets" / "01-town").rename(folder / "escaped")
 
@@ -201,7 +175,6 @@ def test_restore_refuses_a_dataset_name_that_leaves_the_target(tmp_path: Path) -
     with target.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM workspace")).scalar() == 0
     target.dispose()
-    store.dispose()
 
 
 def test_staging_folders_are_not_backed_up(tmp_path: Path) -> None:
@@ -216,15 +189,13 @@ def test_staging_folders_are_not_backed_up(tmp_path: Path) -> None:
     store.dispose()
 
 
-def test_restoring_an_inconsistent_backup_is_a_clear_error(tmp_path: Path) -> None:
+def test_restoring_an_inconsistent_backup_is_a_clear_error(
+    tmp_path: Path, live: LiveWorkspace
+) -> None:
     """A backup from before the fix (a link without its story) gives no traceback."""
-    store = open_store(tmp_path / "live.db")
-    with store.session() as s:
-        ws = ensure_default_workspace(s).id
-        s.commit()
-    _write_story_with_link(store, ws, 1)
+    live.write_story_with_link(1)
     folder = tmp_path / "bk"
-    backup(store.engine, folder)
+    backup(live.store.engine, folder)
     (folder / "tables" / "story.jsonl").write_text("")
 
     def rehash(manifest: dict) -> None:
@@ -241,31 +212,19 @@ def test_restoring_an_inconsistent_backup_is_a_clear_error(tmp_path: Path) -> No
     with target.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM workspace")).scalar() == 0
     target.dispose()
-    store.dispose()
 
 
 @pytest.mark.postgres
-def test_postgres_backup_is_one_snapshot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_postgres_backup_is_one_snapshot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, write_during_backup: Arm
+) -> None:
     if not pg_url():
         pytest.skip("SYSTEMIC_TEST_PG_URL is not set (see .ci/run)")
     from tests.store.databases import pg_schema
 
-    with pg_schema() as live_url, pg_schema() as target_url:
-        store = open_store(live_url)
-        with store.session() as s:
-            ws = ensure_default_workspace(s).id
-            s.commit()
-        real_sha256 = backup_module._sha256
-        written: list[int] = []
-
-        def write_after_story_table(path: Path) -> str:
-            if path.name == "story.jsonl" and not written:
-                _write_story_with_link(store, ws, 1)
-                written.append(1)
-            return real_sha256(path)
-
-        monkeypatch.setattr(backup_module, "_sha256", write_after_story_table)
-        manifest = backup(store.engine, tmp_path / "bk")
+    with pg_schema() as live_url, pg_schema() as target_url, live_workspace(live_url) as live:
+        written = write_during_backup(live)
+        manifest = backup(live.store.engine, tmp_path / "bk")
         monkeypatch.undo()
         assert written
         assert manifest["tables"]["system_condition_stories"]["rows"] == 0
@@ -281,4 +240,3 @@ def test_postgres_backup_is_one_snapshot(tmp_path: Path, monkeypatch: pytest.Mon
             ).scalar()
         assert dangling == 0
         target.dispose()
-        store.dispose()
