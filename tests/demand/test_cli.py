@@ -7,62 +7,17 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from typer.testing import CliRunner
 
-from systemic.cli import app
-from systemic.demand.corpus import load_corpus
 from systemic.demand.inputs import DemandInputError, read_contacts, read_labels
-
-runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def files(tmp_path_factory) -> tuple[Path, Path, pl.DataFrame]:
-    d = tmp_path_factory.mktemp("demand")
-    corpus = load_corpus().filter(pl.col("part") == "held_out").head(600)
-    contacts = d / "contacts.csv"
-    corpus.select(
-        pl.col("contact_id").alias("ref"), pl.col("text").alias("note"), "service", "locality"
-    ).write_csv(contacts)
-    labels = d / "labels.csv"
-    lab = corpus.sample(200, seed=1).select(
-        pl.col("contact_id").alias("id"), "demand_class", "demand_type", "what_failed"
-    )
-    bad = pl.DataFrame(
-        {
-            "id": ["NOPE", lab["id"][0]],
-            "demand_class": ["value", "maybe"],
-            "demand_type": [None, None],
-            "what_failed": [None, None],
-        },
-        schema=lab.schema,
-    )
-    pl.concat([lab, bad]).write_csv(labels)
-    return contacts, labels, corpus
+from tests.demand.conftest import RunDemand
 
 
-def test_estimate_writes_what_the_issue_names(files, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    contacts, labels, corpus = files
+def test_estimate_writes_what_the_issue_names(
+    files: tuple[Path, Path, pl.DataFrame], run_demand: RunDemand, tmp_path: Path
+) -> None:
+    corpus = files[2]
     out = tmp_path / "out"
-    r = runner.invoke(
-        app,
-        [
-            "demand",
-            "estimate",
-            str(contacts),
-            "--text",
-            "note",
-            "--id",
-            "ref",
-            "--labels",
-            str(labels),
-            "--out",
-            str(out),
-            "--features",
-            "tfidf",
-            "--no-charts",
-        ],
-    )
+    r = run_demand("estimate", "--out", str(out), "--features", "tfidf", "--no-charts")
     assert r.exit_code == 0, r.output
     est = json.loads((out / "estimate.json").read_text())
     for key in ("failure_demand_share", "interval_95", "labelled", "contacts", "method"):
@@ -91,29 +46,9 @@ def test_estimate_writes_what_the_issue_names(files, tmp_path) -> None:  # type:
     assert all(truth[i] == c for i, c in labelled.select("id", "demand_class").iter_rows())
 
 
-def test_suggest_lists_uncertain_contacts(files, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    contacts, labels, _ = files
+def test_suggest_lists_uncertain_contacts(run_demand: RunDemand, tmp_path: Path) -> None:
     out = tmp_path / "next.csv"
-    r = runner.invoke(
-        app,
-        [
-            "demand",
-            "suggest",
-            str(contacts),
-            "--text",
-            "note",
-            "--id",
-            "ref",
-            "--labels",
-            str(labels),
-            "-n",
-            "5",
-            "--out",
-            str(out),
-            "--features",
-            "tfidf",
-        ],
-    )
+    r = run_demand("suggest", "-n", "5", "--out", str(out), "--features", "tfidf")
     assert r.exit_code == 0, r.output
     s = pl.read_csv(out)
     assert s.height == 5
@@ -121,24 +56,8 @@ def test_suggest_lists_uncertain_contacts(files, tmp_path) -> None:  # type: ign
     assert gaps == sorted(gaps)
 
 
-def test_missing_column_is_a_clear_error(files, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    contacts, labels, _ = files
-    r = runner.invoke(
-        app,
-        [
-            "demand",
-            "estimate",
-            str(contacts),
-            "--text",
-            "words",
-            "--id",
-            "ref",
-            "--labels",
-            str(labels),
-            "--out",
-            str(tmp_path / "o"),
-        ],
-    )
+def test_missing_column_is_a_clear_error(run_demand: RunDemand, tmp_path: Path) -> None:
+    r = run_demand("estimate", "--out", str(tmp_path / "o"), text="words")
     assert r.exit_code == 2
     assert "no column 'words' (the --text option)" in " ".join(r.output.split())
 
