@@ -6,13 +6,16 @@ explicitly (session fixtures run before the per-test key fixture).
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import polars as pl
 import pytest
 
 from systemic.data import PseudonymKey, import_sources, open_dataset
+from systemic.learn import UnitCostTable
 
 ROOT = Path(__file__).resolve().parents[2]
 MAPPINGS = ROOT / "examples" / "mappings"
@@ -96,3 +99,56 @@ def small_town(path: Path) -> Path:
         }
     )
     return write_dataset(events, path, source_name="example").path
+
+
+# --- event frames written by hand (tests/learn/test_figures.py) -----------------------------
+
+#: The columns :func:`events` fills (null where a row does not give them).
+EVENT_COLUMNS = (
+    "person_id",
+    "case_id",
+    "event_id",
+    "service",
+    "activity",
+    "lifecycle",
+    "timestamp",
+    "kind",
+    "demand_type",
+    "demand_class",
+    "cost",
+)
+
+
+def t(day: float) -> dt.datetime:
+    """``day`` days after midnight on 1 January 2024 (UTC)."""
+    return dt.datetime(2024, 1, 1, tzinfo=dt.UTC) + dt.timedelta(days=day)
+
+
+def events(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    """Events from dicts with a ``day``: person ``p`` and service ``S`` unless a row says
+    otherwise, other missing fields null; source order is the row order."""
+    data = {c: [r.get(c) for r in rows] for c in EVENT_COLUMNS}
+    data["person_id"] = [r.get("person_id", "p") for r in rows]
+    data["timestamp"] = [t(r["day"]) for r in rows]
+    data["service"] = [r.get("service", "S") for r in rows]
+    frame = pl.DataFrame(
+        data,
+        schema={
+            **{c: pl.String for c in EVENT_COLUMNS},
+            "timestamp": pl.Datetime("us", "UTC"),
+            "cost": pl.Float64,
+        },
+    )
+    return frame.with_columns(
+        pl.lit("s0001").alias("source"), pl.int_range(1, frame.height + 1).alias("source_row")
+    )
+
+
+def unit_costs_table(**extra: object) -> UnitCostTable:
+    """GBP 2024: a contact 10, an assessment 100, other work 50; ``extra`` keys added."""
+    rows = [
+        {"kind": "contact", "cost": 10.0, "source": "test", "year": 2024},
+        {"kind": "assessment", "cost": 100.0, "source": "test", "year": 2024},
+        {"kind": "other", "cost": 50.0, "source": "test", "year": 2024},
+    ]
+    return UnitCostTable.model_validate({"currency": "GBP", "year": 2024, "cost": rows, **extra})

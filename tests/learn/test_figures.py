@@ -1,12 +1,12 @@
 """Hand-worked tests of learn's headline figures (issue 14).
 
 Each expected number is worked out by hand from the events listed, in the
-comments beside it. Definitions: the table in docs/learn.md.
+comments beside it (an event is person ``p``'s unless it names another).
+Definitions: the table in docs/learn.md.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -16,54 +16,10 @@ import pytest
 
 from systemic.data import inspect_dataset, open_dataset, write_dataset
 from systemic.data.cases import cases_spanning_people
-from systemic.learn import LearnConfig, UnitCostTable, annotate_events, learn, learn_events
+from systemic.learn import LearnConfig, annotate_events, learn, learn_events
 from systemic.learn.outputs import write_outputs
 from systemic.learn.partition import partition_of
-
-
-def t(day: float) -> dt.datetime:
-    return dt.datetime(2024, 1, 1, tzinfo=dt.UTC) + dt.timedelta(days=day)
-
-
-def events(rows: list[dict]) -> pl.DataFrame:
-    """Rows as dicts; missing fields are null; source order is the row order."""
-    cols = [
-        "person_id",
-        "case_id",
-        "event_id",
-        "service",
-        "activity",
-        "lifecycle",
-        "timestamp",
-        "kind",
-        "demand_type",
-        "demand_class",
-        "cost",
-    ]
-    data = {c: [r.get(c) for r in rows] for c in cols}
-    data["timestamp"] = [t(r["day"]) for r in rows]
-    data["service"] = [r.get("service", "S") for r in rows]
-    frame = pl.DataFrame(
-        data,
-        schema={
-            **{c: pl.String for c in cols},
-            "timestamp": pl.Datetime("us", "UTC"),
-            "cost": pl.Float64,
-        },
-    )
-    return frame.with_columns(
-        pl.lit("s0001").alias("source"), pl.int_range(1, frame.height + 1).alias("source_row")
-    )
-
-
-def table(**extra: object) -> UnitCostTable:
-    rows = [
-        {"kind": "contact", "cost": 10.0, "source": "test", "year": 2024},
-        {"kind": "assessment", "cost": 100.0, "source": "test", "year": 2024},
-        {"kind": "other", "cost": 50.0, "source": "test", "year": 2024},
-    ]
-    return UnitCostTable.model_validate({"currency": "GBP", "year": 2024, "cost": rows, **extra})
-
+from tests.learn.conftest import events, unit_costs_table
 
 # --- 2. pieces of work (activity instances) ---------------------------------------------
 
@@ -72,14 +28,14 @@ def test_lifecycle_transitions_of_one_piece_count_once() -> None:
     ev = events(
         [
             # one call: SCHEDULE, START, COMPLETE -> one piece, one contact, one cost
-            {"person_id": "p", "activity": "call", "lifecycle": "SCHEDULE", "day": 0},
-            {"person_id": "p", "activity": "call", "lifecycle": "START", "day": 0.1},
-            {"person_id": "p", "activity": "call", "lifecycle": "COMPLETE", "day": 0.2},
+            {"activity": "call", "lifecycle": "SCHEDULE", "day": 0},
+            {"activity": "call", "lifecycle": "START", "day": 0.1},
+            {"activity": "call", "lifecycle": "COMPLETE", "day": 0.2},
             # a second call, START and COMPLETE (no schedule: not planned)
-            {"person_id": "p", "activity": "call", "lifecycle": "start", "day": 3},
-            {"person_id": "p", "activity": "call", "lifecycle": "complete", "day": 3.1},
+            {"activity": "call", "lifecycle": "start", "day": 3},
+            {"activity": "call", "lifecycle": "complete", "day": 3.1},
             # a COMPLETE with no START: a piece of its own, as in pm4py
-            {"person_id": "p", "activity": "assess", "lifecycle": "complete", "day": 4},
+            {"activity": "assess", "lifecycle": "complete", "day": 4},
         ]
     ).with_columns(
         kind=pl.when(pl.col("activity") == "call")
@@ -93,7 +49,7 @@ def test_lifecycle_transitions_of_one_piece_count_once() -> None:
     assert a["planned"].to_list() == [True, True, True, False, False, False]
     # the second call repeats the first (same type, 3 days): one repeat, not four
     assert a["repeat_contact"].to_list() == [False, False, False, False, True, False]
-    r = learn_events(ev, unit_costs=table())
+    r = learn_events(ev, unit_costs=unit_costs_table())
     s = r.summary()
     assert (s.events, s.pieces, s.contacts) == (6, 3, 2)
     assert s.total_cost == pytest.approx(10 + 10 + 100)  # not 5 x 10 + 100
@@ -105,23 +61,20 @@ def test_lifecycle_transitions_of_one_piece_count_once() -> None:
 def test_working_and_waiting_time_where_start_and_complete_exist() -> None:
     ev = events(
         [
-            {"person_id": "p", "case_id": "c", "activity": "call", "lifecycle": "start", "day": 0},
+            {"case_id": "c", "activity": "call", "lifecycle": "start", "day": 0},
             {
-                "person_id": "p",
                 "case_id": "c",
                 "activity": "call",
                 "lifecycle": "complete",
                 "day": 1,
             },
             {
-                "person_id": "p",
                 "case_id": "c",
                 "activity": "assess",
                 "lifecycle": "start",
                 "day": 3,
             },
             {
-                "person_id": "p",
                 "case_id": "c",
                 "activity": "assess",
                 "lifecycle": "complete",
@@ -129,7 +82,6 @@ def test_working_and_waiting_time_where_start_and_complete_exist() -> None:
             },
             # a piece with no START has no working time
             {
-                "person_id": "p",
                 "case_id": "c",
                 "activity": "note",
                 "lifecycle": "complete",
@@ -155,28 +107,24 @@ def test_event_ids_pair_overlapping_instances() -> None:
     ev = events(
         [
             {
-                "person_id": "p",
                 "activity": "visit",
                 "event_id": "e1",
                 "lifecycle": "start",
                 "day": 0,
             },
             {
-                "person_id": "p",
                 "activity": "visit",
                 "event_id": "e2",
                 "lifecycle": "start",
                 "day": 1,
             },
             {
-                "person_id": "p",
                 "activity": "visit",
                 "event_id": "e2",
                 "lifecycle": "complete",
                 "day": 2,
             },
             {
-                "person_id": "p",
                 "activity": "visit",
                 "event_id": "e1",
                 "lifecycle": "complete",
@@ -196,8 +144,8 @@ def test_non_standard_transitions_are_pieces_of_their_own() -> None:
     # BPIC 2013 style statuses: not XES transitions, so nothing is grouped
     ev = events(
         [
-            {"person_id": "p", "activity": "Accepted", "lifecycle": "In Progress", "day": 0},
-            {"person_id": "p", "activity": "Accepted", "lifecycle": "In Progress", "day": 1},
+            {"activity": "Accepted", "lifecycle": "In Progress", "day": 0},
+            {"activity": "Accepted", "lifecycle": "In Progress", "day": 1},
         ]
     )
     assert annotate_events(ev)["piece_end"].to_list() == [True, True]
@@ -210,15 +158,13 @@ def test_classes_on_non_contact_events_are_failure_work() -> None:
     ev = events(
         [
             {
-                "person_id": "p",
                 "activity": "receipt",
                 "kind": "contact",
                 "demand_class": "value",
                 "day": 0,
             },
-            {"person_id": "p", "activity": "check", "kind": "assessment", "day": 1},
+            {"activity": "check", "kind": "assessment", "day": 1},
             {
-                "person_id": "p",
                 "activity": "T03 adjust",
                 "kind": "other",
                 "demand_class": "failure",
@@ -226,7 +172,6 @@ def test_classes_on_non_contact_events_are_failure_work() -> None:
                 "day": 2,
             },
             {
-                "person_id": "p",
                 "activity": "T03 adjust",
                 "kind": "other",
                 "demand_class": "failure",
@@ -242,7 +187,7 @@ def test_classes_on_non_contact_events_are_failure_work() -> None:
             },
         ]
     )
-    s = learn_events(ev, unit_costs=table()).summary()
+    s = learn_events(ev, unit_costs=unit_costs_table()).summary()
     # contacts: 2 classified (1 value, 1 failure) -> failure demand 1/2
     assert (s.contacts, s.classified_contacts, s.failure_contacts) == (2, 2, 1)
     assert s.failure_demand_share == pytest.approx(0.5)
@@ -250,7 +195,7 @@ def test_classes_on_non_contact_events_are_failure_work() -> None:
     assert (s.work_pieces, s.failure_work_events) == (3, 2)
     assert s.failure_work_share == pytest.approx(2 / 3)
     assert s.cost_of_failure_work == pytest.approx(2 * 50)
-    r = learn_events(ev, unit_costs=table())
+    r = learn_events(ev, unit_costs=unit_costs_table())
     assert r.demand.failure_work_pareto.select("demand_type", "events").rows() == [("rework", 2)]
     assert r.demand.pareto.select("demand_type", "contacts").rows() == [("receipt", 1)]
 
@@ -262,7 +207,6 @@ def _signal_log() -> pl.DataFrame:
     return events(
         [
             {
-                "person_id": "p",
                 "service": "Housing",
                 "activity": "call",
                 "kind": "contact",
@@ -270,7 +214,6 @@ def _signal_log() -> pl.DataFrame:
                 "day": 0,
             },
             {
-                "person_id": "p",
                 "service": "Housing",
                 "activity": "close",
                 "kind": "closure",
@@ -278,7 +221,6 @@ def _signal_log() -> pl.DataFrame:
             },
             # same type 2 days later: repeat (and after a closure)
             {
-                "person_id": "p",
                 "service": "Housing",
                 "activity": "call",
                 "kind": "contact",
@@ -287,7 +229,6 @@ def _signal_log() -> pl.DataFrame:
             },
             # new service after a hand-off, other type, 4 days after the closure
             {
-                "person_id": "p",
                 "service": "GP",
                 "activity": "consult",
                 "kind": "contact",
@@ -296,7 +237,6 @@ def _signal_log() -> pl.DataFrame:
             },
             # a booked follow-up of the same type 3 days later: planned, never a repeat
             {
-                "person_id": "p",
                 "service": "GP",
                 "activity": "follow-up consult",
                 "kind": "contact",
@@ -366,23 +306,21 @@ def test_cost_of_failure_demand_includes_the_work_it_causes() -> None:
         [
             # need 1 of p: value contact (10), failure contact (10), assessment (100), other (50)
             {
-                "person_id": "p",
                 "activity": "call",
                 "kind": "contact",
                 "demand_class": "value",
                 "day": 0,
             },
             {
-                "person_id": "p",
                 "activity": "call again",
                 "kind": "contact",
                 "demand_class": "failure",
                 "day": 5,
             },
-            {"person_id": "p", "activity": "assess", "kind": "assessment", "day": 6},
-            {"person_id": "p", "activity": "fix", "kind": "other", "day": 7},
+            {"activity": "assess", "kind": "assessment", "day": 6},
+            {"activity": "fix", "kind": "other", "day": 7},
             # need 2 of p (200 days later): not caused by need 1's failure
-            {"person_id": "p", "activity": "assess", "kind": "assessment", "day": 207},
+            {"activity": "assess", "kind": "assessment", "day": 207},
             # q: no failure
             {
                 "person_id": "q",
@@ -393,7 +331,7 @@ def test_cost_of_failure_demand_includes_the_work_it_causes() -> None:
             },
         ]
     )
-    s = learn_events(ev, unit_costs=table()).summary()
+    s = learn_events(ev, unit_costs=unit_costs_table()).summary()
     # failure contact 10 + assessment 100 + fix 50 = 160 (not the value call, not need 2)
     assert s.cost_of_failure_demand == pytest.approx(160)
     assert s.total_cost == pytest.approx(10 + 10 + 100 + 50 + 100 + 10)
@@ -402,34 +340,33 @@ def test_cost_of_failure_demand_includes_the_work_it_causes() -> None:
 def test_hand_off_cost_comes_from_the_table_per_hand_off() -> None:
     ev = events(
         [
-            {"person_id": "p", "service": "A", "activity": "call", "kind": "contact", "day": 0},
+            {"service": "A", "activity": "call", "kind": "contact", "day": 0},
             {
-                "person_id": "p",
                 "service": "B",
                 "activity": "assess",
                 "kind": "assessment",
                 "day": 1,
             },
-            {"person_id": "p", "service": "A", "activity": "call", "kind": "contact", "day": 2},
+            {"service": "A", "activity": "call", "kind": "contact", "day": 2},
         ]
     )
     # two hand-offs (A>B, B>A) at 7.5 each; never the 100 of the assessment
-    s = learn_events(ev, unit_costs=table(hand_off_cost=7.5)).summary()
+    s = learn_events(ev, unit_costs=unit_costs_table(hand_off_cost=7.5)).summary()
     assert s.cost_of_hand_offs == pytest.approx(15.0)
     assert s.total_cost == pytest.approx(10 + 100 + 10 + 15)
     # a table without hand_off_cost leaves hand-offs uncosted, not zero
-    assert learn_events(ev, unit_costs=table()).summary().cost_of_hand_offs is None
+    assert learn_events(ev, unit_costs=unit_costs_table()).summary().cost_of_hand_offs is None
 
 
 def test_uncosted_events_are_counted_not_costed_at_a_default() -> None:
     ev = events(
         [
-            {"person_id": "p", "activity": "call", "kind": "contact", "day": 0},
-            {"person_id": "p", "activity": "scan", "kind": "intervention", "day": 1},
-            {"person_id": "p", "activity": "scan", "kind": "intervention", "day": 2},
+            {"activity": "call", "kind": "contact", "day": 0},
+            {"activity": "scan", "kind": "intervention", "day": 1},
+            {"activity": "scan", "kind": "intervention", "day": 2},
         ]
     )
-    s = learn_events(ev, unit_costs=table()).summary()
+    s = learn_events(ev, unit_costs=unit_costs_table()).summary()
     assert (s.costed_events, s.uncosted_events) == (1, 2)
     assert s.total_cost == pytest.approx(10)
 
@@ -440,10 +377,10 @@ def test_uncosted_events_are_counted_not_costed_at_a_default() -> None:
 def test_a_need_never_cuts_through_a_case() -> None:
     ev = events(
         [
-            {"person_id": "p", "case_id": "c1", "activity": "open", "day": 0},
-            {"person_id": "p", "case_id": "c2", "activity": "other", "day": 100},
-            {"person_id": "p", "case_id": "c1", "activity": "close", "day": 200},
-            {"person_id": "p", "case_id": "c3", "activity": "new", "day": 400},
+            {"case_id": "c1", "activity": "open", "day": 0},
+            {"case_id": "c2", "activity": "other", "day": 100},
+            {"case_id": "c1", "activity": "close", "day": 200},
+            {"case_id": "c3", "activity": "new", "day": 400},
         ]
     )
     r = learn_events(ev)
