@@ -7,7 +7,14 @@ import pytest
 
 from systemic.data import write_dataset
 from systemic.demo import DemoConfig
-from systemic.demo.linkage import journey_agreement, link_town, linkage_section, score_linkage
+from systemic.demo.linkage import (
+    JOURNEY_FIGURES,
+    journey_agreement,
+    journey_figures,
+    link_town,
+    linkage_section,
+    score_linkage,
+)
 from systemic.demo.pipeline import town_scenario
 from systemic.learn import learn
 from systemic.simulate import event_frame, load_scenario, run
@@ -69,3 +76,13 @@ def test_score_linkage_against_hand_worked_truth():
     )
     # one true pair of two found; nothing wrongly joined; person x exact, y split
     assert score_linkage(links, truth) == (1.0, 0.5, 0.5)
+
+
+def test_journey_figures_alone_are_what_a_whole_learn_run_says(town):
+    # the demo learns only the linked silos' journeys: the same figures as learning all of it
+    folder, events, _, linked = town
+    for frame, dataset in ((linked, "linked"), (events, "true")):
+        whole = learn(folder / dataset).summary()
+        alone = journey_figures(frame)
+        for attr, _label in JOURNEY_FIGURES:
+            assert getattr(alone, attr) == getattr(whole, attr), (dataset, attr)

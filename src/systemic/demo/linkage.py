@@ -4,10 +4,11 @@ Each service of the simulated town becomes a silo: an extract with one record
 per person it served, under the silo's own record id, with made-up clear
 identity fields carrying the errors real extracts have (:mod:`.identities`).
 The silos are linked with ``systemic link`` (default UK settings), each
-service's events are given the person key of their record, and the town is
-learnt again from the linked silos. Because the simulation knows who everyone
-really is, the linkage is scored against the truth, and the journeys learnt
-from linked silos are compared with those learnt from the true person ids.
+service's events are given the person key of their record, and the town's
+journeys are learnt again from the linked silos (:func:`journey_figures`).
+Because the simulation knows who everyone really is, the linkage is scored
+against the truth, and the journeys learnt from linked silos are compared
+with those learnt from the true person ids.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ import polars as pl
 
 from systemic.data.linkage import link_files, parse_link_settings
 from systemic.demo.identities import SILO_STYLES, silo_extract, silo_settings_toml, town_identities
+from systemic.learn import LearnConfig
+from systemic.learn.journeys import CLASSIFIED, annotate_events, episodes
 
 #: Journey figures compared between the true ids and the linked silos.
 JOURNEY_FIGURES = (
@@ -159,6 +162,44 @@ def link_town(events: pl.DataFrame, folder: Path, *, seed: int) -> tuple[TownLin
         pairs_to_review=int(q["review"]["pairs_in_band"]),
     )
     return scores, linked_events
+
+
+@dataclass(frozen=True)
+class JourneyFigures:
+    """The figures of :data:`JOURNEY_FIGURES`, as a learn run's summary gives them."""
+
+    people: int
+    needs: int
+    median_hand_offs: float | None
+    median_need_days: float | None
+    failure_demand_share: float | None
+
+
+def journey_figures(events: pl.DataFrame) -> JourneyFigures:
+    """The journey figures learnt from ``events``, without the rest of a learn run.
+
+    What ``learn(dataset).summary()`` says of these figures (the same
+    journeys, needs and classes, learnt by the same functions), at the cost of
+    the journeys alone: the demo needs them for the linked silos only to
+    compare with the full learn of the true ids.
+    """
+    annotated = annotate_events(events, LearnConfig())
+    needs = episodes(annotated)
+    contacts = annotated.filter(pl.col("is_contact") & (pl.col("class_source") == CLASSIFIED))
+    classified = contacts.height
+    failure = contacts.filter(pl.col("demand_class") == "failure").height
+
+    def median(col: str) -> float | None:
+        value = needs[col].median() if needs.height else None
+        return float(value) if value is not None else None  # type: ignore[arg-type]
+
+    return JourneyFigures(
+        people=needs["person_id"].n_unique(),
+        needs=needs.height,
+        median_hand_offs=median("hand_offs"),
+        median_need_days=median("end_to_end_days"),
+        failure_demand_share=failure / classified if classified else None,
+    )
 
 
 def journey_agreement(true_summary: Any, linked_summary: Any) -> pl.DataFrame:
