@@ -34,8 +34,8 @@ _README = """systemic learn output
 summary.json   headline numbers; counts under {t} shown as "<{t}".
 tables/        aggregate tables, Parquet and CSV. Counts under {t} are shown as
                "<{t}"; "*" marks a count hidden so that a small count cannot be
-               worked out from totals; shares, medians and costs built on a
-               hidden count are left empty. Variants seen fewer than {t} times
+               worked out from totals or from another table; shares, medians
+               and costs built on a hidden count are left empty. Variants seen fewer than {t} times
                are pooled in one row. series_weekly and series_monthly hold
                the headline figures per locality and period, for
                `systemic spc --from` and `systemic experiment --from`.
