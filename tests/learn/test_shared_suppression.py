@@ -176,6 +176,10 @@ def true_cells(result: LearnResult) -> dict[Cell, object]:
 
 def published_cells(result: LearnResult) -> dict[Cell, object]:
     tables = {**published_tables(result, THRESHOLD), **published_series(result, THRESHOLD)}
+    # what write_outputs publishes: the same tables, from one pass
+    together = published_tables(result, THRESHOLD, series=True)
+    assert together.keys() == tables.keys()
+    assert all(together[name].equals(tables[name]) for name in tables)
     return cells_of(tables, published_summary(result.summary(), THRESHOLD))
 
 

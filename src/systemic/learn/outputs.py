@@ -27,7 +27,7 @@ from systemic.data.export import neutralise_formulas
 from systemic.learn.charts import learn_charts, render_chart, warm_up_renderer
 from systemic.learn.publish import published_summary, published_tables
 from systemic.learn.result import LearnResult
-from systemic.learn.series import learn_series, published_series, table_name
+from systemic.learn.series import learn_series, table_name
 
 _README = """systemic learn output
 
@@ -80,8 +80,7 @@ def write_outputs(
     root = Path(out)
     for sub in ("tables", "charts", "row_level"):
         (root / sub).mkdir(parents=True, exist_ok=True)
-    published = published_tables(result, t)
-    published.update(published_series(result, t))  # the series measures read (--from)
+    published = published_tables(result, t, series=True)  # with the series measures read
     for name, table in published.items():
         table.write_parquet(root / "tables" / f"{name}.parquet")
         neutralise_formulas(_csv_ready(table)).write_csv(root / "tables" / f"{name}.csv")

@@ -96,8 +96,15 @@ def pooled_variants(variants: pl.DataFrame, threshold: int) -> pl.DataFrame:
     return pl.concat([common, pooled])
 
 
-def published_tables(result: LearnResult, threshold: int | None = None) -> dict[str, pl.DataFrame]:
-    """Every aggregate table with small numbers suppressed, ready to leave the team."""
+def published_tables(
+    result: LearnResult, threshold: int | None = None, *, series: bool = False
+) -> dict[str, pl.DataFrame]:
+    """Every aggregate table with small numbers suppressed, ready to leave the team.
+
+    With ``series``, also ``series_weekly`` and ``series_monthly`` (as
+    :func:`systemic.learn.series.published_series` gives them, from the same
+    suppression of the counts they share with the demand tables).
+    """
     t = threshold or result.config.suppression_threshold
     tables = result.tables()
 
@@ -131,6 +138,8 @@ def published_tables(result: LearnResult, threshold: int | None = None) -> dict[
     out["demand_by_locality"] = shared["demand_by_locality"]
     out["demand_by_week"] = shared["demand_by_week"]
     out["preventable_by_locality"] = shared["preventable_by_locality"]
+    if series:
+        out.update({name: shared[name] for name in ("series_weekly", "series_monthly")})
     for name in ("failure_demand_pareto", "inferred_failure_pareto"):
         out[name] = counts(
             tables[name],
