@@ -41,6 +41,12 @@ SAFE_FIELDS: frozenset[str] = frozenset(
         "created_at",
         "updated_at",
         "retain_until",
+        # a captured demand's classification (choices, a time, yes/no), not its words
+        "received_at",
+        "channel",
+        "demand_class",
+        "what_failed",
+        "resolved_first_contact",
     }
 ) | frozenset(f for k in KINDS.values() if k.personal for f in k.relation_fields)
 #: What stands in for withheld text.

@@ -26,7 +26,7 @@ from sqlalchemy import Engine, text
 from systemic.store.accounts import record_event
 
 #: The tables whose rows carry a retention date.
-RETAINED_TABLES: tuple[str, ...] = ("story", "conversation")
+RETAINED_TABLES: tuple[str, ...] = ("story", "conversation", "demand")
 
 
 @dataclass(frozen=True)

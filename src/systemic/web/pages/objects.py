@@ -59,6 +59,8 @@ HOME_OF_KIND: dict[str, tuple[str, str]] = {
     "system_map": ("/map", "System map"),
     "factor": ("/map", "System map"),
     "causal_link": ("/map", "System map"),
+    "demand": ("/capture", "Capture demand"),
+    "masked_name": ("/capture/names", "Names to mask"),
 }
 
 #: A short line under the heading of each kind's form, in plain words.
