@@ -18,6 +18,7 @@ from markupsafe import Markup
 from starlette.datastructures import FormData
 
 from systemic.framework.kinds import KINDS, Kind, object_path, title_of
+from systemic.framework.snapshot import ON_DEMAND_KINDS
 from systemic.framework.thread import purpose_thread
 from systemic.store import repository
 from systemic.store.errors import InvalidObjectError, NotFoundError
@@ -99,7 +100,9 @@ def plural_label(kind: Kind) -> str:
 def choices_for(snap: Any) -> dict[str, list[Option]]:
     """Existing objects of every kind as options for references and relations."""
     out: dict[str, list[Option]] = {}
-    for name in KINDS:
+    # Only kinds something can point to are offered (not, say, thousands of demands).
+    targets = {t for k in KINDS.values() for t in (*k.references.values(), *k.relations.values())}
+    for name in targets:
         records = snap.of(name)
         if name == "factor":
             maps = {m.id: m.name for m in snap.of("system_map")}
@@ -170,6 +173,8 @@ def related_sections(kind: Kind, record: Any, snap: Any) -> list[Related]:
     """Every kind with a reference or relation to this object, as a section."""
     sections: list[Related] = []
     for other in KINDS.values():
+        if other.name in ON_DEMAND_KINDS:
+            continue  # thousands per locality: a demand study counts them, a page cannot list them
         pointing = [f for f, t in other.references.items() if t == kind.name]
         pointing += [f for f, t in other.relation_fields.items() if t == kind.name]
         for field_name in pointing:
@@ -248,7 +253,7 @@ def _form_page(
     next_url: str = "",
 ) -> HTMLResponse:
     choices = choices_for(snap)
-    if record is not None:
+    if record is not None and kind.name in choices:
         # An object cannot point to itself (a statement is not its own parent).
         choices[kind.name] = [o for o in choices[kind.name] if o.value != record.id]
     controls = form_controls(kind, choices)
