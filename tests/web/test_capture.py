@@ -174,3 +174,30 @@ def test_two_editors_count_their_own_captures(app: FastAPI, client: TestClient) 
     page = other.get("/capture").text
     assert "you 1, the team 4" in page
     assert "eli&#39;s contact" in page and "ada&#39;s contact" not in page
+
+
+def test_a_viewer_is_not_shown_the_words_on_the_page_or_the_api(
+    app: FastAPI, client: TestClient
+) -> None:
+    made = client.post(
+        "/api/demands",
+        json={
+            "verbatim": "my neighbour Mr Idris keeps ringing",
+            "what_matters": "some sleep",
+            "demand_class": "failure",
+            "what_failed": "not_done",
+        },
+    ).json()
+    assert client.get(f"/api/demands/{made['id']}").json()["verbatim"].startswith("my neighbour")
+    viewer = open_session(TestClient(app), add_user(app.state.store, "vera", "viewer"))
+    read = viewer.get(f"/api/demands/{made['id']}").json()
+    listed = viewer.get("/api/demands").json()
+    for shown in (read, listed[0]):
+        assert shown["verbatim"] == shown["what_matters"] == "(personal text withheld)"
+        assert (shown["demand_class"], shown["what_failed"]) == ("failure", "not_done")
+    page = viewer.get(f"/demands/{made['id']}")
+    assert page.status_code == 200
+    assert "Idris" not in page.text and "some sleep" not in page.text
+    assert "(personal text withheld)" in page.text
+    history = viewer.get(f"/api/demands/{made['id']}/history").json()
+    assert "Idris" not in str(history) and "not_done" in str(history)

@@ -410,9 +410,10 @@ WhatFailed = Literal[
 ]
 #: A time given without a zone (a phone's date-and-time box) is read as UK clock time.
 CLOCK_TIME = ZoneInfo("Europe/London")
-#: Marks free text in which identifiers are masked before it is stored
-#: (see :mod:`systemic.store.masking`).
-MASK_IDENTIFIERS: dict[str, Any] = {"mask_identifiers": True, "long_text": True}
+#: Marks a person's own words: identifiers are masked in them before they are stored
+#: (:mod:`systemic.store.masking`), and viewers are not shown them
+#: (:func:`systemic.store.personal.words_withheld`).
+PEOPLES_WORDS: dict[str, Any] = {"peoples_words": True, "long_text": True}
 
 
 def _now_utc() -> datetime:
@@ -449,13 +450,13 @@ class DemandFields(Fields):
         title="What the person said",
         description="In their words, as near as you can. Phone numbers, e-mail addresses, "
         "NHS and NI numbers, postcodes and listed names are masked when it is saved.",
-        json_schema_extra=MASK_IDENTIFIERS,
+        json_schema_extra=PEOPLES_WORDS,
     )
     what_matters: str = Field(
         "",
         title="What matters to them",
         description="What the person wants to happen, in their terms.",
-        json_schema_extra=MASK_IDENTIFIERS,
+        json_schema_extra=PEOPLES_WORDS,
     )
     demand_class: DemandClass | None = Field(
         None,

@@ -1,7 +1,7 @@
 """Identifiers masked in people's words before they are stored, whichever way they come.
 
 A field marked ``mask_identifiers`` in its kind's model (see
-:data:`systemic.framework.model.MASK_IDENTIFIERS`: what a person said when their
+:data:`systemic.framework.model.PEOPLES_WORDS`: what a person said when their
 demand was captured) has phone numbers, e-mail addresses, NHS and National
 Insurance numbers, postcodes and the workspace's listed names (its *names to
 mask*) replaced by a bracketed word (:func:`systemic.demand.mask.mask_identifiers`)
@@ -29,8 +29,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from systemic.demand.mask import mask_identifiers
-from systemic.framework.kinds import KINDS
 from systemic.store.orm import MaskedName
+from systemic.store.personal import peoples_words
 
 
 def masked_fields(kind: str) -> tuple[str, ...]:
@@ -39,13 +39,7 @@ def masked_fields(kind: str) -> tuple[str, ...]:
     >>> masked_fields("demand"), masked_fields("locality")
     (('verbatim', 'what_matters'), ())
     """
-    fields = KINDS[kind].fields.model_fields
-    return tuple(
-        name
-        for name, info in fields.items()
-        if isinstance(info.json_schema_extra, dict)
-        and info.json_schema_extra.get("mask_identifiers")
-    )
+    return peoples_words(kind)
 
 
 def names_to_mask(session: Session, workspace_id: str) -> list[str]:

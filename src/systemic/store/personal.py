@@ -93,3 +93,32 @@ def withhold_changes(kind: str, changes: dict[str, Any]) -> dict[str, Any]:
         else:
             out[key] = value
     return out
+
+
+def peoples_words(kind: str) -> tuple[str, ...]:
+    """The fields of ``kind`` marked as a person's own words (``PEOPLES_WORDS``).
+
+    >>> peoples_words("demand"), peoples_words("locality")
+    (('verbatim', 'what_matters'), ())
+    """
+    fields = KINDS[kind].fields.model_fields
+    return tuple(
+        name
+        for name, info in fields.items()
+        if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("peoples_words")
+    )
+
+
+def words_withheld(kind: str, record: Any) -> Any:
+    """``record`` (a stored object) with a person's own words withheld, for viewers.
+
+    Fields marked ``PEOPLES_WORDS`` (what a person said when their demand was
+    captured) read :data:`WITHHELD`; the record is returned unchanged when its
+    kind has none.
+    """
+    marked = peoples_words(kind)
+    if not marked:
+        return record
+    return record.model_copy(
+        update={f: WITHHELD for f in marked if getattr(record, f, None) not in (None, "")}
+    )

@@ -22,6 +22,7 @@ from systemic.framework.snapshot import ON_DEMAND_KINDS
 from systemic.framework.thread import purpose_thread
 from systemic.store import repository
 from systemic.store.errors import InvalidObjectError, NotFoundError
+from systemic.store.personal import words_withheld
 from systemic.web.deps import submitted_form
 from systemic.web.limits import check_field_sizes, request_limits
 from systemic.web.pages.context import PageContext, page_context
@@ -35,7 +36,7 @@ from systemic.web.pages.forms import (
     parse_form,
 )
 from systemic.web.pages.measure_chart import MIN_POINTS
-from systemic.web.pages.site import render
+from systemic.web.pages.site import can_edit, render
 from systemic.web.security.identity import require_role
 from systemic.web.security.redirects import safe_next
 
@@ -458,6 +459,8 @@ def _add_kind_routes(router: APIRouter, kind: Kind) -> None:
         record = snap.by_id(kind.name).get(object_id)
         if record is None:
             return _not_found(request, ctx, kind, object_id)
+        if not can_edit(request):  # a viewer is not shown a person's own words
+            record = words_withheld(kind.name, record)
         home, home_label = HOME_OF_KIND[kind.name]
         controls = form_controls(kind)
         values = [
