@@ -123,3 +123,54 @@ def test_an_empty_workspace_says_what_to_do(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "no captured demand yet" in result.output and "/capture" in result.output
+
+
+def test_words_are_masked_on_import_and_kept_out_of_the_audit_trail(tmp_path: Path) -> None:
+    from sqlalchemy import select
+
+    from systemic.store.accounts import AuditEvent
+    from systemic.store.transfer import export_workspace, import_workspace
+
+    store = open_store(tmp_path / "ws.db")
+    with store.session() as session:
+        ws = create_workspace(session, "Anytown", "anytown", seed=False)
+        create(session, ws.id, "demand", {"verbatim": "ask for Mr Idris on 07700 900123"})
+        session.commit()
+        document = export_workspace(session, "anytown")
+        trail = [e.after for e in session.scalars(select(AuditEvent))]
+    store.dispose()
+    assert "Idris" in document["objects"]["demand"][0]["verbatim"]  # not listed yet
+    assert "07700" not in str(document["objects"]) and "Idris" not in str(trail)
+    # A hand-edited document with clear words and a name to mask: masked on the way in.
+    document["objects"]["demand"][0]["verbatim"] = "ask for Mr Idris on 07700 900123"
+    stamps = {k: document["objects"]["demand"][0][k] for k in ("workspace_id", "created_at")}
+    document["objects"]["masked_name"] = [
+        {"id": "9" * 32, "name": "Idris", "updated_at": stamps["created_at"], **stamps}
+    ]
+    other = open_store(tmp_path / "other.db")
+    with other.session() as session:
+        import_workspace(session, document)
+        session.commit()
+        [demand] = export_workspace(session, "anytown")["objects"]["demand"]
+    other.dispose()
+    assert demand["verbatim"] == "ask for Mr [name] on [phone]"
+
+
+def test_retention_deletes_a_captured_demand_after_its_date(tmp_path: Path) -> None:
+    from datetime import date
+
+    from systemic.store.repository import history, list_objects
+    from systemic.store.retention import run_retention
+
+    store = open_store(tmp_path / "ws.db")
+    with store.session() as session:
+        ws = create_workspace(session, "Anytown", "anytown", seed=False)
+        kept = create(session, ws.id, "demand", {"verbatim": "a", "retain_until": "2027-06-01"})
+        create(session, ws.id, "demand", {"verbatim": "b", "retain_until": "2027-01-01"})
+        session.commit()
+    report = run_retention(store.engine, today=date(2027, 3, 1))
+    assert report.counts()["demand"] == 1
+    with store.session() as session:
+        assert [d.id for d in list_objects(session, ws.id, "demand")] == [kept.id]
+        assert {h.object_id for h in history(session, ws.id, kind="demand")} == {kept.id}
+    store.dispose()

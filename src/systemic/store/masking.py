@@ -50,10 +50,14 @@ def names_to_mask(session: Session, workspace_id: str) -> list[str]:
 
 def mask_fields(session: Session, workspace_id: str, kind: str, fields: BaseModel) -> BaseModel:
     """``fields`` with identifiers masked in the kind's marked fields (unchanged if none)."""
-    marked = masked_fields(kind)
-    if not marked:
+    if not masked_fields(kind):
         return fields
-    names = names_to_mask(session, workspace_id)
+    return mask_with_names(kind, fields, names_to_mask(session, workspace_id))
+
+
+def mask_with_names(kind: str, fields: BaseModel, names: list[str]) -> BaseModel:
+    """``fields`` (or a record) with identifiers and ``names`` masked in its marked fields."""
+    marked = masked_fields(kind)
     changes: dict[str, Any] = {}
     for name in marked:
         value = getattr(fields, name)
