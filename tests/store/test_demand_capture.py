@@ -174,3 +174,49 @@ def test_retention_deletes_a_captured_demand_after_its_date(tmp_path: Path) -> N
         assert [d.id for d in list_objects(session, ws.id, "demand")] == [kept.id]
         assert {h.object_id for h in history(session, ws.id, kind="demand")} == {kept.id}
     store.dispose()
+
+
+def test_many_capturing_at_once_lose_nothing_and_store_a_form_once(store) -> None:  # type: ignore[no-untyped-def]
+    """Eight people capture at once, each also sending one form twice at the same moment:
+    every capture is stored, each form once (on SQLite and PostgreSQL)."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from systemic.store.demand_capture import capture_demand, new_capture_key
+    from systemic.store.repository import list_objects
+
+    with store.session() as session:
+        ws_id = create_workspace(session, "Anytown", "anytown", seed=False).id
+        session.commit()
+    people, each = 8, 5
+    start = Barrier(people * 2)
+    twice = [new_capture_key() for _ in range(people)]
+
+    def capture(person: int, copy: int) -> list[bool]:
+        start.wait()
+        stored = []
+        with store.session() as session:
+            if copy == 0:
+                for n in range(each):
+                    said = {"verbatim": f"person {person} contact {n}", "demand_class": "value"}
+                    done = capture_demand(
+                        session, ws_id, said, new_capture_key(), actor=f"p{person}"
+                    )
+                    stored.append(done.stored)
+            said = {"verbatim": f"person {person} sent this twice"}
+            stored.append(capture_demand(session, ws_id, said, twice[person]).stored)
+        return stored
+
+    with ThreadPoolExecutor(people * 2) as pool:
+        results = list(
+            pool.map(lambda a: capture(*a), [(p, c) for p in range(people) for c in (0, 1)])
+        )
+    with store.session() as session:
+        demands = list_objects(session, ws_id, "demand")
+    texts = sorted(d.verbatim for d in demands)
+    assert len(demands) == people * each + people
+    assert len(set(texts)) == len(texts)
+    # Each form sent twice was stored by exactly one of its two requests.
+    for person in range(people):
+        firsts = [results[2 * person][-1], results[2 * person + 1][-1]]
+        assert sorted(firsts) == [False, True]
