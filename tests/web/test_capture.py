@@ -201,3 +201,12 @@ def test_a_viewer_is_not_shown_the_words_on_the_page_or_the_api(
     assert "(personal text withheld)" in page.text
     history = viewer.get(f"/api/demands/{made['id']}/history").json()
     assert "Idris" not in str(history) and "not_done" in str(history)
+
+
+def test_the_full_form_checks_the_retention_date_like_a_story(client: TestClient) -> None:
+    past = client.post(
+        "/demands/new", data={"verbatim": "bins", "channel": "web", "retain_until": "2020-01-01"}
+    )
+    assert past.status_code == 422 and "This date has passed" in past.text
+    kept = client.post("/demands/new", data={"verbatim": "bins", "channel": "web"})
+    assert "no date set: kept until someone deletes it" in kept.text

@@ -316,7 +316,7 @@ def _initial_values(kind: Kind, request: Request, snap: Any) -> dict[str, Any]:
 
 
 #: Kinds holding people's own words: they carry consent and a retention date.
-PERSONAL_KINDS = {"story": "told_on", "conversation": "held_on"}
+PERSONAL_KINDS = {"story": "told_on", "conversation": "held_on", "demand": "received_at"}
 
 
 def retention_problems(
