@@ -82,6 +82,20 @@ def populate(store: Store) -> str:
             },
         )
         repo.create(s, w, "conversation", {"what_matters": "My garden", "strengths": ["son"]})
+        repo.create(s, w, "masked_name", {"name": "Okafor"})
+        repo.create(
+            s,
+            w,
+            "demand",
+            {
+                "verbatim": "Mrs Okafor chasing the boiler again, ring 07700 900123",
+                "channel": "phone",
+                "locality_id": loc.id,
+                "demand_class": "failure",
+                "what_failed": "chasing_progress",
+                "resolved_first_contact": False,
+            },
+        )
         repo.create(s, w, "community_asset", {"name": "Lunch club", "locality_id": loc.id})
         repo.create(
             s,

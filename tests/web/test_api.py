@@ -90,6 +90,17 @@ def valid_payload(client: TestClient, kind: str) -> dict[str, Any]:
             "review_date": "2027-01-01",
         },
         "system_map": {"name": "Adult care map"},
+        "demand": {
+            "received_at": "2026-03-01T09:30:00Z",
+            "channel": "face_to_face",
+            "service": "Housing repairs",
+            "verbatim": "third time ringing about the boiler",
+            "demand_class": "failure",
+            "demand_type": "chase a repair",
+            "what_failed": "chasing_progress",
+            "resolved_first_contact": False,
+        },
+        "masked_name": {"name": "Okafor"},
     }[kind]
 
 
@@ -111,6 +122,8 @@ UPDATES: dict[str, tuple[str, Any]] = {
     "system_map": ("description", "Drawn with the team"),
     "factor": ("description", "Households waiting"),
     "causal_link": ("polarity", "-"),
+    "demand": ("demand_type", "chase a repair visit"),
+    "masked_name": ("name", "Idris"),
 }
 
 #: A field each kind refuses, the bad value, and what the message says.
@@ -131,6 +144,8 @@ INVALID: dict[str, tuple[str, Any, str]] = {
     "system_map": ("name", "", "must not be empty"),
     "factor": ("name", "", "must not be empty"),
     "causal_link": ("polarity", "0", "Input should be"),
+    "demand": ("channel", "pigeon", "Input should be"),
+    "masked_name": ("name", "", "must not be empty"),
 }
 
 

@@ -203,6 +203,17 @@ def populate(client: TestClient) -> dict[str, str]:
     )
     ids["factor_b"] = b
     ids["factor_a"] = a
+    make("masked_name", {"name": "Okafor"})
+    make(
+        "demand",
+        {
+            "verbatim": "Mrs Okafor chasing the boiler, third call",
+            "channel": "phone",
+            "locality_id": ids["locality"],
+            "demand_class": "failure",
+            "what_failed": "chasing_progress",
+        },
+    )
     return ids
 
 

@@ -145,7 +145,10 @@ def suggest(
 
 
 def register(app: typer.Typer) -> None:
-    """Attach ``systemic demand estimate`` and ``systemic demand suggest``."""
+    """Attach ``systemic demand estimate``, ``suggest`` and ``capture export``."""
     demand_app.command("estimate")(estimate)
     demand_app.command("suggest")(suggest)
+    from systemic.commands.demand_capture import capture_app
+
+    demand_app.add_typer(capture_app, name="capture")
     app.add_typer(demand_app, name="demand")

@@ -18,10 +18,17 @@ from collections.abc import Iterable
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # NHS numbers: 10 digits, often written 3-3-4
 _NHS = re.compile(r"\b\d{3}[ -]?\d{3}[ -]?\d{4}\b")
-# UK phone numbers: 0 or +44, then 9-10 more digits with spaces or dashes between
-_PHONE = re.compile(r"(?:\+44\s?|\b0)\d(?:[\s-]?\d){8,9}\b")
+# UK phone numbers: 0 or +44 (with an optional "(0)"), then 9-10 more digits with
+# spaces, dashes or a bracketed area code between: "(0113) 496 0000", "+44 (0)7700 900123"
+_PHONE = re.compile(
+    r"(?<![\w+])(?:\+44[\s-]?(?:\(0\)[\s-]?)?|\(?0)\d(?:(?:[\s-]|\)\s?)?\d){8,9}(?!\d)"
+)
 _NI = re.compile(r"\b[A-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b", re.IGNORECASE)
-_POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b", re.IGNORECASE)
+# The inward code of a postcode in lower case is not an ordinal ("room b2 3rd floor");
+# in capitals it is taken as a postcode ("LS1 3RD").
+_POSTCODE = re.compile(
+    r"\b[A-Z]{1,2}\d[A-Z\d]?\s*(?!(?-i:1st|2nd|3rd|[04-9]th)\b)\d[A-Z]{2}\b", re.IGNORECASE
+)
 
 
 def mask_identifiers(text: str | None, names: Iterable[str] = ()) -> str:
@@ -37,5 +44,6 @@ def mask_identifiers(text: str | None, names: Iterable[str] = ()) -> str:
     out = _NI.sub("[ni number]", out)
     out = _POSTCODE.sub("[postcode]", out)
     for name in sorted({n.strip() for n in names if n and n.strip()}, key=len, reverse=True):
-        out = re.sub(rf"\b{re.escape(name)}\b", "[name]", out, flags=re.IGNORECASE)
+        words = r"\s+".join(re.escape(word) for word in name.split())
+        out = re.sub(rf"(?<!\w){words}(?!\w)", "[name]", out, flags=re.IGNORECASE)
     return out

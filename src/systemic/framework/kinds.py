@@ -195,6 +195,16 @@ _ALL = (
         references={"system_map_id": "system_map", "cause_id": "factor", "effect_id": "factor"},
         required_references=("system_map_id", "cause_id", "effect_id"),
     ),
+    Kind(
+        "demand",
+        "demands",
+        "Demand",
+        m.DemandFields,
+        "verbatim",
+        references={"locality_id": "locality"},
+        personal=True,
+    ),
+    Kind("masked_name", "masked_names", "Name to mask", m.MaskedNameFields, "name", personal=True),
 )
 
 #: Every kind by name, in dependency order (a kind only references earlier ones,

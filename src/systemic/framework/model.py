@@ -12,8 +12,9 @@ adds ``id``, ``workspace_id`` and timestamps (see :func:`record_model`).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -408,3 +409,128 @@ def as_plain(value: Any) -> Any:
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
     return value
+
+
+# --- demand captured at the point of contact (issue 18) ------------------------------
+
+#: How a demand reached the service.
+Channel = Literal["phone", "face_to_face", "email", "web", "letter", "other"]
+#: Value demand (what the service exists to do) or failure demand (caused by a failure
+#: to do something or to do something right).
+DemandClass = Literal["value", "failure"]
+#: For failure demand, what failed (the capture sheet's words; the same values as
+#: ``systemic.demand.inputs.WHAT_FAILED``).
+WhatFailed = Literal[
+    "not_done", "not_done_right", "chasing_progress", "not_understood", "sent_elsewhere"
+]
+#: A time given without a zone (a phone's date-and-time box) is read as UK clock time.
+CLOCK_TIME = ZoneInfo("Europe/London")
+#: Marks a person's own words: identifiers are masked in them before they are stored
+#: (:mod:`systemic.store.masking`), and viewers are not shown them
+#: (:func:`systemic.store.personal.words_withheld`).
+PEOPLES_WORDS: dict[str, Any] = {"peoples_words": True, "long_text": True}
+
+
+def _now_utc() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+class DemandFields(Fields):
+    """One demand as it arrived, in the person's words, classified by the team.
+
+    Phone numbers, e-mail addresses, NHS and National Insurance numbers, postcodes
+    and the names the team lists are masked before the words are stored.
+
+    >>> d = DemandFields(verbatim="third time ringing about the boiler",
+    ...                  received_at="2026-07-01T09:30", demand_class="failure",
+    ...                  what_failed="chasing_progress")
+    >>> d.received_at.isoformat()
+    '2026-07-01T09:30:00+01:00'
+    """
+
+    received_at: datetime = Field(
+        default_factory=_now_utc,
+        title="When",
+        description="When the demand arrived (now, unless you are catching up).",
+    )
+    channel: Channel = Field(
+        "phone",
+        title="Channel",
+        description="How the person got in touch.",
+        json_schema_extra={"choice_labels": {"face_to_face": "face to face"}},
+    )
+    service: str = Field("", title="Service", description="The service the demand is made of.")
+    locality_id: str | None = Field(None, title="Locality")
+    verbatim: str = Field(
+        title="What the person said",
+        description="In their words, as near as you can. Phone numbers, e-mail addresses, "
+        "NHS and NI numbers, postcodes and listed names are masked when it is saved.",
+        json_schema_extra=PEOPLES_WORDS,
+    )
+    what_matters: str = Field(
+        "",
+        title="What matters to them",
+        description="What the person wants to happen, in their terms.",
+        json_schema_extra=PEOPLES_WORDS,
+    )
+    demand_class: DemandClass | None = Field(
+        None,
+        title="Value or failure",
+        description="Value: what the service is there to do. Failure: caused by a failure "
+        "to do something or to do something right. Leave empty when not yet known.",
+        json_schema_extra={"choice_labels": {"value": "value demand", "failure": "failure demand"}},
+    )
+    demand_type: str = Field(
+        "",
+        title="Type of demand",
+        description="The team's own words for it (e.g. 'report a repair', 'chase a repair').",
+    )
+    what_failed: WhatFailed | None = Field(
+        None,
+        title="What failed",
+        description="For failure demand only.",
+        json_schema_extra={
+            "choice_labels": {
+                "not_done": "something was not done",
+                "not_done_right": "something was not done right",
+                "chasing_progress": "chasing progress",
+                "not_understood": "not understood (a letter, a form, a decision)",
+                "sent_elsewhere": "sent elsewhere",
+            }
+        },
+    )
+    resolved_first_contact: bool | None = Field(
+        None,
+        title="Resolved at first contact",
+        description="Whether what the person needed was done in this contact.",
+    )
+    retain_until: date | None = Field(
+        None, title="Keep until (then deleted)", description="Delete after this date (retention)."
+    )
+
+    _verbatim = field_validator("verbatim")(_required_text)
+
+    @field_validator("received_at")
+    @classmethod
+    def _clock_time(cls, value: datetime) -> datetime:
+        return value.replace(tzinfo=CLOCK_TIME) if value.tzinfo is None else value
+
+    @field_validator("what_failed")
+    @classmethod
+    def _only_for_failure(cls, value: WhatFailed | None, info: ValidationInfo) -> WhatFailed | None:
+        if value is not None and info.data.get("demand_class") != "failure":
+            raise ValueError("what failed is given only for failure demand")
+        return value
+
+
+class MaskedNameFields(Fields):
+    """A name the team lists, masked wherever it appears in what people said."""
+
+    name: str = Field(
+        title="Name to mask",
+        description="A person's or a place's name; masked in captured demand from now on "
+        "(whole words, any case).",
+        max_length=200,
+    )
+
+    _name = field_validator("name")(_required_text)

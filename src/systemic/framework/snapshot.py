@@ -10,6 +10,7 @@ is cheap and keeps the rules pure functions over plain records.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -18,14 +19,24 @@ from pydantic import BaseModel
 
 from systemic.framework.kinds import KINDS
 
+#: Kinds that grow by the thousand (a demand study captures every contact): a
+#: snapshot reads them only when they are asked for (``loader``), so the pages,
+#: the audit and the views, which do not need them, stay as quick as before.
+ON_DEMAND_KINDS: frozenset[str] = frozenset({"demand"})
+
 
 @dataclass
 class WorkspaceSnapshot:
-    """Every object of one workspace, by kind, as validated records."""
+    """Every object of one workspace, by kind, as validated records.
+
+    ``loader``, when given, reads a kind missing from ``objects`` on first use
+    (see :data:`ON_DEMAND_KINDS`).
+    """
 
     workspace_id: str
     name: str
     objects: dict[str, list[Any]] = field(default_factory=dict)
+    loader: Callable[[str], list[Any]] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def empty(cls, name: str = "workspace", workspace_id: str = "w") -> WorkspaceSnapshot:
@@ -34,6 +45,8 @@ class WorkspaceSnapshot:
 
     def of(self, kind: str) -> list[Any]:
         """The records of one kind (empty list when none)."""
+        if kind not in self.objects and self.loader is not None:
+            self.objects[kind] = self.loader(kind)
         return self.objects.setdefault(kind, [])
 
     def by_id(self, kind: str) -> dict[str, Any]:

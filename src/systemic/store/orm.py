@@ -253,6 +253,30 @@ class CausalLink(Stored):
     confidence: Mapped[str] = mapped_column(ENUM, nullable=False)
 
 
+class Demand(Stored):
+    """A demand captured at the point of contact (what the person said is masked)."""
+
+    __tablename__ = "demand"
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+    channel: Mapped[str] = mapped_column(ENUM, nullable=False)
+    service: Mapped[str] = _text()
+    locality_id: Mapped[str | None] = _ref("locality")
+    verbatim: Mapped[str] = mapped_column(Text, nullable=False)
+    what_matters: Mapped[str] = _text()
+    demand_class: Mapped[str | None] = mapped_column(ENUM)
+    demand_type: Mapped[str] = _text()
+    what_failed: Mapped[str | None] = mapped_column(ENUM)
+    resolved_first_contact: Mapped[bool | None] = mapped_column(Boolean)
+    retain_until: Mapped[date | None] = mapped_column(Date)
+
+
+class MaskedName(Stored):
+    """A name the team lists, masked in what people said."""
+
+    __tablename__ = "masked_name"
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+
+
 class HistoryEntry(Base):
     """Who changed what, when: one row per create, update, delete, link or unlink."""
 
@@ -304,6 +328,8 @@ TABLES: dict[str, type[Stored]] = {
         SystemMap,
         Factor,
         CausalLink,
+        Demand,
+        MaskedName,
     )
 }
 

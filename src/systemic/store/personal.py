@@ -41,6 +41,12 @@ SAFE_FIELDS: frozenset[str] = frozenset(
         "created_at",
         "updated_at",
         "retain_until",
+        # a captured demand's classification (choices, a time, yes/no), not its words
+        "received_at",
+        "channel",
+        "demand_class",
+        "what_failed",
+        "resolved_first_contact",
     }
 ) | frozenset(f for k in KINDS.values() if k.personal for f in k.relation_fields)
 #: What stands in for withheld text.
@@ -87,3 +93,32 @@ def withhold_changes(kind: str, changes: dict[str, Any]) -> dict[str, Any]:
         else:
             out[key] = value
     return out
+
+
+def peoples_words(kind: str) -> tuple[str, ...]:
+    """The fields of ``kind`` marked as a person's own words (``PEOPLES_WORDS``).
+
+    >>> peoples_words("demand"), peoples_words("locality")
+    (('verbatim', 'what_matters'), ())
+    """
+    fields = KINDS[kind].fields.model_fields
+    return tuple(
+        name
+        for name, info in fields.items()
+        if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("peoples_words")
+    )
+
+
+def words_withheld(kind: str, record: Any) -> Any:
+    """``record`` (a stored object) with a person's own words withheld, for viewers.
+
+    Fields marked ``PEOPLES_WORDS`` (what a person said when their demand was
+    captured) read :data:`WITHHELD`; the record is returned unchanged when its
+    kind has none.
+    """
+    marked = peoples_words(kind)
+    if not marked:
+        return record
+    return record.model_copy(
+        update={f: WITHHELD for f in marked if getattr(record, f, None) not in (None, "")}
+    )

@@ -44,6 +44,7 @@ from systemic.store.errors import (
     WorkspaceConflictError,
 )
 from systemic.store.loop_names import remember_loop_names
+from systemic.store.masking import mask_fields
 from systemic.store.orm import LINK_TABLES, TABLES, HistoryEntry, Stored, Workspace
 from systemic.store.personal import DELETED, is_personal, withhold_changes
 
@@ -455,7 +456,7 @@ def create(
     """
     spec = _kind(kind)
     data = fields.model_dump() if isinstance(fields, BaseModel) else dict(fields)
-    valid = _validate(spec, data)
+    valid = mask_fields(session, workspace_id, kind, _validate(spec, data))
     object_id = object_id or new_id()
     _check_references(session, workspace_id, spec, valid, object_id)
     stamp = now()
@@ -503,7 +504,7 @@ def update(
             [{"loc": (f,), "msg": "no such field", "type": "extra_forbidden"} for f in unknown]
         )
     old = before.model_dump(include=set(spec.fields.model_fields))
-    valid = _validate(spec, {**old, **changes})
+    valid = mask_fields(session, workspace_id, kind, _validate(spec, {**old, **changes}))
     _check_references(session, workspace_id, spec, valid, object_id)
     old_json = before.model_dump(mode="json", include=set(spec.fields.model_fields))
     new_json = valid.model_dump(mode="json")

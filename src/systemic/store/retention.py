@@ -1,6 +1,6 @@
-"""Purge stories and conversations whose retention date has passed.
+"""Purge stories, conversations and captured demand whose retention date has passed.
 
-Each story and conversation may carry ``retain_until`` (a date, added by
+Each story, conversation and captured demand may carry ``retain_until`` (a date, added by
 migration ``0003``; the workspace's forms must expose it). On or after the day
 after that date the item is deleted with its links, and the workspace's history
 entries for it (which hold its text) go too; the audit trail records the purge
@@ -26,7 +26,7 @@ from sqlalchemy import Engine, text
 from systemic.store.accounts import record_event
 
 #: The tables whose rows carry a retention date.
-RETAINED_TABLES: tuple[str, ...] = ("story", "conversation")
+RETAINED_TABLES: tuple[str, ...] = ("story", "conversation", "demand")
 
 
 @dataclass(frozen=True)

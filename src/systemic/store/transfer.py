@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from systemic.framework.kinds import KINDS
 from systemic.store.errors import ImportFormatError, WorkspaceConflictError
+from systemic.store.masking import mask_with_names, masked_fields
 from systemic.store.orm import LINK_TABLES, TABLES, AuditRuleSetting, HistoryEntry, Workspace
 from systemic.store.repository import _column_values, get_workspace, history, list_objects
 
@@ -201,10 +202,14 @@ def import_workspace(
             records.append(record)
         parsed[kind] = records
     _check_document_references(parsed)
+    # People's words are masked on the way in, with the document's own names to mask.
+    names = [r.name for r in parsed.get("masked_name", [])]
     for kind, spec in KINDS.items():
         records = parsed[kind]
         if kind == "purpose_statement":
             records = _parents_first(records)
+        if masked_fields(kind):
+            records = [mask_with_names(kind, r, names) for r in records]
         for record in records:
             session.add(
                 TABLES[kind](

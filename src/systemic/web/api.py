@@ -27,6 +27,7 @@ from systemic.store.accounts import Membership, record_event
 from systemic.store.audit import audit_workspace, set_rule, workspace_rules
 from systemic.store.errors import InvalidObjectError, NotFoundError
 from systemic.store.orm import TABLES, Workspace
+from systemic.store.personal import words_withheld
 from systemic.store.snapshot import load_snapshot
 from systemic.store.transfer import export_workspace, import_workspace
 from systemic.web.deps import current_actor, current_workspace, get_session
@@ -37,6 +38,13 @@ from systemic.web.security.identity import optional_user, require_role
 router = APIRouter(prefix="/api", dependencies=[Depends(require_role("viewer"))])
 EDITOR = [Depends(require_role("editor"))]
 ADMIN = [Depends(require_role("admin"))]
+
+
+def _shown(request: Request, kind: str, record: Any) -> Any:
+    """A record as this reader may see it: a viewer is not shown a person's own words
+    (fields marked ``PEOPLES_WORDS``); editors, admins and an open app are."""
+    user = optional_user(request)
+    return record if user is None or user.can("editor") else words_withheld(kind, record)
 
 
 def _personal_text(request: Request) -> bool:
@@ -163,7 +171,8 @@ def _add_kind_routes(spec: Kind) -> None:
                     for f in bad
                 ]
             )
-        return repository.list_objects(session, ws.id, kind, filters or None)
+        records = repository.list_objects(session, ws.id, kind, filters or None)
+        return [_shown(request, kind, r) for r in records]
 
     def create_item(
         request: Request,
@@ -178,11 +187,12 @@ def _add_kind_routes(spec: Kind) -> None:
         return record
 
     def read_item(
+        request: Request,
         object_id: str,
         session: Session = Depends(get_session),
         ws: Workspace = Depends(current_workspace),
     ) -> Any:
-        return repository.get(session, ws.id, kind, object_id)
+        return _shown(request, kind, repository.get(session, ws.id, kind, object_id))
 
     def update_item(
         request: Request,

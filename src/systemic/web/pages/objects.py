@@ -18,9 +18,11 @@ from markupsafe import Markup
 from starlette.datastructures import FormData
 
 from systemic.framework.kinds import KINDS, Kind, object_path, title_of
+from systemic.framework.snapshot import ON_DEMAND_KINDS
 from systemic.framework.thread import purpose_thread
 from systemic.store import repository
 from systemic.store.errors import InvalidObjectError, NotFoundError
+from systemic.store.personal import words_withheld
 from systemic.web.deps import submitted_form
 from systemic.web.limits import check_field_sizes, request_limits
 from systemic.web.pages.context import PageContext, page_context
@@ -34,7 +36,7 @@ from systemic.web.pages.forms import (
     parse_form,
 )
 from systemic.web.pages.measure_chart import MIN_POINTS
-from systemic.web.pages.site import render
+from systemic.web.pages.site import can_edit, render
 from systemic.web.security.identity import require_role
 from systemic.web.security.redirects import safe_next
 
@@ -59,6 +61,8 @@ HOME_OF_KIND: dict[str, tuple[str, str]] = {
     "system_map": ("/map", "System map"),
     "factor": ("/map", "System map"),
     "causal_link": ("/map", "System map"),
+    "demand": ("/capture", "Capture demand"),
+    "masked_name": ("/capture/names", "Names to mask"),
 }
 
 #: A short line under the heading of each kind's form, in plain words.
@@ -97,7 +101,9 @@ def plural_label(kind: Kind) -> str:
 def choices_for(snap: Any) -> dict[str, list[Option]]:
     """Existing objects of every kind as options for references and relations."""
     out: dict[str, list[Option]] = {}
-    for name in KINDS:
+    # Only kinds something can point to are offered (not, say, thousands of demands).
+    targets = {t for k in KINDS.values() for t in (*k.references.values(), *k.relations.values())}
+    for name in targets:
         records = snap.of(name)
         if name == "factor":
             maps = {m.id: m.name for m in snap.of("system_map")}
@@ -168,6 +174,8 @@ def related_sections(kind: Kind, record: Any, snap: Any) -> list[Related]:
     """Every kind with a reference or relation to this object, as a section."""
     sections: list[Related] = []
     for other in KINDS.values():
+        if other.name in ON_DEMAND_KINDS:
+            continue  # thousands per locality: a demand study counts them, a page cannot list them
         pointing = [f for f, t in other.references.items() if t == kind.name]
         pointing += [f for f, t in other.relation_fields.items() if t == kind.name]
         for field_name in pointing:
@@ -246,7 +254,7 @@ def _form_page(
     next_url: str = "",
 ) -> HTMLResponse:
     choices = choices_for(snap)
-    if record is not None:
+    if record is not None and kind.name in choices:
         # An object cannot point to itself (a statement is not its own parent).
         choices[kind.name] = [o for o in choices[kind.name] if o.value != record.id]
     controls = form_controls(kind, choices)
@@ -308,7 +316,7 @@ def _initial_values(kind: Kind, request: Request, snap: Any) -> dict[str, Any]:
 
 
 #: Kinds holding people's own words: they carry consent and a retention date.
-PERSONAL_KINDS = {"story": "told_on", "conversation": "held_on"}
+PERSONAL_KINDS = {"story": "told_on", "conversation": "held_on", "demand": "received_at"}
 
 
 def retention_problems(
@@ -451,6 +459,8 @@ def _add_kind_routes(router: APIRouter, kind: Kind) -> None:
         record = snap.by_id(kind.name).get(object_id)
         if record is None:
             return _not_found(request, ctx, kind, object_id)
+        if not can_edit(request):  # a viewer is not shown a person's own words
+            record = words_withheld(kind.name, record)
         home, home_label = HOME_OF_KIND[kind.name]
         controls = form_controls(kind)
         values = [

@@ -30,6 +30,7 @@ NAV: tuple[tuple[str, str], ...] = (
     ("/people", "People & communities"),
     ("/cycle", "Learning cycle"),
     ("/map", "System map"),
+    ("/capture", "Capture demand"),
     ("/audit", "Audit"),
 )
 
