@@ -84,4 +84,6 @@ def downgrade() -> None:
     op.drop_table("learn_result_version")
     for name, _, _ in reversed(_MEASURE_COLUMNS):
         _drop_measure_column(name)
-    op.add_column("measure", sa.Column("learn_output", sa.Text(), nullable=False, server_default=""))
+    op.add_column(
+        "measure", sa.Column("learn_output", sa.Text(), nullable=False, server_default="")
+    )
