@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from systemic.learn.series import ALL_LOCALITIES, PERIODS, table_name
 from systemic.store.audit_trail import current_actor_name
-from systemic.store.errors import NotFoundError, StoreError
+from systemic.store.errors import StoreError
 from systemic.store.orm import LearnResultVersion
 from systemic.store.repository import now
 
@@ -42,6 +42,10 @@ MAX_NAME = 200
 
 class LearnResultError(StoreError):
     """A learn folder cannot be brought into the workspace; the message says why and what to do."""
+
+
+class NoSuchLearnResultError(LearnResultError, LookupError):
+    """The workspace holds no learn result (or no such version of it) under that name."""
 
 
 @dataclass(frozen=True)
@@ -176,7 +180,7 @@ def _version_row(
     row = session.scalars(query.order_by(LearnResultVersion.version.desc()).limit(1)).first()
     if row is None:
         which = f"version {version} of " if version is not None else ""
-        raise NotFoundError(
+        raise NoSuchLearnResultError(
             f"no {which}learn result named {name!r} in this workspace; bring one in with "
             f"`systemic workspace add-learn DIR --name {name}`"
         )
@@ -211,6 +215,7 @@ def learn_result_table(
 __all__ = [
     "LearnResultError",
     "LearnResultInfo",
+    "NoSuchLearnResultError",
     "add_learn_result",
     "learn_result_table",
     "learn_result_versions",

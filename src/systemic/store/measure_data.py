@@ -17,8 +17,7 @@ from systemic.framework.measure_data import (
     learnt_measure_data,
     uploaded_measure_data,
 )
-from systemic.store.errors import NotFoundError
-from systemic.store.learn_results import learn_result_table
+from systemic.store.learn_results import NoSuchLearnResultError, learn_result_table
 
 
 def load_measure_data(
@@ -45,7 +44,7 @@ def load_measure_data(
             info, table = learn_result_table(
                 session, workspace_id, measure.learn_result, measure.period, version
             )
-        except NotFoundError as error:
+        except NoSuchLearnResultError as error:
             return MeasureData(
                 measure.id,
                 empty_series(),
