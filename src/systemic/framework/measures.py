@@ -29,6 +29,7 @@ from typing import Any, Literal
 import polars as pl
 
 from systemic.framework.measure_data import MeasureData
+from systemic.learn.series import SERIES
 from systemic.measures import (
     MeasuresError,
     SPCResult,
@@ -101,6 +102,8 @@ class MeasureChart:
     assurance: str | None = None
     share: bool = False
     groups: list[dict[str, Any]] = field(default_factory=list)
+    #: The value axis' title: what the series counts (e.g. "share of classified contacts").
+    y_title: str = "value"
 
     @property
     def reading(self) -> str:
@@ -225,6 +228,11 @@ def _reading(measure: Any, data: MeasureData, result: SPCResult, share: bool) ->
     return sentences
 
 
+def _warnings(result: SPCResult, data: MeasureData) -> list[str]:
+    # A suppressed week has no denominator either: the note on suppression says it once.
+    return [w for w in result.warnings if not (data.notes and "missing or zero 'denominator'" in w)]
+
+
 def chart_measure(measure: Any, data: MeasureData, experiments: Iterable[Any] = ()) -> MeasureChart:
     """Compute a measure's chart as it is defined, with its marks and its reading.
 
@@ -240,7 +248,15 @@ def chart_measure(measure: Any, data: MeasureData, experiments: Iterable[Any] = 
         ],
         key=lambda m: m.on,
     )
-    base = {"data": data, "markers": tuple(markers), "share": share, "notes": data.notes}
+    name = getattr(measure, "series_name", None)
+    y_title = SERIES[name].unit if data.source != "upload" and name in SERIES else "value"
+    base = {
+        "data": data,
+        "markers": tuple(markers),
+        "share": share,
+        "notes": data.notes,
+        "y_title": y_title,
+    }
     if data.problem:
         return MeasureChart(result=None, problem=data.problem, **base)
     present = int(data.series["value"].is_not_null().sum()) if data.series.height else 0
@@ -259,7 +275,7 @@ def chart_measure(measure: Any, data: MeasureData, experiments: Iterable[Any] = 
         variation=variation_icon(result),
         assurance=assurance_icon(result),
         groups=groups,
-        **{**base, "notes": (*data.notes, *result.warnings)},
+        **{**base, "notes": (*data.notes, *_warnings(result, data))},
     )
 
 

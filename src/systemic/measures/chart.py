@@ -86,6 +86,7 @@ def chart_spec(
     markers: Sequence[date | datetime] = (),
     notes: Sequence[str] = (),
     events: Sequence[tuple[date | datetime, str, str]] = (),
+    y_format: str | None = None,
 ) -> dict[str, Any]:
     """The Vega-Lite specification of an SPC chart (render it with :func:`render_svg`).
 
@@ -95,7 +96,8 @@ def chart_spec(
     e.g. an annotation), the label written along the line. A baseline period
     (``result.options.baseline``) is shaded. ``notes`` (what was suppressed or
     left out) are printed under the title. A missing or suppressed point is a
-    gap: neither the value line nor the limits are drawn across it.
+    gap: neither the value line nor the limits are drawn across it. ``y_format``
+    is a d3 format for the value axis (``".0%"`` for shares).
 
     >>> import polars as pl
     >>> from systemic.measures import xmr_chart
@@ -153,6 +155,7 @@ def chart_spec(
                     "type": "quantitative",
                     "title": y_title,
                     "scale": {"zero": False},
+                    **({"axis": {"format": y_format}} if y_format else {}),
                 },
             },
         },

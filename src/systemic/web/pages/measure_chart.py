@@ -44,7 +44,14 @@ def measure_chart(ctx: PageContext, measure: Any, version: int | None = None) ->
     svg = ""
     if computed.result is not None:
         events = [(m.on, m.label, m.kind) for m in computed.markers]
-        svg = render_svg(chart_spec(computed.result, title=measure.name, events=events))
+        spec = chart_spec(
+            computed.result,
+            title=measure.name,
+            events=events,
+            y_title=computed.y_title,
+            y_format=".0%" if computed.share else None,
+        )
+        svg = render_svg(spec)
     versions = []
     if measure.data_source == "learn" and measure.learn_result:
         versions = learn_result_versions(ctx.session, ctx.workspace_id, measure.learn_result)
