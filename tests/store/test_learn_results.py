@@ -120,3 +120,30 @@ def test_cli_add_learn_adds_versions_and_lists_them(
     )
     assert missing.exit_code != 0
     assert "no such folder" in " ".join(missing.output.split())
+
+
+def test_an_export_carries_the_learn_results_so_the_imported_measure_draws_the_same(
+    store: Store, extracts: tuple[Path, Path], tmp_path: Path
+) -> None:
+    from systemic.store import export_workspace, import_workspace, open_store
+
+    first, second = extracts
+    with store.session() as s:
+        ws = repository.create_workspace(s, "Town", seed=False)
+        add_learn_result(s, ws.id, "town", first, actor="test")
+        add_learn_result(s, ws.id, "town", second, actor="test")
+        m = repository.create(s, ws.id, "measure", MEASURE, actor="test")
+        s.commit()
+        document = export_workspace(s, ws.id)
+        before = load_measure_data(s, ws.id, m)
+    other = open_store(f"sqlite:///{tmp_path / 'other.db'}")
+    try:
+        with other.session() as s:
+            copy = import_workspace(s, document)
+            s.commit()
+            after = load_measure_data(s, copy.id, repository.get(s, copy.id, "measure", m.id))
+            versions = [v.version for v in learn_result_versions(s, copy.id, "town")]
+    finally:
+        other.dispose()
+    assert versions == [2, 1]
+    assert after.source_version == "2" and after.series.equals(before.series)

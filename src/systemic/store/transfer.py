@@ -28,7 +28,14 @@ from sqlalchemy.orm import Session
 
 from systemic.framework.kinds import KINDS
 from systemic.store.errors import ImportFormatError, WorkspaceConflictError
-from systemic.store.orm import LINK_TABLES, TABLES, AuditRuleSetting, HistoryEntry, Workspace
+from systemic.store.orm import (
+    LINK_TABLES,
+    TABLES,
+    AuditRuleSetting,
+    HistoryEntry,
+    LearnResultVersion,
+    Workspace,
+)
 from systemic.store.repository import _column_values, get_workspace, history, list_objects
 
 FORMAT = "systemic-workspace"
@@ -62,6 +69,19 @@ class _HistoryItem(_Strict):
     changes: dict[str, Any]
 
 
+class _LearnResultItem(_Strict):
+    """One version of a learn result in the workspace: published series only."""
+
+    name: str = Field(min_length=1, max_length=200)
+    version: int = Field(ge=1)
+    imported_at: AwareDatetime
+    imported_by: str = Field(max_length=200)
+    source: str
+    threshold: int | None
+    weekly: list[dict[str, str | None]]
+    monthly: list[dict[str, str | None]]
+
+
 class ExportDocument(_Strict):
     """The shape of an export document (objects are checked kind by kind on import)."""
 
@@ -71,6 +91,7 @@ class ExportDocument(_Strict):
     objects: dict[str, list[dict[str, Any]]]
     audit_rules: list[_RuleSetting] = Field(default_factory=list)
     history: list[_HistoryItem] = Field(default_factory=list)
+    learn_results: list[_LearnResultItem] = Field(default_factory=list)
 
 
 def export_workspace(
@@ -105,6 +126,23 @@ def export_workspace(
             for s in settings
         ],
         "history": [h.as_dict() for h in history(session, ws.id, personal_text=personal_text)],
+        "learn_results": [
+            {
+                "name": v.name,
+                "version": v.version,
+                "imported_at": v.imported_at.isoformat(),
+                "imported_by": v.imported_by,
+                "source": v.source,
+                "threshold": v.threshold,
+                "weekly": v.weekly,
+                "monthly": v.monthly,
+            }
+            for v in session.scalars(
+                select(LearnResultVersion)
+                .where(LearnResultVersion.workspace_id == ws.id)
+                .order_by(LearnResultVersion.name, LearnResultVersion.version)
+            )
+        ],
     }
 
 
@@ -236,5 +274,7 @@ def import_workspace(
         session.add(AuditRuleSetting(workspace_id=ws.id, **setting.model_dump()))
     for entry in doc.history:
         session.add(HistoryEntry(workspace_id=ws.id, **entry.model_dump()))
+    for item in doc.learn_results:  # published series only, as they were brought in
+        session.add(LearnResultVersion(workspace_id=ws.id, **item.model_dump()))
     session.flush()
     return ws
