@@ -143,3 +143,16 @@ def test_series_names_are_learns_and_a_rebase_needs_a_reason() -> None:
         MeasureFields(name="x", rebases=[{"on": "2026-01-05", "reason": ""}])
     with pytest.raises(ValidationError, match="baseline_end"):
         MeasureFields(name="x", baseline_start="2026-02-01", baseline_end="2026-01-01")
+
+
+def test_a_lower_limit_below_zero_is_read_as_zero_for_values_that_cannot_be_negative() -> None:
+    values = [2.0, 30, 4, 25, 3, 28, 5, 2, 27, 4, 3, 26]
+    chart = chart_measure(
+        measure(), MeasureData("m1", pl.DataFrame({"date": WEEKS, "value": values}))
+    )
+    lower = chart.groups[0]["lpl"]
+    assert lower < 0
+    assert (
+        f"the usual range 0 to {chart.groups[0]['upl']:.3g} (the lower limit, {lower:.3g}"
+        in chart.reading
+    )

@@ -163,7 +163,7 @@ def _compute(measure: Any, data: MeasureData) -> SPCResult:
 
 
 def _group_sentence(
-    group: dict[str, Any], measure: Any, reasons: dict[date, str], share: bool
+    group: dict[str, Any], measure: Any, reasons: dict[date, str], share: bool, negative: bool
 ) -> str:
     start = group["start"]
     if group["group"] == 1:
@@ -178,9 +178,16 @@ def _group_sentence(
     if group["lpl"] is None or group["upl"] is None:
         mean = format_value(group["mean"], share=share)
         return f"{opening} the mean is {mean}; too few values for limits."
+    mean, upper = format_value(group["mean"], share=share), format_value(group["upl"], share=share)
+    if group["lpl"] < 0 and not negative:
+        # Counts and times cannot fall below zero: say so rather than print a negative limit.
+        return (
+            f"{opening} the mean is {mean} and the usual range 0 to {upper} "
+            f"(the lower limit, {format_value(group['lpl'], share=share)}, is below zero)."
+        )
     return (
-        f"{opening} the mean is {format_value(group['mean'], share=share)} and the usual range "
-        f"{format_value(group['lpl'], share=share)} to {format_value(group['upl'], share=share)}."
+        f"{opening} the mean is {mean} and the usual range "
+        f"{format_value(group['lpl'], share=share)} to {upper}."
     )
 
 
@@ -212,8 +219,10 @@ def _reading(measure: Any, data: MeasureData, result: SPCResult, share: bool) ->
             "not zeros, and no line is drawn across them."
         )
     reasons = {r.on: r.reason for r in measure.rebases}
+    lowest = result.points["value"].min()
+    negative = lowest is not None and float(lowest) < 0  # type: ignore[arg-type]
     for group in result.groups.iter_rows(named=True):
-        sentences.append(_group_sentence(group, measure, reasons, share))
+        sentences.append(_group_sentence(group, measure, reasons, share, negative))
     assurance = assurance_icon(result)
     if assurance is not None:
         sentences.append(

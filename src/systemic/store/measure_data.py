@@ -55,7 +55,17 @@ def load_measure_data(
         return learnt_measure_data(
             measure, table, source=info.name, source_version=str(info.version)
         )
-    return uploaded_measure_data(measure)
+    data = uploaded_measure_data(measure)
+    if measure.data_source == "none" and not data.series.height:
+        return MeasureData(
+            measure.id,
+            data.series,
+            source="none",
+            improvement=improvement,
+            problem="no source is connected yet: name a learn result in the workspace, "
+            "or upload a series",
+        )
+    return data
 
 
 __all__ = ["load_measure_data"]
