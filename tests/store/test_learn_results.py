@@ -147,3 +147,29 @@ def test_an_export_carries_the_learn_results_so_the_imported_measure_draws_the_s
         other.dispose()
     assert versions == [2, 1]
     assert after.source_version == "2" and after.series.equals(before.series)
+
+
+def test_cli_learn_with_workspace_brings_the_published_series_in(tmp_path: Path) -> None:
+    from systemic.data import write_dataset
+    from systemic.store import open_store
+
+    write_dataset(town_events(weeks=12), tmp_path / "dataset", source_name="a small town")
+    db = str(tmp_path / "w.db")
+    assert RUNNER.invoke(app, ["workspace", "create", "Town", "--db", db]).exit_code == 0
+    args = ["learn", str(tmp_path / "dataset"), "--out", str(tmp_path / "learnt"), "--no-charts"]
+    run = RUNNER.invoke(app, [*args, "--workspace", "town", "--name", "town", "--db", db])
+    assert run.exit_code == 0, run.output
+    assert "Brought learn result 'town' into workspace 'town' as version 1" in " ".join(
+        run.output.split()
+    )
+    store = open_store(db)
+    try:
+        with store.session() as s:
+            (info,) = learn_result_versions(s, repository.pick_workspace(s, "town").id)
+    finally:
+        store.dispose()
+    assert (info.name, info.version, info.weeks, info.threshold) == ("town", 1, 12, 5)
+    elsewhere = [*args[:3], str(tmp_path / "elsewhere"), "--no-charts"]
+    wrong = RUNNER.invoke(app, [*elsewhere, "--workspace", "nowhere", "--db", db])
+    assert wrong.exit_code != 0 and "no workspace 'nowhere'" in " ".join(wrong.output.split())
+    assert not (tmp_path / "elsewhere").exists()  # refused before learning anything

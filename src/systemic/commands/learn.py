@@ -67,6 +67,8 @@ def learn_command(
     ),
 ) -> None:
     """Learn journeys across silos, flow maps, variants, value and failure demand and costs."""
+    if workspace is not None:  # say now, not after learning, that the workspace is not there
+        _into_workspace(out, workspace, name or out.resolve().name, db, check_only=True)
     if charts:  # start the chart renderer now: its start-up overlaps learning
         from systemic.learn.charts import warm_up_renderer
 
@@ -130,8 +132,13 @@ def learn_command(
         _into_workspace(out, workspace, name or out.resolve().name, db)
 
 
-def _into_workspace(out: Path, workspace: str, name: str, db: str | None) -> None:
-    """Bring what was just written into a workspace (published series only)."""
+def _into_workspace(
+    out: Path, workspace: str, name: str, db: str | None, *, check_only: bool = False
+) -> None:
+    """Bring what was just written into a workspace (published series only).
+
+    ``check_only``: only check that the workspace exists (before learning).
+    """
     from systemic.commands._store_options import act_as_cli_user
     from systemic.store import StoreError, open_store
     from systemic.store.learn_results import add_learn_result
@@ -146,6 +153,8 @@ def _into_workspace(out: Path, workspace: str, name: str, db: str | None) -> Non
     try:
         with store.session() as session:
             ws = pick_workspace(session, workspace)
+            if check_only:
+                return
             info = add_learn_result(session, ws.id, name, out)
             session.commit()
     except StoreError as exc:

@@ -382,7 +382,8 @@ class MeasureFields(Fields):
     rebases: list[Rebase] = Field(
         default_factory=list,
         title="Rebase dates",
-        description="Dates from which the limits are recalculated, each with its reason.",
+        description="Dates from which the limits are recalculated, each with its reason: "
+        "one per line, e.g. 2025-08-04, triage moved to the neighbourhood team.",
     )
     series: list[SeriesPoint] = Field(default_factory=list, description="An uploaded series.")
     owner_team_id: str | None = None
@@ -390,7 +391,8 @@ class MeasureFields(Fields):
     annotations: list[Annotation] = Field(
         default_factory=list,
         title="Annotations",
-        description="Notes marked on the chart at their dates.",
+        description="Notes marked on the chart at their dates: one per line, "
+        "e.g. 2025-03-03, phone system down for two days.",
     )
     purpose_statement_ids: list[str] = Field(default_factory=list)
 
