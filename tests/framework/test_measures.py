@@ -156,3 +156,13 @@ def test_a_lower_limit_below_zero_is_read_as_zero_for_values_that_cannot_be_nega
         f"the usual range 0 to {chart.groups[0]['upl']:.3g} (the lower limit, {lower:.3g}"
         in chart.reading
     )
+
+
+def test_a_rebase_after_the_last_value_is_kept_and_said() -> None:
+    data = MeasureData(
+        "m1", pl.DataFrame({"date": WEEKS, "value": [float(i % 4) for i in range(12)]})
+    )
+    later = WEEKS[-1] + timedelta(weeks=2)
+    chart = chart_measure(measure(rebases=[{"on": later, "reason": "new service opens"}]), data)
+    assert chart.result is not None and len(chart.groups) == 1
+    assert f"the rebase on {later} (new service opens) is after the last value" in chart.notes[0]

@@ -237,6 +237,16 @@ def _reading(measure: Any, data: MeasureData, result: SPCResult, share: bool) ->
     return sentences
 
 
+def _later_rebases(measure: Any, data: MeasureData) -> list[str]:
+    last = data.series["date"].max()
+    return [
+        f"the rebase on {r.on} ({r.reason}) is after the last value ({last}): "
+        "it will apply when the series reaches it"
+        for r in measure.rebases
+        if last is not None and r.on > last
+    ]
+
+
 def _warnings(result: SPCResult, data: MeasureData) -> list[str]:
     # A suppressed week has no denominator either: the note on suppression says it once.
     return [w for w in result.warnings if not (data.notes and "missing or zero 'denominator'" in w)]
@@ -284,7 +294,10 @@ def chart_measure(measure: Any, data: MeasureData, experiments: Iterable[Any] = 
         variation=variation_icon(result),
         assurance=assurance_icon(result),
         groups=groups,
-        **{**base, "notes": (*data.notes, *_warnings(result, data))},
+        **{
+            **base,
+            "notes": (*data.notes, *_later_rebases(measure, data), *_warnings(result, data)),
+        },
     )
 
 

@@ -27,10 +27,12 @@ __all__ = ["MIN_POINTS", "has_chart", "measure_chart", "router"]
 
 
 def has_chart(measure: Any) -> bool:
-    """Whether a measure's page should ask for its chart (a source is connected)."""
-    if measure.data_source == "learn":
-        return bool(measure.learn_result and measure.series_name)
-    return len(measure.series) >= MIN_POINTS
+    """Whether a measure's page should ask for its chart.
+
+    Always for a learn result (the chart, or what is missing to draw it); for an
+    uploaded series, once it has enough values.
+    """
+    return measure.data_source == "learn" or len(measure.series) >= MIN_POINTS
 
 
 def measure_chart(ctx: PageContext, measure: Any, version: int | None = None) -> dict[str, Any]:
