@@ -69,6 +69,7 @@ def test_a_measure_defined_on_the_form_draws_learns_series_and_refreshes_with_a_
     assert "<svg" in fragment
     assert "learn result <strong>town</strong>, version 1" in fragment
     assert "lower is better" in fragment
+    assert "Variation: common cause" in fragment or "Variation: special cause" in fragment
     assert "2025-05-05: Experiment: One team in South" in fragment
     assert "2025-03-03: phone system down" in fragment
     assert "limits recalculated: new triage line" in fragment

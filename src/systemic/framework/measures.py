@@ -61,6 +61,20 @@ ASSURANCE_WORDS: dict[str, str] = {
     "in some periods and miss it in others, by chance alone",
 }
 
+#: The icons' short labels, as a badge beside the chart shows them.
+VARIATION_LABELS: dict[str, str] = {
+    "common_cause": "common cause",
+    "special_cause_improvement": "special cause, improvement",
+    "special_cause_concern": "special cause, concern",
+    "special_cause_neutral_high": "special cause, higher",
+    "special_cause_neutral_low": "special cause, lower",
+}
+ASSURANCE_LABELS: dict[str, str] = {
+    "consistent_pass": "will consistently meet the target",
+    "consistent_fail": "will consistently miss the target",
+    "inconsistent": "may meet or miss the target",
+}
+
 #: Which way is better, in words.
 DIRECTION_WORDS: dict[str, str] = {
     "increase": "higher is better",
@@ -104,6 +118,16 @@ class MeasureChart:
     groups: list[dict[str, Any]] = field(default_factory=list)
     #: The value axis' title: what the series counts (e.g. "share of classified contacts").
     y_title: str = "value"
+
+    @property
+    def variation_label(self) -> str:
+        """The variation icon's label, e.g. "special cause, improvement"."""
+        return VARIATION_LABELS.get(self.variation or "", "no reading")
+
+    @property
+    def assurance_label(self) -> str:
+        """The assurance icon's label ("" without a target or direction)."""
+        return ASSURANCE_LABELS.get(self.assurance or "", "")
 
     @property
     def reading(self) -> str:
@@ -302,9 +326,11 @@ def chart_measure(measure: Any, data: MeasureData, experiments: Iterable[Any] = 
 
 
 __all__ = [
+    "ASSURANCE_LABELS",
     "ASSURANCE_WORDS",
     "DIRECTION_WORDS",
     "MIN_POINTS",
+    "VARIATION_LABELS",
     "VARIATION_WORDS",
     "ChartMarker",
     "MeasureChart",

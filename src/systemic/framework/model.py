@@ -387,7 +387,11 @@ class MeasureFields(Fields):
     )
     series: list[SeriesPoint] = Field(default_factory=list, description="An uploaded series.")
     owner_team_id: str | None = None
-    target: float | None = Field(None, description="Optional; targets are flagged.")
+    target: float | None = Field(
+        None,
+        description="Optional; targets are flagged. On the chart's scale "
+        "(a share as 0.25 for 25%).",
+    )
     annotations: list[Annotation] = Field(
         default_factory=list,
         title="Annotations",
