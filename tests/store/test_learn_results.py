@@ -173,3 +173,25 @@ def test_cli_learn_with_workspace_brings_the_published_series_in(tmp_path: Path)
     wrong = RUNNER.invoke(app, [*elsewhere, "--workspace", "nowhere", "--db", db])
     assert wrong.exit_code != 0 and "no workspace 'nowhere'" in " ".join(wrong.output.split())
     assert not (tmp_path / "elsewhere").exists()  # refused before learning anything
+
+
+def test_the_audit_trail_records_an_import_without_copying_its_tables(
+    store: Store, extracts: tuple[Path, Path]
+) -> None:
+    from sqlalchemy import select
+
+    from systemic.store.accounts import AuditEvent
+    from systemic.store.audit_trail import watch_sessions
+
+    watch_sessions(store.sessions)
+    with store.session() as s:
+        ws = repository.create_workspace(s, "Town", seed=False)
+        add_learn_result(s, ws.id, "town", extracts[0], actor="test")
+        s.commit()
+        (event,) = s.scalars(
+            select(AuditEvent).where(AuditEvent.object_kind == "learn_result_version")
+        ).all()
+    rows = len(published(extracts[0], "North")) * 3  # North, South and all localities
+    assert event.action == "create" and len(event.object_id) == 32
+    assert event.after["name"] == "town" and event.after["version"] == 1
+    assert event.after["weekly"] == f"({rows} rows)"

@@ -34,7 +34,7 @@ from systemic.learn.series import ALL_LOCALITIES, PERIODS, table_name
 from systemic.store.audit_trail import current_actor_name
 from systemic.store.errors import StoreError
 from systemic.store.orm import LearnResultVersion
-from systemic.store.repository import now
+from systemic.store.repository import new_id, now
 
 #: Longest name a learn result can be given.
 MAX_NAME = 200
@@ -137,6 +137,7 @@ def add_learn_result(
         )
     )
     row = LearnResultVersion(
+        id=new_id(),
         workspace_id=workspace_id,
         name=name,
         version=(latest or 0) + 1,

@@ -281,7 +281,7 @@ class LearnResultVersion(Base):
     __tablename__ = "learn_result_version"
     __table_args__ = (UniqueConstraint("workspace_id", "name", "version"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
     workspace_id: Mapped[str] = mapped_column(
         ID, ForeignKey("workspace.id", ondelete="CASCADE"), nullable=False, index=True
     )

@@ -36,7 +36,13 @@ from systemic.store.orm import (
     LearnResultVersion,
     Workspace,
 )
-from systemic.store.repository import _column_values, get_workspace, history, list_objects
+from systemic.store.repository import (
+    _column_values,
+    get_workspace,
+    history,
+    list_objects,
+    new_id,
+)
 
 FORMAT = "systemic-workspace"
 FORMAT_VERSION = 1
@@ -275,6 +281,6 @@ def import_workspace(
     for entry in doc.history:
         session.add(HistoryEntry(workspace_id=ws.id, **entry.model_dump()))
     for item in doc.learn_results:  # published series only, as they were brought in
-        session.add(LearnResultVersion(workspace_id=ws.id, **item.model_dump()))
+        session.add(LearnResultVersion(id=new_id(), workspace_id=ws.id, **item.model_dump()))
     session.flush()
     return ws

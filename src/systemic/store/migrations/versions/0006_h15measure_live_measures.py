@@ -51,7 +51,7 @@ def upgrade() -> None:
         )
     op.create_table(
         "learn_result_version",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("id", sa.String(length=32), nullable=False),
         sa.Column("workspace_id", sa.String(length=32), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
