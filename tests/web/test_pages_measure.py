@@ -49,7 +49,7 @@ def test_a_measure_defined_on_the_form_draws_learns_series_and_refreshes_with_a_
                 "chart": "c",
                 "improvement": "decrease",
                 "rebases": "2025-04-07, new triage line",
-                "annotations": "2025-03-03, phone system down",
+                "annotations": "2025-03-03, phone system down <script>alert(1)</script>",
             },
         ),
         "measures",
@@ -72,6 +72,7 @@ def test_a_measure_defined_on_the_form_draws_learns_series_and_refreshes_with_a_
     assert "Variation: common cause" in fragment or "Variation: special cause" in fragment
     assert "2025-05-05: Experiment: One team in South" in fragment
     assert "2025-03-03: phone system down" in fragment
+    assert "<script>alert(1)" not in fragment  # a note is text, on the page and in the SVG
     assert "limits recalculated: new triage line" in fragment
     assert "2025-09-29" not in fragment  # the first extract ends before then
 
