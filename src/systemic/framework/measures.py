@@ -47,8 +47,10 @@ VARIATION_WORDS: dict[str, str] = {
     "common_cause": "common cause variation: no sign of change beyond the usual ups and downs",
     "special_cause_improvement": "special cause variation in the direction of improvement",
     "special_cause_concern": "special cause variation in the direction of concern",
-    "special_cause_neutral_high": "a shift upwards, beyond the usual variation",
-    "special_cause_neutral_low": "a shift downwards, beyond the usual variation",
+    "special_cause_neutral_high": "special cause variation: a shift upwards, "
+    "beyond the usual variation",
+    "special_cause_neutral_low": "special cause variation: a shift downwards, "
+    "beyond the usual variation",
 }
 
 #: The assurance icon's meaning, in words.

@@ -72,6 +72,7 @@ LABELS: dict[str, str] = {
     "definition": "Operational definition",
     "data_source": "Data source",
     "series": "Uploaded series",
+    "series_name": "Series",
     "owner_team_id": "Owner team",
     "target": "Target",
     "question": "Question we want to answer",
