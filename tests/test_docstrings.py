@@ -43,6 +43,7 @@ MODULES = [
     "systemic.learn.shared_cells",
     "systemic.framework.kumu",
     "systemic.framework.measure_data",
+    "systemic.framework.measures",
     "systemic.framework.loops",
     "systemic.framework.map_layout",
     "systemic.measures",

@@ -426,7 +426,7 @@ def test_new_user_threads_purpose_measure_experiment(server: str, browser_page, 
     page.goto(server + "/mission")
     page.get_by_role("link", name="Repeat calls per 100 households").first.click()
     expect(page.locator(".measure-chart svg")).to_be_visible(timeout=30_000)
-    expect(page.locator(".measure-chart")).to_contain_text("Special cause")
+    expect(page.locator(".measure-chart")).to_contain_text("Variation: special cause")
     shots.take("object-measure-chart")
 
     # Every page again, now with data, at desktop and at phone width.

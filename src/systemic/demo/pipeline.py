@@ -221,6 +221,7 @@ def run_demo(
             failure_demand_share=s.failure_demand_share,
             median_hand_offs=s.median_hand_offs,
             experiment_verdict=evidence.verdict,
+            learn_dir=learn_dir,
         ),
     )
     store.dispose()

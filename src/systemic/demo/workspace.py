@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from systemic.store import Store, audit_workspace, repository
+from systemic.store.learn_results import add_learn_result
 
 ACTOR = "demo"
 
@@ -32,6 +34,12 @@ class DemoEvidence:
     median_hand_offs: float | None
     experiment_verdict: str
     report_href: str = "report.html"
+    #: The learn folder whose published series the seeded measures draw on.
+    learn_dir: Path | None = None
+
+
+#: The name the demo's learn result is brought into the workspace under.
+LEARN_RESULT = "town"
 
 
 @dataclass
@@ -54,6 +62,8 @@ def seed_demo_workspace(
         s.commit()
     with store.session() as s:
         ws = repository.ensure_default_workspace(s, name)
+        if evidence.learn_dir is not None:  # published series only: suppressed cells stay gaps
+            add_learn_result(s, ws.id, LEARN_RESULT, evidence.learn_dir, actor=ACTOR)
         ids = _fill(s, ws.id, evidence)
         s.commit()
         findings = audit_workspace(s, ws.id, today=evidence.experiment_end + dt.timedelta(days=1))
@@ -376,11 +386,18 @@ def _fill(s: Any, ws: str, ev: DemoEvidence) -> dict[str, str]:
         "measure:failure",
         "measure",
         {
-            "name": "Failure-demand share of contacts",
+            "name": f"Failure-demand share of contacts in {ev.experiment_locality}",
             "kind": "demand",
             "data_source": "learn",
-            "learn_output": "demand_by_week",
-            "definition": "Contacts classed (or inferred) as failure demand over all contacts, per week.",
+            "learn_result": LEARN_RESULT,
+            "series_name": "failure_demand_share",
+            "locality": ev.experiment_locality,
+            "chart": "p",
+            "improvement": "decrease",
+            "baseline_end": (ev.experiment_start - dt.timedelta(days=1)).isoformat(),
+            "definition": "Contacts the services classed as failure demand over all contacts "
+            "they classed, per week (inferred failure is not counted). Limits fixed on the "
+            "weeks before the neighbourhood team started.",
             "owner_team_id": ids["team:exp"],
             "purpose_statement_ids": [ids["purpose:once"], ids["purpose:money"]],
         },
@@ -392,8 +409,12 @@ def _fill(s: Any, ws: str, ev: DemoEvidence) -> dict[str, str]:
             "name": "End-to-end time of a need (days)",
             "kind": "outcome",
             "data_source": "learn",
-            "learn_output": "episodes",
-            "definition": "Days from first to last event of an episode of need, by week the episode ends.",
+            "learn_result": LEARN_RESULT,
+            "series_name": "end_to_end_days_per_need",
+            "chart": "xmr",
+            "improvement": "decrease",
+            "definition": "Median days from first to last event of the needs ended in the week, "
+            "across the whole area (weeks cut short by the record's edges are left out).",
             "owner_team_id": ids["team:exp"],
             "purpose_statement_ids": [ids["purpose:early"], ids["purpose:know"]],
         },
@@ -405,6 +426,7 @@ def _fill(s: Any, ws: str, ev: DemoEvidence) -> dict[str, str]:
             "name": "Calls answered within 20 seconds",
             "kind": "process",
             "target": 0.8,
+            "improvement": "increase",
             "definition": "Share of calls answered within 20 seconds (inherited from the contact-centre contract).",
         },
     )

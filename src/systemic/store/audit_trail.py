@@ -99,7 +99,14 @@ def _plain(value: Any) -> Any:
     return value
 
 
+#: Columns holding whole tables (a learn result's published series): the audit trail
+#: says how many rows, not every cell again.
+BULKY_COLUMNS = frozenset({("learn_result_version", "weekly"), ("learn_result_version", "monthly")})
+
+
 def _shown(table: str, key: str, value: Any) -> Any:
+    if (table, key) in BULKY_COLUMNS and isinstance(value, list):
+        return f"({len(value)} rows)"
     return _plain(withhold_value(table, key, value))
 
 

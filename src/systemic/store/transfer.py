@@ -29,8 +29,21 @@ from sqlalchemy.orm import Session
 from systemic.framework.kinds import KINDS
 from systemic.store.errors import ImportFormatError, WorkspaceConflictError
 from systemic.store.masking import mask_with_names, masked_fields
-from systemic.store.orm import LINK_TABLES, TABLES, AuditRuleSetting, HistoryEntry, Workspace
-from systemic.store.repository import _column_values, get_workspace, history, list_objects
+from systemic.store.orm import (
+    LINK_TABLES,
+    TABLES,
+    AuditRuleSetting,
+    HistoryEntry,
+    LearnResultVersion,
+    Workspace,
+)
+from systemic.store.repository import (
+    _column_values,
+    get_workspace,
+    history,
+    list_objects,
+    new_id,
+)
 
 FORMAT = "systemic-workspace"
 FORMAT_VERSION = 1
@@ -63,6 +76,19 @@ class _HistoryItem(_Strict):
     changes: dict[str, Any]
 
 
+class _LearnResultItem(_Strict):
+    """One version of a learn result in the workspace: published series only."""
+
+    name: str = Field(min_length=1, max_length=200)
+    version: int = Field(ge=1)
+    imported_at: AwareDatetime
+    imported_by: str = Field(max_length=200)
+    source: str
+    threshold: int | None
+    weekly: list[dict[str, str | None]]
+    monthly: list[dict[str, str | None]]
+
+
 class ExportDocument(_Strict):
     """The shape of an export document (objects are checked kind by kind on import)."""
 
@@ -72,6 +98,7 @@ class ExportDocument(_Strict):
     objects: dict[str, list[dict[str, Any]]]
     audit_rules: list[_RuleSetting] = Field(default_factory=list)
     history: list[_HistoryItem] = Field(default_factory=list)
+    learn_results: list[_LearnResultItem] = Field(default_factory=list)
 
 
 def export_workspace(
@@ -106,6 +133,23 @@ def export_workspace(
             for s in settings
         ],
         "history": [h.as_dict() for h in history(session, ws.id, personal_text=personal_text)],
+        "learn_results": [
+            {
+                "name": v.name,
+                "version": v.version,
+                "imported_at": v.imported_at.isoformat(),
+                "imported_by": v.imported_by,
+                "source": v.source,
+                "threshold": v.threshold,
+                "weekly": v.weekly,
+                "monthly": v.monthly,
+            }
+            for v in session.scalars(
+                select(LearnResultVersion)
+                .where(LearnResultVersion.workspace_id == ws.id)
+                .order_by(LearnResultVersion.name, LearnResultVersion.version)
+            )
+        ],
     }
 
 
@@ -241,5 +285,7 @@ def import_workspace(
         session.add(AuditRuleSetting(workspace_id=ws.id, **setting.model_dump()))
     for entry in doc.history:
         session.add(HistoryEntry(workspace_id=ws.id, **entry.model_dump()))
+    for item in doc.learn_results:  # published series only, as they were brought in
+        session.add(LearnResultVersion(id=new_id(), workspace_id=ws.id, **item.model_dump()))
     session.flush()
     return ws
