@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends
 from systemic.web.pages import (
     account,
     admin,
+    experiment_evidence,
     levels,
     measure_chart,
     members,
@@ -43,6 +44,7 @@ router.include_router(switcher.router)
 router.include_router(levels.router)
 router.include_router(system_map.router)
 router.include_router(measure_chart.router)
+router.include_router(experiment_evidence.router)
 router.include_router(objects.build_router())
 
 __all__ = ["NAV", "STATIC_URL", "router"]
