@@ -268,9 +268,15 @@ SET_ON_EXPERIMENT: dict[str, Any] = {"set_on": "experiment"}
 #: What an experiment's evidence concluded about one measure (``not_analysed``: it could
 #: not be read, and the verdict says why).
 EvidenceConclusion = Literal[
-    "improvement", "concern", "shared_change", "no_change", "inconclusive", "not_analysed"
+    "improvement",
+    "concern",
+    "change",
+    "shared_change",
+    "no_change",
+    "inconclusive",
+    "not_analysed",
 ]
-EvidenceSignal = Literal["improvement", "concern", "mixed", "none"]
+EvidenceSignal = Literal["improvement", "concern", "mixed", "shift", "none"]
 
 
 class PDSACycle(Fields):
@@ -362,6 +368,7 @@ class MeasureEvidence(Fields):
             "choice_labels": {
                 "improvement": "Improvement beyond the other localities",
                 "concern": "Worse, beyond the other localities",
+                "change": "Changed (no direction of improvement set)",
                 "shared_change": "Changed, but everywhere alike",
                 "no_change": "No change",
                 "inconclusive": "Inconclusive",

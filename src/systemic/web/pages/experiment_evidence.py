@@ -50,6 +50,7 @@ CYCLE_FIELDS: list[tuple[str, str, str, str]] = [
 CONCLUSION_BADGES: dict[str, tuple[str, str]] = {
     "improvement": ("Improvement", "ok"),
     "concern": ("Concern", "error"),
+    "change": ("Changed", "warning"),
     "shared_change": ("Changed everywhere", "warning"),
     "no_change": ("No change", "neutral"),
     "inconclusive": ("Inconclusive", "warning"),
