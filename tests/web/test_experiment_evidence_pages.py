@@ -29,9 +29,9 @@ def workspace(client: TestClient) -> dict[str, dict[str, Any]]:
     north = make(client, "localities", {"name": "North"})
     purpose = make(client, "purpose_statements", {"text": "Tell my story once", "voice": "I"})
     values = [9.0, 11.0] * 4 + [4.0, 5.0] * 4  # a step down at the start
+    series = [{"period": d.isoformat(), "value": v} for d, v in zip(WEEKS, values, strict=True)]
     measure = make(client, "measures", {
-        "name": "Repeat contacts", "purpose_statement_ids": [purpose["id"]],
-        "series": [{"period": d.isoformat(), "value": v} for d, v in zip(WEEKS, values, strict=True)],
+        "name": "Repeat contacts", "purpose_statement_ids": [purpose["id"]], "series": series,
     })  # fmt: skip
     experiment = make(client, "experiments", {
         "title": "One conversation", "start_date": START.isoformat(),
