@@ -41,6 +41,7 @@ MODULES = [
     "systemic.learn.series",
     "systemic.framework.kumu",
     "systemic.framework.measure_data",
+    "systemic.framework.measures",
     "systemic.framework.loops",
     "systemic.framework.map_layout",
     "systemic.measures",

@@ -508,7 +508,10 @@ def test_measure_page_offers_an_spc_chart_of_its_series(client: TestClient):
     mean = sum(values) / len(values)
     ranges = [abs(b - a) for a, b in itertools.pairwise(values)]
     spread = 2.66 * sum(ranges) / len(ranges)
-    expected = f"Mean {mean:.4g}, usual range {mean - spread:.4g} to {mean + spread:.4g}."
+    expected = (
+        f"From 2026-01-01 the mean is {mean:.3g} and the usual range "
+        f"{mean - spread:.3g} to {mean + spread:.3g}."
+    )
     assert expected in fragment.text
     whole = client.get(f"/measures/{measure}/chart")
     assert whole.status_code == 200 and "<main" in whole.text

@@ -52,6 +52,19 @@ def learn_command(
         None, "--dask", help="Run partitions on Dask: a scheduler address, or 'local'."
     ),
     charts: bool = typer.Option(True, "--charts/--no-charts", help="Draw SVG and PNG charts."),
+    workspace: str | None = typer.Option(
+        None,
+        "--workspace",
+        "-w",
+        help="Also bring the published series into this workspace (slug or id), "
+        "as a new version of --name.",
+    ),
+    name: str | None = typer.Option(
+        None, "--name", help="Name of the learn result in the workspace (default: the --out name)."
+    ),
+    db: str | None = typer.Option(
+        None, "--db", envvar="SYSTEMIC_DB", help="Workspace database (with --workspace)."
+    ),
 ) -> None:
     """Learn journeys across silos, flow maps, variants, value and failure demand and costs."""
     if charts:  # start the chart renderer now: its start-up overlaps learning
@@ -113,6 +126,36 @@ def learn_command(
     console.print_json(json.dumps(summary, default=str))
     wrote = "tables, charts and summary.json" if charts else "tables and summary.json (no charts)"
     err_console.print(f"Wrote {wrote} to {out}")
+    if workspace is not None:
+        _into_workspace(out, workspace, name or out.resolve().name, db)
+
+
+def _into_workspace(out: Path, workspace: str, name: str, db: str | None) -> None:
+    """Bring what was just written into a workspace (published series only)."""
+    from systemic.commands._store_options import act_as_cli_user
+    from systemic.store import StoreError, open_store
+    from systemic.store.learn_results import add_learn_result
+    from systemic.store.repository import pick_workspace
+
+    act_as_cli_user()
+    try:
+        store = open_store(db)
+    except StoreError as exc:
+        fail(str(exc))
+        return
+    try:
+        with store.session() as session:
+            ws = pick_workspace(session, workspace)
+            info = add_learn_result(session, ws.id, name, out)
+            session.commit()
+    except StoreError as exc:
+        fail(str(exc))
+        return
+    finally:
+        store.dispose()
+    err_console.print(
+        f"Brought learn result {info.name!r} into workspace {ws.slug!r} as version {info.version}"
+    )
 
 
 def register(app: typer.Typer) -> None:

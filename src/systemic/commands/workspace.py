@@ -259,6 +259,72 @@ def create_command(
     console.print(f"created workspace {ws.slug!r}")
 
 
+@workspace_app.command("add-learn")
+def add_learn_command(
+    learn_dir: Path = typer.Argument(..., help="Folder `systemic learn --out` wrote."),
+    name: str = typer.Option(
+        ..., "--name", "-n", help="Name measures draw on, e.g. 'town'; again for a new extract."
+    ),
+    db: str = DB_OPTION,
+    workspace: str = WORKSPACE_OPTION,
+) -> None:
+    """Bring a learn result's published series into a workspace (a new version each time).
+
+    Only the published tables are read (small counts stay suppressed: gaps on
+    charts); the row-level folder stays with the team. Measures whose source is
+    this learn result redraw from the newest version; earlier ones stay readable.
+    """
+    from systemic.store.learn_results import LearnResultError, add_learn_result
+    from systemic.store.repository import pick_workspace
+
+    store = _open(db)
+    try:
+        with store.session() as session:
+            ws = pick_workspace(session, workspace)
+            info = add_learn_result(session, ws.id, name, learn_dir)
+            session.commit()
+    except (LearnResultError, NotFoundError) as exc:
+        fail(str(exc))
+    finally:
+        store.dispose()
+    places = ", ".join(info.localities) or "no localities"
+    console.print(
+        f"brought learn result {info.name!r} into workspace {ws.slug!r} as version "
+        f"{info.version}: {info.weeks} weeks, {places}"
+    )
+
+
+@workspace_app.command("learn-results")
+def learn_results_command(db: str = DB_OPTION, workspace: str = WORKSPACE_OPTION) -> None:
+    """List the learn results brought into a workspace, every version."""
+    from systemic.store.learn_results import learn_result_versions
+    from systemic.store.repository import pick_workspace
+
+    store = _open(db)
+    try:
+        with store.session() as session:
+            ws = pick_workspace(session, workspace)
+            versions = learn_result_versions(session, ws.id)
+    except NotFoundError as exc:
+        fail(str(exc))
+    finally:
+        store.dispose()
+    table = Table(title=f"Learn results in {ws.slug!r}")
+    for column in ("name", "version", "brought in", "by", "weeks", "localities", "from"):
+        table.add_column(column)
+    for v in versions:
+        table.add_row(
+            v.name,
+            str(v.version),
+            v.imported_at.isoformat(timespec="seconds"),
+            v.imported_by,
+            str(v.weeks),
+            ", ".join(v.localities),
+            v.source,
+        )
+    console.print(table)
+
+
 def register(app: typer.Typer) -> None:
     """Attach ``serve``, ``audit`` and the ``workspace`` group to the CLI."""
     app.command("serve")(serve)

@@ -9,6 +9,9 @@ the values came from, so that stored evidence can say what it was computed on.
 A suppressed cell of a published table is a gap (``value`` is null), never a
 number: charts leave it out and say so.
 
+``value`` is always the figure the measure names (a share is the share); a
+share also carries ``numerator`` and ``denominator`` columns, for a p-chart.
+
 >>> from systemic.framework.snapshot import WorkspaceSnapshot
 >>> snap = WorkspaceSnapshot.empty()
 >>> m = snap.add("measure", {"name": "Days at home", "series": [
@@ -50,6 +53,17 @@ class MeasureData:
     source: str = "upload"
     source_version: str = ""
     improvement: Improvement = "neutral"
+    #: What was suppressed or left out, and why, in words for the chart and page.
+    notes: tuple[str, ...] = ()
+    #: ``"week"`` or ``"month"`` for a learn result's series; ``""`` for an upload.
+    period: str = ""
+    #: Why there are no values (a source not yet named, a locality not in the result).
+    problem: str = ""
+
+    @property
+    def gaps(self) -> int:
+        """How many periods have no value (suppressed or missing)."""
+        return int(self.series["value"].is_null().sum())
 
 
 def empty_series() -> pl.DataFrame:
@@ -79,4 +93,81 @@ def uploaded_measure_data(measure: Any) -> MeasureData:
     )
 
 
-__all__ = ["SERIES_SCHEMA", "Improvement", "MeasureData", "empty_series", "uploaded_measure_data"]
+def _figure(frame: pl.DataFrame) -> pl.DataFrame:
+    """``date, value`` (the figure itself), plus ``numerator, denominator`` for a share."""
+    if "denominator" not in frame.columns:
+        return frame.select("date", pl.col("value").cast(pl.Float64))
+    return frame.select(
+        "date",
+        (pl.col("value") / pl.col("denominator")).alias("value"),
+        pl.col("value").cast(pl.Float64).alias("numerator"),
+        pl.col("denominator").cast(pl.Float64),
+    )
+
+
+def learnt_measure_data(
+    measure: Any, table: pl.DataFrame, *, source: str, source_version: str
+) -> MeasureData:
+    """The data of a measure drawing on a learn result's published series table.
+
+    ``table`` is the published ``series_weekly`` (or monthly) table of the version
+    ``source_version`` of the learn result ``source``. The measure's own series is
+    its locality's (or the whole area's when it names none); ``others`` holds every
+    other locality's, for an experiment's comparison. A suppressed cell is a gap.
+
+    >>> import polars as pl
+    >>> from types import SimpleNamespace
+    >>> table = pl.DataFrame({"locality": ["North", "South", "all localities"] * 2,
+    ...     "period": ["2025-01-06"] * 3 + ["2025-01-13"] * 3,
+    ...     "contacts": ["<5", "12", "*", "20", "30", "50"], "partial": ["false"] * 6})
+    >>> m = SimpleNamespace(id="m1", series_name="contacts", locality="North",
+    ...     period="week", improvement="neutral")
+    >>> data = learnt_measure_data(m, table, source="town", source_version="2")
+    >>> data.series["value"].to_list(), sorted(data.others), data.notes[0][:25]
+    ([None, 20.0], ['South'], '1 week suppressed to prot')
+    """
+    from systemic.learn.series import ALL_LOCALITIES
+    from systemic.measures import MeasuresError
+    from systemic.measures.learnt import learnt_series
+
+    improvement = getattr(measure, "improvement", "neutral") or "neutral"
+    base = {
+        "measure_id": measure.id,
+        "source": source,
+        "source_version": source_version,
+        "improvement": improvement,
+        "period": measure.period,
+        "locality": measure.locality or None,
+    }
+    if not measure.series_name:
+        return MeasureData(series=empty_series(), problem="no series is chosen yet", **base)
+    try:
+        own = learnt_series(
+            table, measure.series_name, locality=measure.locality or None, period=measure.period
+        )
+        every = learnt_series(
+            table, measure.series_name, period=measure.period, every_locality=True
+        )
+    except MeasuresError as error:
+        return MeasureData(series=empty_series(), problem=str(error), **base)
+    others = {
+        str(name): _figure(rows.drop("locality"))
+        for (name,), rows in every.frame.partition_by("locality", as_dict=True).items()
+        if name != (measure.locality or ALL_LOCALITIES)
+    }
+    return MeasureData(
+        series=_figure(own.frame),
+        others=dict(sorted(others.items())),
+        notes=own.notes,
+        **base,
+    )
+
+
+__all__ = [
+    "SERIES_SCHEMA",
+    "Improvement",
+    "MeasureData",
+    "empty_series",
+    "learnt_measure_data",
+    "uploaded_measure_data",
+]

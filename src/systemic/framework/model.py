@@ -245,20 +245,174 @@ class SeriesPoint(Fields):
     value: float
 
 
+#: The series a learn result publishes, by name (``systemic.learn.series.SERIES``;
+#: a test checks the two agree).
+LearnSeriesName = Literal[
+    "failure_demand_share",
+    "contacts",
+    "failure_contacts",
+    "needs_ended",
+    "end_to_end_days_per_need",
+    "end_to_end_days_per_case",
+]
+SeriesPeriod = Literal["week", "month"]
+#: The SPC charts a measure can be drawn as (``systemic.measures``' chart kinds).
+MeasureChart = Literal["xmr", "p", "u", "c", "t", "g"]
+MeasureImprovement = Literal["increase", "decrease", "neutral"]
+
+
+class Rebase(Fields):
+    """A date from which a measure's limits are recalculated, and why."""
+
+    on: date = Field(title="From", description="The first period of the new limits.")
+    reason: str = Field(
+        title="Reason",
+        description="What changed in the system on that date (a rebase needs a reason).",
+    )
+
+    _reason = field_validator("reason")(_required_text)
+
+
+class Annotation(Fields):
+    """A note on a date of a measure's chart (a change, an event, a data problem)."""
+
+    on: date = Field(title="Date")
+    text: str = Field(title="Note")
+
+    _text = field_validator("text")(_required_text)
+
+
 class MeasureFields(Fields):
-    """A measure derived from purpose; a target is allowed but flagged by the audit."""
+    """A measure derived from purpose, defined so its chart can be drawn and kept live.
+
+    Its values come from its source: a learn result brought into the workspace
+    (``systemic workspace add-learn``), read by series name and locality, or a
+    series uploaded by hand. A target is allowed but flagged by the audit.
+    """
 
     name: str
     kind: MeasureKind = "outcome"
     definition: str = Field("", description="Operational definition: what is counted and how.")
-    data_source: DataSourceKind = "none"
-    learn_output: str = Field("", description="Name of the learn result that feeds it.")
+    data_source: DataSourceKind = Field(
+        "none",
+        title="Source",
+        description="Where its values come from.",
+        json_schema_extra={
+            "choice_labels": {
+                "none": "Not connected yet",
+                "learn": "A learn result in the workspace",
+                "series": "A series uploaded by hand",
+            }
+        },
+    )
+    learn_result: str = Field(
+        "",
+        title="Learn result",
+        description="The name a learn result was brought into the workspace under "
+        "(systemic workspace add-learn DIR --name NAME). Each new extract under that "
+        "name refreshes the measure.",
+    )
+    series_name: LearnSeriesName | None = Field(
+        None,
+        title="Series",
+        description="Which of the learn result's series the measure reads.",
+        json_schema_extra={
+            "choice_labels": {
+                "failure_demand_share": "Failure-demand share of classified contacts",
+                "contacts": "Contacts",
+                "failure_contacts": "Failure-demand contacts",
+                "needs_ended": "Needs ended",
+                "end_to_end_days_per_need": "Median end-to-end time of needs ended (days)",
+                "end_to_end_days_per_case": "Median end-to-end time of cases ended (days)",
+            }
+        },
+    )
+    period: SeriesPeriod = Field(
+        "week",
+        title="Period",
+        description="Weekly or monthly values.",
+        json_schema_extra={"choice_labels": {"week": "Weekly", "month": "Monthly"}},
+    )
+    locality: str = Field(
+        "",
+        title="Locality",
+        description="The locality's name as the learn result spells it; "
+        "leave empty for the whole area.",
+    )
+    chart: MeasureChart = Field(
+        "xmr",
+        title="Chart type",
+        description="XmR for most measures; p for a share with its denominator; "
+        "c for counts of events; u for rates; t and g for time or cases between rare events.",
+        json_schema_extra={
+            "choice_labels": {
+                "xmr": "XmR (individual values)",
+                "p": "p (a proportion)",
+                "u": "u (a rate)",
+                "c": "c (a count)",
+                "t": "t (time between events)",
+                "g": "g (cases between events)",
+            }
+        },
+    )
+    improvement: MeasureImprovement = Field(
+        "neutral",
+        title="Improvement is",
+        description="Which way is better: it decides whether a signal is shown as "
+        "improvement or concern.",
+        json_schema_extra={
+            "choice_labels": {
+                "increase": "Higher is better",
+                "decrease": "Lower is better",
+                "neutral": "Neither (show change only)",
+            }
+        },
+    )
+    baseline_start: date | None = Field(
+        None,
+        title="Baseline from",
+        description="First date of the baseline period the limits are fixed on "
+        "(empty: from the start).",
+    )
+    baseline_end: date | None = Field(
+        None,
+        title="Baseline to",
+        description="Last date of the baseline period (empty: limits from every point).",
+    )
+    rebases: list[Rebase] = Field(
+        default_factory=list,
+        title="Rebase dates",
+        description="Dates from which the limits are recalculated, each with its reason.",
+    )
     series: list[SeriesPoint] = Field(default_factory=list, description="An uploaded series.")
     owner_team_id: str | None = None
     target: float | None = Field(None, description="Optional; targets are flagged.")
+    annotations: list[Annotation] = Field(
+        default_factory=list,
+        title="Annotations",
+        description="Notes marked on the chart at their dates.",
+    )
     purpose_statement_ids: list[str] = Field(default_factory=list)
 
     _name = field_validator("name")(_required_text)
+
+    @field_validator("baseline_end")
+    @classmethod
+    def _baseline_in_order(cls, value: date | None, info: ValidationInfo) -> date | None:
+        start = info.data.get("baseline_start")
+        if value is not None and start is not None and value < start:
+            raise ValueError("baseline_end must not be before baseline_start")
+        return value
+
+    @field_validator("rebases")
+    @classmethod
+    def _rebases_in_order(cls, value: list[Rebase]) -> list[Rebase]:
+        return sorted(value, key=lambda r: r.on)
+
+    @field_validator("annotations")
+    @classmethod
+    def _annotations_in_order(cls, value: list[Annotation]) -> list[Annotation]:
+        return sorted(value, key=lambda a: a.on)
 
 
 #: A field marked with this is written by an experiment's own page (its PDSA cycles,

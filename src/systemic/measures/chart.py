@@ -85,13 +85,17 @@ def chart_spec(
     y_title: str = "value",
     markers: Sequence[date | datetime] = (),
     notes: Sequence[str] = (),
+    events: Sequence[tuple[date | datetime, str, str]] = (),
 ) -> dict[str, Any]:
     """The Vega-Lite specification of an SPC chart (render it with :func:`render_svg`).
 
     Rebase dates, and any ``markers`` (an experiment's start), are drawn as thin
-    vertical lines. ``notes`` (what was suppressed or left out) are printed
-    under the title. A missing or suppressed point is a gap: neither the value
-    line nor the limits are drawn across it.
+    vertical lines. ``events`` are labelled lines: ``(date, label, kind)`` with
+    kind ``"experiment"`` (a dark dashed line) or anything else (a dotted one,
+    e.g. an annotation), the label written along the line. A baseline period
+    (``result.options.baseline``) is shaded. ``notes`` (what was suppressed or
+    left out) are printed under the title. A missing or suppressed point is a
+    gap: neither the value line nor the limits are drawn across it.
 
     >>> import polars as pl
     >>> from systemic.measures import xmr_chart
@@ -190,6 +194,57 @@ def chart_spec(
                 "encoding": {"x": {"field": "at", "type": "temporal"}},
             }
         )
+    if result.options.baseline is not None:
+        first, last = result.options.baseline
+        dates = result.points["date"]
+        start = max(first.date(), _as_date(dates.min()))
+        end = min(last.date(), _as_date(dates.max()))
+        layers.insert(
+            0,
+            {
+                "data": {"values": [{"start": str(start), "end": str(end), "label": "baseline"}]},
+                "mark": {"type": "rect", "color": "#EEEEEE"},
+                "encoding": {
+                    "x": {"field": "start", "type": "temporal"},
+                    "x2": {"field": "end"},
+                },
+            },
+        )
+    if events:
+        rows = [
+            {"at": str(_as_date(at)), "label": label, "kind": kind} for at, label, kind in events
+        ]
+        for kind, colour, dash in (("experiment", "#333333", [5, 3]), ("other", "#8A6D3B", [1, 3])):
+            chosen = [r for r in rows if (r["kind"] == "experiment") == (kind == "experiment")]
+            if not chosen:
+                continue
+            layers.append(
+                {
+                    "data": {"values": chosen},
+                    "mark": {"type": "rule", "color": colour, "strokeDash": dash},
+                    "encoding": {"x": {"field": "at", "type": "temporal"}},
+                }
+            )
+            layers.append(
+                {
+                    "data": {"values": chosen},
+                    "mark": {
+                        "type": "text",
+                        "angle": 270,
+                        "align": "right",
+                        "baseline": "bottom",
+                        "dx": -4,
+                        "dy": -2,
+                        "fontSize": 10,
+                        "color": colour,
+                    },
+                    "encoding": {
+                        "x": {"field": "at", "type": "temporal"},
+                        "y": {"value": 0},
+                        "text": {"field": "label"},
+                    },
+                }
+            )
     icons = {"values": _icon_rows(result)}
     layers.append(
         {
@@ -240,6 +295,10 @@ def chart_spec(
     }
 
 
+def _as_date(value: date | datetime) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
 def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -249,6 +308,8 @@ def _subtitle(result: SPCResult) -> str:
     parts = [f"improvement: {options.improvement}", f"rules: {options.rules}"]
     if options.target is not None:
         parts.append(f"target: {options.target:g}")
+    if options.baseline is not None:
+        parts.append("limits fixed on a baseline")
     if options.rebase:
         parts.append(f"{len(options.rebase)} rebase(s)")
     return " · ".join(parts)

@@ -63,6 +63,9 @@ class SPCOptions:
     screen_outliers: bool = True
     rules: RuleSet = "mdc"
     per: float = 1.0
+    #: (first, last) date of the baseline period: the first group's limits are
+    #: computed from its points in this period only and fixed after it.
+    baseline: tuple[datetime, datetime] | None = None
 
 
 @dataclass(frozen=True)
@@ -309,6 +312,28 @@ def _validate(options: SPCOptions) -> None:
         raise SPCOptionError("fix_after_n_points must be at least 2 (limits need two points)")
     if options.chart not in CHART_KINDS:
         raise SPCOptionError(f"unknown chart {options.chart!r}; choose {', '.join(CHART_KINDS)}")
+    if options.baseline is not None and options.baseline[0] > options.baseline[1]:
+        raise SPCOptionError(
+            f"the baseline period starts ({options.baseline[0].date()}) after it ends "
+            f"({options.baseline[1].date()}); swap the dates"
+        )
+
+
+def baseline_options(
+    baseline: tuple[DateLike | None, DateLike | None] | None,
+) -> tuple[datetime, datetime] | None:
+    """A baseline period as two datetimes (an open end reaches the series' edge).
+
+    >>> baseline_options(("2024-01-01", None))[0]
+    datetime.datetime(2024, 1, 1, 0, 0)
+    """
+    if baseline is None or baseline == (None, None):
+        return None
+    start, end = baseline
+    return (
+        _as_datetime(start) if start is not None else datetime.min,
+        _as_datetime(end) if end is not None else datetime.max,
+    )
 
 
 def run_chart_engine(
@@ -326,6 +351,16 @@ def run_chart_engine(
         table["denominator"].to_numpy().astype(float) if "denominator" in table.columns else None
     )
     group, warnings = _group_ids(table["date"], options.rebase)
+    in_baseline = np.ones(y.size, dtype=bool)
+    if options.baseline is not None:
+        moments = table["date"].cast(pl.Datetime("us")).to_numpy()
+        first, last = (np.datetime64(d, "us") for d in options.baseline)
+        in_baseline = (group != 1) | ((moments >= first) & (moments <= last))
+        if not (in_baseline & ~missing & (group == 1)).any():
+            raise SPCOptionError(
+                "no point with a value falls in the baseline period; "
+                "choose dates that cover part of the series"
+            )
     n = y.size
     out = {k: np.full(n, np.nan) for k in ("shown", "mean", "lpl", "upl", "l2", "u2")}
     rule: list[str | None] = [None] * n
@@ -335,7 +370,7 @@ def run_chart_engine(
     for g in np.unique(group):
         idx = np.flatnonzero(group == g)
         present = ~missing[idx]
-        baseline = present.copy()
+        baseline = present & in_baseline[idx]
         if options.fix_after_n_points is not None:
             baseline &= np.cumsum(present) <= options.fix_after_n_points
         lim = limits(y[idx], None if denominator is None else denominator[idx], baseline, options)
@@ -377,6 +412,7 @@ def run_chart_engine(
             if np.isfinite(lim.upper).any()
             else False,
             "fixed_after": options.fix_after_n_points,
+            "baseline_points": int(baseline.sum()),
             "short_group": n_points < SHORT_GROUP,
         }
         group_rows.append(row)
@@ -423,13 +459,17 @@ def xmr_chart(
     target: float | None = None,
     rebase: Sequence[DateLike] = (),
     fix_after_n_points: int | None = None,
+    baseline: tuple[DateLike | None, DateLike | None] | None = None,
     screen_outliers: bool = True,
     rules: RuleSet = "mdc",
 ) -> SPCResult:
     """XmR chart with the Making Data Count rules (NHSRplotthedots 0.2 by default).
 
     Centre = mean; limits = mean ± 2.66 × AMR (average moving range); two-sigma
-    lines at mean ± (2/3)(2.66 × AMR). See :mod:`systemic.measures.rules` for
+    lines at mean ± (2/3)(2.66 × AMR). ``baseline`` (first, last date; either may
+    be None) fixes the first group's limits on the points in that period; a
+    ``rebase`` date starts a new group whose limits are computed afresh. See
+    :mod:`systemic.measures.rules` for
     the special-cause rules and this module's docstring for missing values.
 
     >>> import polars as pl
@@ -445,6 +485,7 @@ def xmr_chart(
         target=target,
         rebase=tuple(_as_datetime(d) for d in rebase),
         fix_after_n_points=fix_after_n_points,
+        baseline=baseline_options(baseline),
         screen_outliers=screen_outliers,
         rules=rules,
     )

@@ -187,10 +187,26 @@ class Measure(Stored):
     kind: Mapped[str] = mapped_column(ENUM, nullable=False)
     definition: Mapped[str] = _text()
     data_source: Mapped[str] = mapped_column(ENUM, nullable=False)
-    learn_output: Mapped[str] = _text()
     series: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False, default=list)
     owner_team_id: Mapped[str | None] = _ref("team")
     target: Mapped[float | None] = mapped_column(Float)
+    # added by revision 0006_h15measure (which dropped the free-text learn_output)
+    learn_result: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
+    series_name: Mapped[str | None] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(ENUM, nullable=False, default="week", server_default="week")
+    locality: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
+    chart: Mapped[str] = mapped_column(ENUM, nullable=False, default="xmr", server_default="xmr")
+    improvement: Mapped[str] = mapped_column(
+        ENUM, nullable=False, default="neutral", server_default="neutral"
+    )
+    baseline_start: Mapped[date | None] = mapped_column(Date)
+    baseline_end: Mapped[date | None] = mapped_column(Date)
+    rebases: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSON, nullable=False, default=list, server_default="[]"
+    )
+    annotations: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSON, nullable=False, default=list, server_default="[]"
+    )
 
 
 class Experiment(Stored):
@@ -258,6 +274,32 @@ class CausalLink(Stored):
     delay: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     evidence: Mapped[str] = _text()
     confidence: Mapped[str] = mapped_column(ENUM, nullable=False)
+
+
+class LearnResultVersion(Base):
+    """One extract of a learn result brought into a workspace: its published series.
+
+    Only the published (suppressed) series tables are kept, as their rows (a
+    suppressed cell keeps its mark, ``<5`` or ``*``, and is read as a gap); the
+    row-level tables stay in the learn folder with the team. Each import under
+    the same name adds a version; earlier versions stay readable.
+    """
+
+    __tablename__ = "learn_result_version"
+    __table_args__ = (UniqueConstraint("workspace_id", "name", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("workspace.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    imported_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    source: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    threshold: Mapped[int | None] = mapped_column(Integer)
+    weekly: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False, default=list)
+    monthly: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False, default=list)
 
 
 class HistoryEntry(Base):

@@ -71,7 +71,6 @@ LABELS: dict[str, str] = {
     "observations": "Trust and power over time",
     "definition": "Operational definition",
     "data_source": "Data source",
-    "learn_output": "Learn result that feeds it",
     "series": "Uploaded series",
     "owner_team_id": "Owner team",
     "target": "Target",

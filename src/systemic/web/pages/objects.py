@@ -33,7 +33,7 @@ from systemic.web.pages.forms import (
     form_values,
     parse_form,
 )
-from systemic.web.pages.measure_chart import MIN_POINTS
+from systemic.web.pages.measure_chart import MIN_POINTS, has_chart
 from systemic.web.pages.site import render
 from systemic.web.security.identity import require_role
 from systemic.web.security.redirects import safe_next
@@ -497,6 +497,7 @@ def _add_kind_routes(router: APIRouter, kind: Kind) -> None:
             shown=shown,
             empty_labels=empty_labels,
             chart_points=chart_points if chart_points >= MIN_POINTS else 0,
+            measure_chart=kind.name == "measure" and has_chart(record),
             related=related_sections(kind, record, snap),
             findings=findings,
             history=_history_lines(ctx.history(kind.name, object_id)),
