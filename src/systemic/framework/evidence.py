@@ -33,6 +33,7 @@ from systemic.framework.measure_data import MeasureData
 from systemic.framework.model import EvidenceAnalysis, MeasureEvidence
 from systemic.measures import MeasuresError, SPCResult, experiment_evidence, xmr_chart
 from systemic.measures.experiment import RULE_WORDS
+from systemic.measures.spc import ChartKind
 
 #: Fewest points for which an XmR chart is drawn (one moving range needs two).
 MIN_POINTS = 2
@@ -92,6 +93,7 @@ def measure_evidence(
     name: str,
     start: date,
     locality: str | None,
+    chart: ChartKind = "xmr",
     n_boot: int = 2000,
     seed: int = 0,
 ) -> MeasureEvidence:
@@ -101,7 +103,9 @@ def measure_evidence(
     own, or one of ``others``); the other localities' series are the comparison.
     When there is none (an experiment with no locality, or a measure of another
     place or of the whole area) the measure's own series is read without a
-    comparison, and the verdict says so first.
+    comparison, and the verdict says so first. ``chart`` is the measure's chart
+    type: a p or u chart reads the count and its denominator, as the measure's
+    own chart does.
 
     >>> import polars as pl
     >>> from datetime import date, timedelta
@@ -112,6 +116,12 @@ def measure_evidence(
     >>> ev.signal, ev.conclusion, ev.n_before, ev.n_after
     ('none', 'no_change', 4, 4)
     """
+    if data.problem:
+        return _not_analysed(data, name, f"{data.problem}.", locality=data.locality or "")
+    per = ["numerator", "denominator"] if chart in ("p", "u") else []
+    if per and not set(per) <= set(data.series.columns):
+        why = f"a {chart}-chart needs a count with its denominator, and this series has none."
+        return _not_analysed(data, name, why, locality=data.locality or "")
     series = _by_locality(data)
     note = ""
     if locality is not None and locality in series:
@@ -131,9 +141,9 @@ def measure_evidence(
         series = {read_as: data.series}
     shown = read_as or WHOLE_AREA
     rows = [
-        frame.select(pl.col("date").cast(pl.Date), pl.col("value").cast(pl.Float64)).with_columns(
-            pl.lit(where or WHOLE_AREA).alias("locality")
-        )
+        frame.select(
+            pl.col("date").cast(pl.Date), *(pl.col(c).cast(pl.Float64) for c in ["value", *per])
+        ).with_columns(pl.lit(where or WHOLE_AREA).alias("locality"))
         for where, frame in series.items()
         if frame.height
     ]
@@ -147,6 +157,9 @@ def measure_evidence(
             frame,
             locality=shown,
             start=start,
+            value="numerator" if per else "value",
+            denominator="denominator" if per else None,
+            chart=chart,
             improvement=data.improvement,
             n_boot=n_boot,
             seed=seed,
@@ -179,6 +192,7 @@ def measure_evidence(
         did_upper=None if did is None else did.upper,
         conclusion=found.conclusion,
         verdict=note + found.verdict,
+        notes=list(data.notes),
     )
 
 
@@ -188,6 +202,7 @@ def analyse_experiment(
     *,
     names: Mapping[str, str],
     locality: str | None,
+    charts: Mapping[str, ChartKind] | None = None,
     analysed_by: str,
     analysed_at: datetime,
     n_boot: int = 2000,
@@ -197,7 +212,8 @@ def analyse_experiment(
 
     ``data`` holds one :class:`MeasureData` per linked measure (in the order to
     show them), ``names`` each measure's name by id, ``locality`` the name of the
-    experiment's locality. The version is one more than the experiment's last.
+    experiment's locality, ``charts`` each measure's chart type by id (XmR when not
+    given). The version is one more than the experiment's last.
 
     >>> import polars as pl
     >>> from datetime import UTC, date, datetime, timedelta
@@ -232,6 +248,7 @@ def analyse_experiment(
                 name=names.get(d.measure_id, d.measure_id),
                 start=experiment.start_date,
                 locality=locality,
+                chart=(charts or {}).get(d.measure_id, "xmr"),
                 n_boot=n_boot,
                 seed=seed,
             )

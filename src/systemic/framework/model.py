@@ -531,6 +531,11 @@ class MeasureEvidence(Fields):
         },
     )
     verdict: str = Field(title="Verdict", description="The evidence in words.")
+    notes: list[str] = Field(
+        default_factory=list,
+        title="Notes on the data",
+        description="What was suppressed or left out of the series read, and why.",
+    )
 
 
 class EvidenceAnalysis(Fields):

@@ -1,6 +1,8 @@
 """An experiment's PDSA cycles and stored evidence, kept on the experiment.
 
-"Analyse" reads each linked measure's data (:func:`measure_data_for`), runs
+"Analyse" reads each linked measure's data with the loader its chart uses
+(:func:`systemic.store.measure_data.load_measure_data`: an uploaded series, or
+the newest version of the learn result it draws on), runs
 :func:`systemic.framework.evidence.analyse_experiment` on it and appends the
 result to the experiment's ``analyses``: a re-run adds a version and earlier
 versions stay, each with the measures' sources and versions, the start date it
@@ -32,21 +34,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from systemic.framework.evidence import analyse_experiment
-from systemic.framework.measure_data import MeasureData, uploaded_measure_data
+from systemic.framework.measure_data import MeasureData
 from systemic.framework.model import EvidenceAnalysis, PDSACycle
 from systemic.store import repository
+from systemic.store.measure_data import load_measure_data
 
 #: Reads a measure's data: (session, workspace id, measure record) -> MeasureData.
 MeasureLoader = Callable[[Session, str, Any], MeasureData]
-
-
-def measure_data_for(session: Session, workspace_id: str, measure: Any) -> MeasureData:
-    """The data a measure's evidence reads: today, its uploaded series.
-
-    One place to change when measures read learn results in the workspace too:
-    a store-level loader with this signature replaces it.
-    """
-    return uploaded_measure_data(measure)
 
 
 def analyse(
@@ -55,7 +49,7 @@ def analyse(
     experiment_id: str,
     *,
     actor: str | None = None,
-    load: MeasureLoader = measure_data_for,
+    load: MeasureLoader = load_measure_data,
     at: datetime | None = None,
 ) -> EvidenceAnalysis:
     """Analyse an experiment's measures and store the result as its next version.
@@ -77,6 +71,7 @@ def analyse(
         experiment,
         [load(session, workspace_id, measure) for measure in measures],
         names={m.id: m.name for m in measures},
+        charts={m.id: m.chart for m in measures},
         locality=locality,
         analysed_by=actor or repository.ANONYMOUS,
         analysed_at=at or datetime.now(UTC),
@@ -120,4 +115,4 @@ def save_cycle(
     )
 
 
-__all__ = ["MeasureLoader", "analyse", "measure_data_for", "save_cycle"]
+__all__ = ["MeasureLoader", "analyse", "save_cycle"]

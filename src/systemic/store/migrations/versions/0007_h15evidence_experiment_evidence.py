@@ -1,8 +1,8 @@
 """experiments hold their evidence: PDSA cycles and stored analyses; a redesign decision
 links to the system conditions it changes and the purpose statements it serves
 
-Revision ID: 0006_h15evidence
-Revises: 0005
+Revision ID: 0007_h15evidence
+Revises: 0006_h15measure
 Create Date: 2026-12-03 13:45:00
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_h15evidence"
-down_revision = "0005"
+revision = "0007_h15evidence"
+down_revision = "0006_h15measure"
 branch_labels = None
 depends_on = None
 
