@@ -172,3 +172,40 @@ def test_an_analysis_needs_a_start_date_and_a_measure_and_numbers_its_version() 
     second = analyse_experiment(again, [stepped()], names={}, locality="North",
                                 analysed_by="bo", analysed_at=when)  # fmt: skip
     assert second.version == 2 and second.analysed_by == "bo"
+
+
+def shares(failures: list[float], contacts: float = 100.0) -> pl.DataFrame:
+    return pl.DataFrame({
+        "date": WEEKS, "value": [f / contacts for f in failures],
+        "numerator": failures, "denominator": [contacts] * len(failures),
+    })  # fmt: skip
+
+
+def test_a_p_chart_measure_reads_counts_over_denominators_with_p_limits() -> None:
+    north = [40.0, 44.0] * 5 + [20.0, 24.0] * 5
+    data = MeasureData(
+        "m", shares(north), locality="North", others={"South": shares([40.0, 44.0] * 10)},
+        improvement="decrease", notes=("1 week suppressed to protect people",),
+    )  # fmt: skip
+    found = measure_evidence(data, name="Failure share", start=START, locality="North", chart="p")
+    # p-chart limits by hand: pbar 0.42, n 100 -> 0.42 +/- 3 * sqrt(0.42 * 0.58 / 100).
+    spread = 3 * (0.42 * 0.58 / 100) ** 0.5
+    assert found.baseline_mean == pytest.approx(0.42)
+    assert found.baseline_upper == pytest.approx(0.42 + spread)
+    assert found.baseline_lower == pytest.approx(0.42 - spread)
+    assert found.did == pytest.approx(-0.20)  # (0.22 - 0.42) - (0.42 - 0.42)
+    assert "percentage points" in found.verdict and found.conclusion == "improvement"
+    assert found.notes == ["1 week suppressed to protect people"]
+    no_counts = measure_evidence(
+        MeasureData("m", series(NORTH)), name="Calls", start=START, locality=None, chart="p"
+    )
+    assert no_counts.conclusion == "not_analysed" and "needs a count" in no_counts.verdict
+
+
+def test_a_measure_whose_source_cannot_be_read_is_not_analysed_and_says_why() -> None:
+    broken = MeasureData(
+        "m", series(NORTH).clear(), source="town", problem="no learn result 'town'"
+    )
+    found = measure_evidence(broken, name="Failure share", start=START, locality="North")
+    assert found.conclusion == "not_analysed" and found.source == "town"
+    assert found.verdict == "Failure share could not be analysed: no learn result 'town'."
