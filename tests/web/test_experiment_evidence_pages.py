@@ -10,8 +10,11 @@ import re
 from datetime import date, timedelta
 from typing import Any
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from systemic.report.workspace_sections import snapshot_sections
+from systemic.store import load_snapshot
 from tests.web.test_pages import Page
 
 START = date(2026, 3, 2)
@@ -107,7 +110,7 @@ def test_analyse_stores_a_version_per_run_and_the_page_shows_them(client: TestCl
 
 
 def test_a_decision_shows_its_conditions_purpose_experiments_and_their_measures(
-    client: TestClient,
+    client: TestClient, app: FastAPI
 ) -> None:
     made = workspace(client)
     eid = made["experiment"]["id"]
@@ -137,3 +140,19 @@ def test_a_decision_shows_its_conditions_purpose_experiments_and_their_measures(
     assert "hold no stored evidence" not in client.get("/audit").text
     page = client.get(f"/redesign_decisions/{decision['id']}").text
     assert f'hx-get="/redesign_decisions/{decision["id"]}/grounds"' in page
+
+    # The cycle page and the report say the same of the stored evidence.
+    analysed_on = client.get(f"/api/experiments/{eid}").json()["analyses"][0]["analysed_at"][:10]
+    summary = (
+        f"version 1 of {analysed_on}: Repeat contacts: changed (no direction of improvement set)"
+    )
+    assert summary in client.get("/cycle").text
+    with app.state.store.session() as session:
+        cycle = next(
+            s
+            for s in snapshot_sections(load_snapshot(session, app.state.workspace))
+            if s.id == "cycle"
+        )
+    experiments, decisions = (t.frame for t in cycle.tables)
+    assert experiments["evidence"].to_list() == [summary]
+    assert decisions["conditions changed"].to_list() == ["Eight-minute call target"]

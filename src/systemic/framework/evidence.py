@@ -255,3 +255,30 @@ def analyse_experiment(
             for d in data
         ],
     )
+
+
+def conclusion_words(conclusion: str) -> str:
+    """A stored conclusion in words, as forms and pages label it (``no_change`` -> "No change")."""
+    extra = MeasureEvidence.model_fields["conclusion"].json_schema_extra
+    labels = extra.get("choice_labels", {}) if isinstance(extra, dict) else {}
+    return str(labels.get(conclusion, conclusion.replace("_", " ")))
+
+
+def evidence_summary(analysis: EvidenceAnalysis | None) -> str:
+    """One line for the latest stored evidence of an experiment (pages and the report).
+
+    >>> from datetime import UTC, date, datetime
+    >>> a = EvidenceAnalysis(version=2, analysed_at=datetime(2026, 5, 1, tzinfo=UTC),
+    ...     start_date=date(2026, 3, 2), measures=[MeasureEvidence(measure_id="m",
+    ...     measure_name="Repeat calls", source="upload", conclusion="no_change", verdict="")])
+    >>> evidence_summary(a)
+    'version 2 of 2026-05-01: Repeat calls: no change'
+    >>> evidence_summary(None)
+    'not analysed'
+    """
+    if analysis is None:
+        return "not analysed"
+    read = "; ".join(
+        f"{m.measure_name}: {conclusion_words(m.conclusion).lower()}" for m in analysis.measures
+    )
+    return f"version {analysis.version} of {analysis.analysed_at.date().isoformat()}: {read}"
