@@ -176,6 +176,7 @@ def measure_evidence(
         locality=read_as,
         compared_with=compared if did is not None else [],
         improvement=data.improvement,
+        chart=chart,
         n_before=found.baseline_chart.options.fix_after_n_points or 0,
         n_after=found.baseline_chart.points.filter(
             pl.col("date").cast(pl.Datetime("us")) >= found.start

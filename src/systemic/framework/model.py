@@ -499,6 +499,9 @@ class MeasureEvidence(Fields):
     improvement: Literal["increase", "decrease", "neutral"] = Field(
         "neutral", title="Improvement is", description="Which way is better for the measure."
     )
+    chart: Literal["xmr", "p", "u", "c", "t", "g"] = Field(
+        "xmr", title="Chart", description="The chart whose limits were read (p: a share)."
+    )
     n_before: int = Field(0, ge=0, title="Points before the start")
     n_after: int = Field(0, ge=0, title="Points since the start")
     baseline_mean: float | None = Field(None, title="Mean before the start")

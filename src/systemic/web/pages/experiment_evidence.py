@@ -62,38 +62,51 @@ def _is_fragment(request: Request) -> bool:
     return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-Boosted")
 
 
-def _number(value: float | None) -> str:
-    return "—" if value is None else f"{value:.4g}"
-
-
 def evidence_rows(found: MeasureEvidence) -> list[tuple[str, str]]:
-    """The figures of one measure's stored evidence, labelled as on the page."""
+    """The figures of one measure's stored evidence, labelled and formatted as its verdict.
+
+    A share (p-chart) reads in per cent and its changes in percentage points, as the
+    verdict beside it does; other figures to four significant digits.
+    """
+    share = found.chart == "p"
+
+    def level(x: float | None) -> str:
+        if x is None:
+            return "—"
+        return f"{100 * x:.1f}%" if share else f"{x:.4g}"
+
+    def change(x: float | None) -> str:
+        if x is None:
+            return "—"
+        return f"{100 * x:+.1f} percentage points" if share else f"{x:+.3g}"
+
     rows = [
         (
             "Source",
-            f"{found.source}"
-            + (f", version {found.source_version}" if found.source_version else ""),
+            found.source + (f", version {found.source_version}" if found.source_version else ""),
         ),
         ("Series read", found.locality or WHOLE_AREA),
-        ("Improvement is", found.improvement),
+        ("Improvement is", {"increase": "higher is better", "decrease": "lower is better"}.get(
+            found.improvement, "no direction set")),
         ("Points before / since the start", f"{found.n_before} / {found.n_after}"),
-    ]
+    ]  # fmt: skip
     if found.baseline_mean is not None:
         rows.append(
             (
                 "Before the start",
-                f"mean {_number(found.baseline_mean)}, limits {_number(found.baseline_lower)} "
-                f"to {_number(found.baseline_upper)}",
+                f"mean {level(found.baseline_mean)}, limits {level(found.baseline_lower)} "
+                f"to {level(found.baseline_upper)}",
             )
         )
     if found.did is not None:
         rows.append(
             (
                 "Difference in differences",
-                f"{found.did:+.4g} (95% interval {found.did_lower:+.4g} to {found.did_upper:+.4g})"
-                f" against {', '.join(found.compared_with)}",
+                f"{change(found.did)} (95% interval {change(found.did_lower)} to "
+                f"{change(found.did_upper)}) against {', '.join(found.compared_with)}",
             )
         )
+    rows += [("Note on the data", note) for note in found.notes]
     return rows
 
 
