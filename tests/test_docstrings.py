@@ -38,6 +38,8 @@ MODULES = [
     "systemic.cli",
     "systemic.extras",
     "systemic.framework.thread",
+    "systemic.framework.evidence",
+    "systemic.store.experiment_evidence",
     "systemic.learn.series",
     "systemic.framework.kumu",
     "systemic.framework.measure_data",
