@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from systemic.framework.evidence import EvidenceError
-from systemic.store import InvalidObjectError, Store, repository
+from systemic.store import (
+    InvalidObjectError,
+    Store,
+    export_workspace,
+    import_workspace,
+    open_store,
+    repository,
+)
 from systemic.store.experiment_evidence import analyse, save_cycle
 
 START = date(2026, 3, 2)
@@ -89,3 +98,40 @@ def test_pdsa_cycles_are_added_edited_and_kept_in_date_order(store: Store) -> No
         assert problem.value.errors[0]["loc"][:3] == ("pdsa_cycles", 3, "ended_on")
         with pytest.raises(IndexError):
             save_cycle(s, ws.id, e.id, {"plan": "Nowhere"}, index=7)
+
+
+def test_export_and_import_keep_cycles_evidence_and_a_decisions_links(
+    store: Store, tmp_path: Path
+) -> None:
+    with store.session() as s:
+        ws = repository.create_workspace(s, "Anytown", seed=False)
+        purpose = repository.create(s, ws.id, "purpose_statement", {"text": "Tell it once"})
+        condition = repository.create(
+            s, ws.id, "system_condition", {"name": "Call-time target", "judgement": "harmful"}
+        )
+        measure = repository.create(
+            s, ws.id, "measure", {"name": "Repeat contacts", "series": points([5.0, 6.0] * 8)}
+        )
+        e = repository.create(s, ws.id, "experiment", {
+            "title": "One call", "start_date": START, "measure_ids": [measure.id],
+        })  # fmt: skip
+        save_cycle(s, ws.id, e.id, {"plan": "One officer", "started_on": "2026-03-02"})
+        analyse(s, ws.id, e.id, actor="ana")
+        repository.create(s, ws.id, "redesign_decision", {
+            "title": "Drop the target", "experiment_ids": [e.id],
+            "system_condition_ids": [condition.id], "purpose_statement_ids": [purpose.id],
+        })  # fmt: skip
+        s.commit()
+        document = export_workspace(s, "anytown")
+    target = open_store(f"sqlite:///{tmp_path / 'empty.db'}")
+    with target.session() as s:
+        import_workspace(s, json.loads(json.dumps(document)))
+        s.commit()
+        again = repository.get(s, ws.id, "experiment", e.id)
+        (decision,) = repository.list_objects(s, ws.id, "redesign_decision")
+        assert export_workspace(s, "anytown") == document
+    target.dispose()
+    assert [c.plan for c in again.pdsa_cycles] == ["One officer"]
+    assert again.analyses[0].measures[0].measure_id == measure.id
+    assert decision.system_condition_ids == [condition.id]
+    assert decision.purpose_statement_ids == [purpose.id]
