@@ -78,7 +78,7 @@ def test_pdsa_cycles_are_added_and_edited_on_the_experiments_page(client: TestCl
         "plan": "Backwards", "started_on": "2026-05-02", "ended_on": "2026-05-01",
     })  # fmt: skip
     assert bad.status_code == 422
-    assert "Ended_on must not be before started_on" in bad.text
+    assert "Must not be before the day the cycle started" in bad.text
     assert ">Backwards</textarea>" in bad.text  # what was typed is kept
     full = Page(client.get(f"/experiments/{eid}/evidence").text)
     assert len(full.ids) == len(set(full.ids))

@@ -475,7 +475,7 @@ class PDSACycle(Fields):
     def _dates_in_order(cls, value: date | None, info: ValidationInfo) -> date | None:
         start = info.data.get("started_on")
         if value is not None and start is not None and value < start:
-            raise ValueError("ended_on must not be before started_on")
+            raise ValueError("must not be before the day the cycle started")
         return value
 
 
