@@ -39,6 +39,8 @@ MODULES = [
     "systemic.cli",
     "systemic.extras",
     "systemic.framework.thread",
+    "systemic.framework.evidence",
+    "systemic.store.experiment_evidence",
     "systemic.learn.series",
     "systemic.learn.shared_cells",
     "systemic.framework.kumu",

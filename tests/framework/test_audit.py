@@ -25,7 +25,7 @@ def snap() -> WorkspaceSnapshot:
 def test_shipped_rules_cover_every_check_with_an_explanation() -> None:
     rules = load_rules()
     assert {r.id for r in rules} == set(CHECKS)
-    assert len(rules) == 9
+    assert len(rules) == 10
     for rule in rules:
         assert rule.severity in ("error", "warning", "info")
         assert len(rule.why) > 40 and rule.title
@@ -122,13 +122,55 @@ def test_experiment_without_result_after_end(snap: WorkspaceSnapshot) -> None:
     }
 
 
+#: One stored analysis, as "Analyse" leaves it on an experiment.
+ANALYSIS = {
+    "version": 1,
+    "analysed_at": "2026-05-01T09:00:00+00:00",
+    "analysed_by": "ana",
+    "start_date": "2026-03-02",
+    "measures": [
+        {
+            "measure_id": "m",
+            "measure_name": "Repeat contacts",
+            "source": "upload",
+            "conclusion": "no_change",
+            "verdict": "There is no evidence that the experiment changed this measure.",
+        }
+    ],
+}
+
+
 def test_redesign_without_evidence(snap: WorkspaceSnapshot) -> None:
-    snap.add("redesign_decision", {"title": "bare"}, "r1")
+    snap.add("purpose_statement", {"text": "Tell my story once"}, "p")
+    snap.add("measure", {"name": "Repeat contacts", "purpose_statement_ids": ["p"]}, "m")
     snap.add("story", {"title": "s"}, "s")
-    snap.add("redesign_decision", {"title": "with story", "story_ids": ["s"]}, "r2")
-    snap.add("redesign_decision", {"title": "with experiment", "experiment_ids": ["e"]}, "r3")
-    fired = {oid for rule, oid in rules_fired(snap) if rule == "redesign-without-evidence"}
-    assert fired == {"r1"}
+    snap.add("experiment", {"title": "not analysed", "measure_ids": ["m"]}, "e0")
+    snap.add(
+        "experiment", {"title": "analysed", "measure_ids": ["m"], "analyses": [ANALYSIS]}, "e1"
+    )
+    snap.add("redesign_decision", {"title": "bare"}, "r1")
+    snap.add("redesign_decision", {"title": "with story only", "story_ids": ["s"]}, "r2")
+    snap.add("redesign_decision", {"title": "unanalysed", "experiment_ids": ["e0"]}, "r3")
+    snap.add("redesign_decision", {"title": "analysed", "experiment_ids": ["e0", "e1"]}, "r4")
+    snap.add("redesign_decision", {"title": "on a measure", "measure_ids": ["m"]}, "r5")
+    findings = {
+        f.object_id: f.message
+        for f in run_audit(snap, today=TODAY)
+        if f.rule_id == "redesign-without-evidence"
+    }
+    assert set(findings) == {"r1", "r2", "r3"}
+    assert findings["r1"] == "No analysed experiment and no measure is linked."
+    assert "('not analysed') hold no stored evidence" in findings["r3"]
+
+
+def test_harmful_condition_without_decision(snap: WorkspaceSnapshot) -> None:
+    snap.add("system_condition", {"name": "harmful, undecided", "judgement": "harmful"}, "c1")
+    snap.add("system_condition", {"name": "harmful, decided", "judgement": "harmful"}, "c2")
+    snap.add("system_condition", {"name": "helpful", "judgement": "helpful"}, "c3")
+    snap.add("system_condition", {"name": "unassessed"}, "c4")
+    snap.add("redesign_decision", {"title": "Change it", "system_condition_ids": ["c2", "c3"]}, "r")
+    fired = {oid for rule, oid in rules_fired(snap) if rule == "harmful-condition-without-decision"}
+    assert fired == {"c1"}
 
 
 def test_locality_without_team(snap: WorkspaceSnapshot) -> None:

@@ -148,3 +148,21 @@ def test_p_chart_experiment_pools_the_other_localities() -> None:
     expected = gap[20:].mean() - gap[:20].mean()
     assert result.did is not None and result.did.estimate == pytest.approx(expected)
     assert result.did.upper < 0
+
+
+def neutral(frame: pl.DataFrame):  # type: ignore[no-untyped-def]
+    return experiment_evidence(frame, locality="North", start=START, date="week",
+                               value="failure", locality_column="place",
+                               improvement="neutral", seed=5)  # fmt: skip
+
+
+def test_a_measure_with_no_direction_reads_a_shift_as_a_change_not_as_both_directions() -> None:
+    local = neutral(localities(shift_north=-10, shift_all=0))
+    assert local.signal == "shift" and local.conclusion == "change"
+    assert "special causes in both directions" not in local.verdict
+    assert "a shift beyond the baseline's usual variation" in local.verdict
+    assert "beyond what happened elsewhere; it has no direction of improvement" in local.verdict
+    everywhere = neutral(localities(shift_north=0, shift_all=-10))
+    assert everywhere.signal == "shift" and everywhere.conclusion == "shared_change"
+    flat = neutral(localities(shift_north=0, shift_all=0))
+    assert flat.signal == "none" and flat.conclusion == "no_change"

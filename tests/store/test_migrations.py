@@ -80,19 +80,15 @@ def test_upgrade_from_an_earlier_revision_keeps_data(db_url: str, start: str) ->
             ),
             {"i": "p" * 32, "w": "w" * 32, "c": stamp, "t": "Help me stay at home", "y": True},
         )
-        # Revision 0006 replaced the free-text learn_output with a live definition.
-        has_learn_output = "learn_output" in {
-            c["name"] for c in inspect(conn).get_columns("measure")
-        }
+        # learn_output became learn_result in 0006_h15measure: write whichever is there.
+        learn = next(
+            c["name"] for c in inspect(conn).get_columns("measure") if "learn_" in c["name"]
+        )
         conn.execute(
             text(
                 "INSERT INTO measure (id, workspace_id, created_at, updated_at, name, kind, "
-                "definition, data_source, "
-                + ("learn_output, " if has_learn_output else "")
-                + "series, target) VALUES "
-                "(:i, :w, :c, :c, 'Days at home', 'outcome', '', 'series', "
-                + ("'', " if has_learn_output else "")
-                + ":s, NULL)"
+                f"definition, data_source, {learn}, series, target) VALUES "
+                "(:i, :w, :c, :c, 'Days at home', 'outcome', '', 'series', '', :s, NULL)"
             ),
             {
                 "i": "m" * 32,

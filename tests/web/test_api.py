@@ -402,7 +402,7 @@ def test_audit_route_finds_and_clears(client: TestClient) -> None:
 
 def test_audit_rules_route(client: TestClient) -> None:
     rules = client.get("/api/audit/rules").json()
-    assert len(rules) == 9 and all(r["why"] for r in rules)
+    assert len(rules) == 10 and all(r["why"] for r in rules)
     _post(client, "localities", {"name": "Hill"})
     assert client.get("/api/audit").json()["counts"]["warning"] == 1
     off = client.patch("/api/audit/rules/locality-without-team", json={"enabled": False})

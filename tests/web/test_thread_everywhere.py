@@ -3,7 +3,8 @@
 A workspace is built through the API with the case that once split them: an
 experiment that uses a statement's measure without naming the statement (the
 dashboard listed it, the purpose page showed "no experiment", the report
-counted 0). For every purpose statement, each place's experiments, evidence
+counted 0); evidence stored by "Analyse" and a decision naming the purpose it
+serves count everywhere alike. For every purpose statement, each place's experiments, evidence
 and redesign decisions are read from its HTML and compared.
 """
 
@@ -51,10 +52,26 @@ def build(client: TestClient) -> dict[str, dict[str, Any]]:
             "result": "Repeat contacts fell beyond the other localities.",
         },
     )
+    uploaded = make(client, "measures", {"name": "Notes read", "series": [
+        {"period": f"2026-0{month}-0{day}", "value": value}
+        for month, day, value in [(1, 5, 3), (1, 6, 4), (1, 7, 3), (2, 2, 8), (2, 3, 9)]
+    ]})  # fmt: skip
     named = make(
         client,
         "experiments",
-        {"title": "Shared notes", "purpose_statement_ids": [child["id"]]},
+        {
+            "title": "Shared notes",
+            "purpose_statement_ids": [child["id"]],
+            "measure_ids": [uploaded["id"]],
+            "start_date": "2026-02-01",
+        },
+    )
+    # Its evidence is an analysis stored by "Analyse", not a result typed in.
+    assert client.post(f"/experiments/{named['id']}/analyse").status_code == 200
+    direct = make(
+        client,
+        "redesign_decisions",
+        {"title": "Notes follow the person", "purpose_statement_ids": [child["id"]]},
     )
     decision = make(
         client,
@@ -68,6 +85,7 @@ def build(client: TestClient) -> dict[str, dict[str, Any]]:
         "via_measure": via_measure,
         "named": named,
         "decision": decision,
+        "direct": direct,
     }
 
 
@@ -112,11 +130,14 @@ def test_every_place_tells_the_same_thread_for_every_purpose(
     client: TestClient, app: FastAPI
 ) -> None:
     made = build(client)
-    titles = {made[k]["id"]: made[k]["title"] for k in ("via_measure", "named", "decision")}
+    titles = {
+        made[k]["id"]: made[k]["title"] for k in ("via_measure", "named", "decision", "direct")
+    }
     expected = {
         made["once"]["id"]: ({made["via_measure"]["id"]}, {made["via_measure"]["id"]},
                              {made["decision"]["id"]}),
-        made["child"]["id"]: ({made["named"]["id"]}, set(), set()),
+        made["child"]["id"]: ({made["named"]["id"]}, {made["named"]["id"]},
+                              {made["direct"]["id"]}),
         made["alone"]["id"]: (set(), set(), set()),
     }  # fmt: skip
     dashboard = client.get("/").text

@@ -467,6 +467,8 @@ def _fill(s: Any, ws: str, ev: DemoEvidence) -> dict[str, str]:
             "experiment_ids": [ids["experiment:team"]],
             "measure_ids": [ids["measure:failure"], ids["measure:e2e"]],
             "story_ids": [ids["story:ms-b"]],
+            "system_condition_ids": [ids["condition:eligibility"]],
+            "purpose_statement_ids": [ids["purpose:early"]],
         },
     )
     return ids

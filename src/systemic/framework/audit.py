@@ -147,9 +147,22 @@ def _experiment_without_result(snap: WorkspaceSnapshot, rule: AuditRule, today: 
 
 @check("redesign-without-evidence")
 def _redesign_without_evidence(snap: WorkspaceSnapshot, rule: AuditRule, today: date):
+    # Evidence is a measure, or an experiment that was analysed: an experiment linked
+    # but never analysed holds no evidence yet, however well it went in words.
+    experiments = snap.by_id("experiment")
     for decision in snap.of("redesign_decision"):
-        if not (decision.experiment_ids or decision.measure_ids or decision.story_ids):
-            yield "redesign_decision", decision, "No experiment, measure or story is linked."
+        linked = [experiments[e] for e in decision.experiment_ids if e in experiments]
+        if decision.measure_ids or any(e.analyses for e in linked):
+            continue
+        if linked:
+            names = ", ".join(f"'{e.title}'" for e in linked)
+            message = (
+                f"Its experiments ({names}) hold no stored evidence: analyse them on their "
+                "pages, or link the measure the decision rests on."
+            )
+        else:
+            message = "No analysed experiment and no measure is linked."
+        yield "redesign_decision", decision, message
 
 
 @check("locality-without-team")
@@ -181,6 +194,18 @@ def _harmful_condition_without_proposal(snap: WorkspaceSnapshot, rule: AuditRule
     for condition in snap.of("system_condition"):
         if condition.judgement == "harmful" and not condition.proposal:
             yield "system_condition", condition, f"'{condition.name}' is judged harmful."
+
+
+@check("harmful-condition-without-decision")
+def _harmful_condition_without_decision(snap: WorkspaceSnapshot, rule: AuditRule, today: date):
+    changed = {c for d in snap.of("redesign_decision") for c in d.system_condition_ids}
+    for condition in snap.of("system_condition"):
+        if condition.judgement == "harmful" and condition.id not in changed:
+            yield (
+                "system_condition",
+                condition,
+                f"'{condition.name}' is judged harmful and no redesign decision changes it.",
+            )
 
 
 def default_rules_text() -> str:

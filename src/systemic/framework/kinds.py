@@ -174,7 +174,13 @@ _ALL = (
         "Redesign decision",
         m.RedesignDecisionFields,
         "title",
-        relations={"experiments": "experiment", "measures": "measure", "stories": "story"},
+        relations={
+            "experiments": "experiment",
+            "measures": "measure",
+            "stories": "story",
+            "system_conditions": "system_condition",
+            "purpose_statements": "purpose_statement",
+        },
     ),
     Kind("system_map", "system_maps", "System map", m.SystemMapFields, "name"),
     Kind(

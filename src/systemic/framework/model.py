@@ -422,6 +422,145 @@ class MeasureFields(Fields):
         return sorted(value, key=lambda a: a.on)
 
 
+#: A field marked with this is written by an experiment's own page (its PDSA cycles,
+#: its "Analyse" button), not typed into the experiment's form.
+SET_ON_EXPERIMENT: dict[str, Any] = {"set_on": "experiment"}
+
+#: What an experiment's evidence concluded about one measure (``not_analysed``: it could
+#: not be read, and the verdict says why).
+EvidenceConclusion = Literal[
+    "improvement",
+    "concern",
+    "change",
+    "shared_change",
+    "no_change",
+    "inconclusive",
+    "not_analysed",
+]
+EvidenceSignal = Literal["improvement", "concern", "mixed", "shift", "none"]
+
+
+class PDSACycle(Fields):
+    """One plan-do-study-act cycle of an experiment: what we tried, predicted, saw and did next."""
+
+    plan: str = Field(
+        title="Plan",
+        description="What this cycle tries, where, with whom and how it will be measured.",
+        json_schema_extra={"long_text": True},
+    )
+    prediction: str = Field(
+        "",
+        title="Prediction",
+        description="What we expect to happen, said before it does.",
+        json_schema_extra={"long_text": True},
+    )
+    started_on: date | None = Field(None, title="Started on", description="When the Do began.")
+    ended_on: date | None = Field(None, title="Ended on", description="When the Do ended.")
+    what_happened: str = Field(
+        "",
+        title="Do: what happened",
+        description="What was done and what was seen, including what was not planned.",
+        json_schema_extra={"long_text": True},
+    )
+    study: str = Field(
+        "",
+        title="Study: what we learnt",
+        description="What happened compared with the prediction, and why they differ.",
+        json_schema_extra={"long_text": True},
+    )
+    what_next: str = Field(
+        "",
+        title="Act: what next",
+        description="Adopt, adapt or abandon the change, and the next cycle's plan.",
+        json_schema_extra={"long_text": True},
+    )
+
+    _plan = field_validator("plan")(_required_text)
+
+    @field_validator("ended_on")
+    @classmethod
+    def _dates_in_order(cls, value: date | None, info: ValidationInfo) -> date | None:
+        start = info.data.get("started_on")
+        if value is not None and start is not None and value < start:
+            raise ValueError("must not be before the day the cycle started")
+        return value
+
+
+class MeasureEvidence(Fields):
+    """What one measure said about an experiment, with the version of the data it read."""
+
+    measure_id: str = Field(title="Measure", description="The measure read.")
+    measure_name: str = Field(title="Measure name", description="Its name when analysed.")
+    source: str = Field(title="Source", description="Where its values came from.")
+    source_version: str = Field(
+        "", title="Source version", description="Which version of the source was read."
+    )
+    locality: str = Field(
+        "", title="Series read", description="The locality whose series was read ('' the area)."
+    )
+    compared_with: list[str] = Field(
+        default_factory=list,
+        title="Compared with",
+        description="The other localities the difference in differences used.",
+    )
+    improvement: Literal["increase", "decrease", "neutral"] = Field(
+        "neutral", title="Improvement is", description="Which way is better for the measure."
+    )
+    chart: Literal["xmr", "p", "u", "c", "t", "g"] = Field(
+        "xmr", title="Chart", description="The chart whose limits were read (p: a share)."
+    )
+    n_before: int = Field(0, ge=0, title="Points before the start")
+    n_after: int = Field(0, ge=0, title="Points since the start")
+    baseline_mean: float | None = Field(None, title="Mean before the start")
+    baseline_lower: float | None = Field(None, title="Lower limit before the start")
+    baseline_upper: float | None = Field(None, title="Upper limit before the start")
+    signal: EvidenceSignal = Field(
+        "none", title="Signal", description="Special causes since the start, against the limits."
+    )
+    signal_rules: list[str] = Field(
+        default_factory=list, title="Rules that fired", description="In words."
+    )
+    change_in_locality: float | None = Field(None, title="Change in the locality")
+    change_in_others: float | None = Field(None, title="Change in the other localities")
+    did: float | None = Field(None, title="Difference in differences")
+    did_lower: float | None = Field(None, title="Interval, lower end")
+    did_upper: float | None = Field(None, title="Interval, upper end")
+    conclusion: EvidenceConclusion = Field(
+        "not_analysed",
+        title="Conclusion",
+        json_schema_extra={
+            "choice_labels": {
+                "improvement": "Improvement beyond the other localities",
+                "concern": "Worse, beyond the other localities",
+                "change": "Changed (no direction of improvement set)",
+                "shared_change": "Changed, but everywhere alike",
+                "no_change": "No change",
+                "inconclusive": "Inconclusive",
+                "not_analysed": "Could not be analysed",
+            }
+        },
+    )
+    verdict: str = Field(title="Verdict", description="The evidence in words.")
+    notes: list[str] = Field(
+        default_factory=list,
+        title="Notes on the data",
+        description="What was suppressed or left out of the series read, and why.",
+    )
+
+
+class EvidenceAnalysis(Fields):
+    """One run of "Analyse" on an experiment: when, by whom, on what, and what it found."""
+
+    version: int = Field(ge=1, title="Version", description="1 for the first analysis, and up.")
+    analysed_at: AwareDatetime = Field(title="Analysed at")
+    analysed_by: str = Field("", title="Analysed by")
+    start_date: date = Field(title="Start date read", description="The experiment's start then.")
+    locality: str = Field(
+        "", title="Locality", description="The experiment's locality then ('' none)."
+    )
+    measures: list[MeasureEvidence] = Field(default_factory=list, title="Measures")
+
+
 class ExperimentFields(Fields):
     """Step 1 of the cycle: try a change in one place and learn from it."""
 
@@ -438,6 +577,18 @@ class ExperimentFields(Fields):
     purpose_statement_ids: list[str] = Field(default_factory=list)
     measure_ids: list[str] = Field(default_factory=list)
     story_ids: list[str] = Field(default_factory=list)
+    pdsa_cycles: list[PDSACycle] = Field(
+        default_factory=list,
+        title="PDSA cycles",
+        description="Plan, do, study, act: each cycle of the experiment, in date order.",
+        json_schema_extra=SET_ON_EXPERIMENT,
+    )
+    analyses: list[EvidenceAnalysis] = Field(
+        default_factory=list,
+        title="Stored evidence",
+        description="Each run of Analyse, oldest first; a new run adds a version.",
+        json_schema_extra=SET_ON_EXPERIMENT,
+    )
 
     _title = field_validator("title")(_required_text)
 
@@ -448,6 +599,12 @@ class ExperimentFields(Fields):
         if value is not None and start is not None and value < start:
             raise ValueError("end_date must not be before start_date")
         return value
+
+    @field_validator("pdsa_cycles")
+    @classmethod
+    def _cycles_in_date_order(cls, value: list[PDSACycle]) -> list[PDSACycle]:
+        # Undated cycles (still being planned) come after the dated ones, in the order given.
+        return sorted(value, key=lambda c: (c.started_on is None, c.started_on or date.min))
 
 
 class RedesignDecisionFields(Fields):
@@ -463,6 +620,16 @@ class RedesignDecisionFields(Fields):
     experiment_ids: list[str] = Field(default_factory=list)
     measure_ids: list[str] = Field(default_factory=list)
     story_ids: list[str] = Field(default_factory=list)
+    system_condition_ids: list[str] = Field(
+        default_factory=list,
+        title="System conditions it changes",
+        description="The rules, targets, funding rules or IT systems this decision changes.",
+    )
+    purpose_statement_ids: list[str] = Field(
+        default_factory=list,
+        title="Purpose statements it serves",
+        description="What matters to people that this change is for.",
+    )
 
     _title = field_validator("title")(_required_text)
 

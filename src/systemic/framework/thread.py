@@ -10,9 +10,11 @@ The rules, in one place:
 
 - an experiment is on a statement's thread when it names the statement or
   uses one of the statement's measures;
-- its evidence is an experiment on the thread with a recorded result;
-- a redesign decision is on the thread when it rests on one of those
-  experiments or on one of the statement's measures.
+- its evidence is an experiment on the thread with a recorded result or a
+  stored analysis (the "Analyse" button's evidence);
+- a redesign decision is on the thread when it names the statement as the
+  purpose it serves, or rests on one of those experiments or on one of the
+  statement's measures.
 
 >>> from systemic.framework.snapshot import WorkspaceSnapshot
 >>> snap = WorkspaceSnapshot.empty()
@@ -69,11 +71,13 @@ def thread_tree(snap: WorkspaceSnapshot) -> list[PurposeThread]:
             measures=measures,
             teams=snap.linked_to("team", "purpose_statement_ids", statement.id),
             experiments=tested,
-            evidence=[e for e in tested if (e.result or "").strip()],
+            evidence=[e for e in tested if (e.result or "").strip() or e.analyses],
             decisions=[
                 d
                 for d in decisions
-                if tested_ids & set(d.experiment_ids) or measure_ids & set(d.measure_ids)
+                if statement.id in d.purpose_statement_ids
+                or tested_ids & set(d.experiment_ids)
+                or measure_ids & set(d.measure_ids)
             ],
         )
     roots = []

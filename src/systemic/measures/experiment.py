@@ -30,8 +30,12 @@ from systemic.measures.errors import SeriesError, SPCOptionError
 from systemic.measures.rules import Improvement, RuleSet
 from systemic.measures.spc import ChartKind, DateLike, SPCResult, _as_datetime
 
-Signal = Literal["improvement", "concern", "mixed", "none"]
-Conclusion = Literal["improvement", "concern", "shared_change", "no_change", "inconclusive"]
+#: ``shift``: special causes on a measure with no direction of improvement (neither
+#: better nor worse, only changed).
+Signal = Literal["improvement", "concern", "mixed", "shift", "none"]
+Conclusion = Literal[
+    "improvement", "concern", "change", "shared_change", "no_change", "inconclusive"
+]
 
 
 @dataclass(frozen=True)
@@ -190,7 +194,7 @@ def experiment_evidence(
         "mixed" if good and bad else "improvement" if good else "concern" if bad else "none"
     )
     if improvement == "neutral" and neutral:
-        signal = "mixed"
+        signal = "shift"
 
     did = _did(table, locality, locality_column, value, denominator, started,
                n_boot=n_boot, seed=seed, confidence=confidence)  # fmt: skip
@@ -258,6 +262,11 @@ def _direction(x: float, improvement: Improvement) -> int:
 def _conclude(
     signal: Signal, did: DifferenceInDifferences | None, improvement: Improvement
 ) -> Conclusion:
+    if signal == "shift":
+        # A neutral measure changed: beyond the others (or with none to compare), or with them.
+        if did is None or did.lower > 0 or did.upper < 0:
+            return "change"
+        return "shared_change"
     if did is None:
         if signal in ("improvement", "concern"):
             return signal
@@ -316,6 +325,8 @@ def _verdict(
             "improvement": f"special-cause improvement ({said}).",
             "concern": f"special-cause concern ({said}).",
             "mixed": f"special causes in both directions ({said}).",
+            "shift": f"special-cause variation ({said}): a shift beyond the baseline's usual "
+            "variation.",
             "none": "no special cause: they stay within the variation of the baseline.",
         }[signal]
     )
@@ -343,6 +354,10 @@ def _verdict(
         "after the experiment started, beyond what happened elsewhere.",
         "concern": f"Together this is evidence that the measure in {locality} got worse after "
         "the experiment started, beyond what happened elsewhere.",
+        "change": f"The measure in {locality} changed after the experiment started"
+        + (", beyond what happened elsewhere" if did is not None else "")
+        + "; it has no direction of improvement set, so whether that is better or worse is "
+        "for you to judge.",
         "shared_change": "The shift is real but the other localities moved in the same way: "
         "it cannot be credited to the experiment.",
         "no_change": "There is no evidence that the experiment changed this measure.",

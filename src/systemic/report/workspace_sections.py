@@ -21,6 +21,7 @@ from systemic.framework import (
     system_conditions,
     system_map,
 )
+from systemic.framework.evidence import evidence_summary
 from systemic.report.document import Figure, KeyFigure, Section, Table
 from systemic.report.system_map_svg import render_map_view
 from systemic.store import load_snapshot, open_store
@@ -212,6 +213,7 @@ def snapshot_sections(snap: Any) -> list[Section]:
 
     timeline = experiments_timeline(snap)
     decisions = snap.of("redesign_decision")
+    conditions_by_id = snap.by_id("system_condition")
     cycle = Section(
         id="cycle",
         title="The cycle: experiments and redesign decisions",
@@ -230,11 +232,14 @@ def snapshot_sections(snap: Any) -> list[Section]:
                         ),
                         "measures": ", ".join(m.name for m in v.measures) or "(none)",
                         "result": v.experiment.result or "(not yet)",
+                        "evidence": evidence_summary(
+                            v.experiment.analyses[-1] if v.experiment.analyses else None
+                        ),
                         "decision": v.experiment.decision or "",
                     }
                     for v in timeline
                 ],
-                ["experiment", "dates", "measures", "result", "decision"],
+                ["experiment", "dates", "measures", "result", "evidence", "decision"],
             ),
         )
     )
@@ -252,11 +257,16 @@ def snapshot_sections(snap: Any) -> list[Section]:
                                 f"{len(d.experiment_ids)} experiment(s), "
                                 f"{len(d.measure_ids)} measure(s), {len(d.story_ids)} story(ies)"
                             ),
+                            "conditions changed": ", ".join(
+                                conditions_by_id[c].name
+                                for c in d.system_condition_ids
+                                if c in conditions_by_id
+                            ),
                             "review": str(d.review_date or ""),
                         }
                         for d in decisions
                     ],
-                    ["decision", "level", "change", "evidence", "review"],
+                    ["decision", "level", "change", "evidence", "conditions changed", "review"],
                 ),
             )
         )

@@ -221,6 +221,13 @@ class Experiment(Stored):
     end_date: Mapped[date | None] = mapped_column(Date)
     result: Mapped[str] = _text()
     decision: Mapped[str | None] = mapped_column(ENUM)
+    # added by revision 0007_h15evidence
+    pdsa_cycles: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSON, nullable=False, default=list, server_default="[]"
+    )
+    analyses: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSON, nullable=False, default=list, server_default="[]"
+    )
 
 
 class RedesignDecision(Stored):

@@ -18,6 +18,7 @@ from systemic.web.pages import (
     account,
     admin,
     capture,
+    experiment_evidence,
     levels,
     measure_chart,
     members,
@@ -45,6 +46,7 @@ router.include_router(levels.router)
 router.include_router(system_map.router)
 router.include_router(measure_chart.router)
 router.include_router(capture.router)
+router.include_router(experiment_evidence.router)
 router.include_router(objects.build_router())
 
 __all__ = ["NAV", "STATIC_URL", "router"]

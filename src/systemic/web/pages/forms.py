@@ -206,9 +206,9 @@ def _unwrap_optional(annotation: Any) -> tuple[Any, bool]:
 
 
 def _set_elsewhere(info: Any) -> bool:
-    """Whether a field is set by the system map itself (``SET_ON_MAP``), not on a form."""
+    """Whether a field is set elsewhere (``SET_ON_MAP``, ``SET_ON_EXPERIMENT``), not on a form."""
     extra = info.json_schema_extra
-    return isinstance(extra, dict) and extra.get("set_on") == "map"
+    return isinstance(extra, dict) and extra.get("set_on") is not None
 
 
 def _list_item(annotation: Any) -> Any | None:
@@ -232,7 +232,7 @@ def form_controls(
         if _set_elsewhere(info):
             continue
         annotation, optional = _unwrap_optional(info.annotation)
-        label = LABELS.get(name, name.replace("_", " ").capitalize())
+        label = LABELS.get(name) or info.title or name.replace("_", " ").capitalize()
         help_text = HELP.get(name) or (info.description or "")
         if help_text.rstrip(".") == label.rstrip("."):
             help_text = ""

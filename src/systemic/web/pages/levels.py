@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from systemic.framework import purpose_thread, views
+from systemic.framework.evidence import evidence_summary
 from systemic.framework.kinds import KINDS
 from systemic.web.pages.context import PageContext, page_context
 from systemic.web.pages.site import render
@@ -214,6 +215,7 @@ def cycle_page(request: Request, ctx: PageContext = Depends(page_context)) -> Re
             reverse=True,
         ),
         evidence_of=evidence_of,
+        evidence_summary=evidence_summary,
         locality_names={loc.id: loc.name for loc in snap.of("locality")},
         team_names={t.id: t.name for t in snap.of("team")},
     )

@@ -195,9 +195,12 @@ def related_sections(kind: Kind, record: Any, snap: Any) -> list[Related]:
                 title = "More detailed statements" if field_name == "parent_id" else title
             elif len(pointing) > 1:
                 title = f"{title} ({LABELS.get(field_name, field_name).lower()})"
-            if (kind.name, other.name) == ("purpose_statement", "experiment"):
-                # The thread above also counts experiments using its measures: say which these are.
-                title = "Experiments that name it"
+            if kind.name == "purpose_statement" and other.name in (
+                "experiment",
+                "redesign_decision",
+            ):
+                # The thread above also counts those reached through its measures: say which.
+                title = f"{plural_label(other)} that name it"
             label = ADD_LINKED.get((other.name, field_name))
             add = None
             if label:

@@ -1,7 +1,7 @@
 """demand captured at the point of contact, and the names the team masks in it
 
-Revision ID: 0007_h18capture
-Revises: 0006_h15measure
+Revision ID: 0008_h18capture
+Revises: 0007_h15evidence
 Create Date: 2026-12-03 13:40:00
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_h18capture"
-down_revision = "0006_h15measure"
+revision = "0008_h18capture"
+down_revision = "0007_h15evidence"
 branch_labels = None
 depends_on = None
 

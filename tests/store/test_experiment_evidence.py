@@ -1,0 +1,137 @@
+"""An experiment keeps its evidence: each analysis a version with its inputs; PDSA cycles."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from systemic.framework.evidence import EvidenceError
+from systemic.store import (
+    InvalidObjectError,
+    Store,
+    export_workspace,
+    import_workspace,
+    open_store,
+    repository,
+)
+from systemic.store.experiment_evidence import analyse, save_cycle
+
+START = date(2026, 3, 2)
+WEEKS = [START + timedelta(weeks=i - 8) for i in range(16)]
+
+
+def points(values: list[float]) -> list[dict[str, object]]:
+    return [{"period": d.isoformat(), "value": v} for d, v in zip(WEEKS, values, strict=True)]
+
+
+def test_two_analyses_are_two_versions_each_with_its_inputs(store: Store) -> None:
+    with store.session() as s:
+        ws = repository.create_workspace(s, "Anytown", seed=False)
+        north = repository.create(s, ws.id, "locality", {"name": "North"})
+        measure = repository.create(
+            s, ws.id, "measure", {"name": "Repeat contacts", "series": points([5.0, 6.0] * 8)}
+        )
+        experiment = repository.create(
+            s, ws.id, "experiment",
+            {"title": "One call", "start_date": START, "locality_id": north.id,
+             "measure_ids": [measure.id]},
+        )  # fmt: skip
+        first_at = datetime(2026, 5, 1, 9, tzinfo=UTC)
+        analyse(s, ws.id, experiment.id, actor="ana", at=first_at)
+        # New values are uploaded and the start date is corrected before the second run.
+        changed = repository.update(
+            s, ws.id, "measure", measure.id, {"series": points([5.0, 6.0] * 4 + [2.0, 3.0] * 4)}
+        )
+        repository.update(s, ws.id, "experiment", experiment.id,
+                          {"start_date": START - timedelta(weeks=1)})  # fmt: skip
+        analyse(s, ws.id, experiment.id, actor="bo", at=first_at + timedelta(days=7))
+        s.commit()
+    with store.session() as s:
+        stored = repository.get(s, ws.id, "experiment", experiment.id)
+        first, second = stored.analyses
+        assert [first.version, second.version] == [1, 2]
+        assert (first.analysed_by, first.analysed_at, first.start_date) == ("ana", first_at, START)
+        assert (second.analysed_by, second.start_date) == ("bo", START - timedelta(weeks=1))
+        assert first.locality == second.locality == "North"
+        one, two = first.measures[0], second.measures[0]
+        assert one.measure_id == two.measure_id == measure.id
+        assert one.source == two.source == "upload"
+        assert one.source_version == measure.updated_at.isoformat()
+        assert two.source_version == changed.updated_at.isoformat() != one.source_version
+        # The first version still says what it found then: a flat series, no change.
+        assert one.conclusion == "no_change" and one.n_before == 8
+        assert two.n_before == 7 and two.signal != "none"
+        actions = [h.action for h in repository.history(s, ws.id, object_id=experiment.id)]
+        assert actions.count("update") == 3  # two analyses and the start date
+
+
+def test_an_experiment_without_a_start_date_is_not_analysed(store: Store) -> None:
+    with store.session() as s:
+        ws = repository.create_workspace(s, "Anytown", seed=False)
+        experiment = repository.create(s, ws.id, "experiment", {"title": "Undated"})
+        with pytest.raises(EvidenceError, match="no start date"):
+            analyse(s, ws.id, experiment.id)
+        assert repository.get(s, ws.id, "experiment", experiment.id).analyses == []
+
+
+def test_pdsa_cycles_are_added_edited_and_kept_in_date_order(store: Store) -> None:
+    with store.session() as s:
+        ws = repository.create_workspace(s, "Anytown", seed=False)
+        e = repository.create(s, ws.id, "experiment", {"title": "One call"})
+        save_cycle(s, ws.id, e.id, {"plan": "Second", "started_on": "2026-04-01"})
+        save_cycle(s, ws.id, e.id, {"plan": "Not started yet"})
+        save_cycle(s, ws.id, e.id, {"plan": "First", "started_on": "2026-03-02",
+                                    "prediction": "Fewer repeat calls"})  # fmt: skip
+        stored = repository.get(s, ws.id, "experiment", e.id)
+        assert [c.plan for c in stored.pdsa_cycles] == ["First", "Second", "Not started yet"]
+        save_cycle(s, ws.id, e.id, {**stored.pdsa_cycles[0].model_dump(),
+                                    "what_happened": "Two fewer a day"}, index=0)  # fmt: skip
+        assert repository.get(s, ws.id, "experiment", e.id).pdsa_cycles[0].what_happened == (
+            "Two fewer a day"
+        )
+        with pytest.raises(InvalidObjectError) as problem:
+            save_cycle(s, ws.id, e.id, {"plan": "Bad", "started_on": "2026-05-02",
+                                        "ended_on": "2026-05-01"})  # fmt: skip
+        assert problem.value.errors[0]["loc"][:3] == ("pdsa_cycles", 3, "ended_on")
+        with pytest.raises(IndexError):
+            save_cycle(s, ws.id, e.id, {"plan": "Nowhere"}, index=7)
+
+
+def test_export_and_import_keep_cycles_evidence_and_a_decisions_links(
+    store: Store, tmp_path: Path
+) -> None:
+    with store.session() as s:
+        ws = repository.create_workspace(s, "Anytown", seed=False)
+        purpose = repository.create(s, ws.id, "purpose_statement", {"text": "Tell it once"})
+        condition = repository.create(
+            s, ws.id, "system_condition", {"name": "Call-time target", "judgement": "harmful"}
+        )
+        measure = repository.create(
+            s, ws.id, "measure", {"name": "Repeat contacts", "series": points([5.0, 6.0] * 8)}
+        )
+        e = repository.create(s, ws.id, "experiment", {
+            "title": "One call", "start_date": START, "measure_ids": [measure.id],
+        })  # fmt: skip
+        save_cycle(s, ws.id, e.id, {"plan": "One officer", "started_on": "2026-03-02"})
+        analyse(s, ws.id, e.id, actor="ana")
+        repository.create(s, ws.id, "redesign_decision", {
+            "title": "Drop the target", "experiment_ids": [e.id],
+            "system_condition_ids": [condition.id], "purpose_statement_ids": [purpose.id],
+        })  # fmt: skip
+        s.commit()
+        document = export_workspace(s, "anytown")
+    target = open_store(f"sqlite:///{tmp_path / 'empty.db'}")
+    with target.session() as s:
+        import_workspace(s, json.loads(json.dumps(document)))
+        s.commit()
+        again = repository.get(s, ws.id, "experiment", e.id)
+        (decision,) = repository.list_objects(s, ws.id, "redesign_decision")
+        assert export_workspace(s, "anytown") == document
+    target.dispose()
+    assert [c.plan for c in again.pdsa_cycles] == ["One officer"]
+    assert again.analyses[0].measures[0].measure_id == measure.id
+    assert decision.system_condition_ids == [condition.id]
+    assert decision.purpose_statement_ids == [purpose.id]

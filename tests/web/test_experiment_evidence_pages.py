@@ -1,0 +1,158 @@
+"""An experiment's page holds its PDSA cycles and evidence; a decision shows what it rests on.
+
+Through the pages as an editor uses them (forms posted, redirects followed), on
+SQLite and, when configured, PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from systemic.report.workspace_sections import snapshot_sections
+from systemic.store import load_snapshot
+from tests.web.test_pages import Page
+
+START = date(2026, 3, 2)
+WEEKS = [START + timedelta(weeks=i - 8) for i in range(16)]
+FRAGMENT = {"HX-Request": "true"}
+
+
+def make(client: TestClient, plural: str, body: dict[str, Any]) -> dict[str, Any]:
+    response = client.post(f"/api/{plural}", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def workspace(client: TestClient) -> dict[str, dict[str, Any]]:
+    north = make(client, "localities", {"name": "North"})
+    purpose = make(client, "purpose_statements", {"text": "Tell my story once", "voice": "I"})
+    values = [9.0, 11.0] * 4 + [4.0, 5.0] * 4  # a step down at the start
+    series = [{"period": d.isoformat(), "value": v} for d, v in zip(WEEKS, values, strict=True)]
+    measure = make(client, "measures", {
+        "name": "Repeat contacts", "purpose_statement_ids": [purpose["id"]], "series": series,
+    })  # fmt: skip
+    experiment = make(client, "experiments", {
+        "title": "One conversation", "start_date": START.isoformat(),
+        "locality_id": north["id"], "measure_ids": [measure["id"]],
+    })  # fmt: skip
+    return {"north": north, "purpose": purpose, "measure": measure, "experiment": experiment}
+
+
+def evidence(client: TestClient, experiment_id: str) -> str:
+    response = client.get(f"/experiments/{experiment_id}/evidence", headers=FRAGMENT)
+    assert response.status_code == 200
+    return response.text
+
+
+def test_pdsa_cycles_are_added_and_edited_on_the_experiments_page(client: TestClient) -> None:
+    made = workspace(client)
+    eid = made["experiment"]["id"]
+    page = client.get(f"/experiments/{eid}").text
+    assert f'hx-get="/experiments/{eid}/evidence"' in page
+    assert "No PDSA cycle yet" in evidence(client, eid)
+
+    response = client.post(f"/experiments/{eid}/cycles", data={
+        "plan": "One worker takes the whole call", "prediction": "Fewer repeat contacts",
+        "started_on": "2026-03-02", "what_happened": "Calls took longer",
+    }, follow_redirects=False)  # fmt: skip
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/experiments/{eid}?saved=1#pdsa"
+    client.post(f"/experiments/{eid}/cycles", data={"plan": "Earlier", "started_on": "2026-02-01"})
+    shown = evidence(client, eid)
+    assert shown.index("Earlier") < shown.index("One worker takes the whole call")
+    assert "<h3>Cycle 2: 2026-03-02</h3>" in shown and "Do: what happened" in shown
+
+    client.post(f"/experiments/{eid}/cycles/1", data={
+        "plan": "One worker takes the whole call", "started_on": "2026-03-02",
+        "ended_on": "2026-03-30", "what_next": "Adapt: two workers in pairs",
+    })  # fmt: skip
+    shown = evidence(client, eid)
+    assert "2026-03-02 to 2026-03-30" in shown and "Adapt: two workers in pairs" in shown
+
+    bad = client.post(f"/experiments/{eid}/cycles", data={
+        "plan": "Backwards", "started_on": "2026-05-02", "ended_on": "2026-05-01",
+    })  # fmt: skip
+    assert bad.status_code == 422
+    assert "Must not be before the day the cycle started" in bad.text
+    assert ">Backwards</textarea>" in bad.text  # what was typed is kept
+    full = Page(client.get(f"/experiments/{eid}/evidence").text)
+    assert len(full.ids) == len(set(full.ids))
+    unlabelled = [c for c in full.controls if c.get("id") not in full.label_for]
+    assert unlabelled == []
+
+
+def test_analyse_stores_a_version_per_run_and_the_page_shows_them(client: TestClient) -> None:
+    made = workspace(client)
+    eid = made["experiment"]["id"]
+    assert "Not analysed yet." in evidence(client, eid)
+    response = client.post(f"/experiments/{eid}/analyse", follow_redirects=False)
+    assert response.status_code == 303
+    shown = evidence(client, eid)
+    assert "Version 1 (latest)" in shown
+    assert "special-cause" in shown and "Repeat contacts" in shown
+    client.post(f"/experiments/{eid}/analyse")
+    shown = evidence(client, eid)
+    assert shown.index("Version 2 (latest)") < shown.index("Earlier versions")
+    assert shown.index("Earlier versions") < shown.index("Version 1<")
+    stored = client.get(f"/api/experiments/{eid}").json()["analyses"]
+    assert [a["version"] for a in stored] == [1, 2]
+    assert stored[0]["measures"][0]["measure_id"] == made["measure"]["id"]
+
+    undated = make(client, "experiments", {"title": "Undated"})
+    refused = client.post(f"/experiments/{undated['id']}/analyse")
+    assert refused.status_code == 422
+    assert "has no start date: set it, then analyse" in refused.text
+
+
+def test_a_decision_shows_its_conditions_purpose_experiments_and_their_measures(
+    client: TestClient, app: FastAPI
+) -> None:
+    made = workspace(client)
+    eid = made["experiment"]["id"]
+    condition = make(
+        client, "system_conditions", {"name": "Eight-minute call target", "judgement": "harmful"}
+    )
+    audit = client.get("/audit").text
+    assert "Eight-minute call target&#39; is judged harmful and no redesign decision" in audit
+    decision = make(client, "redesign_decisions", {
+        "title": "Drop the call-time target", "experiment_ids": [eid],
+        "system_condition_ids": [condition["id"]],
+        "purpose_statement_ids": [made["purpose"]["id"]],
+    })  # fmt: skip
+    grounds = client.get(f"/redesign_decisions/{decision['id']}/grounds", headers=FRAGMENT).text
+    links = dict(re.findall(r"<dt>([^<]+)</dt><dd>(.*?)</dd>", grounds, re.S))
+    assert condition["id"] in links["System conditions it changes"]
+    assert made["purpose"]["id"] in links["Purpose it serves"]
+    assert "not analysed" in links["Experiments"]
+    assert made["measure"]["id"] in links["Measures its experiments read"]
+    audit = client.get("/audit").text
+    assert "is judged harmful and no redesign decision" not in audit
+    assert "Its experiments (&#39;One conversation&#39;) hold no stored evidence" in audit
+
+    client.post(f"/experiments/{eid}/analyse")
+    grounds = client.get(f"/redesign_decisions/{decision['id']}/grounds", headers=FRAGMENT).text
+    assert "evidence version 1" in grounds and "Changed</span>" in grounds
+    assert "hold no stored evidence" not in client.get("/audit").text
+    page = client.get(f"/redesign_decisions/{decision['id']}").text
+    assert f'hx-get="/redesign_decisions/{decision["id"]}/grounds"' in page
+
+    # The cycle page and the report say the same of the stored evidence.
+    analysed_on = client.get(f"/api/experiments/{eid}").json()["analyses"][0]["analysed_at"][:10]
+    summary = (
+        f"version 1 of {analysed_on}: Repeat contacts: changed (no direction of improvement set)"
+    )
+    assert summary in client.get("/cycle").text
+    with app.state.store.session() as session:
+        cycle = next(
+            s
+            for s in snapshot_sections(load_snapshot(session, app.state.workspace))
+            if s.id == "cycle"
+        )
+    experiments, decisions = (t.frame for t in cycle.tables)
+    assert experiments["evidence"].to_list() == [summary]
+    assert decisions["conditions changed"].to_list() == ["Eight-minute call target"]
