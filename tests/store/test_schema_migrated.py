@@ -32,10 +32,14 @@ def _import_every_model() -> None:
 
 
 def _plain_default(default: Any) -> str | None:
-    """A server default as text without quotes or a PostgreSQL cast: ``'[]'::json`` -> ``[]``."""
+    """A server default as text without quotes, brackets (SQLite's after a table is
+    rebuilt) or a PostgreSQL cast: ``'[]'::json`` -> ``[]``, ``('')`` -> ``''``."""
     if default is None:
         return None
-    return re.sub(r"::[a-z ]+$", "", str(default)).strip("'\"")
+    plain = re.sub(r"::[a-z ]+$", "", str(default)).strip()
+    while plain.startswith("(") and plain.endswith(")"):
+        plain = plain[1:-1].strip()
+    return plain.strip("'\"")
 
 
 def _defaults_differ(

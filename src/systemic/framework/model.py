@@ -349,6 +349,11 @@ class CommunityAssetFields(Fields):
     )
     kind: str = Field("", title="Kind", description="A group, a place, a person, a network.")
     locality_id: str | None = Field(None, title="Locality", description="Where it is.")
+    contact: str = Field(
+        "",
+        title="How to reach it",
+        description="A phone number, a place and time, or a web page, as the asset gives it.",
+    )
 
     _name = field_validator("name")(_required_text)
 
