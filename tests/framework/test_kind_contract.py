@@ -242,10 +242,19 @@ def test_create_read_update_link_delete_with_history_and_audit(
         assert client.delete(path).status_code == 200
         assert other not in client.get(f"/api/{kind.plural}/{object_id}").json()[field]
 
-    # The page shows it, named by its title field, and leads back to its level page.
+    # Its page leads back to its level page; the pages of what it points to offer to
+    # add another one linked to them, in the kind's words.
     page = client.get(f"/{kind.plural}/{object_id}")
     assert page.status_code == 200
     assert f'href="{kind.home[0]}"' in page.text
+    for field, label in kind.add_linked.items():
+        target_kind = kind.references.get(field) or kind.relation_fields[field]
+        if target_kind == kind.name:  # e.g. a more detailed statement: offered on this one
+            target_id = object_id
+        else:
+            target_id = values[field][0] if field.endswith("_ids") else values[field]
+        target_page = client.get(f"/{KINDS[target_kind].plural}/{target_id}")
+        assert html.escape(label, quote=False) in target_page.text, (field, label)
 
     # The history names every change, by the user who made it; so does the audit trail.
     with app.state.store.session() as session:
@@ -416,6 +425,18 @@ def test_example_values_cover_every_field_of_every_kind() -> None:
         settable = {n for n, i in kind.fields.model_fields.items() if not set_on_map(i)}
         self_references = {n for n, t in kind.references.items() if t == kind.name}
         assert set(values) == settable - self_references, kind.name
+
+
+@ALL_KINDS
+def test_what_the_kind_says_of_itself_names_real_fields_and_pages(kind: Kind) -> None:
+    links = set(kind.references) | set(kind.relation_fields)
+    assert set(kind.add_linked) <= links, "add_linked names a field that points nowhere"
+    path, name = kind.home
+    assert path.startswith("/") and name
+    for field, info in kind.fields.model_fields.items():
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        labels = extra.get("choice_labels", {})
+        assert set(labels) <= set(choices_of(info) or []), f"{field}: words for no choice"
 
 
 def test_choices_of_reads_optional_and_plain_choices() -> None:
