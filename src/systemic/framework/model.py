@@ -5,6 +5,13 @@ Pure Python (pydantic), no SQL: ``systemic.store`` persists these shapes and
 user edits, including the ids of the objects it links to); the stored record
 adds ``id``, ``workspace_id`` and timestamps (see :func:`record_model`).
 
+Each field says what it is called and what it is for, once, on the field:
+``Field(title="Label on forms and pages", description="Help shown under the
+control")``; where a stored choice is not plain English, and for text that
+needs a multi-line box, ``json_schema_extra={"choice_labels": {value: words},
+"long_text": True}``. Forms, pages, the JSON API's schema and the docs read
+these (``systemic.framework.kinds.Kind.field_title`` and friends).
+
 >>> from systemic.framework.model import PurposeStatementFields
 >>> PurposeStatementFields(text="Help me stay in my own home", voice="I").level
 'person'
@@ -48,6 +55,10 @@ LoopKind = Literal["reinforcing", "balancing"]
 #: A field marked with this is set by the system map itself (dragging, loop finding),
 #: not typed into the object's form.
 SET_ON_MAP: dict[str, Any] = {"set_on": "map"}
+#: A free-text field that deserves a multi-line box on forms.
+LONG_TEXT: dict[str, Any] = {"long_text": True}
+#: Help for a list of words or names typed on a form.
+ONE_PER_LINE = "One per line."
 Confidence = Literal["low", "medium", "high"]
 
 
@@ -85,15 +96,46 @@ def _required_text(value: str) -> str:
 class PurposeStatementFields(Fields):
     """A purpose statement, verbatim, in the voice of who said it (the Mission level)."""
 
-    text: str = Field(description="The statement, verbatim.")
-    voice: Voice = "We"
-    said_by: str = Field("", description="Who said it (a role or a name given with consent).")
-    said_where: str = Field("", description="Where it was said (meeting, visit, survey).")
-    consent: bool = Field(False, description="Consent to record and use the words.")
-    level: Level = "person"
-    locality_id: str | None = None
-    parent_id: str | None = Field(None, description="The broader statement this one details.")
-    status: PurposeStatus = "draft"
+    text: str = Field(
+        title="Statement, in the words used",
+        description="The statement, verbatim.",
+        json_schema_extra=LONG_TEXT,
+    )
+    voice: Voice = Field(
+        "We",
+        title="Voice",
+        description="Whose voice it is in: a person, a group, or the organisation.",
+        json_schema_extra={
+            "choice_labels": {
+                "I": "I (a person)",
+                "We": "We (a group or community)",
+                "organisation": "The organisation",
+            }
+        },
+    )
+    said_by: str = Field(
+        "", title="Who said it", description="A role, or a name given with consent."
+    )
+    said_where: str = Field(
+        "", title="Where it was said", description="A meeting, a visit, a survey."
+    )
+    consent: bool = Field(
+        False,
+        title="Consent given to record and use these words",
+        description="Tick only when the person agreed to their words being recorded and used.",
+    )
+    level: Level = Field(
+        "person", title="Level", description="Whose purpose: a person's, up to the system's."
+    )
+    locality_id: str | None = Field(None, title="Locality", description="Where it was said.")
+    parent_id: str | None = Field(
+        None,
+        title="Part of (broader statement)",
+        description="The broader statement this one details.",
+    )
+    status: PurposeStatus = Field(
+        "draft", title="Status", description="Draft, tested with people, or adopted."
+    )
 
     _text = field_validator("text")(_required_text)
 
@@ -101,8 +143,13 @@ class PurposeStatementFields(Fields):
 class PrincipleFields(Fields):
     """A principle the system should work by (the Paradigm level)."""
 
-    name: str
-    description: str = ""
+    name: str = Field(title="Name", description="The principle, in a few words.")
+    description: str = Field(
+        "",
+        title="Description",
+        description="What working by it looks like.",
+        json_schema_extra=LONG_TEXT,
+    )
 
     _name = field_validator("name")(_required_text)
 
@@ -110,29 +157,63 @@ class PrincipleFields(Fields):
 class EvidenceLink(Fields):
     """A pointer to evidence: a learn result, a report, a dataset query or a web page."""
 
-    label: str
-    href: str = ""
+    label: str = Field(title="what it is")
+    href: str = Field("", title="link")
 
 
 class SystemConditionFields(Fields):
     """A mechanism that shapes behaviour: a rule, target, funding rule or IT system."""
 
-    name: str
-    description: str = ""
-    kind: ConditionKind = "policy"
-    owner: ConditionOwner = "local"
-    changeable_locally: bool = False
+    name: str = Field(title="Name", description="The rule, target, funding rule or system.")
+    description: str = Field(
+        "", title="Description", description="What it says or does.", json_schema_extra=LONG_TEXT
+    )
+    kind: ConditionKind = Field(
+        "policy",
+        title="Kind",
+        description="What sort of condition it is.",
+        json_schema_extra={"choice_labels": {"it_system": "IT system"}},
+    )
+    owner: ConditionOwner = Field(
+        "local", title="Owner", description="Whether it is set nationally or locally."
+    )
+    changeable_locally: bool = Field(
+        False, title="Can be changed locally", description="Whether we could change it ourselves."
+    )
     judgement: EffectJudgement = Field(
-        "unassessed", description="Assessed effect on the system's purpose."
+        "unassessed",
+        title="Effect on purpose",
+        description="Assessed effect on the system's purpose.",
     )
-    effect: str = Field("", description="The demand or behaviour it causes.")
-    evidence: list[EvidenceLink] = Field(default_factory=list)
-    proposal: str = Field("", description="What we propose to change, and how.")
-    status: ConditionStatus = "identified"
+    effect: str = Field(
+        "",
+        title="Demand or behaviour it causes",
+        description="What people and staff do because of it.",
+        json_schema_extra=LONG_TEXT,
+    )
+    evidence: list[EvidenceLink] = Field(
+        default_factory=list,
+        title="Evidence",
+        description="What shows its effect: a learn result, a report, a page.",
+        examples=[[{"label": "Demand study", "href": "/learn/demand"}]],
+    )
+    proposal: str = Field(
+        "",
+        title="Proposal",
+        description="What we propose to change, and how.",
+        json_schema_extra=LONG_TEXT,
+    )
+    status: ConditionStatus = Field(
+        "identified", title="Status", description="How far the work on it has got."
+    )
     principle_ids: list[str] = Field(
-        default_factory=list, description="Principles it works against."
+        default_factory=list,
+        title="Principles it works against",
+        description="Principles it works against.",
     )
-    story_ids: list[str] = Field(default_factory=list, description="Stories that show its effect.")
+    story_ids: list[str] = Field(
+        default_factory=list, title="Stories", description="Stories that show its effect."
+    )
 
     _name = field_validator("name")(_required_text)
 
@@ -140,9 +221,16 @@ class SystemConditionFields(Fields):
 class LocalityFields(Fields):
     """A place with its population and boundary (the Organisation level)."""
 
-    name: str
-    population: int | None = Field(None, ge=0, le=10**10)
-    boundary: str = Field("", description="How the boundary is drawn (wards, postcodes).")
+    name: str = Field(title="Name", description="What people there call the place.")
+    population: int | None = Field(
+        None, ge=0, le=10**10, title="Population", description="How many people live there."
+    )
+    boundary: str = Field(
+        "",
+        title="Boundary",
+        description="How the boundary is drawn (wards, postcodes).",
+        json_schema_extra=LONG_TEXT,
+    )
 
     _name = field_validator("name")(_required_text)
 
@@ -150,12 +238,16 @@ class LocalityFields(Fields):
 class TeamFields(Fields):
     """A team serving a locality: its members and the services it covers."""
 
-    name: str
-    locality_id: str | None = None
-    members: list[str] = Field(default_factory=list)
-    services: list[str] = Field(default_factory=list)
+    name: str = Field(title="Name", description="What the team is called.")
+    locality_id: str | None = Field(None, title="Locality", description="Where the team works.")
+    members: list[str] = Field(default_factory=list, title="Members", description=ONE_PER_LINE)
+    services: list[str] = Field(
+        default_factory=list, title="Services covered", description=ONE_PER_LINE
+    )
     purpose_statement_ids: list[str] = Field(
-        default_factory=list, description="Purpose statements the team works to."
+        default_factory=list,
+        title="Purpose statements",
+        description="Purpose statements the team works to.",
     )
 
     _name = field_validator("name")(_required_text)
@@ -164,10 +256,18 @@ class TeamFields(Fields):
 class DecisionRightFields(Fields):
     """Who makes one kind of decision for a locality: locally, or escalated, and why."""
 
-    locality_id: str
-    decision_kind: str = Field(description="spend, eligibility, closing a case, staffing, ...")
-    made: DecisionMade = "local"
-    reason: str = ""
+    locality_id: str = Field(title="Locality", description="The locality the decision is for.")
+    decision_kind: str = Field(
+        title="Kind of decision", description="Spend, eligibility, closing a case, staffing, ..."
+    )
+    made: DecisionMade = Field(
+        "local",
+        title="Where the decision is made",
+        description="Locally, or escalated to someone further away.",
+    )
+    reason: str = Field(
+        "", title="Why", description="Why it is made there.", json_schema_extra=LONG_TEXT
+    )
 
     _kind = field_validator("decision_kind")(_required_text)
 
@@ -175,14 +275,34 @@ class DecisionRightFields(Fields):
 class StoryFields(Fields):
     """A person's story, in their words, with consent (People & communities)."""
 
-    title: str
-    text: str = ""
-    told_by: str = Field("", description="A role, not a name, unless consent covers it.")
-    told_on: date | None = None
-    consent: bool = False
-    retain_until: date | None = Field(None, description="Delete after this date (retention).")
-    locality_id: str | None = None
-    purpose_statement_ids: list[str] = Field(default_factory=list)
+    title: str = Field(title="Title", description="A few words to find the story by.")
+    text: str = Field(
+        "",
+        title="The story, in the words used",
+        description="As it was told.",
+        json_schema_extra=LONG_TEXT,
+    )
+    told_by: str = Field(
+        "", title="Told by", description="A role, not a name, unless consent covers it."
+    )
+    told_on: date | None = Field(None, title="Date told", description="When it was told.")
+    consent: bool = Field(
+        False,
+        title="Consent given to record and use these words",
+        description="Tick only when the person agreed to their words being recorded and used.",
+    )
+    retain_until: date | None = Field(
+        None,
+        title="Keep until (then deleted)",
+        description=(
+            "Optional. After this date `systemic retention run` deletes it for good; "
+            "leave empty to keep it until someone deletes it."
+        ),
+    )
+    locality_id: str | None = Field(None, title="Locality", description="Where it happened.")
+    purpose_statement_ids: list[str] = Field(
+        default_factory=list, title="Purpose statements", description="The purpose it speaks to."
+    )
 
     _title = field_validator("title")(_required_text)
 
@@ -190,14 +310,33 @@ class StoryFields(Fields):
 class ConversationFields(Fields):
     """A "what matters to you" conversation; the person may hold the record."""
 
-    what_matters: str = Field(description="What matters, in the person's words.")
-    strengths: list[str] = Field(default_factory=list)
-    agreed_actions: list[str] = Field(default_factory=list)
-    person_holds_record: bool = False
-    held_on: date | None = None
-    consent: bool = False
-    retain_until: date | None = Field(None, description="Delete after this date (retention).")
-    locality_id: str | None = None
+    what_matters: str = Field(
+        title="What matters to the person, in their words",
+        description="What matters, in the person's words.",
+        json_schema_extra=LONG_TEXT,
+    )
+    strengths: list[str] = Field(default_factory=list, title="Strengths", description=ONE_PER_LINE)
+    agreed_actions: list[str] = Field(
+        default_factory=list, title="Agreed actions", description=ONE_PER_LINE
+    )
+    person_holds_record: bool = Field(
+        False, title="The person holds this record", description="They keep it and bring it."
+    )
+    held_on: date | None = Field(None, title="Date of conversation", description="When it was.")
+    consent: bool = Field(
+        False,
+        title="Consent given to record and use these words",
+        description="Tick only when the person agreed to their words being recorded and used.",
+    )
+    retain_until: date | None = Field(
+        None,
+        title="Keep until (then deleted)",
+        description=(
+            "Optional. After this date `systemic retention run` deletes it for good; "
+            "leave empty to keep it until someone deletes it."
+        ),
+    )
+    locality_id: str | None = Field(None, title="Locality", description="Where the person lives.")
 
     _what = field_validator("what_matters")(_required_text)
 
@@ -205,10 +344,17 @@ class ConversationFields(Fields):
 class CommunityAssetFields(Fields):
     """Something in a community that helps: a group, a place, a person, a network."""
 
-    name: str
-    description: str = ""
-    kind: str = ""
-    locality_id: str | None = None
+    name: str = Field(title="Name", description="The group, place, person or network.")
+    description: str = Field(
+        "", title="Description", description="How it helps.", json_schema_extra=LONG_TEXT
+    )
+    kind: str = Field("", title="Kind", description="A group, a place, a person, a network.")
+    locality_id: str | None = Field(None, title="Locality", description="Where it is.")
+    contact: str = Field(
+        "",
+        title="How to reach it",
+        description="A phone number, a place and time, or a web page, as the asset gives it.",
+    )
 
     _name = field_validator("name")(_required_text)
 
@@ -216,19 +362,30 @@ class CommunityAssetFields(Fields):
 class RelationshipObservation(Fields):
     """Trust (1 low .. 5 high) and power ("with" or "over") seen on one date."""
 
-    observed_on: date
-    trust: int = Field(ge=1, le=5)
-    power: Power = "with"
-    note: str = ""
+    observed_on: date = Field(title="date")
+    trust: int = Field(ge=1, le=5, title="trust 1–5")
+    power: Power = Field(
+        "with",
+        title="with or over",
+        json_schema_extra={"choice_labels": {"with": "power with", "over": "power over"}},
+    )
+    note: str = Field("", title="note")
 
 
 class RelationshipFields(Fields):
     """A relationship between two parties, with trust and power recorded over time."""
 
-    party_a: str
-    party_b: str
-    locality_id: str | None = None
-    observations: list[RelationshipObservation] = Field(default_factory=list)
+    party_a: str = Field(title="First party", description="A person, team or organisation.")
+    party_b: str = Field(title="Second party", description="A person, team or organisation.")
+    locality_id: str | None = Field(None, title="Locality", description="Where they meet.")
+    observations: list[RelationshipObservation] = Field(
+        default_factory=list,
+        title="Trust and power over time",
+        description="Trust (1 low to 5 high) and power (with or over) seen on a date.",
+        examples=[
+            [{"observed_on": "2026-03-01", "trust": 4, "power": "with", "note": "met weekly"}]
+        ],
+    )
 
     _a = field_validator("party_a")(_required_text)
     _b = field_validator("party_b")(_required_text)
@@ -242,8 +399,8 @@ class RelationshipFields(Fields):
 class SeriesPoint(Fields):
     """One value of an uploaded series."""
 
-    period: date
-    value: float
+    period: date = Field(title="date")
+    value: float = Field(title="value")
 
 
 #: The series a learn result publishes, by name (``systemic.learn.series.SERIES``;
@@ -293,7 +450,12 @@ class MeasureFields(Fields):
 
     name: str
     kind: MeasureKind = "outcome"
-    definition: str = Field("", description="Operational definition: what is counted and how.")
+    definition: str = Field(
+        "",
+        title="Operational definition",
+        description="What is counted and how.",
+        json_schema_extra=LONG_TEXT,
+    )
     data_source: DataSourceKind = Field(
         "none",
         title="Source",
@@ -386,12 +548,17 @@ class MeasureFields(Fields):
         description="Dates from which the limits are recalculated, each with its reason: "
         "one per line, e.g. 2025-08-04, triage moved to the neighbourhood team.",
     )
-    series: list[SeriesPoint] = Field(default_factory=list, description="An uploaded series.")
+    series: list[SeriesPoint] = Field(
+        default_factory=list,
+        title="Uploaded series",
+        description="One per line: date, value — for example 2026-01-01, 42.",
+    )
     owner_team_id: str | None = None
     target: float | None = Field(
         None,
-        description="Optional; targets are flagged. On the chart's scale "
-        "(a share as 0.25 for 25%).",
+        title="Target",
+        description="Optional. The audit flags targets on activity or volume: they drive the "
+        "number, not the purpose. On the chart's scale (a share as 0.25 for 25%).",
     )
     annotations: list[Annotation] = Field(
         default_factory=list,
@@ -565,14 +732,19 @@ class ExperimentFields(Fields):
     """Step 1 of the cycle: try a change in one place and learn from it."""
 
     title: str
-    question: str = ""
-    prediction: str = ""
-    change_idea: str = ""
+    question: str = Field("", title="Question we want to answer", json_schema_extra=LONG_TEXT)
+    prediction: str = Field("", title="What we predict will happen", json_schema_extra=LONG_TEXT)
+    change_idea: str = Field("", title="Change we will try", json_schema_extra=LONG_TEXT)
     locality_id: str | None = None
     team_id: str | None = None
     start_date: date | None = None
     end_date: date | None = None
-    result: str = ""
+    result: str = Field(
+        "",
+        title="Result",
+        description="What happened, in words (the stored evidence is kept below).",
+        json_schema_extra=LONG_TEXT,
+    )
     decision: ExperimentDecision | None = None
     purpose_statement_ids: list[str] = Field(default_factory=list)
     measure_ids: list[str] = Field(default_factory=list)
@@ -612,12 +784,14 @@ class RedesignDecisionFields(Fields):
 
     title: str
     level: FrameworkLevel = "organisation"
-    object_changed: str = Field("", description="What was changed (a rule, a team, a form).")
-    change: str = ""
+    object_changed: str = Field(
+        "", title="What was changed", description="A rule, a team, a form, a measure."
+    )
+    change: str = Field("", title="The change", json_schema_extra=LONG_TEXT)
     decided_by: str = ""
-    decided_on: date | None = None
+    decided_on: date | None = Field(None, title="Date decided")
     review_date: date | None = None
-    experiment_ids: list[str] = Field(default_factory=list)
+    experiment_ids: list[str] = Field(default_factory=list, title="Experiments (evidence)")
     measure_ids: list[str] = Field(default_factory=list)
     story_ids: list[str] = Field(default_factory=list)
     system_condition_ids: list[str] = Field(
@@ -648,10 +822,16 @@ class LoopName(Fields):
 class SystemMapFields(Fields):
     """A causal map of the system: factors and signed links."""
 
-    name: str
-    description: str = ""
+    name: str = Field(title="Name", description="What the map is about.")
+    description: str = Field(
+        "",
+        title="Description",
+        description="What it shows, and for whom.",
+        json_schema_extra=LONG_TEXT,
+    )
     loop_names: list[LoopName] = Field(
         default_factory=list,
+        title="Loop names",
         description="Names given to feedback loops as they appeared: a name is never reused.",
         json_schema_extra=SET_ON_MAP,
     )
@@ -677,21 +857,43 @@ class SystemMapFields(Fields):
 class FactorFields(Fields):
     """One factor (a variable that can go up or down) on a system map."""
 
-    system_map_id: str
-    name: str
-    description: str = ""
+    system_map_id: str = Field(title="System map", description="The map it is on.")
+    name: str = Field(title="Name", description="Something that can go up or down.")
+    description: str = Field(
+        "", title="Description", description="What it means.", json_schema_extra=LONG_TEXT
+    )
     kind: FactorKind | None = Field(
-        default=None, description="System condition, demand, capacity or outcome."
+        default=None, title="Kind", description="System condition, demand, capacity or outcome."
     )
     level: FrameworkLevel | None = Field(
-        default=None, description="The level of the framework it sits at (purpose is the mission)."
+        default=None,
+        title="Level",
+        description="The level of the framework it sits at (purpose is the mission).",
+        json_schema_extra={
+            "choice_labels": {
+                "purpose": "Purpose (mission)",
+                "paradigm": "Paradigm",
+                "organisation": "Organisation",
+                "people": "People",
+            }
+        },
     )
-    tags: list[str] = Field(default_factory=list, description="Words to filter the map by.")
+    tags: list[str] = Field(
+        default_factory=list,
+        title="Tags",
+        description="One per line. The system map can show just the factors with a tag.",
+    )
     x: float | None = Field(
-        default=None, description="Where the factor sits on the map.", json_schema_extra=SET_ON_MAP
+        default=None,
+        title="Across",
+        description="Where the factor sits on the map.",
+        json_schema_extra=SET_ON_MAP,
     )
     y: float | None = Field(
-        default=None, description="Where the factor sits on the map.", json_schema_extra=SET_ON_MAP
+        default=None,
+        title="Down",
+        description="Where the factor sits on the map.",
+        json_schema_extra=SET_ON_MAP,
     )
 
     _name = field_validator("name")(_required_text)
@@ -707,13 +909,20 @@ class FactorFields(Fields):
 class CausalLinkFields(Fields):
     """A signed causal link: '+' moves the effect the same way as the cause, '-' opposite."""
 
-    system_map_id: str
-    cause_id: str
-    effect_id: str
-    polarity: Polarity = "+"
-    delay: bool = False
-    evidence: str = ""
-    confidence: Confidence = "medium"
+    system_map_id: str = Field(title="System map", description="The map it is on.")
+    cause_id: str = Field(title="Cause", description="The factor that moves first.")
+    effect_id: str = Field(title="Effect", description="The factor it moves.")
+    polarity: Polarity = Field(
+        "+",
+        title="Polarity",
+        description="+ means the effect moves the same way as the cause; − the opposite way.",
+        json_schema_extra={"choice_labels": {"+": "+ same direction", "-": "− opposite direction"}},
+    )
+    delay: bool = Field(False, title="There is a delay", description="The effect comes later.")
+    evidence: str = Field("", title="Evidence", description="What shows the link is there.")
+    confidence: Confidence = Field(
+        "medium", title="Confidence", description="How sure we are of the link."
+    )
 
 
 class Record(BaseModel):
@@ -805,6 +1014,7 @@ class DemandFields(Fields):
         title="Value or failure",
         description="Value: what the service is there to do. Failure: caused by a failure "
         "to do something or to do something right. Leave empty when not yet known.",
+        examples=["failure"],
         json_schema_extra={"choice_labels": {"value": "value demand", "failure": "failure demand"}},
     )
     demand_type: str = Field(

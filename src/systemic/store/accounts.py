@@ -179,8 +179,10 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(40), nullable=False)
     object_kind: Mapped[str] = mapped_column(String(40), nullable=False, default="")
     object_id: Mapped[str] = mapped_column(String(64), nullable=False, default="")
-    before: Mapped[Any] = mapped_column(JSON)
-    after: Mapped[Any] = mapped_column(JSON)
+    # Nothing before a create, nothing after a delete: nullable, as revision 0003 made them
+    # (``Mapped[Any]`` alone would declare them NOT NULL and disagree with the schema).
+    before: Mapped[Any] = mapped_column(JSON, nullable=True)
+    after: Mapped[Any] = mapped_column(JSON, nullable=True)
     ip: Mapped[str] = mapped_column(String(64), nullable=False, default="")
 
 

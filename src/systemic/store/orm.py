@@ -2,16 +2,29 @@
 
 Every object belongs to a workspace (``workspace_id``), so several workspaces
 can share one database. Column names are the field names of the kinds in
-``systemic.framework.model`` (a test checks they agree). Link tables are named
+``systemic.framework.model``. A field with no column written below gets one made
+from the field itself (:func:`column_for`: its type, whether it may be empty, a
+foreign key for a reference), so adding a field to a kind is one edit to its
+fields model plus a migration; tests check every kind's fields against these
+tables, and these tables against the migrated schema. Link tables are named
 ``<kind>_<relation>`` (e.g. ``measure_purpose_statements``) with
 ``source_id``/``target_id``.
+
+>>> column_for(KINDS["story"], "told_on").column.type
+Date()
+>>> col = column_for(KINDS["causal_link"], "confidence").column
+>>> col.type, col.nullable, col.server_default.arg
+(String(length=32), False, 'medium')
 """
 
 from __future__ import annotations
 
+import types
+import typing
 from datetime import date, datetime
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -25,10 +38,11 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from systemic.framework.kinds import KINDS
+from systemic.framework.kinds import KINDS, Kind, choices_of
 from systemic.store.db import UTCDateTime
 
 ID = String(32)
@@ -62,6 +76,50 @@ def _ref(table: str, *, required: bool = False) -> Any:
     )
 
 
+def column_for(kind: Kind, name: str) -> Any:
+    """The column a kind's field is stored in, made from the field's definition.
+
+    A reference is a foreign key (required references cascade on delete, others are
+    set empty); a choice is a short string; ``bool``, ``int``, ``float``, ``date`` and
+    ``str`` are their SQL types; lists and nested models are JSON. ``X | None`` may be
+    NULL; anything else may not, and carries its default as a server default so a
+    migration can add it to a table that already has rows.
+    """
+    info = kind.fields.model_fields[name]
+    if name in kind.references:
+        return _ref(kind.references[name], required=name in kind.required_references)
+    annotation, optional = info.annotation, False
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        annotation, optional = (args[0] if len(args) == 1 else annotation), True
+    default = info.get_default(call_default_factory=True)
+    choices = choices_of(info)
+    server: Any = None
+    if choices is not None:
+        sql: Any = String(max(32, *(len(c) for c in choices)))
+        server = default if isinstance(default, str) else None
+    elif annotation is bool:
+        sql, server = Boolean, text("true") if default else text("false")
+    elif annotation is int:
+        sql = Integer
+    elif annotation is float:
+        sql = Float
+    elif annotation is date:
+        sql = Date
+    elif annotation is str:
+        sql, server = Text, default if isinstance(default, str) else None
+    elif typing.get_origin(annotation) is list or (
+        isinstance(annotation, type) and issubclass(annotation, BaseModel)
+    ):
+        sql, server = JSON, "[]" if typing.get_origin(annotation) is list else None
+    else:
+        raise TypeError(
+            f"{kind.name}.{name}: no column type for {info.annotation!r}; "
+            "write its column in systemic/store/orm.py"
+        )
+    return mapped_column(sql, nullable=optional, server_default=None if optional else server)
+
+
 class Workspace(Base):
     """One workspace (a council, a trust, a programme) holding its own objects."""
 
@@ -84,6 +142,16 @@ class Stored(Base):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Before the class is mapped: a field of its kind with no column written in
+        # the class gets the column its definition implies.
+        kind = KINDS.get(cls.__dict__.get("__tablename__", ""))
+        if kind is not None:
+            for name in kind.scalar_fields:
+                if name not in cls.__dict__:
+                    setattr(cls, name, column_for(kind, name))
+        super().__init_subclass__(**kwargs)
 
 
 class Locality(Stored):

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Any, Optional
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response
-from pydantic import BaseModel, ConfigDict, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
@@ -137,8 +137,12 @@ class LocalIndexOut(BaseModel):
 
 
 def _update_model(spec: Kind) -> type[BaseModel]:
+    """A partial update: every field optional, titled and described as on the kind."""
     fields: dict[str, Any] = {
-        name: (Optional[info.annotation], None)  # noqa: UP045 - built at run time
+        name: (
+            Optional[info.annotation],  # noqa: UP045 - built at run time
+            Field(None, title=spec.field_title(name), description=info.description),
+        )
         for name, info in spec.fields.model_fields.items()
     }
     name = spec.fields.__name__.removesuffix("Fields") + "Update"

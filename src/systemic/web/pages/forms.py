@@ -3,6 +3,10 @@
 Each kind's pydantic *fields* model says what a control should be: a ``Literal``
 is a choice, ``bool`` a tick box, ``date`` a date, a reference (``locality_id``)
 a choice of existing objects, a relation (``measure_ids``) a set of tick boxes.
+What a control is called, its help, the words for its choices and whether text
+gets a multi-line box are read from the field itself (``title``, ``description``,
+``json_schema_extra={"choice_labels": ..., "long_text": True}``; see
+``systemic.framework.model``), so a new field needs no edit here.
 This module turns that into :class:`Control` descriptions for the templates,
 and turns a submitted form back into the dict the model validates; problems come
 back as messages per field, in plain words, to show on the form.
@@ -12,6 +16,12 @@ back as messages per field, in plain words, to show on the form.
 ['name', 'description']
 >>> parse_form(KINDS["principle"], {"name": "  Local by default "}).values["name"]
 '  Local by default '
+>>> [o.label for o in form_controls(KINDS["purpose_statement"])[1].options]
+['I (a person)', 'We (a group or community)', 'The organisation']
+>>> print(form_controls(KINDS["relationship"])[-1].help)  # doctest: +NORMALIZE_WHITESPACE
+Trust (1 low to 5 high) and power (with or over) seen on a date. One per line: date,
+trust 1–5, with or over (optional), note (optional) — for example 2026-03-01, 4, with,
+met weekly.
 """
 
 from __future__ import annotations
@@ -25,137 +35,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
-from systemic.framework.kinds import Kind
-
-#: What each field is called on a form, in the domain's words (field name -> label).
-LABELS: dict[str, str] = {
-    "text": "Statement, in the words used",
-    "voice": "Voice",
-    "said_by": "Who said it",
-    "said_where": "Where it was said",
-    "consent": "Consent given to record and use these words",
-    "retain_until": "Keep until (then deleted)",
-    "level": "Level",
-    "locality_id": "Locality",
-    "parent_id": "Part of (broader statement)",
-    "status": "Status",
-    "name": "Name",
-    "description": "Description",
-    "kind": "Kind",
-    "owner": "Owner",
-    "changeable_locally": "Can be changed locally",
-    "judgement": "Effect on purpose",
-    "effect": "Demand or behaviour it causes",
-    "evidence": "Evidence",
-    "proposal": "Proposal",
-    "principle_ids": "Principles it works against",
-    "story_ids": "Stories",
-    "population": "Population",
-    "boundary": "Boundary",
-    "members": "Members",
-    "services": "Services covered",
-    "purpose_statement_ids": "Purpose statements",
-    "decision_kind": "Kind of decision",
-    "made": "Where the decision is made",
-    "reason": "Why",
-    "title": "Title",
-    "told_by": "Told by",
-    "told_on": "Date told",
-    "what_matters": "What matters to the person, in their words",
-    "strengths": "Strengths",
-    "agreed_actions": "Agreed actions",
-    "person_holds_record": "The person holds this record",
-    "held_on": "Date of conversation",
-    "party_a": "First party",
-    "party_b": "Second party",
-    "observations": "Trust and power over time",
-    "definition": "Operational definition",
-    "data_source": "Data source",
-    "series": "Uploaded series",
-    "series_name": "Series",
-    "owner_team_id": "Owner team",
-    "target": "Target",
-    "question": "Question we want to answer",
-    "prediction": "What we predict will happen",
-    "change_idea": "Change we will try",
-    "team_id": "Team",
-    "start_date": "Start date",
-    "end_date": "End date",
-    "result": "Result",
-    "decision": "Decision",
-    "measure_ids": "Measures",
-    "object_changed": "What was changed",
-    "change": "The change",
-    "decided_by": "Decided by",
-    "decided_on": "Date decided",
-    "review_date": "Review date",
-    "experiment_ids": "Experiments (evidence)",
-    "system_map_id": "System map",
-    "cause_id": "Cause",
-    "effect_id": "Effect",
-    "polarity": "Polarity",
-    "delay": "There is a delay",
-    "confidence": "Confidence",
-    "tags": "Tags",
-}
-
-#: Short help under a control, where the model's own description is not enough.
-HELP: dict[str, str] = {
-    "members": "One per line.",
-    "services": "One per line.",
-    "strengths": "One per line.",
-    "agreed_actions": "One per line.",
-    "evidence": "One per line: what it is | link (the link is optional).",
-    "series": "One per line: date, value — for example 2026-01-01, 42.",
-    "observations": (
-        "One per line: date, trust 1–5, with or over, note — "
-        "for example 2026-03-01, 4, with, met weekly."
-    ),
-    "target": "Optional. The audit flags targets on activity or volume: they drive the number, "
-    "not the purpose.",
-    "consent": "Tick only when the person agreed to their words being recorded and used.",
-    "retain_until": (
-        "Optional. After this date `systemic retention run` deletes it for good; "
-        "leave empty to keep it until someone deletes it."
-    ),
-    "polarity": "+ means the effect moves the same way as the cause; − the opposite way.",
-    "tags": "One per line. The system map can show just the factors with a tag.",
-}
-
-#: Words shown for choice values, where the stored value is not plain English.
-CHOICE_LABELS: dict[str, str] = {
-    "I": "I (a person)",
-    "We": "We (a group or community)",
-    "organisation": "The organisation",
-    "political_decision": "political decision",
-    "measure_or_target": "measure or target",
-    "funding_rule": "funding rule",
-    "it_system": "IT system",
-    "+": "+ same direction",
-    "-": "− opposite direction",
-    "none": "none yet",
-    "learn": "a learn result",
-    "series": "an uploaded series",
-    "with": "power with",
-    "over": "power over",
-}
-
-#: Free-text fields that deserve a multi-line box.
-LONG_TEXT = {
-    "text",
-    "description",
-    "effect",
-    "proposal",
-    "definition",
-    "question",
-    "prediction",
-    "change_idea",
-    "result",
-    "change",
-    "what_matters",
-    "reason",
-    "boundary",
-}
+from systemic.framework.kinds import Kind, choice_label
 
 ControlType = Literal[
     "text", "textarea", "select", "checkbox", "date", "number", "choices", "lines"
@@ -232,8 +112,8 @@ def form_controls(
         if _set_elsewhere(info):
             continue
         annotation, optional = _unwrap_optional(info.annotation)
-        label = LABELS.get(name) or info.title or name.replace("_", " ").capitalize()
-        help_text = HELP.get(name) or (info.description or "")
+        label = kind.field_title(name)
+        help_text = kind.field_help(name)
         if help_text.rstrip(".") == label.rstrip("."):
             help_text = ""
         required = info.is_required() and name not in relation_fields
@@ -272,7 +152,7 @@ def form_controls(
                     "select",
                     required=info.is_required(),
                     help=help_text,
-                    options=[Option(v, CHOICE_LABELS.get(v, v.replace("_", " "))) for v in values],
+                    options=[Option(v, choice_label(info, v)) for v in values],
                     blank="— not yet —" if optional else "",
                 )
             )
@@ -285,12 +165,37 @@ def form_controls(
             controls.append(
                 Control(name, label, "number", required=required, help=help_text, step=step)
             )
-        elif _list_item(annotation) is not None:
-            controls.append(Control(name, label, "lines", help=help_text or "One per line."))
+        elif (item := _list_item(annotation)) is not None:
+            help_text = _lines_help(item, info, help_text)
+            controls.append(Control(name, label, "lines", help=help_text))
         else:
-            control_type: ControlType = "textarea" if name in LONG_TEXT else "text"
+            control_type: ControlType = "textarea" if kind.long_text(name) else "text"
             controls.append(Control(name, label, control_type, required=required, help=help_text))
     return controls
+
+
+def _lines_help(item: Any, info: Any, help_text: str) -> str:
+    """Help for a list typed one item a line: the field's own help, then how to write a
+    line (for structured items: their fields in order, and the field's first example)."""
+    if not (isinstance(item, type) and issubclass(item, BaseModel)):
+        if "per line" in help_text.lower():
+            return help_text
+        return f"{help_text} One per line.".strip()
+    separator = " | " if _separator(item) == "|" else ", "
+    parts = [
+        (f.title or n.replace("_", " ")) + ("" if f.is_required() else " (optional)")
+        for n, f in item.model_fields.items()
+    ]
+    how = "One per line: " + separator.join(parts)
+    if info.examples:
+        first = info.examples[0][0]
+        how += " — for example " + separator.join(str(v) for v in first.values())
+    return f"{help_text} {how}.".strip()
+
+
+def _separator(item: type[BaseModel]) -> str:
+    """Structured lines are 'a, b, c'; a label and a link are 'what it is | link'."""
+    return "|" if list(item.model_fields) == ["label", "href"] else ","
 
 
 def parse_form(kind: Kind, form: Mapping[str, Any]) -> ParsedForm:
@@ -348,7 +253,7 @@ def parse_form(kind: Kind, form: Mapping[str, Any]) -> ParsedForm:
 def _parse_structured_lines(item: type[BaseModel], lines: list[str]) -> tuple[list[dict], str]:
     """Read 'a, b, c' or 'a | b' lines into dicts for the item model's fields."""
     names = list(item.model_fields)
-    separator = "|" if names == ["label", "href"] else ","
+    separator = _separator(item)
     rows: list[dict] = []
     for number, line in enumerate(lines, start=1):
         parts = [part.strip() for part in line.split(separator, maxsplit=len(names) - 1)]

@@ -56,7 +56,6 @@ def mission_page(request: Request, ctx: PageContext = Depends(page_context)) -> 
     """Purpose: the tree of purpose statements with coverage, and the measures."""
     snap = ctx.snapshot()
     purposes = snap.by_id("purpose_statement")
-    voices = {"I": "I — a person", "We": "We — a group", "organisation": "the organisation"}
     return render(
         request,
         "mission.html",
@@ -68,7 +67,7 @@ def mission_page(request: Request, ctx: PageContext = Depends(page_context)) -> 
         measures=snap.of("measure"),
         teams=snap.by_id("team"),
         purposes_of=lambda m: [purposes[i] for i in m.purpose_statement_ids if i in purposes],
-        voice_label=lambda v: voices.get(v, v),
+        voice_label=lambda v: KINDS["purpose_statement"].choice_label("voice", v),
     )
 
 

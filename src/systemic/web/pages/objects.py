@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 from starlette.datastructures import FormData
 
-from systemic.framework.kinds import KINDS, Kind, object_path, title_of
+from systemic.framework.kinds import KINDS, Kind, choices_of, object_path, title_of
 from systemic.framework.snapshot import ON_DEMAND_KINDS
 from systemic.framework.thread import purpose_thread
 from systemic.store import repository
@@ -27,8 +27,6 @@ from systemic.web.deps import submitted_form
 from systemic.web.limits import check_field_sizes, request_limits
 from systemic.web.pages.context import PageContext, page_context
 from systemic.web.pages.forms import (
-    CHOICE_LABELS,
-    LABELS,
     Option,
     errors_by_field,
     form_controls,
@@ -42,55 +40,6 @@ from systemic.web.security.redirects import safe_next
 
 VIEWER = [Depends(require_role("viewer"))]
 EDITOR = [Depends(require_role("editor"))]
-
-#: The level page each kind is shown on (where "back" leads).
-HOME_OF_KIND: dict[str, tuple[str, str]] = {
-    "purpose_statement": ("/mission", "Purpose"),
-    "measure": ("/mission", "Purpose"),
-    "principle": ("/paradigm", "Principles & conditions"),
-    "system_condition": ("/paradigm", "Principles & conditions"),
-    "locality": ("/organisation", "Localities & teams"),
-    "team": ("/organisation", "Localities & teams"),
-    "decision_right": ("/organisation", "Localities & teams"),
-    "story": ("/people", "People & communities"),
-    "conversation": ("/people", "People & communities"),
-    "community_asset": ("/people", "People & communities"),
-    "relationship": ("/people", "People & communities"),
-    "experiment": ("/cycle", "Learning cycle"),
-    "redesign_decision": ("/cycle", "Learning cycle"),
-    "system_map": ("/map", "System map"),
-    "factor": ("/map", "System map"),
-    "causal_link": ("/map", "System map"),
-    "demand": ("/capture", "Capture demand"),
-    "masked_name": ("/capture/names", "Names to mask"),
-}
-
-#: A short line under the heading of each kind's form, in plain words.
-INTRO: dict[str, str] = {
-    "purpose_statement": (
-        "Write the purpose as it was said — keep the person's own words. "
-        "Only the statement itself is needed."
-    ),
-    "measure": "A measure derived from purpose shows whether things are getting better for people.",
-    "experiment": "Try a change in one place and learn from it: question, prediction, measure.",
-    "conversation": "What matters to the person, in their words. Only the first box is needed.",
-    "system_condition": "A rule, target, funding rule or IT system that shapes how work is done.",
-    "redesign_decision": "A change to the system, with the evidence behind it.",
-    "decision_right": "Who makes this kind of decision for the locality, and why.",
-}
-
-#: Labels of "add a linked object" buttons: (new kind, field pointing here) -> label.
-ADD_LINKED: dict[tuple[str, str], str] = {
-    ("measure", "purpose_statement_ids"): "Derive a measure from it",
-    ("purpose_statement", "parent_id"): "Add a more detailed statement",
-    ("experiment", "measure_ids"): "Start an experiment using this measure",
-    ("experiment", "purpose_statement_ids"): "Start an experiment for it",
-    ("team", "locality_id"): "Add a team here",
-    ("decision_right", "locality_id"): "Record a decision right",
-    ("factor", "system_map_id"): "Add a factor",
-    ("causal_link", "system_map_id"): "Add a causal link",
-    ("redesign_decision", "experiment_ids"): "Record a redesign decision on this evidence",
-}
 
 
 def plural_label(kind: Kind) -> str:
@@ -149,11 +98,10 @@ def _format_value(kind: Kind, name: str, value: Any, snap: Any) -> Any:
         return "\n".join(str(v) for v in value)
     if isinstance(value, date):
         return value.isoformat()
-    text = str(value)
-    return CHOICE_LABELS.get(text, text.replace("_", " ") if name in _ENUM_FIELDS else text)
-
-
-_ENUM_FIELDS = {"kind", "judgement", "status", "made", "level", "decision", "data_source"}
+    info = kind.fields.model_fields.get(name)
+    if info is not None and choices_of(info) is not None:
+        return kind.choice_label(name, value)
+    return str(value)
 
 
 @dataclass
@@ -194,14 +142,14 @@ def related_sections(kind: Kind, record: Any, snap: Any) -> list[Related]:
             if other.name == kind.name:
                 title = "More detailed statements" if field_name == "parent_id" else title
             elif len(pointing) > 1:
-                title = f"{title} ({LABELS.get(field_name, field_name).lower()})"
+                title = f"{title} ({other.field_title(field_name).lower()})"
             if kind.name == "purpose_statement" and other.name in (
                 "experiment",
                 "redesign_decision",
             ):
                 # The thread above also counts those reached through its measures: say which.
                 title = f"{plural_label(other)} that name it"
-            label = ADD_LINKED.get((other.name, field_name))
+            label = other.add_linked.get(field_name)
             add = None
             if label:
                 add = {"kind": other.name, "label": label, "query": f"{field_name}={record.id}"}
@@ -229,12 +177,13 @@ def related_sections(kind: Kind, record: Any, snap: Any) -> list[Related]:
     )
 
 
-def _history_lines(entries: list[Any]) -> list[dict[str, str]]:
+def _history_lines(kind: Kind, entries: list[Any]) -> list[dict[str, str]]:
     verbs = {"create": "created it", "delete": "deleted it", "link": "linked", "unlink": "unlinked"}
     lines = []
     for entry in reversed(entries):
         if entry.action == "update":
-            changed = ", ".join(LABELS.get(f, f).lower() for f in entry.changes.get("changes", {}))
+            changes = entry.changes.get("changes", {})
+            changed = ", ".join(kind.field_title(f).lower() for f in changes)
             what = f"changed {changed}"
         else:
             what = verbs.get(entry.action, entry.action)
@@ -261,7 +210,7 @@ def _form_page(
         # An object cannot point to itself (a statement is not its own parent).
         choices[kind.name] = [o for o in choices[kind.name] if o.value != record.id]
     controls = form_controls(kind, choices)
-    home, home_label = HOME_OF_KIND[kind.name]
+    home, home_label = kind.home
     if record is None:
         title = f"Add {kind.label.lower()}"
         action = f"/{kind.plural}/new"
@@ -281,7 +230,7 @@ def _form_page(
         active=home,
         workspace_name=ctx.name,
         status_code=status_code,
-        intro=INTRO.get(kind.name, ""),
+        intro=kind.intro,
         controls=controls,
         control_names={c.name for c in controls},
         labels={c.name: c.label for c in controls},
@@ -384,7 +333,7 @@ def _problems(kind: Kind, error: InvalidObjectError) -> dict[str, str]:
         # Longest names first, so "start_date" is not half-replaced by "date".
         for name in sorted(kind.fields.model_fields, key=len, reverse=True):
             if "_" in name:
-                text = text.replace(name, LABELS.get(name, name).lower())
+                text = text.replace(name, kind.field_title(name).lower())
         out[field_name] = text[:1].upper() + text[1:]
     return out
 
@@ -411,7 +360,7 @@ def _add_kind_routes(router: APIRouter, kind: Kind) -> None:
     base = f"/{kind.plural}"
 
     def list_page(request: Request) -> Response:
-        return RedirectResponse(HOME_OF_KIND[kind.name][0], status_code=303)
+        return RedirectResponse(kind.home[0], status_code=303)
 
     def new_form(request: Request, ctx: PageContext = Depends(page_context)) -> Response:
         snap = ctx.snapshot()
@@ -464,27 +413,22 @@ def _add_kind_routes(router: APIRouter, kind: Kind) -> None:
             return _not_found(request, ctx, kind, object_id)
         if not can_edit(request):  # a viewer is not shown a person's own words
             record = words_withheld(kind.name, record)
-        home, home_label = HOME_OF_KIND[kind.name]
+        home, home_label = kind.home
         controls = form_controls(kind)
-        values = [
-            (c.label, _format_value(kind, c.name, getattr(record, c.name), snap)) for c in controls
-        ]
+        shown_as: dict[str, Any] = {}
         if kind.name == "measure" and len(record.series) >= MIN_POINTS:
             # A long list of numbers reads better as the chart below (values are there too).
-            values = [
-                (label, f"{len(record.series)} values, charted below")
-                if label == LABELS["series"]
-                else (label, value)
-                for label, value in values
-            ]
+            shown_as["series"] = f"{len(record.series)} values, charted below"
         if kind.name in PERSONAL_KINDS and record.retain_until is None:
             # Consent and retention are always stated for people's own words.
-            values = [
-                (label, "no date set: kept until someone deletes it")
-                if label == LABELS["retain_until"]
-                else (label, value)
-                for label, value in values
-            ]
+            shown_as["retain_until"] = "no date set: kept until someone deletes it"
+        values = [
+            (
+                c.label,
+                shown_as.get(c.name) or _format_value(kind, c.name, getattr(record, c.name), snap),
+            )
+            for c in controls
+        ]
         # Empty fields are named in one line rather than listed: less to read on a phone.
         shown = [(label, value) for label, value in values if value != "—"]
         empty_labels = [label for label, value in values if value == "—"]
@@ -513,7 +457,7 @@ def _add_kind_routes(router: APIRouter, kind: Kind) -> None:
             measure_chart=kind.name == "measure" and has_chart(record),
             related=related_sections(kind, record, snap),
             findings=findings,
-            history=_history_lines(ctx.history(kind.name, object_id)),
+            history=_history_lines(kind, ctx.history(kind.name, object_id)),
             back_href=home,
             back_label=home_label,
             extra_actions=extra_actions,
@@ -588,7 +532,7 @@ def _add_kind_routes(router: APIRouter, kind: Kind) -> None:
         except NotFoundError:
             return _not_found(request, ctx, kind, object_id)
         ctx.session.commit()
-        return RedirectResponse(f"{HOME_OF_KIND[kind.name][0]}?saved=deleted", status_code=303)
+        return RedirectResponse(f"{kind.home[0]}?saved=deleted", status_code=303)
 
     reads: dict[str, Any] = {
         "response_class": HTMLResponse,
@@ -627,7 +571,7 @@ def _heading(kind: Kind, record: Any) -> str:
 
 
 def _not_found(request: Request, ctx: PageContext, kind: Kind, object_id: str) -> HTMLResponse:
-    home, home_label = HOME_OF_KIND[kind.name]
+    home, home_label = kind.home
     return render(
         request,
         "not_found.html",

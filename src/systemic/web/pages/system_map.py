@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import BaseModel, Field
 
 from systemic.framework import views
+from systemic.framework.kinds import KINDS, choices_of
 from systemic.framework.kumu import KumuFormatError, from_kumu, to_kumu
 from systemic.framework.loops import MAX_LOOP_FACTORS
 from systemic.framework.map_layout import MapLayout, layout_of
@@ -35,10 +36,8 @@ EDITOR = [Depends(require_role("editor"))]
 
 #: The levels a factor can sit at, as the map's filter names them.
 LEVEL_LABELS: dict[str, str] = {
-    "purpose": "Purpose (mission)",
-    "paradigm": "Paradigm",
-    "organisation": "Organisation",
-    "people": "People",
+    level: KINDS["factor"].choice_label("level", level)
+    for level in choices_of(KINDS["factor"].fields.model_fields["level"]) or []
 }
 #: Largest Kumu file read (a map of a few hundred factors is well under 1 MB).
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
