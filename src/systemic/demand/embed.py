@@ -331,10 +331,9 @@ class MiniLM:
         self.last_stats: EmbedStats | None = None
 
     @staticmethod
-    @cache
     def shared(precision: str = "int8", max_length: int = MAX_TOKENS) -> MiniLM:
         """One model per process, precision and length (building a graph takes a few seconds)."""
-        return MiniLM(precision, max_length=max_length)
+        return _shared_model(precision, max_length)
 
     def _run(self, ids: list[list[int]]) -> np.ndarray:
         width = max(len(i) for i in ids)
@@ -388,11 +387,18 @@ class MiniLM:
         return emb[which]
 
 
+@cache
+def _shared_model(precision: str, max_length: int) -> MiniLM:
+    return MiniLM(precision, max_length=max_length)
+
+
 def texts_key(texts: Sequence[str], precision: str = "int8", max_length: int = MAX_TOKENS) -> str:
     """A content key for a list of texts (order matters), the model, its precision and length."""
     h = hashlib.sha256(f"{MODEL_NAME}/g{GRAPH_VERSION}/{precision}/{max_length}".encode())
-    for t in texts:
-        h.update(hashlib.sha256((t or "").encode("utf-8")).digest())
+    encoded = [(t or "").encode("utf-8") for t in texts]
+    # the lengths make the joined bytes unambiguous (a text may hold any character)
+    h.update(np.array([len(b) for b in encoded], np.int64).tobytes())
+    h.update(b"".join(encoded))
     return h.hexdigest()[:32]
 
 
@@ -406,7 +412,7 @@ def embed_cached(
     if cache_dir is not None:
         path = Path(cache_dir) / f"minilm-{texts_key(texts, precision, max_length)}.npy"
         if path.exists():
-            cached = np.load(path)
+            cached = np.load(path, mmap_mode="r")  # read as the classifier needs it
             if cached.shape == (len(texts), DIMENSIONS):
                 return cached
     emb = (model or MiniLM.shared(precision, max_length)).embed(texts)
