@@ -156,3 +156,22 @@ def test_a_decision_shows_its_conditions_purpose_experiments_and_their_measures(
     experiments, decisions = (t.frame for t in cycle.tables)
     assert experiments["evidence"].to_list() == [summary]
     assert decisions["conditions changed"].to_list() == ["Eight-minute call target"]
+
+
+def test_stored_evidence_cannot_be_written_through_the_api(client: TestClient) -> None:
+    """Only Analyse writes an experiment's evidence: a verdict typed into the API is refused."""
+    made = workspace(client)
+    eid = made["experiment"]["id"]
+    client.post(f"/experiments/{eid}/analyse")
+    stored = client.get(f"/api/experiments/{eid}").json()["analyses"]
+    assert len(stored) == 1
+    forged = [dict(stored[0], version=2, analysed_by="someone else")]
+    patched = client.patch(f"/api/experiments/{eid}", json={"analyses": forged})
+    assert patched.status_code == 422, patched.text
+    assert "written only by the system" in patched.text and "analyses" in patched.text
+    created = client.post("/api/experiments", json={"title": "Forged", "analyses": forged})
+    assert created.status_code == 422, created.text
+    assert client.get(f"/api/experiments/{eid}").json()["analyses"] == stored
+    # Analyse itself still adds a version.
+    client.post(f"/experiments/{eid}/analyse")
+    assert len(client.get(f"/api/experiments/{eid}").json()["analyses"]) == 2

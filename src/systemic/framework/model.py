@@ -592,6 +592,16 @@ class MeasureFields(Fields):
 #: A field marked with this is written by an experiment's own page (its PDSA cycles,
 #: its "Analyse" button), not typed into the experiment's form.
 SET_ON_EXPERIMENT: dict[str, Any] = {"set_on": "experiment"}
+#: A field only the system computes (an experiment's stored evidence): the JSON API
+#: refuses to write it, so no one can type a verdict the analysis did not reach.
+COMPUTED: dict[str, Any] = {"set_on": "experiment", "computed": True}
+
+
+def is_computed(info: Any) -> bool:
+    """Whether a field is written only by the system (see :data:`COMPUTED`)."""
+    extra = getattr(info, "json_schema_extra", None)
+    return isinstance(extra, dict) and bool(extra.get("computed"))
+
 
 #: What an experiment's evidence concluded about one measure (``not_analysed``: it could
 #: not be read, and the verdict says why).
@@ -759,7 +769,7 @@ class ExperimentFields(Fields):
         default_factory=list,
         title="Stored evidence",
         description="Each run of Analyse, oldest first; a new run adds a version.",
-        json_schema_extra=SET_ON_EXPERIMENT,
+        json_schema_extra=COMPUTED,
     )
 
     _title = field_validator("title")(_required_text)

@@ -21,6 +21,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from systemic.framework.kinds import KINDS, Kind
+from systemic.framework.model import is_computed
 from systemic.framework.views import local_by_default_index, system_map
 from systemic.store import repository
 from systemic.store.accounts import Membership, record_event
@@ -149,6 +150,23 @@ def _update_model(spec: Kind) -> type[BaseModel]:
     return create_model(name, __config__=ConfigDict(extra="forbid"), **fields)
 
 
+def _refuse_computed(spec: Kind, given: Any) -> None:
+    """A 422 naming any field only the system writes (an experiment's stored evidence)."""
+    computed = [n for n in given if is_computed(spec.fields.model_fields.get(n))]
+    if computed:
+        raise InvalidObjectError(
+            [
+                {
+                    "loc": ("body", name),
+                    "msg": f"{spec.field_title(name)} is written only by the system "
+                    "(an experiment's evidence by Analyse on its page); leave it out",
+                    "type": "value_error",
+                }
+                for name in computed
+            ]
+        )
+
+
 def _add_kind_routes(spec: Kind) -> None:
     kind = spec.name
     base = f"/{spec.plural}"
@@ -185,6 +203,7 @@ def _add_kind_routes(spec: Kind) -> None:
         ws: Workspace = Depends(current_workspace),
         actor: str = Depends(current_actor),
     ) -> Any:
+        _refuse_computed(spec, fields.model_fields_set)  # type: ignore[attr-defined]
         check_field_sizes(fields.model_dump(), request_limits(request.app.state))  # type: ignore[attr-defined]
         record = repository.create(session, ws.id, kind, fields, actor=actor)
         session.commit()
@@ -207,6 +226,7 @@ def _add_kind_routes(spec: Kind) -> None:
         actor: str = Depends(current_actor),
     ) -> Any:
         values = changes.model_dump(exclude_unset=True)  # type: ignore[attr-defined]
+        _refuse_computed(spec, values)
         check_field_sizes(values, request_limits(request.app.state))
         record = repository.update(session, ws.id, kind, object_id, values, actor=actor)
         session.commit()
