@@ -38,6 +38,7 @@ EXTRA_OF_IMPORT: dict[str, str] = {
     "psycopg_binary": "postgres",
     "sklearn": "demand",
     "scikit-learn": "demand",
+    "threadpoolctl": "demand",
     "onnx": "demand",
     "onnxruntime": "demand",
     "tokenizers": "demand",

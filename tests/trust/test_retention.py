@@ -46,7 +46,7 @@ def test_retention_purges_expired_items_with_their_links_and_history(tmp_path: P
 
     dry = run_retention(store.engine, today=today, dry_run=True)
     assert sorted(i.object_id for i in dry.purged) == sorted([old.id, talk.id])
-    assert dry.counts() == {"story": 1, "conversation": 1}
+    assert dry.counts() == {"story": 1, "conversation": 1, "demand": 0}
     assert len(expired_items(store.engine, today)) == 2  # nothing removed by a dry run
 
     done = run_retention(store.engine, today=today)

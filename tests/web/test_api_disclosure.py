@@ -33,6 +33,21 @@ NOT_PERSONAL_COUNTS: dict[str, str] = {
     "AuditEventOut.id": "the audit entry's row number",
     "Factor.x": "a factor's saved position on the system map (map units), not a count",
     "Factor.y": "a factor's saved position on the system map (map units), not a count",
+    # An experiment's stored evidence: statistics of a measure's series as the workspace
+    # holds it (uploaded, or a learn result's published tables with small counts already
+    # suppressed and read as gaps), never a count of people computed here.
+    "EvidenceAnalysis.version": "the number of an analysis run (1, 2, ...)",
+    "MeasureEvidence.n_before": "how many periods (weeks or months) of the series precede the "
+    "start: a count of periods, not of people",
+    "MeasureEvidence.n_after": "how many periods of the series follow the start",
+    "MeasureEvidence.baseline_mean": "the mean of the published series before the start",
+    "MeasureEvidence.baseline_lower": "the lower process limit of the published series",
+    "MeasureEvidence.baseline_upper": "the upper process limit of the published series",
+    "MeasureEvidence.change_in_locality": "the change in the locality's published series",
+    "MeasureEvidence.change_in_others": "the change in the other localities' published series",
+    "MeasureEvidence.did": "difference in differences of the published series",
+    "MeasureEvidence.did_lower": "the lower end of that difference's bootstrap interval",
+    "MeasureEvidence.did_upper": "the upper end of that difference's bootstrap interval",
 }
 
 

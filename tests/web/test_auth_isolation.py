@@ -25,6 +25,8 @@ from tests.web.test_api import valid_payload
 PLURAL_TO_KIND = {spec.plural: name for name, spec in KINDS.items()}
 #: Path parameters that name their kind themselves (``/map/{map_id}/svg``).
 PARAM_TO_KIND = {"map_id": "system_map"}
+#: Path parameters that are not ids (a PDSA cycle's number): a value that exists.
+NOT_IDS = {"index": "0"}
 #: Served to anyone, or not about workspace objects.
 SKIPPED = ("/login", "/logout", "/static/", "/openapi.json")
 PARAM = re.compile(r"\{([a-z_]+)(?::path)?\}")
@@ -54,6 +56,9 @@ def _fill(path: str, made: dict[str, list[str]]) -> str:
         if name is None:
             kind = PLURAL_TO_KIND.get(part, kind)
             filled.append(part)
+            continue
+        if name.group(1) in NOT_IDS:
+            filled.append(NOT_IDS[name.group(1)])
             continue
         named = PARAM_TO_KIND.get(name.group(1), kind)
         assert named is not None, f"cannot tell the kind of {part} in {path}"

@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from systemic.commands._console import console, err_console, fail
+from systemic.extras import missing_extra
 
 demand_app = typer.Typer(
     help="A demand study: classify contacts from their words, estimate failure demand.",
@@ -148,7 +149,11 @@ def register(app: typer.Typer) -> None:
     """Attach ``systemic demand estimate``, ``suggest`` and ``capture export``."""
     demand_app.command("estimate")(estimate)
     demand_app.command("suggest")(suggest)
-    from systemic.commands.demand_capture import capture_app
-
-    demand_app.add_typer(capture_app, name="capture")
+    try:  # `capture export` reads the workspace: only with the web extra
+        from systemic.commands.demand_capture import capture_app
+    except ImportError as exc:
+        if missing_extra(exc) is None:
+            raise
+    else:
+        demand_app.add_typer(capture_app, name="capture")
     app.add_typer(demand_app, name="demand")
