@@ -77,6 +77,15 @@ def make_engine(db: str | Path | None = None, **kwargs: Any) -> Engine:
         if url in ("sqlite://", "sqlite:///:memory:"):
             kwargs.setdefault("poolclass", StaticPool)
         kwargs.setdefault("connect_args", {"check_same_thread": False})
+    else:
+        # A server runs requests on up to 40 worker threads (anyio's default), each
+        # taking a connection in turn for the sign-in check, the workspace and the
+        # page. SQLAlchemy's default pool (5 + 10 overflow) made 50 concurrent users
+        # queue for connections past the 30 s timeout (500s in `make soak`); a pool
+        # as large as the threads never makes a request wait for one.
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("max_overflow", 40)
+        kwargs.setdefault("pool_pre_ping", True)
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
