@@ -151,9 +151,43 @@ def test_words_are_masked_on_import_and_kept_out_of_the_audit_trail(tmp_path: Pa
     with other.session() as session:
         import_workspace(session, document)
         session.commit()
-        [demand] = export_workspace(session, "anytown")["objects"]["demand"]
+        imported = export_workspace(session, "anytown")
     other.dispose()
+    [demand] = imported["objects"]["demand"]
     assert demand["verbatim"] == "ask for Mr [name] on [phone]"
+    # The history brought in holds the words too: masked with the same names.
+    assert "Idris" in str(document["history"])
+    assert "Idris" not in str(imported["history"]) and "07700" not in str(imported["history"])
+
+
+def test_a_name_listed_later_is_masked_in_what_is_already_stored(tmp_path: Path) -> None:
+    from sqlalchemy import select
+
+    from systemic.store.accounts import AuditEvent
+    from systemic.store.repository import get, history, update
+
+    store = open_store(tmp_path / "ws.db")
+    with store.session() as session:
+        ws = create_workspace(session, "Anytown", "anytown", seed=False)
+        other = create_workspace(session, "Elsewhere", "elsewhere", seed=False)
+        said = create(session, ws.id, "demand", {"verbatim": "Mrs Okafor rang again"})
+        update(session, ws.id, "demand", said.id, {"what_matters": "Okafor wants to stay home"})
+        kept = create(session, other.id, "demand", {"verbatim": "Mrs Okafor rang"})
+        assert "Okafor" in str([h.as_dict() for h in history(session, ws.id)])
+        name = create(session, ws.id, "masked_name", {"name": "Mrs Okafor"})
+        assert get(session, ws.id, "demand", said.id).verbatim == "[name] rang again"
+        # "Okafor" alone is not the listed name: left until the list says so.
+        assert get(session, ws.id, "demand", said.id).what_matters == "Okafor wants to stay home"
+        update(session, ws.id, "masked_name", name.id, {"name": "Okafor"})
+        session.commit()
+        assert get(session, ws.id, "demand", said.id).what_matters == "[name] wants to stay home"
+        words = [h.as_dict() for h in history(session, ws.id) if h.kind == "demand"]
+        assert len(words) == 2 and "Okafor" not in str(words)
+        trail = session.scalars(select(AuditEvent).where(AuditEvent.object_kind == "demand"))
+        assert "Okafor" not in str([(e.before, e.after) for e in trail])
+        # Another workspace's list is its own.
+        assert get(session, other.id, "demand", kept.id).verbatim == "Mrs Okafor rang"
+    store.dispose()
 
 
 def test_retention_deletes_a_captured_demand_after_its_date(tmp_path: Path) -> None:

@@ -44,7 +44,7 @@ from systemic.store.errors import (
     WorkspaceConflictError,
 )
 from systemic.store.loop_names import remember_loop_names
-from systemic.store.masking import mask_fields
+from systemic.store.masking import mask_fields, remask_workspace
 from systemic.store.orm import LINK_TABLES, TABLES, HistoryEntry, Stored, Workspace
 from systemic.store.personal import DELETED, is_personal, withhold_changes
 
@@ -483,6 +483,8 @@ def create(
     session.flush()
     if kind == "causal_link":  # a new link may close new loops: name them now, for good
         remember_loop_names(session, workspace_id, valid.system_map_id)  # type: ignore[attr-defined]
+    if kind == "masked_name":  # a name listed now is masked in what is already stored
+        remask_workspace(session, workspace_id)
     return get(session, workspace_id, kind, object_id)
 
 
@@ -523,6 +525,8 @@ def update(
     session.flush()
     if kind == "causal_link":  # a changed link may close new loops: name them now, for good
         remember_loop_names(session, workspace_id, valid.system_map_id)  # type: ignore[attr-defined]
+    if kind == "masked_name":  # a name changed now is masked in what is already stored
+        remask_workspace(session, workspace_id)
     return get(session, workspace_id, kind, object_id)
 
 

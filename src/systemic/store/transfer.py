@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from systemic.framework.kinds import KINDS
 from systemic.store.errors import ImportFormatError, WorkspaceConflictError
-from systemic.store.masking import mask_with_names, masked_fields
+from systemic.store.masking import mask_history_changes, mask_with_names, masked_fields
 from systemic.store.orm import (
     LINK_TABLES,
     TABLES,
@@ -283,8 +283,11 @@ def import_workspace(
                     )
     for setting in doc.audit_rules:
         session.add(AuditRuleSetting(workspace_id=ws.id, **setting.model_dump()))
-    for entry in doc.history:
-        session.add(HistoryEntry(workspace_id=ws.id, **entry.model_dump()))
+    for entry in doc.history:  # the words in history are masked as the objects are
+        item = entry.model_dump()
+        if item.get("kind") in KINDS:
+            item["changes"] = mask_history_changes(item["kind"], item["changes"], names)
+        session.add(HistoryEntry(workspace_id=ws.id, **item))
     for item in doc.learn_results:  # published series only, as they were brought in
         session.add(LearnResultVersion(id=new_id(), workspace_id=ws.id, **item.model_dump()))
     session.flush()
