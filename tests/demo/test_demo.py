@@ -15,7 +15,10 @@ import pytest
 
 from systemic.demo import DemoConfig, run_demo
 from systemic.learn import learn
+from systemic.measures.learnt import read_learnt_series
 from systemic.report.build import pct
+from systemic.store import open_store
+from systemic.store.repository import get
 from tests.conftest import CHROMIUM_ARGS
 from tests.report.consistency import report_problems
 
@@ -67,6 +70,43 @@ def test_report_figures_match_the_tables(demo):
     share = abs(cost["median"].item()) / silo["median"].item()
     word = "less" if cost["median"].item() < 0 else "more"
     assert f"would cost {share:.0%} {word} than the silo design" in html
+
+
+def test_step_1_reads_the_share_and_the_volume_of_failure_demand(demo):
+    """The share can stand still while a team cuts value and failure demand alike, so
+    Step 1 also reads failure-demand contacts a week, as relative changes; its figures
+    are recomputed here from the series learn published."""
+    html = demo.report.read_text()
+    volume = demo.volume
+    assert volume is not None and volume.did is not None and volume.did.scale == "relative"
+    assert volume.verdict.split(".")[0] in html
+    assert "failure-demand contacts a week" in html
+    weekly = read_learnt_series(demo.learn_dir, "failure_contacts", every_locality=True).frame
+    start = pl.lit(volume.start).cast(pl.Datetime("us"))
+    dated = weekly.with_columns(pl.col("date").cast(pl.Datetime("us")))
+    mine = dated.filter(pl.col("locality") == volume.locality)
+    rest = (
+        dated.filter(pl.col("locality") != volume.locality)
+        .group_by("date")
+        .agg(pl.col("value").mean())
+    )
+    both = mine.join(rest, on="date", suffix="_others").drop_nulls(["value", "value_others"])
+
+    def moved(column: str) -> float:
+        after = both.filter(pl.col("date") >= start)[column].mean()
+        return after / both.filter(pl.col("date") < start)[column].mean() - 1
+
+    assert volume.did.change_in_locality == pytest.approx(moved("value"))
+    assert volume.did.change_in_others == pytest.approx(moved("value_others"))
+    summary = json.loads((demo.out / "demo_summary.json").read_text())
+    assert summary["experiment_headline"] in html.replace("&#39;", "'")
+    # The workspace's experiment holds both readings, as the report shows them.
+    store = open_store(demo.workspace_db)
+    with store.session() as session:
+        team = demo.seed.ids["experiment:team"]
+        result = get(session, demo.seed.workspace_id, "experiment", team)
+    store.dispose()
+    assert demo.evidence.verdict in result.result and volume.verdict in result.result
 
 
 def test_report_tells_one_story(demo):

@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from systemic.measures import difference_in_differences, experiment_evidence
+from systemic.measures.errors import SPCOptionError
 
 START = date(2024, 7, 1)
 WEEKS = [date(2024, 1, 1) + timedelta(weeks=i) for i in range(52)]
@@ -166,3 +167,80 @@ def test_a_measure_with_no_direction_reads_a_shift_as_a_change_not_as_both_direc
     assert everywhere.signal == "shift" and everywhere.conclusion == "shared_change"
     flat = neutral(localities(shift_north=0, shift_all=0))
     assert flat.signal == "none" and flat.conclusion == "no_change"
+
+
+def test_relative_scale_compares_counts_in_places_of_different_sizes() -> None:
+    """Hand-worked: North 100 a week falls to 60 (-40%), South and East (10 and 30, mean
+    20) fall to 9 and 27 (-10%): relative DiD 0.6 / 0.9 - 1 = -33.3%, which the
+    difference scale would read as -40 - (-2) = -38 contacts."""
+    weeks = pl.date_range(pl.date(2024, 1, 1), pl.date(2024, 12, 23), "1w", eager=True)
+    level = {"North": (100, 60), "South": (10, 9), "East": (30, 27)}
+    rows = [
+        {"week": d, "place": p, "failure": level[p][i >= 26] + (i % 3) - 1}
+        for i, d in enumerate(weeks)
+        for p in level
+    ]
+    frame = pl.DataFrame(rows)
+    common = dict(locality="North", start=START, date="week", value="failure",
+                  locality_column="place", improvement="decrease", seed=3)  # fmt: skip
+    relative = experiment_evidence(frame, scale="relative", **common)  # type: ignore[arg-type]
+    did = relative.did
+    assert did is not None and did.scale == "relative"
+    assert did.change_in_locality == pytest.approx(-0.40, abs=0.005)
+    assert did.change_in_others == pytest.approx(-0.10, abs=0.005)
+    assert did.estimate == pytest.approx(0.6 / 0.9 - 1, abs=0.005)
+    assert did.lower <= did.estimate <= did.upper < 0
+    assert relative.conclusion == "improvement"
+    assert "North changed by -40% and the other 2 localities by -10%" in relative.verdict
+    assert "North moved -33% relative to them" in relative.verdict
+    absolute = experiment_evidence(frame, **common)  # type: ignore[arg-type]
+    assert absolute.did is not None and absolute.did.estimate == pytest.approx(-38, abs=0.5)
+    with pytest.raises(SPCOptionError, match="relative comparison needs the measure above zero"):
+        experiment_evidence(frame.with_columns(pl.lit(0).alias("failure")), scale="relative",
+                            **common)  # type: ignore[arg-type]  # fmt: skip
+
+
+def test_a_real_difference_that_chance_could_explain_is_not_called_the_same_everywhere() -> None:
+    # North falls by 1.3 a week more than the others, who barely move: North's chart
+    # signals, but the interval of the difference includes zero.
+    result = evidence(localities(shift_north=-1.3, shift_all=0, seed=13))
+    did = result.did
+    assert result.signal == "improvement" and result.conclusion == "shared_change"
+    assert did is not None and did.lower < 0 < did.upper
+    assert abs(did.change_in_others) < abs(did.change_in_locality) / 2
+    assert "moved in the same way" not in result.verdict
+    assert "the difference from the other localities could be chance" in result.verdict
+    assert "cannot yet be credited to the experiment" in result.verdict
+
+
+def test_relative_scale_with_sparse_counts_gives_a_finite_interval() -> None:
+    """A small place: most weeks before the start have no failure demand at all, so many
+    resamples have a before-mean of zero; those have no relative change and are left out."""
+    weeks = pl.date_range(pl.date(2024, 1, 1), pl.date(2024, 12, 23), "1w", eager=True)
+    rows = [
+        {"week": d, "place": p, "failure": (1 if i in (3, 20) else 0) if p == "North" else 5}
+        for i, d in enumerate(weeks)
+        for p in ("North", "South")
+    ]
+    result = experiment_evidence(pl.DataFrame(rows), locality="North", start=START, date="week",
+                                 value="failure", locality_column="place", scale="relative",
+                                 improvement="decrease", seed=1)  # fmt: skip
+    did = result.did
+    assert did is not None
+    assert all(np.isfinite([did.estimate, did.lower, did.upper]))
+    assert did.change_in_locality == pytest.approx(-1.0)  # nothing at all since the start
+
+
+def test_a_week_with_nothing_to_divide_is_left_out_of_the_comparison() -> None:
+    """A p-chart's week with 0 of 0 contacts somewhere has no share: the comparison
+    leaves it out instead of turning every figure into NaN."""
+    frame = localities(shift_north=-10, shift_all=0).with_columns(pl.lit(100.0).alias("n"))
+    empty = (pl.col("place") != "North") & (pl.col("week") == WEEKS[3])
+    frame = frame.with_columns(
+        pl.when(empty).then(0.0).otherwise(pl.col("failure")).alias("failure"),
+        pl.when(empty).then(0.0).otherwise(pl.col("n")).alias("n"),
+    )
+    result = evidence(frame, denominator="n", chart="p")
+    did = result.did
+    assert did is not None and np.isfinite([did.estimate, did.lower, did.upper]).all()
+    assert did.n_before == sum(w < START for w in WEEKS) - 1

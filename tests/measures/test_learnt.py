@@ -136,3 +136,35 @@ def test_spc_and_experiment_from_a_learn_folder_without_lowering_the_threshold(
     assert evidence["difference_in_differences"]["n_other_localities"] == 1
     wrong = RUNNER.invoke(app, ["spc", "--from", str(out), "--out", str(tmp_path / "x")])
     assert wrong.exit_code != 0 and "--series" in wrong.output
+
+
+def test_an_experiment_on_a_count_series_compares_relative_changes(
+    learnt: tuple[Path, dict[str, pl.DataFrame]], tmp_path: Path
+) -> None:
+    """Failure-demand contacts a week in North against South: the published weeks'
+    after/before means, recomputed here, give the relative changes the CLI reports."""
+    out, _ = learnt
+    start = "2025-06-02"
+    args = ["experiment", "--from", str(out), "--series", "failure_contacts", "--locality",
+            "North", "--start", start, "--n-boot", "200"]  # fmt: skip
+    counted = RUNNER.invoke(app, [*args, "--out", str(tmp_path / "rel")])
+    assert counted.exit_code == 0, counted.output
+    did = json.loads((tmp_path / "rel" / "evidence.json").read_text())["difference_in_differences"]
+    assert did["scale"] == "relative"
+    series = read_learnt_series(out, "failure_contacts", every_locality=True).frame
+    weeks = series.pivot(on="locality", index="date", values="value").drop_nulls()
+    after = weeks["date"] >= pl.lit(start).str.to_date()
+
+    def moved(place: str) -> float:
+        return weeks.filter(after)[place].mean() / weeks.filter(~after)[place].mean() - 1
+
+    assert did["change_in_locality"] == pytest.approx(moved("North"))
+    assert did["change_in_others"] == pytest.approx(moved("South"))
+    assert did["estimate"] == pytest.approx((1 + moved("North")) / (1 + moved("South")) - 1)
+    differenced = RUNNER.invoke(app, [*args, "--scale", "difference", "--out", str(tmp_path / "d")])
+    assert differenced.exit_code == 0, differenced.output
+    plain = json.loads((tmp_path / "d" / "evidence.json").read_text())["difference_in_differences"]
+    assert plain["scale"] == "difference"
+    assert plain["change_in_locality"] == pytest.approx(
+        weeks.filter(after)["North"].mean() - weeks.filter(~after)["North"].mean()
+    )

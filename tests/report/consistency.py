@@ -35,7 +35,7 @@ DIRECTION = {
 SPC_CAPTION = re.compile(
     r"\((?P<weeks>\d+) weeks(?:, (?P<gaps>\d+) left as gaps)?; (?P<better>[a-z ]+)\): "
     r"(?P<body>.*?)\. The latest week: (?P<latest>[^.]*?)\. "
-    r"Mean (?P<mean>[\d,.]+)(?P<unit>%| days)\.(?P<notes>.*)$",
+    r"Mean (?P<mean>[\d,.]+)(?P<unit>%| days| contacts)\.(?P<notes>.*)$",
     re.S,
 )
 SNAKE = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")

@@ -99,9 +99,9 @@ def demo_command(
     console.print(f"[bold]Report:[/] {result.report}")
     console.print(
         f"Failure demand (classified): {s['failure_demand_share']:.0%} of classified contacts; "
-        f"experiment in the demo town: {s['experiment_conclusion'].replace('_', ' ')}; "
         f"audit findings: {s['audit_findings']}."
     )
+    console.print(s["experiment_headline"])
     db = result.workspace_db
     console.print(
         "Open the workspace on the seeded data: first make yourself its admin (you choose "

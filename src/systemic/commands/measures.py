@@ -232,6 +232,13 @@ def experiment(
     rules: str = typer.Option("mdc", "--rules", help="Rule set: mdc or mdc-excel-2023."),
     n_boot: int = typer.Option(2000, "--n-boot", help="Bootstrap resamples."),
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap."),
+    scale: str | None = typer.Option(
+        None,
+        "--scale",
+        help="Compare with the other localities as a difference (in the measure's units) or "
+        "relative (as a share of the level before: for counts in places of different sizes). "
+        "Default difference; with --from, relative for count series.",
+    ),
     out: Path = typer.Option(..., "--out", help="Folder for evidence.json and the charts."),
 ) -> None:
     """Did an experiment in one locality change the system? SPC plus a comparison with the rest."""
@@ -254,6 +261,7 @@ def experiment(
             frame, date, value, locality_column = learnt.frame, "date", "value", "locality"
             denominator = "denominator" if d.denominator else None
             chart, improvement = chart or d.chart, improvement or d.improvement
+            scale = scale or ("relative" if d.whole_periods else "difference")
             notes = learnt.notes
             y_title, name = d.unit, d.title
         else:
@@ -282,6 +290,7 @@ def experiment(
             rules=rules,  # type: ignore[arg-type]
             n_boot=n_boot,
             seed=seed,
+            scale=(scale or "difference"),  # type: ignore[arg-type]
         )
     except MeasuresError as exc:
         fail(str(exc))

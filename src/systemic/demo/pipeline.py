@@ -48,7 +48,7 @@ from systemic.demo.linkage import (
 )
 from systemic.demo.workspace import DemoEvidence, SeedResult, seed_demo_workspace
 from systemic.learn import LearnResult, learn, write_outputs
-from systemic.measures import ExperimentEvidence, experiment_evidence
+from systemic.measures import ExperimentEvidence, MeasuresError, experiment_evidence
 from systemic.measures.learnt import read_learnt_series
 from systemic.report import write_html
 from systemic.report.build import dataset_report
@@ -110,6 +110,8 @@ class DemoResult:
     demand: TownStudy | None = None
     linkage: TownLinkage | None = None
     linkage_agreement: pl.DataFrame | None = None
+    #: The experiment read on failure-demand contacts a week (relative changes).
+    volume: ExperimentEvidence | None = None
 
 
 def town_scenario(config: DemoConfig) -> dict[str, Any]:
@@ -202,6 +204,23 @@ def run_demo(
         improvement="decrease",
         seed=config.seed,
     )
+    # A team that prevents need cuts value and failure demand alike: the share can stand
+    # still while the volume falls, so the volume is read too, as relative changes
+    # (the localities differ in size).
+    volume: ExperimentEvidence | None = None
+    volume_problem = ""
+    try:
+        volume = experiment_evidence(
+            read_learnt_series(learn_dir, "failure_contacts", every_locality=True).frame,
+            locality=exp.locality,
+            start=exp.start,
+            chart="xmr",
+            improvement="decrease",
+            seed=config.seed,
+            scale="relative",
+        )
+    except MeasuresError as error:  # a town too small: its weekly counts are suppressed
+        volume_problem = str(error)
     progress("measures", 1, 1)
 
     # 4. the workspace
@@ -220,7 +239,9 @@ def run_demo(
             experiment_end=end,
             failure_demand_share=s.failure_demand_share,
             median_hand_offs=s.median_hand_offs,
-            experiment_verdict=evidence.verdict,
+            experiment_verdict="\n\n".join(
+                [evidence.verdict, *([volume.verdict] if volume is not None else [])]
+            ),
             learn_dir=learn_dir,
         ),
     )
@@ -269,7 +290,7 @@ def run_demo(
         f"A simulated town of {config.people:,} residents in {len(town.localities)} localities "
         f"over {config.years:g} years; {exp.locality} tried a neighbourhood team from {exp.start}."
     )
-    doc.sections.insert(2, experiment_section(evidence))
+    doc.sections.insert(2, experiment_section(evidence, volume, volume_problem))
     horizon = post_switch_summary(comparison, switch)
     recorded = RecordedRates(
         config.people, config.years, s.contacts, s.failure_demand_share, s.total_cost
@@ -280,7 +301,7 @@ def run_demo(
         )
     )
     doc.sections.append(demand_section(demand.study, demand.rules))
-    doc.summary.insert(0, experiment_headline(evidence))
+    doc.summary.insert(0, experiment_headline(evidence, volume))
     doc.summary.append(_comparison_headline(horizon, config.comparison_years))
     if linkage is not None and agreement is not None:
         doc.sections.insert(1, linkage_section(linkage, agreement))
@@ -295,9 +316,13 @@ def run_demo(
         "events": result.events,
         "failure_demand_share": s.failure_demand_share,
         "median_hand_offs": s.median_hand_offs,
+        "experiment_headline": experiment_headline(evidence, volume),
         "experiment_conclusion": evidence.conclusion,
         "experiment_verdict": evidence.verdict,
         "did_estimate": evidence.did.estimate if evidence.did else None,
+        "experiment_volume_conclusion": volume.conclusion if volume else None,
+        "experiment_volume_verdict": volume.verdict if volume else volume_problem,
+        "volume_relative_did": volume.did.estimate if volume and volume.did else None,
         "audit_findings": len(seeded.findings),
         "calibration_loss": fit.loss,
         "calibrated": fit.fitted,
@@ -333,6 +358,7 @@ def run_demo(
         demand=demand,
         linkage=linkage,
         linkage_agreement=agreement,
+        volume=volume,
     )
 
 

@@ -710,7 +710,7 @@ class MeasureEvidence(Fields):
                 "improvement": "Improvement beyond the other localities",
                 "concern": "Worse, beyond the other localities",
                 "change": "Changed (no direction of improvement set)",
-                "shared_change": "Changed, but everywhere alike",
+                "shared_change": "Changed, not clearly beyond elsewhere",
                 "no_change": "No change",
                 "inconclusive": "Inconclusive",
                 "not_analysed": "Could not be analysed",

@@ -14,6 +14,12 @@ Two readings, put into words together:
    resampled with replacement within each period, keeping each date's pair of
    values together). A change that happened everywhere is not credited to the
    experiment.
+
+   For counts (contacts a week, failure demand a week) in localities of
+   different sizes, a difference of means compares a big place with a small
+   one: ``scale="relative"`` compares relative changes instead (the
+   experiment's after/before ratio of means over the others', less one), so
+   "-40% against -5% elsewhere" reads as it should whatever the sizes.
 """
 
 from __future__ import annotations
@@ -36,6 +42,9 @@ Signal = Literal["improvement", "concern", "mixed", "shift", "none"]
 Conclusion = Literal[
     "improvement", "concern", "change", "shared_change", "no_change", "inconclusive"
 ]
+#: ``difference``: changes in the measure's own units (percentage points of a share);
+#: ``relative``: changes as fractions of the level before (counts in places of any size).
+Scale = Literal["difference", "relative"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +62,7 @@ class DifferenceInDifferences:
     n_other_localities: int
     change_in_locality: float
     change_in_others: float
+    scale: Scale = "difference"
 
 
 @dataclass(frozen=True)
@@ -112,6 +122,50 @@ def difference_in_differences(
     return estimate, float(lower), float(upper)
 
 
+def relative_difference_in_differences(
+    experiment: np.ndarray,
+    others: np.ndarray,
+    after: np.ndarray,
+    *,
+    n_boot: int = 2000,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> tuple[float, float, float]:
+    """Relative DiD: the experiment's after/before ratio of means over the others', less one.
+
+    Dates are resampled as in :func:`difference_in_differences`. A level of zero
+    before the start has no relative change: ``ValueError``.
+
+    >>> import numpy as np
+    >>> e = np.array([100.0, 100, 60, 60]); o = np.array([10.0, 10, 9, 9])
+    >>> round(relative_difference_in_differences(e, o, np.array([0, 0, 1, 1], bool))[0], 4)
+    -0.3333
+    """
+
+    def ratio(e: np.ndarray, o: np.ndarray) -> np.ndarray:
+        return (e[..., 1] / e[..., 0]) / (o[..., 1] / o[..., 0]) - 1
+
+    if experiment[~after].mean() <= 0 or others[~after].mean() <= 0:
+        raise ValueError("a relative change needs a level above zero before the start")
+    means = lambda x: np.array([x[~after].mean(), x[after].mean()])  # noqa: E731
+    estimate = float(ratio(means(experiment), means(others)))
+    rng = np.random.default_rng(seed)
+    before_idx, after_idx = np.flatnonzero(~after), np.flatnonzero(after)
+    pick_before = before_idx[rng.integers(0, before_idx.size, (n_boot, before_idx.size))]
+    pick_after = after_idx[rng.integers(0, after_idx.size, (n_boot, after_idx.size))]
+    e = np.stack([experiment[pick_before].mean(1), experiment[pick_after].mean(1)], axis=-1)
+    o = np.stack([others[pick_before].mean(1), others[pick_after].mean(1)], axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        draws = ratio(e, o)
+    # A resample whose before-mean is zero has no relative change: it is left out.
+    draws = draws[np.isfinite(draws)]
+    if not draws.size:
+        raise ValueError("no resample has a level above zero before the start")
+    tail = (1 - confidence) / 2
+    lower, upper = np.quantile(draws, [tail, 1 - tail])
+    return estimate, float(lower), float(upper)
+
+
 def experiment_evidence(
     frame: pl.DataFrame,
     *,
@@ -127,11 +181,13 @@ def experiment_evidence(
     n_boot: int = 2000,
     seed: int = 0,
     confidence: float = 0.95,
+    scale: Scale = "difference",
 ) -> ExperimentEvidence:
     """Judge an experiment that started on ``start`` in ``locality``.
 
     ``frame`` is long: one row per locality and date (other localities give the
-    comparison; without them only the SPC reading is made).
+    comparison; without them only the SPC reading is made). ``scale`` says how
+    the comparison is made (:data:`Scale`; ``relative`` for counts).
 
     >>> import polars as pl, numpy as np
     >>> weeks = pl.date_range(pl.date(2024, 1, 1), pl.date(2024, 12, 23), "1w", eager=True)
@@ -146,6 +202,8 @@ def experiment_evidence(
     """
     if n_boot < 100:
         raise SPCOptionError("n_boot must be at least 100 for a usable interval")
+    if scale not in ("difference", "relative"):
+        raise SPCOptionError(f"scale must be 'difference' or 'relative', not {scale!r}")
     for column in (date, value, locality_column):
         if column not in frame.columns:
             raise SeriesError(
@@ -197,7 +255,7 @@ def experiment_evidence(
         signal = "shift"
 
     did = _did(table, locality, locality_column, value, denominator, started,
-               n_boot=n_boot, seed=seed, confidence=confidence)  # fmt: skip
+               n_boot=n_boot, seed=seed, confidence=confidence, scale=scale)  # fmt: skip
     conclusion = _conclude(signal, did, improvement)
     verdict = _verdict(
         locality, started, n_before, later.height, signal, rules_seen, did, conclusion,
@@ -220,6 +278,7 @@ def _did(
     n_boot: int,
     seed: int,
     confidence: float,
+    scale: Scale = "difference",
 ) -> DifferenceInDifferences | None:
     name = pl.col(locality_column).cast(pl.String)
     usable = table.filter(pl.col(value).is_not_null())
@@ -228,15 +287,39 @@ def _did(
         return None
     mine = _per_date(usable.filter(name == locality), value, denominator)
     others = _per_date(others_rows, value, denominator).rename({"value": "others"})
-    aligned = mine.join(others, on="date").sort("date").drop_nulls()
+    # A date with nothing to divide (0 of 0 in a share) has no value: NaN is left out too.
+    aligned = (
+        mine.join(others, on="date")
+        .sort("date")
+        .drop_nulls()
+        .filter(pl.col("value").is_finite() & pl.col("others").is_finite())
+    )
     after = (aligned["date"] >= started).to_numpy()
     if after.sum() < 2 or (~after).sum() < 2:
         return None
     experiment = aligned["value"].to_numpy().astype(float)
     rest = aligned["others"].to_numpy().astype(float)
-    estimate, lower, upper = difference_in_differences(
-        experiment, rest, after, n_boot=n_boot, seed=seed, confidence=confidence
-    )
+    if scale == "relative":
+        if experiment[~after].mean() <= 0 or rest[~after].mean() <= 0 or rest[after].mean() <= 0:
+            raise SPCOptionError(
+                "a relative comparison needs the measure above zero before the start, in "
+                f"{locality!r} and in the other localities, and in the others after it: use "
+                "the difference scale"
+            )
+        try:
+            estimate, lower, upper = relative_difference_in_differences(
+                experiment, rest, after, n_boot=n_boot, seed=seed, confidence=confidence
+            )
+        except ValueError as error:
+            raise SPCOptionError(f"{error}: use the difference scale") from None
+        moved = experiment[after].mean() / experiment[~after].mean() - 1
+        moved_others = rest[after].mean() / rest[~after].mean() - 1
+    else:
+        estimate, lower, upper = difference_in_differences(
+            experiment, rest, after, n_boot=n_boot, seed=seed, confidence=confidence
+        )
+        moved = experiment[after].mean() - experiment[~after].mean()
+        moved_others = rest[after].mean() - rest[~after].mean()
     return DifferenceInDifferences(
         estimate=estimate,
         lower=lower,
@@ -247,8 +330,9 @@ def _did(
         n_before=int((~after).sum()),
         n_after=int(after.sum()),
         n_other_localities=others_rows[locality_column].n_unique(),
-        change_in_locality=float(experiment[after].mean() - experiment[~after].mean()),
-        change_in_others=float(rest[after].mean() - rest[~after].mean()),
+        change_in_locality=float(moved),
+        change_in_others=float(moved_others),
+        scale=scale,
     )
 
 
@@ -313,6 +397,9 @@ def _verdict(
         return f"{100 * x:.1f}%" if share else f"{x:.4g}"
 
     def change(x: float) -> str:
+        if did is not None and did.scale == "relative":
+            percent = round(100 * x) + 0
+            return f"{percent:+d}%" if percent else "0%"
         if share:
             points = round(100 * x, 1) + 0.0  # no "-0.0"
             return (f"{points:+.1f}" if points else "0.0") + " percentage points"
@@ -342,10 +429,16 @@ def _verdict(
         )
     else:
         pct = round(did.confidence * 100)
+        versus = (
+            f"{locality} moved {change(did.estimate)} relative to them (the ratio of its "
+            "after/before means to theirs, less one"
+            if did.scale == "relative"
+            else f"a difference in differences of {change(did.estimate)} ("
+        )
         comparison = (
             f"Over the same dates {locality} changed by {change(did.change_in_locality)} and "
             f"the other {did.n_other_localities} localities by {change(did.change_in_others)}: "
-            f"a difference in differences of {change(did.estimate)} ({pct}% bootstrap interval "
+            f"{versus}{'; ' if did.scale == 'relative' else ''}{pct}% bootstrap interval "
             f"{change(did.lower)} to {change(did.upper)}, {did.n_boot} resamples, "
             f"seed {did.seed})."
         )
@@ -358,8 +451,17 @@ def _verdict(
         + (", beyond what happened elsewhere" if did is not None else "")
         + "; it has no direction of improvement set, so whether that is better or worse is "
         "for you to judge.",
-        "shared_change": "The shift is real but the other localities moved in the same way: "
-        "it cannot be credited to the experiment.",
+        "shared_change": (
+            "The shift is real but the other localities moved in the same way: it cannot be "
+            "credited to the experiment."
+            if did is None
+            or (
+                did.change_in_locality * did.change_in_others > 0
+                and abs(did.change_in_others) >= abs(did.change_in_locality) / 2
+            )
+            else "The shift is real, but the difference from the other localities could be "
+            "chance (its interval includes zero): it cannot yet be credited to the experiment."
+        ),
         "no_change": "There is no evidence that the experiment changed this measure.",
         "inconclusive": "The two readings disagree, so the evidence is inconclusive: look at "
         "the chart and the other measures before deciding.",

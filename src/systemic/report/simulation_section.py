@@ -18,27 +18,51 @@ from systemic.simulate.charts import band_chart
 from systemic.simulate.ensemble import QUANTILES
 from systemic.simulate.result import KEY_METRICS, MEAN_COLUMNS
 
+#: What each conclusion says, with ``{measure}`` the measure's name in words.
 CONCLUSIONS = {
-    "improvement": "the failure-demand share fell, beyond what happened in the other localities",
-    "concern": "the failure-demand share rose, beyond what happened in the other localities",
-    "shared_change": "the failure-demand share changed, but the other localities moved the same "
-    "way, so the change cannot be credited to the experiment",
-    "no_change": "no change in the failure-demand share that chance would not explain",
-    "inconclusive": "the chart and the comparison with other localities disagree: inconclusive",
+    "improvement": "{measure} fell, beyond what happened in the other localities",
+    "concern": "{measure} rose, beyond what happened in the other localities",
+    "shared_change": "{measure} changed, but not clearly more than in the other localities, "
+    "so the change cannot be credited to the experiment",
+    "no_change": "no change in {measure} that chance would not explain",
+    "inconclusive": "the chart of {measure} and the comparison with other localities disagree: "
+    "inconclusive",
 }
+SHARE = "the failure-demand share"
+VOLUME = "failure-demand contacts a week"
 
 
-def experiment_headline(evidence: ExperimentEvidence) -> str:
-    """One sentence for the top of a report: what the experiment's evidence says."""
+def _experiment_reading(evidence: ExperimentEvidence, measure: str) -> str:
     words = CONCLUSIONS.get(evidence.conclusion, evidence.conclusion.replace("_", " "))
     did = evidence.did
-    interval = (
-        f" (difference in differences {_points(did.estimate)}, "
-        f"{did.confidence:.0%} interval {_points(did.lower, '')} to {_points(did.upper, '')})"
-        if did is not None
-        else ""
-    )
-    return f"The experiment in {evidence.locality}: {words}{interval}."
+    if did is None:
+        return words.format(measure=measure)
+    if did.scale == "relative":
+        interval = (
+            f" ({_percent(did.change_in_locality)} against {_percent(did.change_in_others)} "
+            f"elsewhere; relative difference {_percent(did.estimate)}, {did.confidence:.0%} "
+            f"interval {_percent(did.lower)} to {_percent(did.upper)})"
+        )
+    else:
+        interval = (
+            f" (difference in differences {_points(did.estimate)}, {did.confidence:.0%} "
+            f"interval {_points(did.lower, '')} to {_points(did.upper, '')})"
+        )
+    return words.format(measure=measure) + interval
+
+
+def experiment_headline(
+    evidence: ExperimentEvidence, volume: ExperimentEvidence | None = None
+) -> str:
+    """One sentence for the top of a report: what the experiment's evidence says.
+
+    ``evidence`` reads the failure-demand share; ``volume``, when given, the
+    failure-demand contacts a week (compared as relative changes).
+    """
+    said = _experiment_reading(evidence, SHARE)
+    if volume is not None:
+        said += "; " + _experiment_reading(volume, VOLUME)
+    return f"The experiment in {evidence.locality}: {said}."
 
 
 def _points(x: float, unit: str = " percentage points") -> str:
@@ -46,20 +70,48 @@ def _points(x: float, unit: str = " percentage points") -> str:
     return (f"{value:+.1f}" if value else "0.0") + unit
 
 
-def experiment_section(evidence: ExperimentEvidence) -> Section:
-    """Step 1: did the experiment's locality change, and did the others not?"""
+def _percent(x: float) -> str:
+    value = round(100 * x) + 0  # no "-0"
+    return f"{value:+d}%" if value else "0%"
+
+
+def experiment_section(
+    evidence: ExperimentEvidence, volume: ExperimentEvidence | None = None, volume_problem: str = ""
+) -> Section:
+    """Step 1: did the experiment's locality change, and did the others not?
+
+    ``evidence`` reads the failure-demand share; ``volume``, when given, the
+    failure-demand contacts a week, compared as relative changes (the places
+    differ in size). A share can stand still while the volume falls, when a
+    team prevents value and failure demand alike, so both are read.
+    ``volume_problem`` says why the volume could not be read, when it could not.
+    """
     did = evidence.did
     section = Section(
         id="experiment",
         title=f"Step 1: the experiment in {evidence.locality}",
         intro=(
-            f"The chart is rebased at the start of the experiment ({evidence.start.date()}): "
+            f"The charts are rebased at the start of the experiment ({evidence.start.date()}): "
             "limits before and after are computed separately, so a shift shows as a new "
             "mean with its own limits. The comparison with the other localities over the "
             "same weeks guards against mistaking a change everywhere for the experiment's effect."
+            + (
+                " Two measures are read: the share of contacts that are failure demand, and "
+                "how many failure-demand contacts there are a week. A team that prevents need "
+                "cuts value and failure demand alike, which leaves the share where it was "
+                "while the volume falls; the volume is compared as relative changes, since "
+                "the localities differ in size."
+                if volume is not None
+                else ""
+            )
         ),
-        paragraphs=[evidence.verdict],
+        paragraphs=[evidence.verdict, *([volume.verdict] if volume is not None else [])],
     )
+    if volume is None and volume_problem:
+        section.paragraphs.append(
+            f"Failure-demand contacts a week could not be compared with the other localities "
+            f"({volume_problem}); only the share is read."
+        )
     if did is not None:
         section.key_figures += [
             KeyFigure(
@@ -79,6 +131,54 @@ def experiment_section(evidence: ExperimentEvidence) -> Section:
                 f"{_points(did.lower, '')} to {_points(did.upper, '')}",
             ),
         ]
+    moved = volume.did if volume is not None else None
+    if moved is not None:
+        section.key_figures += [
+            KeyFigure(
+                "failure-demand contacts a week, " + evidence.locality,
+                _percent(moved.change_in_locality),
+                "after vs before",
+            ),
+            KeyFigure(
+                "failure-demand contacts a week, elsewhere",
+                _percent(moved.change_in_others),
+                f"after vs before; {moved.n_other_localities} other localities",
+            ),
+            KeyFigure(
+                "relative difference",
+                _percent(moved.estimate),
+                f"{evidence.locality}'s change relative to the others'; {moved.confidence:.0%} "
+                f"interval {_percent(moved.lower)} to {_percent(moved.upper)}",
+            ),
+        ]
+    section.figures.append(
+        _rebased_figure(
+            evidence,
+            f"Failure-demand share in {evidence.locality}, rebased at the experiment",
+            f"Rebased, the share in {evidence.locality}",
+            f"Failure-demand share of contacts, {evidence.locality}",
+            "share of contacts",
+            "share",
+        )
+    )
+    if volume is not None:
+        section.figures.append(
+            _rebased_figure(
+                volume,
+                f"Failure-demand contacts a week in {volume.locality}, rebased at the experiment",
+                f"Rebased, failure-demand contacts a week in {volume.locality}",
+                f"Failure-demand contacts a week, {volume.locality}",
+                "contacts a week",
+                "contacts",
+            )
+        )
+    return section
+
+
+def _rebased_figure(
+    evidence: ExperimentEvidence, title: str, what: str, chart_title: str, y_title: str, unit: str
+) -> Figure:
+    """The experiment's rebased chart, its caption read from the same result."""
     chart = evidence.rebased_chart
     charted = Charted(chart, (), read_chart(chart))
     against = {
@@ -88,23 +188,14 @@ def experiment_section(evidence: ExperimentEvidence) -> Section:
         "none": "no special cause",
     }.get(evidence.signal, evidence.signal)
     rules = ", ".join(RULE_WORDS[r] for r in evidence.signal_rules)
-    section.figures.append(
-        Figure(
-            f"Failure-demand share in {evidence.locality}, rebased at the experiment",
-            f"Against the limits set before the start, the weeks since show {against}"
-            + (f" ({rules}). " if rules else ". ")
-            + spc_caption(f"Rebased, the share in {evidence.locality}", charted, "share"),
-            to_svg(
-                chart_spec(
-                    chart,
-                    title=f"Failure-demand share of contacts, {evidence.locality}",
-                    y_title="share of contacts",
-                )
-            ),
-            charted,
-        )
+    return Figure(
+        title,
+        f"Against the limits set before the start, the weeks since show {against}"
+        + (f" ({rules}). " if rules else ". ")
+        + spc_caption(what, charted, unit),
+        to_svg(chart_spec(chart, title=chart_title, y_title=y_title)),
+        charted,
     )
-    return section
 
 
 #: Stocks (how many on an average week), averaged rather than summed over steps.

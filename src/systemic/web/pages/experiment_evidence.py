@@ -51,7 +51,7 @@ CONCLUSION_BADGES: dict[str, tuple[str, str]] = {
     "improvement": ("Improvement", "ok"),
     "concern": ("Concern", "error"),
     "change": ("Changed", "warning"),
-    "shared_change": ("Changed everywhere", "warning"),
+    "shared_change": ("Changed, not clearly beyond elsewhere", "warning"),
     "no_change": ("No change", "neutral"),
     "inconclusive": ("Inconclusive", "warning"),
     "not_analysed": ("Not analysed", "gap"),
