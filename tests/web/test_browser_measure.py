@@ -83,10 +83,14 @@ def test_a_live_measure_from_learns_failure_demand_series(
     sign_in(page, server)
 
     page.goto(server + "/measures/new")
+    # The learn results brought into the workspace are offered, with their series.
+    expect(page.locator("[name=learn_result] option[value=town]")).to_contain_text(
+        "town (version 1, 36 weeks: failure-demand share of classified contacts"
+    )
     page.locator("[name=name]").fill("Failure-demand share in North")
     page.locator("[name=kind]").select_option("demand")
     page.locator("[name=data_source]").select_option("learn")
-    page.locator("[name=learn_result]").fill("town")
+    page.locator("[name=learn_result]").select_option("town")
     page.locator("[name=series_name]").select_option("failure_demand_share")
     page.locator("[name=locality]").fill("North")
     page.locator("[name=chart]").select_option("p")

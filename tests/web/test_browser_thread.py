@@ -134,7 +134,7 @@ def test_the_thread_from_learn_to_redesign_is_the_same_everywhere(
     page.locator("[name=name]").fill("Failure-demand share in North")
     page.locator("[name=kind]").select_option("demand")
     page.locator("[name=data_source]").select_option("learn")
-    page.locator("[name=learn_result]").fill("town")
+    page.locator("[name=learn_result]").select_option("town")
     page.locator("[name=series_name]").select_option("failure_demand_share")
     page.locator("[name=locality]").fill("North")
     page.locator("[name=chart]").select_option("p")

@@ -472,8 +472,10 @@ class MeasureFields(Fields):
         "",
         title="Learn result",
         description="The name a learn result was brought into the workspace under "
-        "(systemic workspace add-learn DIR --name NAME). Each new extract under that "
-        "name refreshes the measure.",
+        "(systemic workspace add-learn DIR --name NAME); the form lists them with their "
+        "newest version, weeks and series. Each new extract under that name refreshes "
+        "the measure.",
+        json_schema_extra={"options_from": "learn_result"},
     )
     series_name: LearnSeriesName | None = Field(
         None,
