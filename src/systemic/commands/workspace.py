@@ -28,6 +28,12 @@ from systemic.store import (
     import_workspace,
     open_store,
 )
+from systemic.store.db import (
+    DEFAULT_MAX_OVERFLOW,
+    DEFAULT_POOL_SIZE,
+    MAX_OVERFLOW_ENV,
+    POOL_SIZE_ENV,
+)
 from systemic.store.repository import create_workspace, default_workspace, list_workspaces
 from systemic.web.limits import RequestLimits
 
@@ -36,11 +42,11 @@ workspace_app = typer.Typer(
 )
 
 
-def _open(db: str | None, *, as_cli_user: bool = True) -> Store:
+def _open(db: str | None, *, as_cli_user: bool = True, **pool: int) -> Store:
     if as_cli_user:  # the store audits every write, as this user's
         act_as_cli_user()
     try:
-        return open_store(db)
+        return open_store(db, **pool)
     except StoreError as exc:
         fail(str(exc))
         raise  # fail() exits; this keeps type checkers informed
@@ -100,6 +106,21 @@ def serve(
     max_field_chars: int = typer.Option(
         RequestLimits.max_field_chars, min=1, help="Longest text accepted in one field."
     ),
+    db_pool_size: int = typer.Option(
+        DEFAULT_POOL_SIZE,
+        "--db-pool-size",
+        min=1,
+        envvar=POOL_SIZE_ENV,
+        help="PostgreSQL only: connections kept open for requests.",
+    ),
+    db_max_overflow: int = typer.Option(
+        DEFAULT_MAX_OVERFLOW,
+        "--db-max-overflow",
+        min=0,
+        envvar=MAX_OVERFLOW_ENV,
+        help="PostgreSQL only: further connections opened at a busy moment and closed after; "
+        "with the pool, enough for the server's 40 worker threads, or requests wait.",
+    ),
 ) -> None:
     """Serve the workspace web app, signed-in users only (creates and migrates the database).
 
@@ -115,7 +136,8 @@ def serve(
     from systemic.web.security.settings import SECRET_ENV, SECRET_FILE_ENV
     from systemic.web.server import server_config
 
-    store = _open(db, as_cli_user=False)  # requests name their own users
+    # requests name their own users
+    store = _open(db, as_cli_user=False, pool_size=db_pool_size, max_overflow=db_max_overflow)
     with store.session() as session:
         admins = count_admins(session)
     if admins == 0:

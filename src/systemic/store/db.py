@@ -19,6 +19,14 @@ from sqlalchemy.types import TypeDecorator
 #: The workspace file used when no ``--db`` is given.
 DEFAULT_DB_FILE = "systemic-workspace.db"
 
+#: PostgreSQL connections kept open, and how many more may be opened at a busy moment
+#: (``systemic serve --db-pool-size/--db-max-overflow``, or these variables): together
+#: as many as the server's worker threads (see :func:`make_engine`).
+DEFAULT_POOL_SIZE = 10
+DEFAULT_MAX_OVERFLOW = 40
+POOL_SIZE_ENV = "SYSTEMIC_DB_POOL_SIZE"
+MAX_OVERFLOW_ENV = "SYSTEMIC_DB_MAX_OVERFLOW"
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware UTC datetime, stored naive-UTC so SQLite and PostgreSQL agree."""
@@ -70,8 +78,22 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.close()
 
 
-def make_engine(db: str | Path | None = None, **kwargs: Any) -> Engine:
-    """An engine for a URL or SQLite path; in-memory SQLite shares one connection."""
+def make_engine(
+    db: str | Path | None = None,
+    *,
+    pool_size: int | None = None,
+    max_overflow: int | None = None,
+    **kwargs: Any,
+) -> Engine:
+    """An engine for a URL or SQLite path; in-memory SQLite shares one connection.
+
+    ``pool_size`` and ``max_overflow`` size a PostgreSQL server's connection pool
+    (default :data:`DEFAULT_POOL_SIZE` and :data:`DEFAULT_MAX_OVERFLOW`); a SQLite
+    file opens its connections as needed and takes neither.
+
+    >>> make_engine("postgresql://u:p@127.0.0.1/x", pool_size=4, max_overflow=0).pool.size()
+    4
+    """
     url = database_url(db)
     if url.startswith("sqlite"):
         if url in ("sqlite://", "sqlite:///:memory:"):
@@ -83,8 +105,16 @@ def make_engine(db: str | Path | None = None, **kwargs: Any) -> Engine:
         # page. SQLAlchemy's default pool (5 + 10 overflow) made 50 concurrent users
         # queue for connections past the 30 s timeout (500s in `make soak`); a pool
         # as large as the threads never makes a request wait for one.
-        kwargs.setdefault("pool_size", 10)
-        kwargs.setdefault("max_overflow", 40)
+        # A server with fewer connections to spare sets a smaller pool, one with more
+        # threads (or several servers sharing PostgreSQL's max_connections) another.
+        kwargs["pool_size"] = DEFAULT_POOL_SIZE if pool_size is None else pool_size
+        kwargs["max_overflow"] = DEFAULT_MAX_OVERFLOW if max_overflow is None else max_overflow
+        if kwargs["pool_size"] < 1 or kwargs["max_overflow"] < 0:
+            raise ValueError(
+                f"a PostgreSQL pool needs at least 1 connection and no negative overflow "
+                f"(got {kwargs['pool_size']} and {kwargs['max_overflow']}); set "
+                f"{POOL_SIZE_ENV} to 1 or more and {MAX_OVERFLOW_ENV} to 0 or more"
+            )
         kwargs.setdefault("pool_pre_ping", True)
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
