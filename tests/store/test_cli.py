@@ -185,14 +185,22 @@ def test_serve_sizes_the_postgresql_pool_from_its_options_or_the_environment(
     assert refused.exit_code == 2 and "--db-pool-size" in refused.output
 
 
-def test_the_pool_size_is_given_to_postgresql_engines_only() -> None:
+def test_the_pool_size_is_postgresqls_default_and_given_where_asked(tmp_path: Path) -> None:
+    from sqlalchemy.pool import StaticPool
+
     from systemic.store.db import make_engine
 
     engine = make_engine("postgresql://u:p@127.0.0.1/x", pool_size=2, max_overflow=1)
     assert (engine.pool.size(), engine.pool._max_overflow) == (2, 1)
     default = make_engine("postgresql://u:p@127.0.0.1/x")
     assert (default.pool.size(), default.pool._max_overflow) == (10, 40)
-    # A SQLite file opens connections as it needs them: the sizes do not apply.
-    assert make_engine("sqlite://", pool_size=2).dialect.name == "sqlite"
-    with pytest.raises(ValueError, match="SYSTEMIC_DB_POOL_SIZE to 1 or more"):
+    # A SQLite file keeps SQLAlchemy's pool (5 + 10) unless sizes are given (the soak
+    # test's twenty writers); in-memory SQLite is one shared connection.
+    file = tmp_path / "w.db"
+    assert (make_engine(file).pool.size(), make_engine(file).pool._max_overflow) == (5, 10)
+    assert make_engine(file, pool_size=22).pool.size() == 22
+    assert isinstance(make_engine("sqlite://", pool_size=2).pool, StaticPool)
+    with pytest.raises(ValueError, match=r"pool_size must be 1 or more .*SYSTEMIC_DB_POOL_SIZE"):
         make_engine("postgresql://u:p@127.0.0.1/x", pool_size=0)
+    with pytest.raises(ValueError, match="max_overflow must be 0 or more"):
+        make_engine(file, max_overflow=-1)

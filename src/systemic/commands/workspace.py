@@ -106,20 +106,24 @@ def serve(
     max_field_chars: int = typer.Option(
         RequestLimits.max_field_chars, min=1, help="Longest text accepted in one field."
     ),
-    db_pool_size: int = typer.Option(
-        DEFAULT_POOL_SIZE,
+    db_pool_size: int | None = typer.Option(
+        None,
         "--db-pool-size",
         min=1,
         envvar=POOL_SIZE_ENV,
-        help="PostgreSQL only: connections kept open for requests.",
+        show_default=False,
+        help=f"Database connections kept open for requests (PostgreSQL: {DEFAULT_POOL_SIZE} "
+        "if not given; a SQLite file: SQLAlchemy's 5).",
     ),
-    db_max_overflow: int = typer.Option(
-        DEFAULT_MAX_OVERFLOW,
+    db_max_overflow: int | None = typer.Option(
+        None,
         "--db-max-overflow",
         min=0,
         envvar=MAX_OVERFLOW_ENV,
-        help="PostgreSQL only: further connections opened at a busy moment and closed after; "
-        "with the pool, enough for the server's 40 worker threads, or requests wait.",
+        show_default=False,
+        help="Further connections opened at a busy moment and closed after (PostgreSQL: "
+        f"{DEFAULT_MAX_OVERFLOW} if not given, so that with the pool the server's 40 worker "
+        "threads never wait; a SQLite file: SQLAlchemy's 10).",
     ),
 ) -> None:
     """Serve the workspace web app, signed-in users only (creates and migrates the database).
