@@ -292,8 +292,7 @@ class CostGap:
             f"cost the records cannot hold: they cost events, while {time_parts} are costs "
             f"of time, with no event to carry them. The other {_money(rest, sign=True)} is the "
             f"model costing contacts, assessments and crises {'more' if rest >= 0 else 'less'} "
-            f"than the records do ({', '.join(by_head)}); calibration fits contacts and the "
-            "failure-demand share, not cost."
+            f"than the records do ({', '.join(by_head)})."
         )
 
 
