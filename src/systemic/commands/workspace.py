@@ -42,11 +42,17 @@ workspace_app = typer.Typer(
 )
 
 
-def _open(db: str | None, *, as_cli_user: bool = True, **pool: int) -> Store:
+def _open(
+    db: str | None,
+    *,
+    as_cli_user: bool = True,
+    pool_size: int | None = None,
+    max_overflow: int | None = None,
+) -> Store:
     if as_cli_user:  # the store audits every write, as this user's
         act_as_cli_user()
     try:
-        return open_store(db, **pool)
+        return open_store(db, pool_size=pool_size, max_overflow=max_overflow)
     except StoreError as exc:
         fail(str(exc))
         raise  # fail() exits; this keeps type checkers informed
