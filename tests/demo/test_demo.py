@@ -137,13 +137,37 @@ def test_step_2_reconciles_with_the_records(demo):
     assert contacts[1] == f"{summary['contacts'] / resident_years:.2f}"
     share = rows["Failure-demand share of contacts"]
     assert share[1] == f"{100 * summary['failure_demand_share']:.1f}%"
-    cost = rows["Cost per resident-year (£)"]
+    cost = rows["Cost of the events recorded, per resident-year (£)"]
     assert cost[1] == f"£{summary['total_cost'] / resident_years:,.2f}"
     assert [contacts[3], share[3], cost[3]] == ["yes", "yes", "no"]
     sentence = re.search(r"<p>(Calibrated to the town's records.*?)</p>", step2, re.S)
     assert sentence
     for row in rows.values():
         assert f"(recorded {row[1]}, simulated {row[2]})" in sentence.group(1)
+    # The cost gap head by head, recomputed from the comparison's runs: the silo design
+    # over the recorded years, mean of runs per resident-year; the records' own total.
+    from systemic.demo import town_scenario
+
+    start = dt.date.fromisoformat(town_scenario(SMALL)["start"])
+    date = pl.col("date").cast(pl.Date)
+    runs = demo.comparison.runs.filter(
+        (pl.col("design") == "a")
+        & (date >= start)
+        & (date < start + dt.timedelta(days=round(SMALL.years * 365.25)))
+    )
+    per_run = runs.group_by("run").agg(pl.col("^cost.*$").sum())
+    model_years = SMALL.comparison_people * SMALL.years
+    heads = {r[0]: r for r in _table(step2, "Cost per resident-year, the model beside")}
+    assert heads["All"][1] == f"£{summary['total_cost'] / resident_years:,.2f}"
+    assert heads["All"][2] == f"£{per_run['cost'].mean() / model_years:,.2f}"
+    service_weeks = per_run["cost_intervention"].mean() / model_years
+    assert heads["Weeks in a service"][1:3] == ["no events to hold it", f"£{service_weeks:,.2f}"]
+    events = sum(per_run[h].mean() for h in ("cost_contact", "cost_assessment", "cost_crisis"))
+    assert cost[2] == f"£{events / model_years:,.2f}"
+    gap = re.search(r"<p>(In all the model costs.*?)</p>", step2, re.S)
+    assert gap
+    assert f"In all the model costs {heads['All'][2]} per resident-year" in gap.group(1)
+    assert f"and the records {heads['All'][1]}, a difference of {heads['All'][3]}." in gap.group(1)
     # The comparison is at the simulated scale, said so, and read per 1,000 residents.
     assert (
         f"with {SMALL.comparison_people:,} residents (the records are of {SMALL.people:,})" in step2

@@ -142,3 +142,65 @@ def test_unopenable_database_is_a_clear_error(tmp_path: Path) -> None:
     url = "postgresql://someone:hunter2@127.0.0.1:1/nowhere"
     result = runner.invoke(app, ["workspace", "list", "--db", url])
     assert result.exit_code == 2 and "hunter2" not in result.output
+
+
+@pytest.mark.postgres
+def test_serve_sizes_the_postgresql_pool_from_its_options_or_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Defaults unchanged (10 kept open, 40 more at a busy moment); --db-pool-size and
+    SYSTEMIC_DB_MAX_OVERFLOW change them; a pool of none is refused before serving."""
+    import uvicorn
+
+    from systemic.store.accounts import create_user, set_role
+    from systemic.store.repository import ensure_default_workspace
+    from tests.store.databases import pg_schema
+
+    served: list[tuple[int, int]] = []
+
+    def run(self: uvicorn.Server) -> None:  # instead of listening: note the pool
+        pool = self.config.app.state.store.engine.pool
+        served.append((pool.size(), pool._max_overflow))
+        self.config.app.state.store.dispose()
+
+    monkeypatch.setattr(uvicorn.Server, "run", run)
+    with pg_schema() as url:
+        store = open_store(url)
+        with store.session() as session:
+            workspace = ensure_default_workspace(session)
+            create_user(session, "ada", "a long pass phrase for tests")
+            set_role(session, "ada", workspace.id, "admin")
+            session.commit()
+        store.dispose()
+        plain = runner.invoke(app, ["serve", "--db", url])
+        sized = runner.invoke(
+            app,
+            ["serve", "--db", url, "--db-pool-size", "3"],
+            env={"SYSTEMIC_DB_MAX_OVERFLOW": "5"},
+        )
+        refused = runner.invoke(app, ["serve", "--db", url, "--db-pool-size", "0"])
+    assert plain.exit_code == 0, plain.output
+    assert sized.exit_code == 0, sized.output
+    assert served == [(10, 40), (3, 5)]
+    assert refused.exit_code == 2 and "--db-pool-size" in refused.output
+
+
+def test_the_pool_size_is_postgresqls_default_and_given_where_asked(tmp_path: Path) -> None:
+    from sqlalchemy.pool import StaticPool
+
+    from systemic.store.db import make_engine
+
+    engine = make_engine("postgresql://u:p@127.0.0.1/x", pool_size=2, max_overflow=1)
+    assert (engine.pool.size(), engine.pool._max_overflow) == (2, 1)
+    default = make_engine("postgresql://u:p@127.0.0.1/x")
+    assert (default.pool.size(), default.pool._max_overflow) == (10, 40)
+    # A SQLite file keeps SQLAlchemy's pool (5 + 10) unless sizes are given (the soak
+    # test's twenty writers); in-memory SQLite is one shared connection.
+    file = tmp_path / "w.db"
+    assert (make_engine(file).pool.size(), make_engine(file).pool._max_overflow) == (5, 10)
+    assert make_engine(file, pool_size=22).pool.size() == 22
+    assert isinstance(make_engine("sqlite://", pool_size=2).pool, StaticPool)
+    with pytest.raises(ValueError, match=r"pool_size must be 1 or more .*SYSTEMIC_DB_POOL_SIZE"):
+        make_engine("postgresql://u:p@127.0.0.1/x", pool_size=0)
+    with pytest.raises(ValueError, match="max_overflow must be 0 or more"):
+        make_engine(file, max_overflow=-1)

@@ -16,6 +16,7 @@ from systemic.store.learn_results import (
     LearnResultError,
     add_learn_result,
     learn_result_versions,
+    newest_learn_results,
 )
 from systemic.store.measure_data import load_measure_data
 from tests.measures.test_learnt import town_events
@@ -195,3 +196,39 @@ def test_the_audit_trail_records_an_import_without_copying_its_tables(
     assert event.action == "create" and len(event.object_id) == 32
     assert event.after["name"] == "town" and event.after["version"] == 1
     assert event.after["weekly"] == f"({rows} rows)"
+
+
+def test_the_newest_version_of_each_result_and_the_series_it_publishes(
+    store: Store, extracts: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """What the measure form offers: one entry per name at its newest version, with the
+    series that have a published value (a learn run without case ids has no case times)."""
+    import shutil
+
+    first, second = extracts
+    no_cases = tmp_path / "no-cases"
+    shutil.copytree(first, no_cases)
+    for period in ("weekly", "monthly"):
+        path = no_cases / "tables" / f"series_{period}.csv"
+        with path.open() as f:
+            rows = list(csv.DictReader(f))
+        for row in rows:
+            row["end_to_end_days_per_case"] = ""
+        with path.open("w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+    with store.session() as s:
+        ws = repository.create_workspace(s, "Town", seed=False)
+        add_learn_result(s, ws.id, "town", first, actor="test")
+        add_learn_result(s, ws.id, "town", second, actor="test")
+        add_learn_result(s, ws.id, "area", no_cases, actor="test")
+        other = repository.create_workspace(s, "Elsewhere", seed=False)
+        add_learn_result(s, other.id, "theirs", first, actor="test")
+        s.commit()
+        newest = newest_learn_results(s, ws.id)
+    assert [(i.name, i.version) for i in newest] == [("area", 1), ("town", 2)]
+    area, town = newest
+    assert town.weeks == len(set(published(second, "North")))
+    assert "end_to_end_days_per_case" in town.series
+    assert area.series == tuple(n for n in town.series if n != "end_to_end_days_per_case")

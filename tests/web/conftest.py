@@ -138,6 +138,35 @@ def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> Test
     return client
 
 
+def sign_in_browser(  # type: ignore[no-untyped-def]
+    page, url: str, username: str, password: str, shown_as: str, *, path: str = "/"
+) -> None:
+    """Sign in through the sign-in page in Chromium, as a person would: open ``path``,
+    which asks to sign in first, and wait until the header shows who is signed in."""
+    from playwright.sync_api import expect
+
+    page.goto(url + path)
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator(".signed-in")).to_contain_text(shown_as)
+
+
+def fill_live_measure(page, *, locality: str = "North") -> None:  # type: ignore[no-untyped-def]
+    """On an open measure form: the failure-demand share in ``locality`` from the learn
+    result ``town``'s series, drawn as a p-chart, lower is better (the browser tests'
+    live measure)."""
+    page.locator("[name=name]").fill(f"Failure-demand share in {locality}")
+    page.locator("[name=kind]").select_option("demand")
+    page.locator("[name=data_source]").select_option("learn")
+    page.locator("[name=learn_result]").select_option("town")
+    page.locator("[name=series_name]").select_option("failure_demand_share")
+    page.locator("[name=locality]").fill(locality)
+    page.locator("[name=chart]").select_option("p")
+    page.locator("[name=improvement]").select_option("decrease")
+
+
 @pytest.fixture(scope="session")
 def _shared_app() -> Iterator[FastAPI]:
     # Building the app's routes takes a noticeable part of a second; tests share one

@@ -16,6 +16,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from tests.web.conftest import fill_live_measure
 from tests.web.test_browser_pages import (  # noqa: F401  (fixtures)
     Shots,
     browser_page,
@@ -83,14 +84,11 @@ def test_a_live_measure_from_learns_failure_demand_series(
     sign_in(page, server)
 
     page.goto(server + "/measures/new")
-    page.locator("[name=name]").fill("Failure-demand share in North")
-    page.locator("[name=kind]").select_option("demand")
-    page.locator("[name=data_source]").select_option("learn")
-    page.locator("[name=learn_result]").fill("town")
-    page.locator("[name=series_name]").select_option("failure_demand_share")
-    page.locator("[name=locality]").fill("North")
-    page.locator("[name=chart]").select_option("p")
-    page.locator("[name=improvement]").select_option("decrease")
+    # The learn results brought into the workspace are offered, with their series.
+    expect(page.locator("[name=learn_result] option[value=town]")).to_contain_text(
+        "town (version 1, 36 weeks: failure-demand share of classified contacts"
+    )
+    fill_live_measure(page)
     page.locator("[name=baseline_end]").fill("2025-05-26")
     page.locator("[name=rebases]").fill("2025-08-04, triage moved to the neighbourhood team")
     page.locator("[name=annotations]").fill("2025-03-03, phone system down for two days")

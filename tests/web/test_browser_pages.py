@@ -23,6 +23,7 @@ from urllib.parse import urlparse
 import pytest
 
 from tests.conftest import CHROMIUM_ARGS
+from tests.web.conftest import sign_in_browser
 
 CHROMIUM = Path("/usr/bin/chromium")
 ADMIN, PASSWORD = "amira", "a long pass phrase of words"
@@ -164,15 +165,9 @@ PAGES = [
 
 
 def sign_in(page, server: str) -> None:  # type: ignore[no-untyped-def]
-    """Sign in through the sign-in page, as a person would; lands on the dashboard."""
-    from playwright.sync_api import expect
-
-    page.goto(server + "/")
-    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
-    page.get_by_label("Username").fill(ADMIN)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.locator(".signed-in")).to_contain_text("Amira")
+    """Sign in as the admin through the sign-in page, as a person would; lands on the
+    dashboard."""
+    sign_in_browser(page, server, ADMIN, PASSWORD, "Amira")
 
 
 def add_examples(server: str, statement_id: str, measure_id: str, token: str) -> None:

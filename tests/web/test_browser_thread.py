@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.web.conftest import fill_live_measure
 from tests.web.test_browser_pages import (  # noqa: F401  (fixtures)
     Shots,
     browser_page,
@@ -131,14 +132,7 @@ def test_the_thread_from_learn_to_redesign_is_the_same_everywhere(
 
     # A measure from learn's failure-demand series, lower is better.
     page.goto(f"{server}/measures/new?purpose_statement_ids={purpose_id}")
-    page.locator("[name=name]").fill("Failure-demand share in North")
-    page.locator("[name=kind]").select_option("demand")
-    page.locator("[name=data_source]").select_option("learn")
-    page.locator("[name=learn_result]").fill("town")
-    page.locator("[name=series_name]").select_option("failure_demand_share")
-    page.locator("[name=locality]").fill("North")
-    page.locator("[name=chart]").select_option("p")
-    page.locator("[name=improvement]").select_option("decrease")
+    fill_live_measure(page)
     shots.take("thread-measure-form")
     page.locator("form button[type=submit]").last.click()
     expect(page.locator("h1")).to_contain_text("Failure-demand share in North")

@@ -26,6 +26,7 @@ from urllib.parse import urlparse
 import pytest
 
 from tests.conftest import CHROMIUM_ARGS
+from tests.web.conftest import sign_in_browser
 from tests.web.test_browser_pages import ARTIFACTS, CHROMIUM, _free_port
 
 PASSWORD = "a long pass phrase of words"
@@ -118,12 +119,7 @@ def _shot(page, tmp_path: Path, name: str) -> None:  # type: ignore[no-untyped-d
 def _sign_in(page, url: str, username: str) -> None:  # type: ignore[no-untyped-def]
     from playwright.sync_api import expect
 
-    page.goto(url + "/capture")
-    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.locator(".signed-in")).to_contain_text(EDITORS[username])
+    sign_in_browser(page, url, username, PASSWORD, EDITORS[username], path="/capture")
     if not page.url.endswith("/capture"):
         page.goto(url + "/capture")
     expect(page.get_by_role("heading", name="Capture demand")).to_be_visible()

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 
+import polars as pl
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from systemic.learn import learn_events, write_outputs
-from systemic.store.learn_results import add_learn_result
+from systemic.learn.series import SERIES
+from systemic.store import load_snapshot
+from systemic.store.learn_results import add_learn_result, newest_learn_results
 from systemic.store.repository import pick_workspace
 from tests.measures.test_learnt import town_events
 from tests.web.test_pages import created_id, post_form
@@ -99,3 +104,79 @@ def test_a_measure_naming_no_learn_result_in_the_workspace_says_how_to_bring_one
     fragment = client.get(f"/measures/{measure}/chart", headers={"HX-Request": "true"}).text
     assert "No chart yet" in fragment
     assert "systemic workspace add-learn DIR --name absent" in fragment
+
+
+def _learn_result_select(page: str) -> str:
+    select = re.search(
+        r'<select id="learn_result" name="learn_result"[^>]*>(.*?)</select>', page, re.S
+    )
+    assert select, "the learn result is a pick-list"
+    return select.group(1)
+
+
+def test_the_learn_result_is_picked_from_those_in_the_workspace(
+    app: FastAPI, client: TestClient, extracts: tuple[Path, Path]
+) -> None:
+    first, second = extracts
+    empty = _learn_result_select(client.get("/measures/new").text)
+    # Before any is brought in, the only choice is none.
+    assert re.findall(r'<option value="([^"]*)"', empty) == [""]
+
+    bring_in(app, first)
+    bring_in(app, second)
+    options = _learn_result_select(client.get("/measures/new").text)
+    values = re.findall(r'<option value="([^"]*)"', options)
+    assert values == ["", "town"]  # one choice per name, whatever its versions
+    # The newest version, its weeks and the series it publishes, as learn wrote them.
+    with app.state.store.session() as session:
+        newest = newest_learn_results(session, pick_workspace(session, app.state.workspace).id)
+    assert [(i.name, i.version) for i in newest] == [("town", 2)]
+    weekly = pl.read_csv(second / "tables" / "series_weekly.csv", infer_schema=False)
+    weeks = weekly["period"].n_unique()
+    published = [
+        name for name, definition in SERIES.items() if weekly[definition.value].drop_nulls().len()
+    ]
+    assert "failure_demand_share" in published
+    label = html.unescape(re.search(r'<option value="town"[^>]*>(.*?)</option>', options).group(1))
+    assert label == (
+        f"town (version 2, {weeks} weeks: "
+        + ", ".join(SERIES[name].title.lower() for name in published)
+        + ")"
+    )
+
+    # Picked, it is saved; none is still accepted and clears it.
+    measure = created_id(
+        post_form(
+            client,
+            "measures",
+            {"name": "Share", "data_source": "learn", "learn_result": "town",
+             "series_name": "failure_demand_share"},
+        ),
+        "measures",
+    )  # fmt: skip
+    edit = _learn_result_select(client.get(f"/measures/{measure}/edit").text)
+    assert re.search(r'<option value="town" selected>', edit)
+    response = client.post(
+        f"/measures/{measure}/edit",
+        data={"name": "Share", "learn_result": ""},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    with app.state.store.session() as session:
+        snap = load_snapshot(session, pick_workspace(session, app.state.workspace).id)
+        assert snap.by_id("measure")[measure].learn_result == ""
+
+
+def test_a_stored_learn_result_not_in_the_workspace_stays_on_the_form(client: TestClient) -> None:
+    """A measure naming a result not brought in yet (say, set through the API) keeps it when
+    its form is saved: the pick-list offers it, marked, and selected."""
+    measure = created_id(
+        post_form(
+            client,
+            "measures",
+            {"name": "Share", "data_source": "learn", "learn_result": "next-year"},
+        ),
+        "measures",
+    )
+    edit = _learn_result_select(client.get(f"/measures/{measure}/edit").text)
+    assert '<option value="next-year" selected>next-year (not in this workspace)</option>' in edit

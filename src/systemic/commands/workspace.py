@@ -28,6 +28,12 @@ from systemic.store import (
     import_workspace,
     open_store,
 )
+from systemic.store.db import (
+    DEFAULT_MAX_OVERFLOW,
+    DEFAULT_POOL_SIZE,
+    MAX_OVERFLOW_ENV,
+    POOL_SIZE_ENV,
+)
 from systemic.store.repository import create_workspace, default_workspace, list_workspaces
 from systemic.web.limits import RequestLimits
 
@@ -36,11 +42,17 @@ workspace_app = typer.Typer(
 )
 
 
-def _open(db: str | None, *, as_cli_user: bool = True) -> Store:
+def _open(
+    db: str | None,
+    *,
+    as_cli_user: bool = True,
+    pool_size: int | None = None,
+    max_overflow: int | None = None,
+) -> Store:
     if as_cli_user:  # the store audits every write, as this user's
         act_as_cli_user()
     try:
-        return open_store(db)
+        return open_store(db, pool_size=pool_size, max_overflow=max_overflow)
     except StoreError as exc:
         fail(str(exc))
         raise  # fail() exits; this keeps type checkers informed
@@ -100,6 +112,25 @@ def serve(
     max_field_chars: int = typer.Option(
         RequestLimits.max_field_chars, min=1, help="Longest text accepted in one field."
     ),
+    db_pool_size: int | None = typer.Option(
+        None,
+        "--db-pool-size",
+        min=1,
+        envvar=POOL_SIZE_ENV,
+        show_default=False,
+        help=f"Database connections kept open for requests (PostgreSQL: {DEFAULT_POOL_SIZE} "
+        "if not given; a SQLite file: SQLAlchemy's 5).",
+    ),
+    db_max_overflow: int | None = typer.Option(
+        None,
+        "--db-max-overflow",
+        min=0,
+        envvar=MAX_OVERFLOW_ENV,
+        show_default=False,
+        help="Further connections opened at a busy moment and closed after (PostgreSQL: "
+        f"{DEFAULT_MAX_OVERFLOW} if not given, so that with the pool the server's 40 worker "
+        "threads never wait; a SQLite file: SQLAlchemy's 10).",
+    ),
 ) -> None:
     """Serve the workspace web app, signed-in users only (creates and migrates the database).
 
@@ -115,7 +146,8 @@ def serve(
     from systemic.web.security.settings import SECRET_ENV, SECRET_FILE_ENV
     from systemic.web.server import server_config
 
-    store = _open(db, as_cli_user=False)  # requests name their own users
+    # requests name their own users
+    store = _open(db, as_cli_user=False, pool_size=db_pool_size, max_overflow=db_max_overflow)
     with store.session() as session:
         admins = count_admins(session)
     if admins == 0:

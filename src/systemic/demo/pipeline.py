@@ -59,6 +59,7 @@ from systemic.report.simulation_section import (
     experiment_headline,
     experiment_section,
     post_switch_summary,
+    recorded_cost_heads,
 )
 from systemic.simulate import event_frame, load_scenario, people_frame, prepare, run
 from systemic.simulate.calibrate import CalibrationResult, calibrate, read_targets
@@ -161,6 +162,8 @@ def run_demo(
         notes={"simulated": True, "scenario": town.name, "seed": config.seed},
     )
     progress("simulate the town", steps, steps)
+    # The records' costs by the model's heads, to take the cost gap of step 2 apart.
+    cost_heads = recorded_cost_heads(events)
 
     # 1b. the silos as a council holds them: their own ids, errors; linked before learning
     linkage = linked = None
@@ -293,7 +296,7 @@ def run_demo(
     doc.sections.insert(2, experiment_section(evidence, volume, volume_problem))
     horizon = post_switch_summary(comparison, switch)
     recorded = RecordedRates(
-        config.people, config.years, s.contacts, s.failure_demand_share, s.total_cost
+        config.people, config.years, s.contacts, s.failure_demand_share, s.total_cost, cost_heads
     )
     doc.sections.append(
         comparison_section(

@@ -7,10 +7,12 @@ adds ``id``, ``workspace_id`` and timestamps (see :func:`record_model`).
 
 Each field says what it is called and what it is for, once, on the field:
 ``Field(title="Label on forms and pages", description="Help shown under the
-control")``; where a stored choice is not plain English, and for text that
-needs a multi-line box, ``json_schema_extra={"choice_labels": {value: words},
-"long_text": True}``. Forms, pages, the JSON API's schema and the docs read
-these (``systemic.framework.kinds.Kind.field_title`` and friends).
+control")``; where a stored choice is not plain English,
+``json_schema_extra=choice_labels({value: words})``; for text that needs a
+multi-line box, ``json_schema_extra=LONG_TEXT``; for text picked from what the
+workspace holds, ``json_schema_extra=options_from("learn_result")``. Forms,
+pages, the JSON API's schema and the docs read these
+(``systemic.framework.kinds.Kind.field_title`` and friends).
 
 >>> from systemic.framework.model import PurposeStatementFields
 >>> PurposeStatementFields(text="Help me stay in my own home", voice="I").level
@@ -57,6 +59,27 @@ LoopKind = Literal["reinforcing", "balancing"]
 SET_ON_MAP: dict[str, Any] = {"set_on": "map"}
 #: A free-text field that deserves a multi-line box on forms.
 LONG_TEXT: dict[str, Any] = {"long_text": True}
+
+
+def choice_labels(labels: dict[str, str]) -> dict[str, Any]:
+    """Field extras giving the words shown for a choice's stored values.
+
+    >>> choice_labels({"it_system": "IT system"})
+    {'choice_labels': {'it_system': 'IT system'}}
+    """
+    return {"choice_labels": dict(labels)}
+
+
+def options_from(source: str) -> dict[str, Any]:
+    """Field extras making a text field a choice of what the workspace holds under
+    ``source`` (``"learn_result"``: the learn results brought in), none allowed.
+
+    >>> options_from("learn_result")
+    {'options_from': 'learn_result'}
+    """
+    return {"options_from": source}
+
+
 #: Help for a list of words or names typed on a form.
 ONE_PER_LINE = "One per line."
 Confidence = Literal["low", "medium", "high"]
@@ -105,13 +128,13 @@ class PurposeStatementFields(Fields):
         "We",
         title="Voice",
         description="Whose voice it is in: a person, a group, or the organisation.",
-        json_schema_extra={
-            "choice_labels": {
+        json_schema_extra=choice_labels(
+            {
                 "I": "I (a person)",
                 "We": "We (a group or community)",
                 "organisation": "The organisation",
             }
-        },
+        ),
     )
     said_by: str = Field(
         "", title="Who said it", description="A role, or a name given with consent."
@@ -172,7 +195,7 @@ class SystemConditionFields(Fields):
         "policy",
         title="Kind",
         description="What sort of condition it is.",
-        json_schema_extra={"choice_labels": {"it_system": "IT system"}},
+        json_schema_extra=choice_labels({"it_system": "IT system"}),
     )
     owner: ConditionOwner = Field(
         "local", title="Owner", description="Whether it is set nationally or locally."
@@ -367,7 +390,7 @@ class RelationshipObservation(Fields):
     power: Power = Field(
         "with",
         title="with or over",
-        json_schema_extra={"choice_labels": {"with": "power with", "over": "power over"}},
+        json_schema_extra=choice_labels({"with": "power with", "over": "power over"}),
     )
     note: str = Field("", title="note")
 
@@ -460,27 +483,29 @@ class MeasureFields(Fields):
         "none",
         title="Source",
         description="Where its values come from.",
-        json_schema_extra={
-            "choice_labels": {
+        json_schema_extra=choice_labels(
+            {
                 "none": "Not connected yet",
                 "learn": "A learn result in the workspace",
                 "series": "A series uploaded by hand",
             }
-        },
+        ),
     )
     learn_result: str = Field(
         "",
         title="Learn result",
         description="The name a learn result was brought into the workspace under "
-        "(systemic workspace add-learn DIR --name NAME). Each new extract under that "
-        "name refreshes the measure.",
+        "(systemic workspace add-learn DIR --name NAME); the form lists them with their "
+        "newest version, weeks and series. Each new extract under that name refreshes "
+        "the measure.",
+        json_schema_extra=options_from("learn_result"),
     )
     series_name: LearnSeriesName | None = Field(
         None,
         title="Series",
         description="Which of the learn result's series the measure reads.",
-        json_schema_extra={
-            "choice_labels": {
+        json_schema_extra=choice_labels(
+            {
                 "failure_demand_share": "Failure-demand share of classified contacts",
                 "contacts": "Contacts",
                 "failure_contacts": "Failure-demand contacts",
@@ -488,13 +513,13 @@ class MeasureFields(Fields):
                 "end_to_end_days_per_need": "Median end-to-end time of needs ended (days)",
                 "end_to_end_days_per_case": "Median end-to-end time of cases ended (days)",
             }
-        },
+        ),
     )
     period: SeriesPeriod = Field(
         "week",
         title="Period",
         description="Weekly or monthly values.",
-        json_schema_extra={"choice_labels": {"week": "Weekly", "month": "Monthly"}},
+        json_schema_extra=choice_labels({"week": "Weekly", "month": "Monthly"}),
     )
     locality: str = Field(
         "",
@@ -507,8 +532,8 @@ class MeasureFields(Fields):
         title="Chart type",
         description="XmR for most measures; p for a share with its denominator; "
         "c for counts of events; u for rates; t and g for time or cases between rare events.",
-        json_schema_extra={
-            "choice_labels": {
+        json_schema_extra=choice_labels(
+            {
                 "xmr": "XmR (individual values)",
                 "p": "p (a proportion)",
                 "u": "u (a rate)",
@@ -516,20 +541,20 @@ class MeasureFields(Fields):
                 "t": "t (time between events)",
                 "g": "g (cases between events)",
             }
-        },
+        ),
     )
     improvement: MeasureImprovement = Field(
         "neutral",
         title="Improvement is",
         description="Which way is better: it decides whether a signal is shown as "
         "improvement or concern.",
-        json_schema_extra={
-            "choice_labels": {
+        json_schema_extra=choice_labels(
+            {
                 "increase": "Higher is better",
                 "decrease": "Lower is better",
                 "neutral": "Neither (show change only)",
             }
-        },
+        ),
     )
     baseline_start: date | None = Field(
         None,
@@ -623,13 +648,13 @@ class PDSACycle(Fields):
     plan: str = Field(
         title="Plan",
         description="What this cycle tries, where, with whom and how it will be measured.",
-        json_schema_extra={"long_text": True},
+        json_schema_extra=LONG_TEXT,
     )
     prediction: str = Field(
         "",
         title="Prediction",
         description="What we expect to happen, said before it does.",
-        json_schema_extra={"long_text": True},
+        json_schema_extra=LONG_TEXT,
     )
     started_on: date | None = Field(None, title="Started on", description="When the Do began.")
     ended_on: date | None = Field(None, title="Ended on", description="When the Do ended.")
@@ -637,19 +662,19 @@ class PDSACycle(Fields):
         "",
         title="Do: what happened",
         description="What was done and what was seen, including what was not planned.",
-        json_schema_extra={"long_text": True},
+        json_schema_extra=LONG_TEXT,
     )
     study: str = Field(
         "",
         title="Study: what we learnt",
         description="What happened compared with the prediction, and why they differ.",
-        json_schema_extra={"long_text": True},
+        json_schema_extra=LONG_TEXT,
     )
     what_next: str = Field(
         "",
         title="Act: what next",
         description="Adopt, adapt or abandon the change, and the next cycle's plan.",
-        json_schema_extra={"long_text": True},
+        json_schema_extra=LONG_TEXT,
     )
 
     _plan = field_validator("plan")(_required_text)
@@ -705,8 +730,8 @@ class MeasureEvidence(Fields):
     conclusion: EvidenceConclusion = Field(
         "not_analysed",
         title="Conclusion",
-        json_schema_extra={
-            "choice_labels": {
+        json_schema_extra=choice_labels(
+            {
                 "improvement": "Improvement beyond the other localities",
                 "concern": "Worse, beyond the other localities",
                 "change": "Changed (no direction of improvement set)",
@@ -715,7 +740,7 @@ class MeasureEvidence(Fields):
                 "inconclusive": "Inconclusive",
                 "not_analysed": "Could not be analysed",
             }
-        },
+        ),
     )
     verdict: str = Field(title="Verdict", description="The evidence in words.")
     notes: list[str] = Field(
@@ -879,14 +904,14 @@ class FactorFields(Fields):
         default=None,
         title="Level",
         description="The level of the framework it sits at (purpose is the mission).",
-        json_schema_extra={
-            "choice_labels": {
+        json_schema_extra=choice_labels(
+            {
                 "purpose": "Purpose (mission)",
                 "paradigm": "Paradigm",
                 "organisation": "Organisation",
                 "people": "People",
             }
-        },
+        ),
     )
     tags: list[str] = Field(
         default_factory=list,
@@ -926,7 +951,7 @@ class CausalLinkFields(Fields):
         "+",
         title="Polarity",
         description="+ means the effect moves the same way as the cause; − the opposite way.",
-        json_schema_extra={"choice_labels": {"+": "+ same direction", "-": "− opposite direction"}},
+        json_schema_extra=choice_labels({"+": "+ same direction", "-": "− opposite direction"}),
     )
     delay: bool = Field(False, title="There is a delay", description="The effect comes later.")
     evidence: str = Field("", title="Evidence", description="What shows the link is there.")
@@ -1003,7 +1028,7 @@ class DemandFields(Fields):
         "phone",
         title="Channel",
         description="How the person got in touch.",
-        json_schema_extra={"choice_labels": {"face_to_face": "face to face"}},
+        json_schema_extra=choice_labels({"face_to_face": "face to face"}),
     )
     service: str = Field("", title="Service", description="The service the demand is made of.")
     locality_id: str | None = Field(None, title="Locality")
@@ -1025,7 +1050,7 @@ class DemandFields(Fields):
         description="Value: what the service is there to do. Failure: caused by a failure "
         "to do something or to do something right. Leave empty when not yet known.",
         examples=["failure"],
-        json_schema_extra={"choice_labels": {"value": "value demand", "failure": "failure demand"}},
+        json_schema_extra=choice_labels({"value": "value demand", "failure": "failure demand"}),
     )
     demand_type: str = Field(
         "",
@@ -1036,15 +1061,15 @@ class DemandFields(Fields):
         None,
         title="What failed",
         description="For failure demand only.",
-        json_schema_extra={
-            "choice_labels": {
+        json_schema_extra=choice_labels(
+            {
                 "not_done": "something was not done",
                 "not_done_right": "something was not done right",
                 "chasing_progress": "chasing progress",
                 "not_understood": "not understood (a letter, a form, a decision)",
                 "sent_elsewhere": "sent elsewhere",
             }
-        },
+        ),
     )
     resolved_first_contact: bool | None = Field(
         None,

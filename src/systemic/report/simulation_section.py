@@ -250,15 +250,67 @@ def _per_run_quantiles(runs: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(rows)
 
 
+#: The model's cost heads that recorded events carry, one cost per event row (the
+#: demo's records are the model's event log): contacts and progress chases, assessments
+#: (eligible or not), A&E attendances and emergency admissions.
+EVENT_COST_HEADS: dict[str, str] = {
+    "cost_contact": "contacts and progress chases",
+    "cost_assessment": "assessments",
+    "cost_crisis": "A&E attendances and emergency admissions",
+}
+
+#: The model's cost heads no event row carries: they are costs of time (a week in a
+#: service, a week in residential care, a year of prevention), so records of events
+#: hold none of them.
+TIME_COST_HEADS: dict[str, str] = {
+    "cost_intervention": "weeks in a service",
+    "cost_residential": "weeks in residential care",
+    "cost_prevention": "prevention",
+}
+
+
+def recorded_cost_heads(events: pl.DataFrame) -> dict[str, float]:
+    """The records' own event costs by the model's heads (:data:`EVENT_COST_HEADS`).
+
+    An event at A&E or hospital is a crisis; otherwise its ``kind`` decides
+    (``contact``, ``assessment``). A cost on any other event is kept under
+    ``"other"`` so the heads always add up to the records' total.
+
+    >>> events = pl.DataFrame({"service": ["Housing", "Housing", "A&E", "Housing"],
+    ...     "kind": ["contact", "assessment", "contact", "closure"],
+    ...     "cost": [10.0, 200.0, 150.0, None]})
+    >>> recorded_cost_heads(events)
+    {'cost_contact': 10.0, 'cost_assessment': 200.0, 'cost_crisis': 150.0, 'other': 0.0}
+    """
+    head = (
+        pl.when(pl.col("service").is_in(["A&E", "hospital"]))
+        .then(pl.lit("cost_crisis"))
+        .when(pl.col("kind") == "contact")
+        .then(pl.lit("cost_contact"))
+        .when(pl.col("kind") == "assessment")
+        .then(pl.lit("cost_assessment"))
+        .otherwise(pl.lit("other"))
+    )
+    sums = dict(
+        events.group_by(head.alias("head")).agg(pl.col("cost").fill_null(0.0).sum()).iter_rows()
+    )
+    return {h: float(sums.get(h, 0.0)) for h in (*EVENT_COST_HEADS, "other")}
+
+
 @dataclass(frozen=True)
 class RecordedRates:
-    """What the town's records say, for setting the model beside them."""
+    """What the town's records say, for setting the model beside them.
+
+    ``cost`` is the records' total (every event's own cost); ``cost_heads``
+    the same total by :data:`EVENT_COST_HEADS` (:func:`recorded_cost_heads`).
+    """
 
     residents: int
     years: float
     contacts: int
     failure_demand_share: float | None
     cost: float | None
+    cost_heads: dict[str, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -271,6 +323,117 @@ class Reconciliation:
     calibrated: bool
 
 
+@dataclass(frozen=True)
+class CostGap:
+    """Cost per resident-year, the model's (mean of runs) against the records', by head.
+
+    ``recorded`` and ``simulated`` are keyed by head (:data:`EVENT_COST_HEADS`,
+    :data:`TIME_COST_HEADS`, and ``"other"`` for recorded costs on other events).
+    Means of runs add up, so the heads' differences add up to the whole gap.
+    """
+
+    recorded: dict[str, float]
+    simulated: dict[str, float]
+
+    @property
+    def recorded_total(self) -> float:
+        return sum(self.recorded.values())
+
+    @property
+    def simulated_total(self) -> float:
+        return sum(self.simulated.values())
+
+    @property
+    def gap(self) -> float:
+        """The model's total less the records' total."""
+        return self.simulated_total - self.recorded_total
+
+    @property
+    def time_costs(self) -> float:
+        """What the model costs that no record holds (:data:`TIME_COST_HEADS`)."""
+        return sum(self.simulated.get(h, 0.0) for h in TIME_COST_HEADS)
+
+    @property
+    def event_gap(self) -> float:
+        """The model's costs of recorded kinds of event less the records' (the rest of the gap)."""
+        return self.gap - self.time_costs
+
+    def sentence(self) -> str:
+        """The gap in words, from this object's figures alone."""
+        time_parts = _and(
+            [
+                f"{TIME_COST_HEADS[h]} ({_money(self.simulated.get(h, 0.0))})"
+                for h in TIME_COST_HEADS
+            ]
+        )
+        by_head = [
+            f"{EVENT_COST_HEADS[h]} "
+            + _money(self.simulated.get(h, 0.0) - self.recorded.get(h, 0.0), sign=True)
+            for h in EVENT_COST_HEADS
+        ]
+        if self.recorded.get("other"):
+            by_head.append(f"other recorded events {_money(-self.recorded['other'], sign=True)}")
+        # The rest is the gap less the costs of time, as both are shown (in pence), so
+        # the sentence's own figures add up.
+        rest = round(self.gap, 2) - round(self.time_costs, 2)
+        return (
+            f"In all the model costs {_money(self.simulated_total)} per resident-year and the "
+            f"records {_money(self.recorded_total)}, a difference of "
+            f"{_money(self.gap, sign=True)}. Of that, {_money(self.time_costs, sign=True)} is "
+            f"cost the records cannot hold: they cost events, while {time_parts} are costs "
+            f"of time, with no event to carry them. The other {_money(rest, sign=True)} is the "
+            f"model costing contacts, assessments and crises {'more' if rest >= 0 else 'less'} "
+            f"than the records do ({', '.join(by_head)})."
+        )
+
+
+def _and(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _money(x: float, sign: bool = False) -> str:
+    value = round(x, 2) + 0.0  # no "-0.00"
+    lead = "-" if value < 0 else ("+" if sign and value > 0 else "")
+    return f"{lead}£{abs(value):,.2f}"
+
+
+def _silo_over_records(comparison: Any, switch: dt.date, years: float) -> pl.DataFrame:
+    """The silo design's runs summed over the recorded period: one row per run."""
+    end = switch + dt.timedelta(days=round(years * 365.25))
+    heads = [h for h in (*EVENT_COST_HEADS, *TIME_COST_HEADS) if h in comparison.runs.columns]
+    return (
+        comparison.runs.filter(
+            (pl.col("design") == "a")
+            & (pl.col("date").cast(pl.Date) >= switch)
+            & (pl.col("date").cast(pl.Date) < end)
+        )
+        .group_by("run")
+        .agg(pl.col("contacts", "failure_demand", "cost", *heads).cast(pl.Float64).sum())
+        .sort("run")
+    )
+
+
+def cost_gap(
+    comparison: Any, switch: dt.date, recorded: RecordedRates, residents: int
+) -> CostGap | None:
+    """The model's cost per resident-year against the records', head by head.
+
+    None when the records give no cost by head. The model's side is the silo
+    design over the recorded years from ``switch``, the mean of runs.
+    """
+    if recorded.cost_heads is None:
+        return None
+    silo = _silo_over_records(comparison, switch, recorded.years)
+    per_model = 1.0 / (residents * recorded.years)
+    per_town = 1.0 / (recorded.residents * recorded.years)
+    simulated = {
+        h: float(silo[h].mean() or 0.0) * per_model  # type: ignore[arg-type]
+        for h in (*EVENT_COST_HEADS, *TIME_COST_HEADS)
+        if h in silo.columns
+    }
+    return CostGap({h: v * per_town for h, v in recorded.cost_heads.items()}, simulated)
+
+
 def reconcile(
     comparison: Any,
     switch: dt.date,
@@ -281,22 +444,19 @@ def reconcile(
     """The silo design over the recorded years, per resident-year, beside the records.
 
     The comparison's first ``recorded.years`` from ``switch`` are the recorded
-    period under the design the town had; medians of runs.
+    period under the design the town had; means of runs (so that a cost's
+    heads add up to it). Cost is compared on the same basis as the records
+    hold it: the costs of the kinds of event the records cost
+    (:data:`EVENT_COST_HEADS`); what the model costs beyond them is
+    :func:`cost_gap`'s.
     """
-    end = switch + dt.timedelta(days=round(recorded.years * 365.25))
-    runs = comparison.runs.filter(
-        (pl.col("date").cast(pl.Date) >= switch) & (pl.col("date").cast(pl.Date) < end)
-    )
-    silo = (
-        runs.filter(pl.col("design") == "a")
-        .group_by("run")
-        .agg(pl.col("contacts", "failure_demand", "cost").sum())
-    )
+    silo = _silo_over_records(comparison, switch, recorded.years)
     resident_years = residents * recorded.years
     town_years = recorded.residents * recorded.years
-    contacts = float(silo["contacts"].median() or 0.0) / resident_years  # type: ignore[operator]
-    share = float((silo["failure_demand"] / silo["contacts"]).median() or 0.0)  # type: ignore[arg-type]
-    cost = float(silo["cost"].median() or 0.0) / resident_years  # type: ignore[operator]
+    contacts = float(silo["contacts"].mean() or 0.0) / resident_years  # type: ignore[arg-type]
+    share = float((silo["failure_demand"] / silo["contacts"]).mean() or 0.0)  # type: ignore[arg-type]
+    heads = [h for h in EVENT_COST_HEADS if h in silo.columns]
+    event_cost = float(silo.select(pl.sum_horizontal(heads)).to_series().mean() or 0.0)  # type: ignore[arg-type]
     rows = [
         Reconciliation(
             "Contacts per resident-year",
@@ -313,13 +473,50 @@ def reconcile(
             "failure_demand_share" in calibrated,
         ),
         Reconciliation(
-            "Cost per resident-year (£)",
-            "n/a" if recorded.cost is None else f"£{recorded.cost / town_years:,.2f}",
-            f"£{cost:,.2f}",
+            "Cost of the events recorded, per resident-year (£)",
+            "n/a" if recorded.cost is None else _money(recorded.cost / town_years),
+            _money(event_cost / resident_years),
             False,
         ),
     ]
     return rows
+
+
+def cost_gap_table(gap: CostGap, years: float) -> Table:
+    """The cost gap head by head: recorded, simulated and the difference, with the totals."""
+    heads = {**EVENT_COST_HEADS, **TIME_COST_HEADS}
+    if gap.recorded.get("other"):
+        heads["other"] = "other recorded events"
+    rows = []
+    for head, words in heads.items():
+        recorded = gap.recorded.get(head)
+        simulated = gap.simulated.get(head, 0.0)
+        in_records = head not in TIME_COST_HEADS
+        rows.append(
+            {
+                "cost of": words[:1].upper() + words[1:],
+                "recorded": _money(recorded or 0.0) if in_records else "no events to hold it",
+                "simulated (mean of runs)": _money(simulated),
+                "simulated − recorded": _money(simulated - (recorded or 0.0), sign=True),
+            }
+        )
+    rows.append(
+        {
+            "cost of": "All",
+            "recorded": _money(gap.recorded_total),
+            "simulated (mean of runs)": _money(gap.simulated_total),
+            "simulated − recorded": _money(gap.gap, sign=True),
+        }
+    )
+    return Table(
+        f"Cost per resident-year, the model beside the town's records, head by head (the "
+        f"silo design over the {years:g} recorded years)",
+        pl.DataFrame(rows),
+        "The records hold a cost on each event; the model also costs time (a week in a "
+        "service or in residential care, a year of prevention), which no event carries. "
+        "Pence are rounded, so a column may differ from its total by a penny.",
+        formatted=True,
+    )
 
 
 def _row_format(values: list[float], money: bool) -> Any:
@@ -388,7 +585,7 @@ def comparison_section(
                         {
                             "measure": r.measure,
                             "recorded": r.recorded,
-                            "simulated (median of runs)": r.simulated,
+                            "simulated (mean of runs)": r.simulated,
                             "calibrated to it": "yes" if r.calibrated else "no",
                         }
                         for r in rows
@@ -415,6 +612,10 @@ def comparison_section(
                 for r in other
             )
         section.paragraphs.append(sentence + ".")
+        gap = cost_gap(comparison, switch, recorded, residents)
+        if gap is not None:
+            section.tables.append(cost_gap_table(gap, recorded.years))
+            section.paragraphs.append(gap.sentence())
     per = residents / 1000
     rows_out = []
     for metric, (label, kind) in ROWS.items():

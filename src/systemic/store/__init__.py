@@ -67,13 +67,20 @@ class Store:
         self.engine.dispose()
 
 
-def open_store(db: str | Path | None = None, *, migrate: bool = True) -> Store:
+def open_store(
+    db: str | Path | None = None,
+    *,
+    migrate: bool = True,
+    pool_size: int | None = None,
+    max_overflow: int | None = None,
+) -> Store:
     """Open (and by default create and migrate) the workspace database.
 
     ``db`` is a SQLAlchemy URL, a SQLite file path, or None for
-    ``systemic-workspace.db`` in the current folder.
+    ``systemic-workspace.db`` in the current folder; ``pool_size`` and
+    ``max_overflow`` size a PostgreSQL connection pool (:func:`make_engine`).
     """
-    engine = make_engine(db)
+    engine = make_engine(db, pool_size=pool_size, max_overflow=max_overflow)
     if migrate:
         try:
             upgrade(engine)

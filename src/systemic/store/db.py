@@ -19,6 +19,14 @@ from sqlalchemy.types import TypeDecorator
 #: The workspace file used when no ``--db`` is given.
 DEFAULT_DB_FILE = "systemic-workspace.db"
 
+#: PostgreSQL connections kept open, and how many more may be opened at a busy moment
+#: (``systemic serve --db-pool-size/--db-max-overflow``, or these variables): together
+#: as many as the server's worker threads (see :func:`make_engine`).
+DEFAULT_POOL_SIZE = 10
+DEFAULT_MAX_OVERFLOW = 40
+POOL_SIZE_ENV = "SYSTEMIC_DB_POOL_SIZE"
+MAX_OVERFLOW_ENV = "SYSTEMIC_DB_MAX_OVERFLOW"
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware UTC datetime, stored naive-UTC so SQLite and PostgreSQL agree."""
@@ -70,21 +78,47 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.close()
 
 
-def make_engine(db: str | Path | None = None, **kwargs: Any) -> Engine:
-    """An engine for a URL or SQLite path; in-memory SQLite shares one connection."""
+def make_engine(
+    db: str | Path | None = None,
+    *,
+    pool_size: int | None = None,
+    max_overflow: int | None = None,
+    **kwargs: Any,
+) -> Engine:
+    """An engine for a URL or SQLite path; in-memory SQLite shares one connection.
+
+    ``pool_size`` and ``max_overflow`` size the connection pool: on PostgreSQL by
+    default :data:`DEFAULT_POOL_SIZE` and :data:`DEFAULT_MAX_OVERFLOW`; on a SQLite
+    file SQLAlchemy's own (5 and 10) unless given; in-memory SQLite has one
+    connection and takes neither.
+
+    >>> make_engine("postgresql://u:p@127.0.0.1/x", pool_size=4, max_overflow=0).pool.size()
+    4
+    """
     url = database_url(db)
+    for name, value, least in (("pool_size", pool_size, 1), ("max_overflow", max_overflow, 0)):
+        if value is not None and value < least:
+            raise ValueError(
+                f"{name} must be {least} or more (got {value}); for systemic serve, set "
+                f"{POOL_SIZE_ENV} to 1 or more and {MAX_OVERFLOW_ENV} to 0 or more"
+            )
     if url.startswith("sqlite"):
         if url in ("sqlite://", "sqlite:///:memory:"):
             kwargs.setdefault("poolclass", StaticPool)
+        else:
+            sizes = {"pool_size": pool_size, "max_overflow": max_overflow}
+            kwargs.update({k: v for k, v in sizes.items() if v is not None})
         kwargs.setdefault("connect_args", {"check_same_thread": False})
     else:
         # A server runs requests on up to 40 worker threads (anyio's default), each
         # taking a connection in turn for the sign-in check, the workspace and the
         # page. SQLAlchemy's default pool (5 + 10 overflow) made 50 concurrent users
         # queue for connections past the 30 s timeout (500s in `make soak`); a pool
-        # as large as the threads never makes a request wait for one.
-        kwargs.setdefault("pool_size", 10)
-        kwargs.setdefault("max_overflow", 40)
+        # as large as the threads never makes a request wait for one. A server with
+        # fewer connections to spare (several servers sharing PostgreSQL's
+        # max_connections) sets a smaller pool.
+        kwargs["pool_size"] = DEFAULT_POOL_SIZE if pool_size is None else pool_size
+        kwargs["max_overflow"] = DEFAULT_MAX_OVERFLOW if max_overflow is None else max_overflow
         kwargs.setdefault("pool_pre_ping", True)
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":

@@ -30,7 +30,7 @@ import polars as pl
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from systemic.learn.series import ALL_LOCALITIES, PERIODS, table_name
+from systemic.learn.series import ALL_LOCALITIES, PERIODS, SERIES, table_name
 from systemic.store.audit_trail import current_actor_name
 from systemic.store.errors import StoreError
 from systemic.store.orm import LearnResultVersion
@@ -60,6 +60,8 @@ class LearnResultInfo:
     threshold: int | None
     localities: tuple[str, ...]
     weeks: int
+    #: The series (``systemic.learn.series.SERIES``) with a published weekly value.
+    series: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -158,6 +160,11 @@ def _info(row: LearnResultVersion) -> LearnResultInfo:
         dict.fromkeys(r["locality"] for r in row.weekly if r.get("locality") != ALL_LOCALITIES)
     )
     weeks = len({r["period"] for r in row.weekly})
+    series = tuple(
+        name
+        for name, definition in SERIES.items()
+        if any(r.get(definition.value) not in (None, "") for r in row.weekly)
+    )
     return LearnResultInfo(
         row.name,
         row.version,
@@ -167,6 +174,7 @@ def _info(row: LearnResultVersion) -> LearnResultInfo:
         row.threshold,
         localities,
         weeks,
+        series,
     )
 
 
@@ -201,6 +209,28 @@ def learn_result_versions(
     return [_info(row) for row in rows]
 
 
+def newest_learn_results(session: Session, workspace_id: str) -> list[LearnResultInfo]:
+    """The newest version of each learn result in the workspace, by name (what a measure
+    drawing on the name reads)."""
+    newest = (
+        select(LearnResultVersion.name, func.max(LearnResultVersion.version).label("version"))
+        .where(LearnResultVersion.workspace_id == workspace_id)
+        .group_by(LearnResultVersion.name)
+        .subquery()
+    )
+    rows = session.scalars(
+        select(LearnResultVersion)
+        .join(
+            newest,
+            (LearnResultVersion.name == newest.c.name)
+            & (LearnResultVersion.version == newest.c.version),
+        )
+        .where(LearnResultVersion.workspace_id == workspace_id)
+        .order_by(LearnResultVersion.name)
+    ).all()
+    return [_info(row) for row in rows]
+
+
 def learn_result_table(
     session: Session, workspace_id: str, name: str, period: str, version: int | None = None
 ) -> tuple[LearnResultInfo, pl.DataFrame]:
@@ -220,5 +250,6 @@ __all__ = [
     "add_learn_result",
     "learn_result_table",
     "learn_result_versions",
+    "newest_learn_results",
     "read_published_series",
 ]

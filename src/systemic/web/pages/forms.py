@@ -2,7 +2,9 @@
 
 Each kind's pydantic *fields* model says what a control should be: a ``Literal``
 is a choice, ``bool`` a tick box, ``date`` a date, a reference (``locality_id``)
-a choice of existing objects, a relation (``measure_ids``) a set of tick boxes.
+a choice of existing objects, a relation (``measure_ids``) a set of tick boxes, and
+text with ``options_from`` a choice of what the workspace holds under that name
+(``"learn_result"``: the learn results brought in), still allowing none.
 What a control is called, its help, the words for its choices and whether text
 gets a multi-line box are read from the field itself (``title``, ``description``,
 ``json_schema_extra={"choice_labels": ..., "long_text": True}``; see
@@ -65,6 +67,8 @@ class Control:
     step: str = ""
     #: Which kind a reference or relation points to (to list its objects).
     target_kind: str = ""
+    #: For text picked from what the workspace holds: where its options come from.
+    options_from: str = ""
 
 
 @dataclass
@@ -89,6 +93,23 @@ def _set_elsewhere(info: Any) -> bool:
     """Whether a field is set elsewhere (``SET_ON_MAP``, ``SET_ON_EXPERIMENT``), not on a form."""
     extra = info.json_schema_extra
     return isinstance(extra, dict) and extra.get("set_on") is not None
+
+
+def _options_from(info: Any) -> str | None:
+    """Where a text field's choices come from (``options_from``), if it offers any."""
+    extra = info.json_schema_extra
+    return extra.get("options_from") if isinstance(extra, dict) else None
+
+
+def options_sources(kind: Kind) -> list[str]:
+    """The ``options_from`` names a kind's form draws choices from (to look them up).
+
+    >>> from systemic.framework.kinds import KINDS
+    >>> options_sources(KINDS["measure"]), options_sources(KINDS["principle"])
+    (['learn_result'], [])
+    """
+    sources = (_options_from(info) for info in kind.fields.model_fields.values())
+    return list(dict.fromkeys(s for s in sources if s))
 
 
 def _list_item(annotation: Any) -> Any | None:
@@ -165,6 +186,19 @@ def form_controls(
             controls.append(
                 Control(name, label, "number", required=required, help=help_text, step=step)
             )
+        elif (source := _options_from(info)) is not None:
+            controls.append(
+                Control(
+                    name,
+                    label,
+                    "select",
+                    required=required,
+                    help=help_text,
+                    options=list(choices.get(source, [])),
+                    blank="" if required else "— none —",
+                    options_from=source,
+                )
+            )
         elif (item := _list_item(annotation)) is not None:
             help_text = _lines_help(item, info, help_text)
             controls.append(Control(name, label, "lines", help=help_text))
@@ -172,6 +206,23 @@ def form_controls(
             control_type: ControlType = "textarea" if kind.long_text(name) else "text"
             controls.append(Control(name, label, control_type, required=required, help=help_text))
     return controls
+
+
+def keep_stored_choices(controls: Sequence[Control], values: Mapping[str, Any]) -> None:
+    """Offer a stored value that a workspace-filled choice does not list (a learn result
+    not brought into this workspace, or no longer): saving the form must not clear it.
+
+    >>> c = Control("learn_result", "Learn result", "select", options_from="learn_result")
+    >>> keep_stored_choices([c], {"learn_result": "town"})
+    >>> [(o.value, o.label) for o in c.options]
+    [('town', 'town (not in this workspace)')]
+    """
+    for control in controls:
+        value = values.get(control.name)
+        if not control.options_from or not isinstance(value, str) or not value:
+            continue
+        if value not in {o.value for o in control.options}:
+            control.options.append(Option(value, f"{value} (not in this workspace)"))
 
 
 def _lines_help(item: Any, info: Any, help_text: str) -> str:

@@ -20,8 +20,10 @@ from starlette.datastructures import FormData
 from systemic.framework.kinds import KINDS, Kind, choices_of, object_path, title_of
 from systemic.framework.snapshot import ON_DEMAND_KINDS
 from systemic.framework.thread import purpose_thread
+from systemic.learn.series import SERIES
 from systemic.store import repository
 from systemic.store.errors import InvalidObjectError, NotFoundError
+from systemic.store.learn_results import LearnResultInfo, newest_learn_results
 from systemic.store.personal import words_withheld
 from systemic.web.deps import submitted_form
 from systemic.web.limits import check_field_sizes, request_limits
@@ -31,6 +33,8 @@ from systemic.web.pages.forms import (
     errors_by_field,
     form_controls,
     form_values,
+    keep_stored_choices,
+    options_sources,
     parse_form,
 )
 from systemic.web.pages.measure_chart import MIN_POINTS, has_chart
@@ -62,6 +66,21 @@ def choices_for(snap: Any) -> dict[str, list[Option]]:
         else:
             out[name] = [Option(r.id, title_of(name, r)) for r in records]
     return out
+
+
+def learn_result_option(info: LearnResultInfo) -> Option:
+    """A learn result as a choice: its name, newest version, weeks and the series it holds."""
+    series = ", ".join(SERIES[s].title.lower() for s in info.series) or "no series"
+    weeks = f"{info.weeks} week{'' if info.weeks == 1 else 's'}"
+    return Option(info.name, f"{info.name} (version {info.version}, {weeks}: {series})")
+
+
+#: Choices a form takes from what the workspace holds, by the fields' ``options_from``.
+WORKSPACE_OPTIONS = {
+    "learn_result": lambda ctx: [
+        learn_result_option(info) for info in newest_learn_results(ctx.session, ctx.workspace_id)
+    ],
+}
 
 
 def _format_value(kind: Kind, name: str, value: Any, snap: Any) -> Any:
@@ -209,7 +228,10 @@ def _form_page(
     if record is not None and kind.name in choices:
         # An object cannot point to itself (a statement is not its own parent).
         choices[kind.name] = [o for o in choices[kind.name] if o.value != record.id]
+    for source in options_sources(kind):
+        choices[source] = WORKSPACE_OPTIONS[source](ctx)
     controls = form_controls(kind, choices)
+    keep_stored_choices(controls, values)
     home, home_label = kind.home
     if record is None:
         title = f"Add {kind.label.lower()}"
