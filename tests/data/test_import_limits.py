@@ -174,6 +174,28 @@ def test_a_name_split_at_its_comma_leaves_no_part_in_clear(tmp_path: Path) -> No
     assert "2024-01-02 09:00" in rows  # values that cannot be identifiers stay readable
 
 
+
+def test_a_split_name_in_a_record_cut_short_leaves_no_part_in_clear(tmp_path: Path) -> None:
+    # The recheck of the review: a name split at its comma in a record that is also
+    # cut short has the right number of fields minus one, so the window "i - k .. i"
+    # missed the name's second half; an extra value after an identifier in the first
+    # column was kept too. Where the fields shifted cannot be known.
+    path = tmp_path / "names.csv"
+    path.write_text(
+        "who,what,when,note\n"
+        "A1,call,2024-01-02 09:00,x\n"
+        "Smith, Johnathan,call\n"  # split, and cut short
+        "Jones, Robert\n"  # split, and cut shorter
+        "Bob Jones,call,2024-01-02 09:00,y,Bob Jones 2\n"  # an extra trailing value
+    )
+    m = mapping(privacy={"identifiers": ["who"]})
+    (entry,) = import_sources([path], m, tmp_path / "ds")
+    assert entry.rejected == 3
+    rows = "\n".join(open_dataset(tmp_path / "ds").rejects().collect()["row"].to_list())
+    for clear in ("Johnathan", "Robert", "Jones", "Smith"):
+        assert clear not in rows, (clear, rows)
+    assert "2024-01-02 09:00" in rows  # a date and time cannot be a name
+
 def test_an_xes_value_over_the_field_limit_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "log.xes"
     path.write_text(
