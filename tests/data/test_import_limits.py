@@ -174,7 +174,6 @@ def test_a_name_split_at_its_comma_leaves_no_part_in_clear(tmp_path: Path) -> No
     assert "2024-01-02 09:00" in rows  # values that cannot be identifiers stay readable
 
 
-
 def test_a_split_name_in_a_record_cut_short_leaves_no_part_in_clear(tmp_path: Path) -> None:
     # The recheck of the review: a name split at its comma in a record that is also
     # cut short has the right number of fields minus one, so the window "i - k .. i"
@@ -195,6 +194,7 @@ def test_a_split_name_in_a_record_cut_short_leaves_no_part_in_clear(tmp_path: Pa
     for clear in ("Johnathan", "Robert", "Jones", "Smith"):
         assert clear not in rows, (clear, rows)
     assert "2024-01-02 09:00" in rows  # a date and time cannot be a name
+
 
 def test_an_xes_value_over_the_field_limit_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "log.xes"
