@@ -62,3 +62,22 @@ def test_long_lines_and_no_final_newline(tmp_path):
     assert good["y"].to_list() == [long, "5", "8"]
     assert good["z"].to_list() == ["3", "6", long]
     assert bad.height == 0
+
+
+@settings(max_examples=80, deadline=None)
+@given(text=_csv_text(), lines=st.integers(min_value=1, max_value=4))
+def test_chunks_cut_by_line_count_read_the_same(tmp_path_factory, text, lines):
+    # A chunk of many short lines is cut into pieces of CHUNK_LINES lines; a quoted
+    # value spanning lines must still carry on into the careful reader exactly.
+    import pytest
+
+    from systemic.data import readers
+
+    path = tmp_path_factory.mktemp("lines") / "f.csv"
+    path.write_bytes(text.encode("utf-8"))
+    whole_good, whole_bad = _read(path, 1 << 20)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(readers, "CHUNK_LINES", lines)
+        cut_good, cut_bad = _read(path, 1 << 20)
+    assert cut_good.equals(whole_good)
+    assert cut_bad.equals(whole_bad)

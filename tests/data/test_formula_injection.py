@@ -81,6 +81,11 @@ def test_learn_tables_are_neutralised(tmp_path: Path) -> None:
     cells = _cells(tmp_path / "learn" / "tables")
     assert any(c.startswith("'=HYPERLINK") for c in cells)  # the attack is there, escaped
     assert _unsafe(cells) == []
+    # The team's own row-level CSVs are opened in a spreadsheet too (issue 16 recheck:
+    # row_level/activity_*.csv still held the formulas).
+    team = _cells(tmp_path / "learn" / "row_level")
+    assert any(c.startswith("'=HYPERLINK") for c in team)
+    assert _unsafe(team) == []
 
 
 def test_person_export_is_neutralised(tmp_path: Path) -> None:

@@ -174,6 +174,28 @@ def test_a_name_split_at_its_comma_leaves_no_part_in_clear(tmp_path: Path) -> No
     assert "2024-01-02 09:00" in rows  # values that cannot be identifiers stay readable
 
 
+def test_a_split_name_in_a_record_cut_short_leaves_no_part_in_clear(tmp_path: Path) -> None:
+    # The recheck of the review: a name split at its comma in a record that is also
+    # cut short has the right number of fields minus one, so the window "i - k .. i"
+    # missed the name's second half; an extra value after an identifier in the first
+    # column was kept too. Where the fields shifted cannot be known.
+    path = tmp_path / "names.csv"
+    path.write_text(
+        "who,what,when,note\n"
+        "A1,call,2024-01-02 09:00,x\n"
+        "Smith, Johnathan,call\n"  # split, and cut short
+        "Jones, Robert\n"  # split, and cut shorter
+        "Bob Jones,call,2024-01-02 09:00,y,Bob Jones 2\n"  # an extra trailing value
+    )
+    m = mapping(privacy={"identifiers": ["who"]})
+    (entry,) = import_sources([path], m, tmp_path / "ds")
+    assert entry.rejected == 3
+    rows = "\n".join(open_dataset(tmp_path / "ds").rejects().collect()["row"].to_list())
+    for clear in ("Johnathan", "Robert", "Jones", "Smith"):
+        assert clear not in rows, (clear, rows)
+    assert "2024-01-02 09:00" in rows  # a date and time cannot be a name
+
+
 def test_an_xes_value_over_the_field_limit_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "log.xes"
     path.write_text(
@@ -185,3 +207,57 @@ def test_an_xes_value_over_the_field_limit_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(SourceError, match=r"field 'concept:name': a value of 5,000 bytes"):
         list(readers_module.iter_raw(path, "xes", limits=ReadLimits(max_field_bytes=1000)))
+
+
+def _peak_python_bytes(run) -> int:
+    """Peak memory Python allocated while ``run()`` ran (tracemalloc)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        run()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def _read_all(path: Path, limits: ReadLimits) -> None:
+    # Reads of 8 MiB (the whole file in one chunk): a read of 64 MiB allocates
+    # that much up front, which tracemalloc would count.
+    for _ in iter_csv(path, limits=limits, chunk_bytes=8 * 1024 * 1024):
+        pass
+
+
+def test_a_record_then_millions_of_blank_lines_stays_small(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The recheck of the review: a gzip of a header, one record and 2 GiB of line
+    # ends took 37 s and 3.6 GB before the expansion limit stopped it, because the
+    # first chunk (a record, then 64 MiB of blank lines) was split into a Python
+    # string per line. Here 3 million blank lines (3 MB) after one record, with
+    # pieces of 100,000 lines (1,000,000 by default).
+    monkeypatch.setattr(readers_module, "CHUNK_LINES", 100_000)
+    path = tmp_path / "blank.csv"
+    path.write_bytes((HEAD + ROW).encode() + b"\n" * 3_000_000 + ROW.encode())
+    assert sum(b.frame.height for b in iter_csv(path)) == 2
+    peak = _peak_python_bytes(lambda: _read_all(path, ReadLimits()))
+    assert peak < 20_000_000, f"{peak:,} bytes for a 3 MB file"  # was 73 MB
+
+
+def test_a_quoted_value_over_millions_of_lines_fails_small(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A quote opened and followed by 2 GB of short lines reached 1.35 GB of memory
+    # before the field limit: the careful reader split each 64 MiB read into one
+    # string per line. Here 3 million lines (6 MB) inside one quoted value.
+    monkeypatch.setattr(readers_module, "CHUNK_LINES", 100_000)
+    path = tmp_path / "quoted.csv"
+    path.write_bytes(b'who,what,when\nA1,"' + b"y\n" * 3_000_000 + b'",2024-01-02 09:00\n')
+    limits = ReadLimits(max_field_bytes=1_000_000)
+
+    def run() -> None:
+        with pytest.raises(SourceError, match="line 2: a value longer than 1,000,000"):
+            _read_all(path, limits)
+
+    peak = _peak_python_bytes(run)
+    assert peak < 45_000_000, f"{peak:,} bytes for a 6 MB file"  # was 79 MB

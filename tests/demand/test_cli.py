@@ -82,3 +82,67 @@ def test_bad_inputs_name_file_and_line(tmp_path) -> None:  # type: ignore[no-unt
     assert read.frame["id"].to_list() == ["b"]
     assert read.frame.height + read.rejected.height == 4
     assert read.rejected.filter(pl.col("id") == "c")["reason"][0].startswith("field 'what_failed'")
+
+
+def test_estimate_csvs_defuse_spreadsheet_formulas(
+    files: tuple[Path, Path, pl.DataFrame], tmp_path: Path
+) -> None:
+    # Services, localities, demand types and what people said come from the user's
+    # files; every CSV the study writes is opened in a spreadsheet (issue 16, recheck).
+    from typer.testing import CliRunner
+
+    from systemic.cli import app
+
+    contacts, labels, _ = files
+    frame = pl.read_csv(contacts, infer_schema=False)
+    frame = frame.with_columns(
+        pl.when(pl.int_range(pl.len()) % 3 == 0)
+        .then(pl.lit('=HYPERLINK("http://x","y")'))
+        .otherwise(pl.col("service"))
+        .alias("service"),
+        pl.when(pl.int_range(pl.len()) % 5 == 0)
+        .then(pl.lit("@SUM(1+1)*cmd|' /C calc'!A0 ") + pl.col("note"))
+        .otherwise(pl.col("note"))
+        .alias("note"),
+        pl.lit("+locality").alias("locality"),
+    )
+    hostile = tmp_path / "contacts.csv"
+    frame.write_csv(hostile)
+    marked = pl.read_csv(labels, infer_schema=False).with_columns(
+        (pl.lit("-") + pl.col("demand_type")).alias("demand_type")
+    )
+    marked.write_csv(tmp_path / "labels.csv")
+    out = tmp_path / "out"
+    args = ["demand", "estimate", str(hostile), "--text", "note", "--id", "ref"]
+    args += ["--labels", str(tmp_path / "labels.csv"), "--out", str(out)]
+    r = CliRunner().invoke(app, [*args, "--features", "tfidf", "--no-charts"])
+    assert r.exit_code == 0, r.output
+    suggest = tmp_path / "suggest.csv"
+    r = CliRunner().invoke(
+        app,
+        [
+            "demand",
+            "suggest",
+            str(hostile),
+            "--text",
+            "note",
+            "--id",
+            "ref",
+            "--labels",
+            str(tmp_path / "labels.csv"),
+            "-n",
+            "50",
+            "--out",
+            str(suggest),
+            "--features",
+            "tfidf",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    written = [*sorted(out.glob("*.csv")), suggest]
+    assert len(written) >= 5
+    for path in written:
+        cells = [c for row in pl.read_csv(path, infer_schema=False).rows() for c in row]
+        formulas = [c for c in cells if c and c[0] in "=+@\t\r"]
+        formulas += [c for c in cells if c and c[0] == "-" and not c[1:].replace(".", "").isdigit()]
+        assert not formulas, (path.name, formulas[:3])

@@ -243,3 +243,21 @@ def test_rebase_dates_can_be_comma_separated(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert len(json.loads((out / "summary.json").read_text())["groups"]) == 3
+
+
+def test_funnel_csv_defuses_spreadsheet_formulas(tmp_path: Path) -> None:
+    # Locality names come from the user's file; funnel.csv is opened in a spreadsheet.
+    source = tmp_path / "localities.csv"
+    source.write_text(
+        'locality,failure,contacts\n"=HYPERLINK(""http://x"",""y"")",30,100\n'
+        "@SUM(1+1),40,120\nNorth,25,90\n"
+    )
+    out = tmp_path / "funnel"
+    result = RUNNER.invoke(
+        app,
+        ["funnel", str(source), "--numerator", "failure", "--denominator", "contacts",
+         "--out", str(out)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    names = pl.read_csv(out / "funnel.csv", infer_schema=False)["locality"].to_list()
+    assert sorted(names) == sorted(['\'=HYPERLINK("http://x","y")', "'@SUM(1+1)", "North"])

@@ -254,3 +254,40 @@ def test_many_capturing_at_once_lose_nothing_and_store_a_form_once(store) -> Non
     for person in range(people):
         firsts = [results[2 * person][-1], results[2 * person + 1][-1]]
         assert sorted(firsts) == [False, True]
+
+
+def test_the_export_defuses_spreadsheet_formulas(tmp_path: Path) -> None:
+    # A resident's words typed at the capture desk are opened in a spreadsheet:
+    # text that would run as a formula gets a ' in front (issue 16, recheck).
+    database = tmp_path / "ws.db"
+    store = open_store(database)
+    hostile = ["=cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0", '=HYPERLINK("http://x","y")']
+    with store.session() as session:
+        ws = create_workspace(session, "Anytown", "anytown", seed=False)
+        for i, words in enumerate(hostile):
+            create(
+                session,
+                ws.id,
+                "demand",
+                {
+                    "verbatim": words,
+                    "what_matters": words,
+                    "service": "+1" + words,
+                    "demand_class": "failure",
+                    "demand_type": "-" + words,
+                    "what_failed": "not_done",
+                },
+                object_id=f"{i:032x}",
+            )
+        session.commit()
+    store.dispose()
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app, ["demand", "capture", "export", "--db", str(database), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    for name in ("contacts.csv", "labels.csv"):
+        cells = [c for row in pl.read_csv(out / name, infer_schema=False).rows() for c in row]
+        assert not [c for c in cells if c and c[0] in "=+-@\t\r"], name
+    text = pl.read_csv(out / "contacts.csv", infer_schema=False)["text"].to_list()
+    assert sorted(text) == sorted("'" + w for w in hostile)

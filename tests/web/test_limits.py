@@ -90,3 +90,24 @@ def test_the_limits_are_configurable(app: FastAPI, client: TestClient) -> None:
         app.state.limits = previous
     assert response.status_code == 422
     assert "the most a field may hold is 10:" in response.json()["detail"][0]["msg"]
+
+
+def test_a_list_of_texts_counts_as_one_field(app: FastAPI, client: TestClient) -> None:
+    # The recheck of the review: a conversation's strengths, 20 items of 90,000
+    # characters each, were accepted (1.8 million characters in one field).
+    previous = app.state.limits
+    app.state.limits = RequestLimits(max_field_chars=10)
+    try:
+        over = client.post(
+            "/api/conversations", json={"what_matters": "ok", "strengths": ["123456", "789012"]}
+        )
+        within = client.post(
+            "/api/conversations", json={"what_matters": "ok", "strengths": ["12345", "1234"]}
+        )
+    finally:
+        app.state.limits = previous
+    assert over.status_code == 422, over.text
+    [error] = over.json()["detail"]
+    assert error["loc"] == ["body", "strengths"]
+    assert "12 characters" in error["msg"] and "the most a field may hold is 10:" in error["msg"]
+    assert within.status_code == 201, within.text

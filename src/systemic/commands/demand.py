@@ -137,8 +137,10 @@ def suggest(
         pl.col("text").map_elements(mask_identifiers, return_dtype=pl.String)
     )
     if out is not None:
+        from systemic.data.export import neutralise_formulas
+
         out.parent.mkdir(parents=True, exist_ok=True)
-        table.write_csv(out)
+        neutralise_formulas(table).write_csv(out)  # opened in a spreadsheet
         console.print(f"Wrote {table.height} suggestions to {out}", highlight=False)
         return
     for row in table.iter_rows(named=True):

@@ -57,9 +57,12 @@ def export(
             f"workspace {ws.slug!r} holds no captured demand yet; capture some on its "
             "/capture page (or import a labelled CSV straight into `systemic demand estimate`)"
         )
+    from systemic.data.export import neutralise_formulas
+
     out.mkdir(parents=True, exist_ok=True)
-    contacts.write_csv(out / "contacts.csv")
-    labels.write_csv(out / "labels.csv")
+    # People open these in a spreadsheet: a ' before text it would run as a formula.
+    neutralise_formulas(contacts).write_csv(out / "contacts.csv")
+    neutralise_formulas(labels).write_csv(out / "labels.csv")
     console.print(
         f"Wrote {contacts.height:,} captured contacts to {out / 'contacts.csv'} and "
         f"{labels.height:,} labels (classified while capturing) to {out / 'labels.csv'}.\n"

@@ -179,8 +179,11 @@ def funnel(
     except MeasuresError as exc:
         fail(str(exc))
         return
+    from systemic.data.export import neutralise_formulas
+
     out.mkdir(parents=True, exist_ok=True)
-    result.localities.write_csv(out / "funnel.csv")
+    # Locality names come from the user's file; people open funnel.csv in a spreadsheet.
+    neutralise_formulas(result.localities).write_csv(out / "funnel.csv")
     about = {
         "kind": result.kind,
         "target": result.target,

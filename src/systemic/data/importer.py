@@ -33,6 +33,7 @@ import concurrent.futures
 import datetime as dt
 import difflib
 import hashlib
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -639,6 +640,13 @@ def _finish_rejects(frames: list[pl.DataFrame], run: _SourceRun) -> pl.DataFrame
 
 #: What replaces a piece of a malformed record that may be part of an identifier.
 IDENTIFIER_PART = "(part of an identifier, withheld)"
+#: A date, a time or both (``2024-01-02 09:00``, ``02/01/2024``, ``09:00:05``): shown
+#: in a malformed record's reject, never part of a name. Digits alone (an NHS number)
+#: are not.
+_NOT_A_NAME = re.compile(
+    r"(\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4})?([ T]?\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?"
+    r"(Z|[+-]\d{2}:?\d{2})?"
+)
 
 
 def _split_record(text: str, delim: str, quote: str) -> list[str]:
@@ -657,11 +665,11 @@ def _malformed_rejects(run: _SourceRun) -> pl.DataFrame:
 
     The record cannot be trusted to have its identifier where the header
     says, so every value that is an identifier seen in this source is replaced
-    by its pseudonym, and so is every value that could be (part of) an
-    identifier: with ``k`` fields too many (or too few), the identifier of
-    column ``i`` lies somewhere in positions ``i .. i + k`` (or ``i - k .. i``),
-    e.g. "Smith, Johnathan" split at its comma. Pieces that are not themselves
-    an identifier seen in the source are withheld.
+    by its pseudonym. Any other value could be (part of) one: a name split at
+    its comma ("Smith, Johnathan") in a record that is also cut short, or an
+    extra value after it, shifts the fields in ways no count can undo. So every
+    other value is withheld, except dates and times (:data:`_NOT_A_NAME`), which
+    say which record it was.
     """
     if not run.malformed:
         return pl.DataFrame()
@@ -685,23 +693,16 @@ def _malformed_rejects(run: _SourceRun) -> pl.DataFrame:
                 key.remember(tokens[i])
     n = len(run.header)
     for tokens in parsed:
-        extra = len(tokens) - n
-        window = {
-            j
-            for i in id_positions
-            for j in range(i - max(0, -extra), i + max(0, extra) + 1)
-            if 0 <= j < len(tokens)
-        }
         # A value holding a line end swallowed the records after it (a quote left
         # open): their identifiers are in it, so it is withheld whole.
         cleaned = [
             key.get(tok)
             or (
                 IDENTIFIER_PART
-                if id_positions and tok.strip() and (j in window or "\n" in tok or "\r" in tok)
+                if id_positions and tok.strip() and not _NOT_A_NAME.fullmatch(tok.strip())
                 else tok
             )
-            for j, tok in enumerate(tokens)
+            for tok in tokens
         ]
         rows.append(delim.join(cleaned))
     return bad.select(

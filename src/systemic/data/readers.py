@@ -53,6 +53,9 @@ LINE = "__line"
 
 #: Bytes per CSV chunk on the fast path (memory per batch is a few times this).
 CHUNK_BYTES = 64 * 1024 * 1024
+#: Most lines per CSV chunk: a chunk of very short (or blank) lines is cut smaller,
+#: since a line costs memory of its own (a Python string, a row) whatever its length.
+CHUNK_LINES = 1_000_000
 #: Rows per batch on the careful path and for Parquet.
 BATCH_ROWS = 500_000
 #: Events per batch from XES. XES rows are wide (every attribute a column) and
@@ -467,7 +470,8 @@ class _CsvChunks:
         self.chunk = chunk
         self.names: list[str] = []
         self.next_line = 1
-        self.left = b""  # read from the file, not yet handed out (see _chunks)
+        # Read from the file, not yet handed out (see _chunks and the ``left`` property).
+        self._left: tuple[bytes, int, bytes] = (b"", 0, b"")
         q = re.escape(options.quote)
         self._quoted = re.compile(f"{q}[^{q}]*{q}").pattern
 
@@ -559,7 +563,8 @@ class _CsvChunks:
         Each piece is copied once at most: the part of a line left over from
         the last read is joined to the lines of the next read. What has been
         read but not yet handed out is in ``self.left`` at every yield, so a
-        switch to the careful path carries on from there.
+        switch to the careful path carries on from there. A piece holds at most
+        :data:`CHUNK_LINES` lines (see :meth:`_capped`).
         """
         while True:
             while len(pending) >= self.chunk // 2:
@@ -567,15 +572,14 @@ class _CsvChunks:
                 if cut < 0:
                     break  # a line longer than a chunk: read on to its end
                 data, pending = pending[: cut + 1], pending[cut + 1 :]
-                self.left = pending
-                yield data
+                yield from self._capped(data, pending)
             if len(pending) > self.limits.max_line_bytes and b"\n" not in pending:
                 raise _too_long_line(self.path, self.next_line, self.limits)
             more = self._read_more()
             if not more:
-                self.left = b""
                 if pending:
-                    yield pending
+                    yield from self._capped(pending, b"")
+                self._left = (b"", 0, b"")
                 return
             cut = more.rfind(b"\n")
             if cut < 0:
@@ -586,8 +590,45 @@ class _CsvChunks:
             else:
                 data = b"".join((pending, memoryview(more)[: cut + 1]))
             pending = more[cut + 1 :]
-            self.left = pending
+            yield from self._capped(data, pending)
+
+    @property
+    def left(self) -> bytes:
+        """Read from the file, not yet handed out (joined only when asked for)."""
+        data, start, pending = self._left
+        return data[start:] + pending if start < len(data) else pending
+
+    def _capped(self, data: bytes, pending: bytes) -> Iterator[bytes]:
+        """``data`` in pieces of at most :data:`CHUNK_LINES` whole lines.
+
+        64 MiB of blank or one-letter lines is tens of millions of lines; split
+        into one string (or row) each, that was gigabytes. Each piece's size is
+        guessed from the lines left and halved until it holds few enough.
+        """
+        lines = data.count(b"\n")
+        if lines <= CHUNK_LINES or lines == len(data):  # few lines, or blank lines only
+            self._left = (b"", 0, pending)
             yield data
+            return
+        start = 0
+        while start < len(data):
+            size = max(1, (len(data) - start) * CHUNK_LINES // max(1, lines))
+            while True:
+                if start + size >= len(data):
+                    end = len(data)
+                else:
+                    end = data.rfind(b"\n", start, start + size) + 1
+                    if end <= start:  # one line longer than the guess: take it whole
+                        end = data.find(b"\n", start) + 1 or len(data)
+                        break
+                if size == 1 or data.count(b"\n", start, end) <= CHUNK_LINES:
+                    break
+                size //= 2
+            lines -= data.count(b"\n", start, end)
+            self._left = (data, end, pending)
+            yield data[start:end]
+            start = end
+        self._left = (b"", 0, pending)
 
     def _quick(self, data: bytes) -> RawBatch | None:
         """Parse a chunk whose every line is one good record; None if it is not so.
@@ -790,9 +831,14 @@ class _RestText:
                     field="csv.encoding",
                     hint="set csv.encoding in the mapping to the file's encoding",
                 ) from None
-            parts = tail.split("\n")
-            tail = parts.pop()
+            # Line by line, never one list of every line in the read (64 MiB of
+            # short lines inside an open quote would be tens of millions of strings).
+            start = 0
+            end = tail.find("\n")
+            while end >= 0:
+                yield tail[start : end + 1]
+                start = end + 1
+                end = tail.find("\n", start)
+            tail = tail[start:]
             if len(tail) > self.reader.limits.max_line_bytes:
                 raise _too_long_line(self.reader.path, self.reader.next_line, self.reader.limits)
-            for p in parts:
-                yield p + "\n"

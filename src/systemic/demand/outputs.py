@@ -21,6 +21,7 @@ from pathlib import Path
 
 import polars as pl
 
+from systemic.data.export import neutralise_formulas
 from systemic.demand.charts import pareto_chart, share_chart
 from systemic.demand.mask import mask_identifiers
 from systemic.demand.study import DemandStudy
@@ -39,24 +40,26 @@ def write_study(
     path = out / "contacts.csv"
     first = ["id", "demand_class", "p_failure", "source"]
     rest = [c for c in study.contacts.columns if c not in first]
-    study.contacts.select(*first, *rest).write_csv(path)
+    neutralise_formulas(study.contacts.select(*first, *rest)).write_csv(path)
     written["contacts"] = path
     for dim, table in study.by.items():
         path = out / f"by_{dim}.csv"
-        table.rename({"group": dim}).write_csv(path)
+        neutralise_formulas(table.rename({"group": dim})).write_csv(path)
         written[f"by_{dim}"] = path
     for name, table in (("pareto", study.pareto), ("what_failed", study.what_failed)):
         path = out / f"{name}.csv"
-        table.write_csv(path)
+        neutralise_formulas(table).write_csv(path)
         written[name] = path
     path = out / "suggest.csv"
-    study.suggestions.with_columns(
-        pl.col("text").map_elements(mask_identifiers, return_dtype=pl.String)
+    neutralise_formulas(
+        study.suggestions.with_columns(
+            pl.col("text").map_elements(mask_identifiers, return_dtype=pl.String)
+        )
     ).write_csv(path)
     written["suggest"] = path
     if study.rejected_labels.height:
         path = out / "rejected_labels.csv"
-        study.rejected_labels.write_csv(path)
+        neutralise_formulas(study.rejected_labels).write_csv(path)
         written["rejected_labels"] = path
     if charts:
         from systemic.learn import render_chart

@@ -91,7 +91,7 @@ def write_outputs(
     team = result.tables()
     for name in ROW_LEVEL_TABLES:
         team[name].write_parquet(root / "row_level" / f"{name}.parquet")
-        _csv_ready(team[name]).write_csv(root / "row_level" / f"{name}.csv")
+        neutralise_formulas(_csv_ready(team[name])).write_csv(root / "row_level" / f"{name}.csv")
     summary = published_summary(result.summary(), t)
     body = {
         **summary,

@@ -8,8 +8,9 @@ each with a message that says what to do:
   (``max_import_bytes`` for ``POST /api/import``, which carries a whole
   workspace) is refused with **413** before it is read into memory, whether the
   client announced its length or streams it;
-- :func:`check_field_sizes`: a text value over ``max_field_chars`` is refused
-  with **422** naming the field, on the JSON API and the forms alike.
+- :func:`check_field_sizes`: a text value over ``max_field_chars`` (or a list of
+  texts longer than that together) is refused with **422** naming the field, on
+  the JSON API and the forms alike.
 
 >>> limits = RequestLimits(max_field_chars=5)
 >>> check_field_sizes({"name": "short", "tags": ["ok"]}, limits)
@@ -169,6 +170,20 @@ def _oversized(value: Any, limit: int, loc: tuple[Any, ...]) -> list[dict[str, A
     if isinstance(value, Mapping):
         return [e for k, v in value.items() for e in _oversized(v, limit, (*loc, k))]
     if isinstance(value, list | tuple):
+        if value and all(isinstance(v, str) for v in value):
+            # A list of texts (a conversation's strengths) is one field: 20 items
+            # just under the limit each would otherwise hold 20 times as much.
+            total = sum(len(v) for v in value)
+            if total > limit:
+                return [
+                    {
+                        "loc": loc,
+                        "msg": f"the texts are {total:,} characters together; the most a field "
+                        f"may hold is {limit:,}: shorten them, or split them over several objects",
+                        "type": "string_too_long",
+                    }
+                ]
+            return []
         return [e for i, v in enumerate(value) for e in _oversized(v, limit, (*loc, i))]
     return []
 

@@ -83,3 +83,33 @@ def test_link_table_errors(small_link, tmp_path):
                 "person": {"source": "x"},
             }
         )
+
+
+def test_record_ids_that_look_like_formulas_are_defused_and_still_link(tmp_path):
+    # Issue 16 recheck: a silo's record id such as =HYPERLINK(...) went into
+    # links.csv as it was, and a spreadsheet opening it would run it. It is written
+    # with a ' in front, and the link table still maps the id itself.
+    from systemic.data.linkage import link_files
+    from tests.data.linkage.conftest import FEBRL_SETTINGS, write_febrl4
+
+    pa, pb, _ = write_febrl4(tmp_path / "in", n=40)
+    hostile = {}
+    for p in (pa, pb):
+        f = pl.read_csv(p, infer_schema=False)
+        first = f.columns[0]
+        hostile[p.stem] = f'=HYPERLINK("http://x","{p.stem}")'
+        f.with_columns(
+            pl.when(pl.int_range(pl.len()) == 0)
+            .then(pl.lit(hostile[p.stem]))
+            .otherwise(pl.col(first))
+            .alias(first)
+        ).write_csv(p)
+    link_files([pa, pb], FEBRL_SETTINGS, tmp_path / "out")
+    written = pl.read_csv(tmp_path / "out" / "links.csv", infer_schema=False)
+    ids = written["record_id"].to_list()
+    assert not [i for i in ids if i[:1] in "=+-@"]
+    assert "'" + hostile["febrl4a"] in ids
+    from systemic.data.linkage.lookup import person_keys
+
+    keys = person_keys(pl.Series([hostile["febrl4a"]]), tmp_path / "out" / "links.csv", "febrl4a")
+    assert keys.to_list()[0] is not None

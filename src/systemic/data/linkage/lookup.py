@@ -34,13 +34,14 @@ from typing import Any
 import polars as pl
 
 from systemic.data.errors import SourceError
+from systemic.data.export import restore_formulas
 
 LINK_COLUMNS = ("source", "record_id", "person_key")
 
 
 @lru_cache(maxsize=8)
 def _table(path: str, mtime_ns: int, source: str) -> tuple[dict[str, str], int]:
-    frame = pl.read_csv(path, infer_schema=False)
+    frame = restore_formulas(pl.read_csv(path, infer_schema=False))  # written with a ' before =
     missing = [c for c in LINK_COLUMNS if c not in frame.columns]
     if missing:
         raise SourceError(

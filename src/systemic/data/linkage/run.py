@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from typing import Any
 import polars as pl
 
 from systemic.data.errors import SourceError
+from systemic.data.export import neutralise_formulas
 from systemic.data.linkage.clusters import (
     PAIR_KEYS,
     best_probability,
@@ -176,7 +178,7 @@ def _form_and_write(
     links = people.select("source", "record_id", "person_key").with_columns(
         probability.round(6).alias("match_probability")
     )
-    links.write_csv(out_dir / LINKS)
+    neutralise_formulas(links).write_csv(out_dir / LINKS)  # opened in a spreadsheet too
     quality["people"] = people_summary(people)
     low, high = quality["review_band"]
     band = pairs.filter(pl.col("match_probability").is_between(low, high, closed="left"))
@@ -234,7 +236,16 @@ def _write_review(
         *["weight_" + w.removeprefix("mw_") for w in weights],
         "linked_now",
         pl.col("decision").fill_null(""),
-    ).write_csv(path)
+    ).pipe(neutralise_formulas).write_csv(path)
+
+
+def _unescaped(value: str) -> str:
+    """A value as it was before :func:`neutralise_formulas` (one leading ``'`` off).
+
+    >>> _unescaped("'=x"), _unescaped("''=x"), _unescaped("'a"), _unescaped("A1")
+    ('=x', "'=x", "'a", 'A1')
+    """
+    return value[1:] if re.match(r"^'+[=+\-@\t\r]", value) else value
 
 
 def read_decisions(path: str | Path, records: pl.DataFrame) -> pl.DataFrame:
@@ -261,6 +272,7 @@ def read_decisions(path: str | Path, records: pl.DataFrame) -> pl.DataFrame:
                 hint="edit the review.csv that `systemic link` wrote, keeping its columns",
             )
         for line, row in enumerate(reader, start=2):
+            row.update({k: _unescaped(row[k] or "") for k in PAIR_KEYS})
             decision = (row["decision"] or "").strip().lower()
             if not decision:
                 continue
