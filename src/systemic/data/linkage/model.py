@@ -24,6 +24,11 @@ from systemic.data.linkage.settings import FieldSettings, LinkSettings
 #: probability that two records match (Splink's estimate is scaled up by it).
 DETERMINISTIC_RECALL = 0.7
 
+#: The prior used when the exact rules find no pair (Splink's own default), and the
+#: most it may be (a prior of 1 makes every pair a match and training impossible).
+FALLBACK_PRIOR = 1e-4
+MAX_PRIOR = 0.5
+
 #: Share of true matches whose dates of birth have day and month swapped (a
 #: fixed m probability: keying errors of this kind are a few in a thousand).
 SWAPPED_DATE_M = 0.005
@@ -37,6 +42,8 @@ class ScoredPairs:
     parameters: dict[str, Any]
     blocking: list[dict[str, Any]]
     training: list[str] = field(default_factory=list)
+    #: What the model could not learn from these data, in words (empty when all went well).
+    warnings: list[str] = field(default_factory=list)
 
 
 def _levels_for(name: str, f: FieldSettings) -> Any:
@@ -145,9 +152,40 @@ def splink_settings(settings: LinkSettings) -> Any:
 
 
 def _quiet_splink() -> None:
-    # Splink logs progress at INFO, and some messages quote values; keep to warnings.
+    # Splink logs progress at INFO, and some messages quote values. Its warnings (levels
+    # not observed, parameters not trained) are read from the model instead and reported
+    # in our words, in quality.json and by the command (see untrained_levels).
     for name in ("splink", "splink.internals"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def untrained_levels(model: dict[str, Any]) -> list[dict[str, Any]]:
+    """The comparison levels whose m or u probability the training left unset.
+
+    Splink scores such a level with a default guess, not with anything learnt
+    from the data: with few records (or none agreeing) most levels end up so.
+
+    >>> untrained_levels({"comparisons": [{"output_column_name": "surname",
+    ...     "comparison_levels": [{"is_null_level": True},
+    ...         {"label_for_charts": "Exact", "m_probability": 0.9, "u_probability": 0.01},
+    ...         {"label_for_charts": "Else", "u_probability": 0.99}]}]})
+    [{'field': 'surname', 'level': 'Else', 'missing': ['m']}]
+    """
+    out = []
+    for c in model.get("comparisons", []):
+        for level in c.get("comparison_levels", []):
+            if level.get("is_null_level"):
+                continue
+            missing = [k for k in ("m", "u") if level.get(f"{k}_probability") is None]
+            if missing:
+                out.append(
+                    {
+                        "field": c.get("output_column_name"),
+                        "level": level.get("label_for_charts") or level.get("sql_condition"),
+                        "missing": missing,
+                    }
+                )
+    return out
 
 
 def local_spark_session(cores: int = 2) -> Any:
@@ -207,6 +245,7 @@ def score(
     links, nor in the review band).
     """
     from splink import Linker, block_on
+    from splink.internals.exceptions import EMTrainingException
 
     _quiet_splink()
     db = database(backend, spark)
@@ -234,12 +273,32 @@ def score(
         deterministic = [block_on(*r) for r in settings.blocking_rules() if len(r) >= 2][:1] or [
             block_on(*settings.blocking_rules()[0])
         ]
-    linker.training.estimate_probability_two_random_records_match(
-        deterministic, recall=DETERMINISTIC_RECALL
-    )
-    training.append(
-        f"prior from {len(deterministic)} exact rule(s), recall assumed {DETERMINISTIC_RECALL}"
-    )
+    warnings: list[str] = []
+    try:
+        linker.training.estimate_probability_two_random_records_match(
+            deterministic, recall=DETERMINISTIC_RECALL
+        )
+        training.append(
+            f"prior from {len(deterministic)} exact rule(s), recall assumed {DETERMINISTIC_RECALL}"
+        )
+    except ValueError:  # more exact agreements than 70% recall allows: a very small file
+        _set_prior(linker, MAX_PRIOR)
+        training.append(f"prior set to {MAX_PRIOR}: most pairs agree exactly on its rule")
+        warnings.append(
+            "most pairs of records agree exactly on the prior's rule (too few records to "
+            f"estimate how often two records match): the prior is set to {MAX_PRIOR}"
+        )
+    prior = linker.misc.save_model_to_json().get("probability_two_random_records_match")
+    if not prior or prior > MAX_PRIOR:
+        # 0 (no pair agrees exactly) would make every weight minus infinity; 1 every pair
+        # a match. Neither can be trained on: a fixed prior is used, and said.
+        fallback = FALLBACK_PRIOR if not prior else MAX_PRIOR
+        _set_prior(linker, fallback)
+        training[-1] = f"prior set to {fallback} (the exact rules gave {prior})"
+        warnings.append(
+            f"{'no pair' if not prior else 'almost every pair'} of records agrees exactly on "
+            f"the prior's rule, so the prior could not be estimated: it is set to {fallback}"
+        )
     linker.training.estimate_u_using_random_sampling(max_pairs=link.u_sample_pairs, seed=link.seed)
     training.append(f"u from random sampling ({link.u_sample_pairs:.0e} pairs, seed {link.seed})")
     if key := settings.reliable_key():
@@ -249,16 +308,42 @@ def score(
         for rule in settings.training_rules():
             # A sample of at most em_max_pairs blocked pairs: at a million records a
             # training rule can block tens of millions, and EM needs far fewer.
-            linker.training.estimate_parameters_using_expectation_maximisation(
-                block_on(*rule),
-                estimate_without_term_frequencies=True,
-                max_pairs=link.em_max_pairs,
-            )
+            # A session that fails leaves the linker's model changed (the comparisons it
+            # blocks on taken out, its own prior): the model before it is put back.
+            before = linker._settings_obj.core_model_settings.copy()
+            try:
+                linker.training.estimate_parameters_using_expectation_maximisation(
+                    block_on(*rule),
+                    estimate_without_term_frequencies=True,
+                    max_pairs=link.em_max_pairs,
+                )
+            except EMTrainingException:  # no two records agree on the rule
+                linker._settings_obj.core_model_settings = before
+                training.append(f"no pairs to train on when blocking on {rule}: skipped")
+                warnings.append(
+                    f"no two records agree on {' and '.join(rule)}, so expectation "
+                    "maximisation blocked on it could not run"
+                )
+                continue
             training.append(f"m by expectation maximisation, blocking on {rule}")
 
     predictions = linker.inference.predict(threshold_match_probability=link.floor)
     pairs = _pairs_frame(predictions, settings)
     model = linker.misc.save_model_to_json()
+    untrained = untrained_levels(model)
+    if untrained:
+        names = sorted({str(u["field"]) for u in untrained})
+        levels = sum(
+            not level.get("is_null_level")
+            for c in model.get("comparisons", [])
+            for level in c.get("comparison_levels", [])
+        )
+        warnings.append(
+            f"{len(untrained)} of {levels} comparison levels ({', '.join(names)}) were not seen in "
+            "training and are scored with Splink's default guesses, not learnt from these "
+            "data: the match probabilities and the expected precision and recall are less "
+            "sure (model.untrained_levels lists them; more records help)"
+        )
     counts = linker.blocking_analysis.count_comparisons_from_blocking_rules(
         record_sample_proportion=1.0
     )
@@ -272,12 +357,33 @@ def score(
         for rule, r in zip(settings.blocking_rules(), counts, strict=True)
     ]
     predictions.drop_table_from_database_and_remove_from_cache()
-    return ScoredPairs(pairs=pairs, parameters=model, blocking=blocking, training=training)
+    return ScoredPairs(
+        pairs=pairs, parameters=model, blocking=blocking, training=training, warnings=warnings
+    )
+
+
+def _columns(predictions: Any) -> list[str]:
+    """The column names of Splink's predictions table (no rows read)."""
+    empty = predictions.db_api._execute_sql_against_backend(
+        f"select * from {predictions.physical_name} limit 0"
+    )
+    return list(empty.columns)
+
+
+def _set_prior(linker: Any, prior: float) -> None:
+    """Fix the prior probability that two random records match (Splink 5 has no setter)."""
+    linker._settings_obj._probability_two_random_records_match = prior
 
 
 def _pairs_frame(predictions: Any, settings: LinkSettings) -> pl.DataFrame:
     """The scored pairs as Polars: ids, probability, weight and each field's level."""
-    gammas = [f"mw_{n}" for n in settings.fields]
+    # Splink leaves out the weight column of a comparison it has no parameters for (with
+    # too few records to train on): such a field's weight is read as missing.
+    present = set(_columns(predictions))
+    gammas = [
+        f"mw_{n}" if f"mw_{n}" in present else f"cast(null as double) as mw_{n}"
+        for n in settings.fields
+    ]
     cols = [
         f"{SOURCE}_l",
         f"{RECORD_ID}_l",
@@ -291,7 +397,9 @@ def _pairs_frame(predictions: Any, settings: LinkSettings) -> pl.DataFrame:
     arrow = predictions.db_api._execute_sql_against_backend(sql)
     if hasattr(arrow, "toArrow"):  # a Spark DataFrame (Spark 4)
         arrow = arrow.toArrow()
-    elif hasattr(arrow, "arrow"):  # a DuckDB relation
+    elif hasattr(arrow, "to_arrow_table"):  # a DuckDB relation (a table even with no rows)
+        arrow = arrow.to_arrow_table()
+    elif hasattr(arrow, "arrow"):
         arrow = arrow.arrow()
     frame = pl.from_arrow(arrow)
     assert isinstance(frame, pl.DataFrame)
