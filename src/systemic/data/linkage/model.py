@@ -10,6 +10,7 @@ leave the engine.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 import polars as pl
 
 from systemic.data.linkage.clusters import canonical_pairs
+from systemic.data.linkage.quality import blocking_recall, exact_m_probabilities
 from systemic.data.linkage.records import RECORD_ID, SOURCE, nickname_column
 from systemic.data.linkage.settings import FieldSettings, LinkSettings
 
@@ -28,6 +30,9 @@ DETERMINISTIC_RECALL = 0.7
 #: most it may be (a prior of 1 makes every pair a match and training impossible).
 FALLBACK_PRIOR = 1e-4
 MAX_PRIOR = 0.5
+
+#: Share of comparison levels left untrained past which the model is called a guess.
+UNTRAINED_SHARE = 0.25
 
 #: Share of true matches whose dates of birth have day and month swapped (a
 #: fixed m probability: keying errors of this kind are a few in a thousand).
@@ -44,6 +49,8 @@ class ScoredPairs:
     training: list[str] = field(default_factory=list)
     #: What the model could not learn from these data, in words (empty when all went well).
     warnings: list[str] = field(default_factory=list)
+    #: The model's estimate of the share of true matches the blocking rules compare.
+    blocking_recall: float | None = None
 
 
 def _levels_for(name: str, f: FieldSettings) -> Any:
@@ -206,6 +213,7 @@ def local_spark_session(cores: int = 2) -> Any:
         .config("spark.pyspark.python", sys.executable)
         .config("spark.jars", similarity_jar_location())
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")  # the CLI prints its own status
         .config("spark.sql.shuffle.partitions", str(max(cores * 2, 2)))
         .getOrCreate()
     )
@@ -338,12 +346,17 @@ def score(
             for c in model.get("comparisons", [])
             for level in c.get("comparison_levels", [])
         )
-        warnings.append(
-            f"{len(untrained)} of {levels} comparison levels ({', '.join(names)}) were not seen in "
-            "training and are scored with Splink's default guesses, not learnt from these "
-            "data: the match probabilities and the expected precision and recall are less "
-            "sure (model.untrained_levels lists them; more records help)"
+        message = (
+            f"{len(untrained)} of {levels} comparison levels ({', '.join(names)}) were not seen "
+            "in training: pairs at those levels are scored with Splink's default guesses "
+            "(model.untrained_levels lists them)"
         )
+        if len(untrained) >= UNTRAINED_SHARE * levels:
+            message += (
+                "; with so much untrained, the match probabilities and the expected precision "
+                "and recall are guesses, not estimates: link more records, or review every pair"
+            )
+        warnings.append(message)
     counts = linker.blocking_analysis.count_comparisons_from_blocking_rules(
         record_sample_proportion=1.0
     )
@@ -357,9 +370,55 @@ def score(
         for rule, r in zip(settings.blocking_rules(), counts, strict=True)
     ]
     predictions.drop_table_from_database_and_remove_from_cache()
+    recall = _blocking_recall(tables, pairs, model, settings)
+    if recall is None:
+        warnings.append(
+            "the share of true matches that the blocking rules compare could not be estimated "
+            "(a field's exact agreement is untrained): expected recall counts only the pairs "
+            "compared"
+        )
     return ScoredPairs(
-        pairs=pairs, parameters=model, blocking=blocking, training=training, warnings=warnings
+        pairs=pairs,
+        parameters=model,
+        blocking=blocking,
+        training=training,
+        warnings=warnings,
+        blocking_recall=recall,
     )
+
+
+def _blocking_recall(
+    tables: list[pl.DataFrame], pairs: pl.DataFrame, model: dict[str, Any], settings: LinkSettings
+) -> float | None:
+    """The share of true matches the blocking rules compare, from the model and the data."""
+    rules = settings.blocking_rules()
+    fields = sorted({f for rule in rules for f in rule})
+    shares = {
+        str(t[SOURCE][0]): {f: float(t[f].is_not_null().mean() or 0.0) for f in fields}
+        for t in tables
+        if t.height
+    }
+    link_type = settings.linkage.link_type
+    source_pairs = [
+        (a, b)
+        for a, b in itertools.combinations_with_replacement(sorted(shares), 2)
+        if (a != b or link_type != "link_only") and (a == b or link_type != "dedupe_only")
+    ]
+    # Where the model expects the matches to be: its summed match probability per pair of
+    # sources among the scored pairs (each pair of sources alike when there are none).
+    expected = {
+        (a, b): float(p)
+        for a, b, p in pairs.group_by("source_l", "source_r")
+        .agg(pl.col("match_probability").sum())
+        .iter_rows()
+    }
+    weights = {pair: expected.get(pair, 0.0) for pair in source_pairs}
+    if not any(weights.values()):
+        weights = dict.fromkeys(source_pairs, 1.0)
+    present = {
+        (a, b): {f: shares[a][f] * shares[b][f] for f in fields} for a, b in source_pairs
+    }
+    return blocking_recall(rules, exact_m_probabilities(model), present, weights)
 
 
 def _columns(predictions: Any) -> list[str]:

@@ -113,7 +113,7 @@ def link_files(
     out_dir.mkdir(parents=True, exist_ok=True)
     pairs = scored.pairs
     pairs.write_parquet(out_dir / PAIRS)
-    table = threshold_table(pairs, CANDIDATE_THRESHOLDS)
+    table = threshold_table(pairs, CANDIDATE_THRESHOLDS, blocking_recall=scored.blocking_recall)
     chosen = s.linkage.threshold
     threshold = choose_threshold(table) if chosen == "auto" else float(chosen)
     quality: dict[str, Any] = {
@@ -128,6 +128,7 @@ def link_files(
         },
         "warnings": scored.warnings,
         "blocking": scored.blocking,
+        "blocking_recall": scored.blocking_recall,
         "scored_pairs": pairs.height,
         "pairs_floor": s.linkage.floor,
         "threshold": {
