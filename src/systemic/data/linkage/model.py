@@ -415,9 +415,7 @@ def _blocking_recall(
     weights = {pair: expected.get(pair, 0.0) for pair in source_pairs}
     if not any(weights.values()):
         weights = dict.fromkeys(source_pairs, 1.0)
-    present = {
-        (a, b): {f: shares[a][f] * shares[b][f] for f in fields} for a, b in source_pairs
-    }
+    present = {(a, b): {f: shares[a][f] * shares[b][f] for f in fields} for a, b in source_pairs}
     return blocking_recall(rules, exact_m_probabilities(model), present, weights)
 
 
