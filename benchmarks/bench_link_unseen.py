@@ -548,6 +548,10 @@ def score(links: Path, truth: Path) -> tuple[float, float, int, int]:
     return hits / max(len(f), 1), hits / max(len(t), 1), len(f), len(t)
 
 
+def _figure(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.4f}"
+
+
 def run(root: Path, name: str) -> str:
     what, files = SETS[name]
     d = root / name
@@ -580,7 +584,7 @@ def run(root: Path, name: str) -> str:
     return (
         f"| {name} | {what} | {q['people']['records']:,} | {nt:,} | {nf:,} | "
         f"{precision} | {recall} | "
-        f"{row['expected_precision']:.4f} | {row['expected_recall']:.4f} | "
+        f"{_figure(row['expected_precision'])} | {_figure(row['expected_recall'])} | "
         f"{'' if br is None else f'{br:.3f}'} | {t['chosen']} | {len(q.get('warnings', []))} | "
         f"{seconds:.0f} |"
     )

@@ -79,6 +79,8 @@ def link_command(
         + (
             f", expected precision {row['expected_precision']:.3f}, "
             f"expected recall {row['expected_recall']:.3f}"
+            if row and row["expected_precision"] is not None and row["expected_recall"] is not None
+            else ", no expected precision or recall (no pair at or above it)"
             if row
             else ""
         ),

@@ -42,6 +42,12 @@ def test_ten_records_of_ten_people_link_no_one_and_say_the_model_is_untrained(tm
     untrained = quality["model"]["untrained_levels"]
     assert {u["field"] for u in untrained} >= {"forename", "surname"}
     assert any("skipped" in t for t in quality["training"])
+    # no pair scored: no expected precision or recall (they used to read a vacuous 1.0)
+    assert quality["scored_pairs"] == 0
+    assert all(
+        r["expected_precision"] is None and r["expected_recall"] is None
+        for r in quality["threshold"]["candidates"]
+    )
 
 
 @pytest.mark.slow

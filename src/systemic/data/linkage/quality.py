@@ -39,6 +39,9 @@ def threshold_table(
 ) -> list[dict[str, Any]]:
     """Pairs kept, expected precision, recall and F1 at each candidate threshold.
 
+    A figure with nothing to estimate from is None: precision where no pair is
+    kept, recall where the model expects no match among the scored pairs.
+
     ``expected_recall_of_scored`` is the share of the expected matches among
     scored pairs that are kept; ``expected_recall`` multiplies it by
     ``blocking_recall`` (the share of true matches the blocking rules compare
@@ -51,10 +54,15 @@ def threshold_table(
         kept = p.filter(p >= t)
         n = kept.len()
         hits = float(kept.sum()) if n else 0.0
-        precision = hits / n if n else 1.0
-        of_scored = hits / expected_matches if expected_matches else 1.0
-        recall = of_scored * blocking_recall if blocking_recall is not None else of_scored
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        # No pair kept, or no match expected: nothing to estimate (None, not a vacuous 1).
+        precision = hits / n if n else None
+        of_scored = hits / expected_matches if expected_matches else None
+        recall = (
+            of_scored * blocking_recall
+            if of_scored is not None and blocking_recall is not None
+            else of_scored
+        )
+        f1 = 2 * precision * recall / (precision + recall) if precision and recall else None
         rows.append(
             {
                 "threshold": t,
@@ -135,7 +143,7 @@ def choose_threshold(table: list[dict[str, Any]]) -> float:
     ...                   {"threshold": 0.9, "expected_f1": 0.9}])
     0.9
     """
-    best = max(table, key=lambda r: (round(r["expected_f1"], 6), r["threshold"]))
+    best = max(table, key=lambda r: (round(r["expected_f1"] or 0.0, 6), r["threshold"]))
     return float(best["threshold"])
 
 
