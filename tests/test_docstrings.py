@@ -17,6 +17,7 @@ MODULES = [
     "systemic.data.linkage.quality",
     "systemic.data.linkage.records",
     "systemic.data.linkage.lookup",
+    "systemic.data.linkage.model",
     "systemic.data.linkage.settings",
     "systemic.data.toml_config",
     "systemic.demand.charts",

@@ -34,6 +34,8 @@ def progress() -> Progress:
 def fail(message: str, code: int = 2) -> None:
     """Print an error that tells the user what to do, and exit."""
     import typer
+    from rich.markup import escape
 
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    # The message is text, not markup: "[sources.housing]" must print as written.
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     raise typer.Exit(code)

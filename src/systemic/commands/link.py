@@ -11,7 +11,8 @@ from systemic.commands._console import console, err_console, fail
 
 def link_command(
     files: list[Path] = typer.Argument(
-        None, help="CSV files to link (each file's name without extension is its source)."
+        None,
+        help="CSV or Parquet files to link (each file's name without extension is its source).",
     ),
     settings: Path | None = typer.Option(
         None, "--settings", "-s", help="Linkage settings TOML (see examples/linkage/)."
@@ -47,7 +48,7 @@ def link_command(
         else:
             if not files:
                 fail(
-                    "give the CSV files to link, e.g. "
+                    "give the CSV or Parquet files to link, e.g. "
                     "systemic link a.csv b.csv --settings s.toml --out linked"
                 )
             if settings is None:
@@ -78,6 +79,8 @@ def link_command(
         + (
             f", expected precision {row['expected_precision']:.3f}, "
             f"expected recall {row['expected_recall']:.3f}"
+            if row and row["expected_precision"] is not None and row["expected_recall"] is not None
+            else ", no expected precision or recall (no pair at or above it)"
             if row
             else ""
         ),
@@ -88,6 +91,8 @@ def link_command(
         f"(match probability {q['review']['band'][0]} to {q['review']['band'][1]})",
         highlight=False,
     )
+    for warning in q.get("warnings", []):
+        err_console.print(f"warning: {warning}", markup=False, highlight=False)
     err_console.print(f"Wrote links.csv, quality.json and review.csv to {out}")
 
 

@@ -63,3 +63,42 @@ def test_bad_encoding_is_named_and_quotes_no_row(write):
         read_source(p, SETTINGS)
     assert "cannot be read as CSV in utf-8" in str(info.value)
     assert "Smith" not in str(info.value)
+
+
+def test_a_parquet_source_reads_as_its_csv_does(write, tmp_path):
+    csv = write("housing.csv", "ref,first,last,dob\n1,Bob ,SMITH,03/04/1980\n2,Ann,Lee,\n")
+    folder = tmp_path / "parquet"
+    folder.mkdir()
+    # Parquet keeps types: an integer record id is read as the text the CSV holds.
+    pl.DataFrame(
+        {
+            "ref": [1, 2],
+            "first": ["Bob ", "Ann"],
+            "last": ["SMITH", "Lee"],
+            "dob": ["03/04/1980", None],
+        }
+    ).write_parquet(folder / "housing.parquet")
+    assert read_source(folder / "housing.parquet", SETTINGS).equals(read_source(csv, SETTINGS))
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_column(write):
+    p = write("housing.csv", "\ufeffref,first,last,dob\r\nH1,Bob,Smith,\r\n")
+    assert read_source(p, SETTINGS)["unique_id"].to_list() == ["H1"]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "words"),
+    [
+        ("housing.csv", "", "housing.csv: is empty"),
+        ("housing.csv", "ref,first,last,dob\n", "housing.csv, line 2: holds no records"),
+        ("housing.parquet", b"ref,first\nH1,Smith\n", "housing.parquet: cannot be read as Parquet"),
+        ("housing.xlsx", b"PK\x03\x04ref,Smith", "housing.xlsx: is not a file to link"),
+    ],
+)
+def test_empty_unreadable_and_unknown_files_are_named_without_their_content(
+    write, name, content, words
+):
+    with pytest.raises(SourceError) as info:
+        read_source(write(name, content), SETTINGS)
+    assert words in str(info.value) and "What to do" in str(info.value), str(info.value)
+    assert "Smith" not in str(info.value)

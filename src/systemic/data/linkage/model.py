@@ -10,6 +10,7 @@ leave the engine.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,12 +18,21 @@ from typing import Any
 import polars as pl
 
 from systemic.data.linkage.clusters import canonical_pairs
+from systemic.data.linkage.quality import blocking_recall, exact_m_probabilities
 from systemic.data.linkage.records import RECORD_ID, SOURCE, nickname_column
 from systemic.data.linkage.settings import FieldSettings, LinkSettings
 
 #: Recall assumed for the deterministic rules that estimate the prior
 #: probability that two records match (Splink's estimate is scaled up by it).
 DETERMINISTIC_RECALL = 0.7
+
+#: The prior used when the exact rules find no pair (Splink's own default), and the
+#: most it may be (a prior of 1 makes every pair a match and training impossible).
+FALLBACK_PRIOR = 1e-4
+MAX_PRIOR = 0.5
+
+#: Share of comparison levels left untrained past which the model is called a guess.
+UNTRAINED_SHARE = 0.25
 
 #: Share of true matches whose dates of birth have day and month swapped (a
 #: fixed m probability: keying errors of this kind are a few in a thousand).
@@ -37,6 +47,10 @@ class ScoredPairs:
     parameters: dict[str, Any]
     blocking: list[dict[str, Any]]
     training: list[str] = field(default_factory=list)
+    #: What the model could not learn from these data, in words (empty when all went well).
+    warnings: list[str] = field(default_factory=list)
+    #: The model's estimate of the share of true matches the blocking rules compare.
+    blocking_recall: float | None = None
 
 
 def _levels_for(name: str, f: FieldSettings) -> Any:
@@ -145,9 +159,40 @@ def splink_settings(settings: LinkSettings) -> Any:
 
 
 def _quiet_splink() -> None:
-    # Splink logs progress at INFO, and some messages quote values; keep to warnings.
+    # Splink logs progress at INFO, and some messages quote values. Its warnings (levels
+    # not observed, parameters not trained) are read from the model instead and reported
+    # in our words, in quality.json and by the command (see untrained_levels).
     for name in ("splink", "splink.internals"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def untrained_levels(model: dict[str, Any]) -> list[dict[str, Any]]:
+    """The comparison levels whose m or u probability the training left unset.
+
+    Splink scores such a level with a default guess, not with anything learnt
+    from the data: with few records (or none agreeing) most levels end up so.
+
+    >>> untrained_levels({"comparisons": [{"output_column_name": "surname",
+    ...     "comparison_levels": [{"is_null_level": True},
+    ...         {"label_for_charts": "Exact", "m_probability": 0.9, "u_probability": 0.01},
+    ...         {"label_for_charts": "Else", "u_probability": 0.99}]}]})
+    [{'field': 'surname', 'level': 'Else', 'missing': ['m']}]
+    """
+    out = []
+    for c in model.get("comparisons", []):
+        for level in c.get("comparison_levels", []):
+            if level.get("is_null_level"):
+                continue
+            missing = [k for k in ("m", "u") if level.get(f"{k}_probability") is None]
+            if missing:
+                out.append(
+                    {
+                        "field": c.get("output_column_name"),
+                        "level": level.get("label_for_charts") or level.get("sql_condition"),
+                        "missing": missing,
+                    }
+                )
+    return out
 
 
 def local_spark_session(cores: int = 2) -> Any:
@@ -168,6 +213,7 @@ def local_spark_session(cores: int = 2) -> Any:
         .config("spark.pyspark.python", sys.executable)
         .config("spark.jars", similarity_jar_location())
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")  # the CLI prints its own status
         .config("spark.sql.shuffle.partitions", str(max(cores * 2, 2)))
         .getOrCreate()
     )
@@ -207,6 +253,7 @@ def score(
     links, nor in the review band).
     """
     from splink import Linker, block_on
+    from splink.internals.exceptions import EMTrainingException
 
     _quiet_splink()
     db = database(backend, spark)
@@ -234,12 +281,32 @@ def score(
         deterministic = [block_on(*r) for r in settings.blocking_rules() if len(r) >= 2][:1] or [
             block_on(*settings.blocking_rules()[0])
         ]
-    linker.training.estimate_probability_two_random_records_match(
-        deterministic, recall=DETERMINISTIC_RECALL
-    )
-    training.append(
-        f"prior from {len(deterministic)} exact rule(s), recall assumed {DETERMINISTIC_RECALL}"
-    )
+    warnings: list[str] = []
+    try:
+        linker.training.estimate_probability_two_random_records_match(
+            deterministic, recall=DETERMINISTIC_RECALL
+        )
+        training.append(
+            f"prior from {len(deterministic)} exact rule(s), recall assumed {DETERMINISTIC_RECALL}"
+        )
+    except ValueError:  # more exact agreements than 70% recall allows: a very small file
+        _set_prior(linker, MAX_PRIOR)
+        training.append(f"prior set to {MAX_PRIOR}: most pairs agree exactly on its rule")
+        warnings.append(
+            "most pairs of records agree exactly on the prior's rule (too few records to "
+            f"estimate how often two records match): the prior is set to {MAX_PRIOR}"
+        )
+    prior = linker.misc.save_model_to_json().get("probability_two_random_records_match")
+    if not prior or prior > MAX_PRIOR:
+        # 0 (no pair agrees exactly) would make every weight minus infinity; 1 every pair
+        # a match. Neither can be trained on: a fixed prior is used, and said.
+        fallback = FALLBACK_PRIOR if not prior else MAX_PRIOR
+        _set_prior(linker, fallback)
+        training[-1] = f"prior set to {fallback} (the exact rules gave {prior})"
+        warnings.append(
+            f"{'no pair' if not prior else 'almost every pair'} of records agrees exactly on "
+            f"the prior's rule, so the prior could not be estimated: it is set to {fallback}"
+        )
     linker.training.estimate_u_using_random_sampling(max_pairs=link.u_sample_pairs, seed=link.seed)
     training.append(f"u from random sampling ({link.u_sample_pairs:.0e} pairs, seed {link.seed})")
     if key := settings.reliable_key():
@@ -249,16 +316,47 @@ def score(
         for rule in settings.training_rules():
             # A sample of at most em_max_pairs blocked pairs: at a million records a
             # training rule can block tens of millions, and EM needs far fewer.
-            linker.training.estimate_parameters_using_expectation_maximisation(
-                block_on(*rule),
-                estimate_without_term_frequencies=True,
-                max_pairs=link.em_max_pairs,
-            )
+            # A session that fails leaves the linker's model changed (the comparisons it
+            # blocks on taken out, its own prior): the model before it is put back.
+            before = linker._settings_obj.core_model_settings.copy()
+            try:
+                linker.training.estimate_parameters_using_expectation_maximisation(
+                    block_on(*rule),
+                    estimate_without_term_frequencies=True,
+                    max_pairs=link.em_max_pairs,
+                )
+            except EMTrainingException:  # no two records agree on the rule
+                linker._settings_obj.core_model_settings = before
+                training.append(f"no pairs to train on when blocking on {rule}: skipped")
+                warnings.append(
+                    f"no two records agree on {' and '.join(rule)}, so expectation "
+                    "maximisation blocked on it could not run"
+                )
+                continue
             training.append(f"m by expectation maximisation, blocking on {rule}")
 
     predictions = linker.inference.predict(threshold_match_probability=link.floor)
     pairs = _pairs_frame(predictions, settings)
     model = linker.misc.save_model_to_json()
+    untrained = untrained_levels(model)
+    if untrained:
+        names = sorted({str(u["field"]) for u in untrained})
+        levels = sum(
+            not level.get("is_null_level")
+            for c in model.get("comparisons", [])
+            for level in c.get("comparison_levels", [])
+        )
+        message = (
+            f"{len(untrained)} of {levels} comparison levels ({', '.join(names)}) were not seen "
+            "in training: pairs at those levels are scored with Splink's default guesses "
+            "(model.untrained_levels lists them)"
+        )
+        if len(untrained) >= UNTRAINED_SHARE * levels:
+            message += (
+                "; with so much untrained, the match probabilities and the expected precision "
+                "and recall are guesses, not estimates: link more records, or review every pair"
+            )
+        warnings.append(message)
     counts = linker.blocking_analysis.count_comparisons_from_blocking_rules(
         record_sample_proportion=1.0
     )
@@ -272,12 +370,77 @@ def score(
         for rule, r in zip(settings.blocking_rules(), counts, strict=True)
     ]
     predictions.drop_table_from_database_and_remove_from_cache()
-    return ScoredPairs(pairs=pairs, parameters=model, blocking=blocking, training=training)
+    recall = _blocking_recall(tables, pairs, model, settings)
+    if recall is None:
+        warnings.append(
+            "the share of true matches that the blocking rules compare could not be estimated "
+            "(a field's exact agreement is untrained): expected recall counts only the pairs "
+            "compared"
+        )
+    return ScoredPairs(
+        pairs=pairs,
+        parameters=model,
+        blocking=blocking,
+        training=training,
+        warnings=warnings,
+        blocking_recall=recall,
+    )
+
+
+def _blocking_recall(
+    tables: list[pl.DataFrame], pairs: pl.DataFrame, model: dict[str, Any], settings: LinkSettings
+) -> float | None:
+    """The share of true matches the blocking rules compare, from the model and the data."""
+    rules = settings.blocking_rules()
+    fields = sorted({f for rule in rules for f in rule})
+    shares = {
+        str(t[SOURCE][0]): {f: float(t[f].is_not_null().mean() or 0.0) for f in fields}
+        for t in tables
+        if t.height
+    }
+    link_type = settings.linkage.link_type
+    source_pairs = [
+        (a, b)
+        for a, b in itertools.combinations_with_replacement(sorted(shares), 2)
+        if (a != b or link_type != "link_only") and (a == b or link_type != "dedupe_only")
+    ]
+    # Where the model expects the matches to be: its summed match probability per pair of
+    # sources among the scored pairs (each pair of sources alike when there are none).
+    expected = {
+        (a, b): float(p)
+        for a, b, p in pairs.group_by("source_l", "source_r")
+        .agg(pl.col("match_probability").sum())
+        .iter_rows()
+    }
+    weights = {pair: expected.get(pair, 0.0) for pair in source_pairs}
+    if not any(weights.values()):
+        weights = dict.fromkeys(source_pairs, 1.0)
+    present = {(a, b): {f: shares[a][f] * shares[b][f] for f in fields} for a, b in source_pairs}
+    return blocking_recall(rules, exact_m_probabilities(model), present, weights)
+
+
+def _columns(predictions: Any) -> list[str]:
+    """The column names of Splink's predictions table (no rows read)."""
+    empty = predictions.db_api._execute_sql_against_backend(
+        f"select * from {predictions.physical_name} limit 0"
+    )
+    return list(empty.columns)
+
+
+def _set_prior(linker: Any, prior: float) -> None:
+    """Fix the prior probability that two random records match (Splink 5 has no setter)."""
+    linker._settings_obj._probability_two_random_records_match = prior
 
 
 def _pairs_frame(predictions: Any, settings: LinkSettings) -> pl.DataFrame:
     """The scored pairs as Polars: ids, probability, weight and each field's level."""
-    gammas = [f"mw_{n}" for n in settings.fields]
+    # Splink leaves out the weight column of a comparison it has no parameters for (with
+    # too few records to train on): such a field's weight is read as missing.
+    present = set(_columns(predictions))
+    gammas = [
+        f"mw_{n}" if f"mw_{n}" in present else f"cast(null as double) as mw_{n}"
+        for n in settings.fields
+    ]
     cols = [
         f"{SOURCE}_l",
         f"{RECORD_ID}_l",
@@ -291,7 +454,9 @@ def _pairs_frame(predictions: Any, settings: LinkSettings) -> pl.DataFrame:
     arrow = predictions.db_api._execute_sql_against_backend(sql)
     if hasattr(arrow, "toArrow"):  # a Spark DataFrame (Spark 4)
         arrow = arrow.toArrow()
-    elif hasattr(arrow, "arrow"):  # a DuckDB relation
+    elif hasattr(arrow, "to_arrow_table"):  # a DuckDB relation (a table even with no rows)
+        arrow = arrow.to_arrow_table()
+    elif hasattr(arrow, "arrow"):
         arrow = arrow.arrow()
     frame = pl.from_arrow(arrow)
     assert isinstance(frame, pl.DataFrame)

@@ -132,13 +132,50 @@ def clean_records(
     return out
 
 
+#: File name endings read as CSV, and as Parquet.
+CSV_SUFFIXES = (".csv", ".tsv", ".txt")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+
+
 def read_source(path: str | Path, settings: LinkSettings) -> pl.DataFrame:
-    """Read one CSV source and clean it (every column read as text)."""
+    """Read one source (CSV or Parquet) and clean it (every column read as text).
+
+    Raises :class:`SourceError` for a file that is missing, empty, holds no
+    records, or is neither CSV nor Parquet; no message quotes the file's content.
+    """
     p = Path(path)
     if not p.exists():
         raise SourceError("file not found", path=str(p), hint="check the path")
     name = source_name(p)
     src = settings.source_for(name)
+    suffix = p.suffix.lower()
+    if suffix not in CSV_SUFFIXES + PARQUET_SUFFIXES:
+        raise SourceError(
+            f"is not a file to link: its name ends in {suffix or 'no extension'!r}",
+            path=str(p),
+            hint="give CSV files (.csv, .tsv, .txt) or Parquet files (.parquet); "
+            "export a spreadsheet as CSV first",
+        )
+    if p.stat().st_size == 0:
+        raise SourceError(
+            "is empty: it has no header line and no records",
+            path=str(p),
+            hint="export the extract again, or leave the file out",
+        )
+    if suffix in PARQUET_SUFFIXES:
+        try:
+            raw = pl.scan_parquet(p)
+            # Every column as text, as a CSV would be read.
+            raw = raw.select(pl.all().cast(pl.String))
+            raw.collect_schema()
+        except (pl.exceptions.PolarsError, OSError):
+            raise SourceError(
+                "cannot be read as Parquet",
+                path=str(p),
+                hint="check that the file is a whole Parquet file (written by pandas, "
+                "Polars, Spark or DuckDB)",
+            ) from None
+        return _clean_source(raw, name, settings, p)
     try:
         if src.encoding.lower().replace("-", "") == "utf8":
             raw = pl.scan_csv(p, infer_schema=False, separator=src.delimiter, encoding="utf8")
@@ -147,7 +184,13 @@ def read_source(path: str | Path, settings: LinkSettings) -> pl.DataFrame:
             raw = pl.read_csv(
                 text.encode("utf-8"), infer_schema=False, separator=src.delimiter
             ).lazy()
-        return clean_records(raw, name, settings, origin=str(p))
+        return _clean_source(raw, name, settings, p)
+    except pl.exceptions.NoDataError:
+        raise SourceError(
+            "is empty: it has no header line and no records",
+            path=str(p),
+            hint="export the extract again, or leave the file out",
+        ) from None
     except (pl.exceptions.ComputeError, UnicodeDecodeError, LookupError):
         raise SourceError(
             # Polars' message can quote a row: it is not repeated, as rows hold clear data.
@@ -156,3 +199,15 @@ def read_source(path: str | Path, settings: LinkSettings) -> pl.DataFrame:
             hint="check the delimiter and encoding in the settings' source section "
             "(e.g. encoding = 'cp1252' for a file saved by Excel)",
         ) from None
+
+
+def _clean_source(raw: pl.LazyFrame, name: str, settings: LinkSettings, path: Path) -> pl.DataFrame:
+    out = clean_records(raw, name, settings, origin=str(path))
+    if out.height == 0:
+        raise SourceError(
+            "holds no records (a header line only)",
+            path=str(path),
+            line=2,
+            hint="export the extract again, or leave the file out",
+        )
+    return out

@@ -34,7 +34,7 @@ from systemic.data.linkage.clusters import (
     canonical_pairs,
     form_people,
 )
-from systemic.data.linkage.model import score
+from systemic.data.linkage.model import score, untrained_levels
 from systemic.data.linkage.quality import (
     CANDIDATE_THRESHOLDS,
     choose_threshold,
@@ -43,7 +43,7 @@ from systemic.data.linkage.quality import (
     threshold_table,
 )
 from systemic.data.linkage.records import RECORD_ID, SOURCE, read_source, source_name
-from systemic.data.linkage.settings import LinkSettings, load_link_settings
+from systemic.data.linkage.settings import LinkSettings, LinkSettingsError, load_link_settings
 
 LINKS = "links.csv"
 QUALITY = "quality.json"
@@ -81,8 +81,16 @@ def link_files(
     """
     s = settings if isinstance(settings, LinkSettings) else load_link_settings(settings)
     if not paths:
-        raise SourceError("no files to link", hint="give one or more CSV files")
+        raise SourceError("no files to link", hint="give one or more CSV or Parquet files")
     names = [source_name(p) for p in paths]
+    absent = sorted(set(s.sources) - {"default"} - set(names))
+    if absent:
+        origin = settings if not isinstance(settings, LinkSettings) else "the settings"
+        raise LinkSettingsError(
+            f"{origin}: the settings name source(s) {', '.join(absent)} but no file of that "
+            f"name was given (the files given are {', '.join(names)}): give each file "
+            f"(e.g. {absent[0]}.csv), or remove its [sources.{absent[0]}] section"
+        )
     seen: dict[str, Path] = {}
     for p, name in zip(paths, names, strict=True):
         if name in seen:
@@ -107,7 +115,7 @@ def link_files(
     out_dir.mkdir(parents=True, exist_ok=True)
     pairs = scored.pairs
     pairs.write_parquet(out_dir / PAIRS)
-    table = threshold_table(pairs, CANDIDATE_THRESHOLDS)
+    table = threshold_table(pairs, CANDIDATE_THRESHOLDS, blocking_recall=scored.blocking_recall)
     chosen = s.linkage.threshold
     threshold = choose_threshold(table) if chosen == "auto" else float(chosen)
     quality: dict[str, Any] = {
@@ -116,8 +124,13 @@ def link_files(
         "link_type": s.linkage.link_type,
         "backend": backend,
         "training": scored.training,
-        "model": parameters(scored.parameters),
+        "model": {
+            **parameters(scored.parameters),
+            "untrained_levels": untrained_levels(scored.parameters),
+        },
+        "warnings": scored.warnings,
         "blocking": scored.blocking,
+        "blocking_recall": scored.blocking_recall,
         "scored_pairs": pairs.height,
         "pairs_floor": s.linkage.floor,
         "threshold": {
