@@ -135,6 +135,33 @@ def test_cli_names_a_missing_workspace(tmp_path):
     assert "nope.db" in result.output
 
 
+def test_cli_picks_one_of_several_workspaces_by_name(tmp_path):
+    """A database with two workspaces and none named 'default': the error says how to pick
+    one, and --workspace-name picks it."""
+    ds, _ = _town(tmp_path)
+    db = tmp_path / "ws.db"
+    store = open_store(db)
+    with store.session() as s:
+        for name in ("Council", "Trust"):
+            ws = repository.create_workspace(s, name, name.lower(), seed=False)
+            repository.create(
+                s, ws.id, "purpose_statement", {"text": f"I can stay home ({name})", "voice": "I"}
+            )
+        s.commit()
+    store.dispose()
+    out = tmp_path / "report.html"
+    base = ["report", str(ds.path), "--workspace", str(db), "--out", str(out)]
+    unclear = CliRunner().invoke(app, base)
+    assert unclear.exit_code == 2
+    assert "'council', 'trust'" in unclear.output and "--workspace-name" in unclear.output
+    picked = CliRunner().invoke(app, [*base, "--workspace-name", "trust"])
+    assert picked.exit_code == 0, picked.output
+    html = out.read_text()
+    assert "I can stay home (Trust)" in html and "(Council)" not in html
+    alone = CliRunner().invoke(app, ["report", str(ds.path), "--workspace-name", "trust"])
+    assert alone.exit_code == 2 and "give both" in alone.output
+
+
 @pytest.mark.parametrize("value,expected", [(0.4234, "42%"), (None, "n/a")])
 def test_pct(value, expected):
     assert pct(value) == expected

@@ -15,6 +15,12 @@ def report_command(
     workspace: Path | None = typer.Option(
         None, "--workspace", help="Workspace database (SQLite file or URL) to report on too."
     ),
+    workspace_name: str | None = typer.Option(
+        None,
+        "--workspace-name",
+        help="Which workspace of that database (its short name); default: 'default', or the "
+        "only one.",
+    ),
     unit_costs: Path | None = typer.Option(
         None, "--unit-costs", help="Unit-cost TOML table for the cost of failure."
     ),
@@ -41,11 +47,15 @@ def report_command(
     if workspace is not None and "://" not in str(workspace) and not workspace.exists():
         fail(f"{workspace}: no workspace database there; give the file `systemic serve` uses")
         return
+    if workspace_name is not None and workspace is None:
+        fail("--workspace-name picks a workspace of the database given with --workspace: give both")
+        return
     try:
         with err_console.status("Learning from the dataset and drawing the report..."):
             doc = dataset_report(
                 dataset,
                 workspace=workspace,
+                workspace_name=workspace_name,
                 config=config,
                 unit_costs=table,
                 threshold=threshold,

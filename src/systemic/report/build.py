@@ -499,6 +499,7 @@ def dataset_report(
     dataset: str | os.PathLike[str],
     *,
     workspace: str | Path | None = None,
+    workspace_name: str | None = None,
     config: LearnConfig | None = None,
     unit_costs: UnitCostTable | None = None,
     threshold: int = DEFAULT_THRESHOLD,
@@ -506,7 +507,11 @@ def dataset_report(
     result: LearnResult | None = None,
     focus_locality: str | None = None,
 ) -> ReportDocument:
-    """The report of a dataset (and of a workspace when its database is given)."""
+    """The report of a dataset (and of a workspace when its database is given).
+
+    ``workspace_name`` picks one workspace of that database by its short name or id
+    (default: the one named ``default``, or the only one).
+    """
     result = result or learn(dataset, config, unit_costs)
     s = result.summary()
     doc = ReportDocument(
@@ -519,7 +524,7 @@ def dataset_report(
     if workspace is not None:
         from systemic.report.workspace_sections import workspace_sections
 
-        doc.sections.extend(workspace_sections(workspace))
+        doc.sections.extend(workspace_sections(workspace, workspace_name))
     doc.sources.append(
         f"Dataset {Path(dataset).name}: {s.events:,} events; learnt with an episode gap of "
         f"{result.config.episode_gap_days:g} days on {dt.date.today().isoformat()}."

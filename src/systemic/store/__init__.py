@@ -37,6 +37,7 @@ from systemic.store.errors import (
     WorkspaceConflictError,
 )
 from systemic.store.migrate import current_revision, head_revision, upgrade
+from systemic.store.personal import forget_deleted_text
 from systemic.store.snapshot import load_snapshot
 from systemic.store.transfer import export_workspace, import_workspace
 
@@ -51,6 +52,8 @@ class Store:
     def __post_init__(self) -> None:
         # Every writer is audited, whichever command or app made the store.
         watch_sessions(self.sessions)
+        # Personal text deleted is not left in SQLite's write-ahead log.
+        forget_deleted_text(self.sessions)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -78,6 +78,22 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     cursor.close()
 
 
+def forget_deleted_pages(engine: Engine) -> None:
+    """Clear a SQLite file's write-ahead log, so deleted text is not left in it.
+
+    ``secure_delete`` zeroes deleted rows in the database file, but until a
+    checkpoint the write-ahead log (``NAME.db-wal``) still holds the pages as they
+    were, deleted text and all. A truncating checkpoint copies the log into the
+    file and empties it; if readers hold the log it waits for them (up to the busy
+    timeout), and what remains is cleared by the next checkpoint. Nothing to do on
+    PostgreSQL or in-memory SQLite.
+    """
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return
+    with engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
 def make_engine(
     db: str | Path | None = None,
     *,

@@ -24,7 +24,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import event
+from sqlalchemy.orm import Session, sessionmaker
+
 from systemic.framework.kinds import KINDS
+from systemic.store.db import forget_deleted_pages
 
 #: Kinds (table names) whose free text is people's own words.
 PERSONAL_KINDS: frozenset[str] = frozenset(k.name for k in KINDS.values() if k.personal)
@@ -53,6 +57,32 @@ SAFE_FIELDS: frozenset[str] = frozenset(
 WITHHELD = "(personal text withheld)"
 #: The changes of the one history entry left when a personal object is deleted.
 DELETED = {"personal_text": "removed when it was deleted"}
+
+#: Set in ``session.info`` when a session deletes personal text (see :func:`forget_deleted_text`).
+DELETED_PERSONAL_TEXT = "systemic_deleted_personal_text"
+_FORGETS = "_systemic_forgets_deleted_text"
+
+
+def forget_deleted_text(sessions: sessionmaker[Session]) -> None:
+    """After a commit that deleted personal text, clear SQLite's write-ahead log.
+
+    The deleted story's words would otherwise stay readable in ``NAME.db-wal``
+    until the next checkpoint (:func:`systemic.store.db.forget_deleted_pages`).
+    Idempotent: the mark is kept on the sessionmaker, as the audit trail's is.
+    """
+    if getattr(sessions, _FORGETS, False):
+        return
+
+    def after_commit(session: Session) -> None:
+        if session.info.pop(DELETED_PERSONAL_TEXT, False):
+            forget_deleted_pages(session.get_bind())  # type: ignore[arg-type]
+
+    def after_rollback(session: Session) -> None:
+        session.info.pop(DELETED_PERSONAL_TEXT, None)
+
+    event.listen(sessions, "after_commit", after_commit)
+    event.listen(sessions, "after_rollback", after_rollback)
+    setattr(sessions, _FORGETS, True)
 
 
 def is_personal(kind: str) -> bool:

@@ -46,7 +46,12 @@ from systemic.store.errors import (
 from systemic.store.loop_names import remember_loop_names
 from systemic.store.masking import mask_fields, remask_workspace
 from systemic.store.orm import LINK_TABLES, TABLES, HistoryEntry, Stored, Workspace
-from systemic.store.personal import DELETED, is_personal, withhold_changes
+from systemic.store.personal import (
+    DELETED,
+    DELETED_PERSONAL_TEXT,
+    is_personal,
+    withhold_changes,
+)
 
 #: What the web app records for a request that names nobody (kept for its callers).
 ANONYMOUS = "anonymous"
@@ -155,9 +160,9 @@ def pick_workspace(session: Session, slug_or_id: str | None = None) -> Workspace
         what = "give one of those"
     else:
         what = (
-            "none is named 'default', so it is not clear which to use: name one (where the "
-            "command has --workspace), or move it into a database of its own with "
-            "`systemic workspace export` and `systemic workspace import`"
+            "none is named 'default', so it is not clear which to use: name one (--workspace; "
+            "for `systemic report`, --workspace-name), or move it into a database of its own "
+            "with `systemic workspace export` and `systemic workspace import`"
         )
     wanted = f"no workspace {slug_or_id!r}" if slug_or_id else "several workspaces"
     if not known:
@@ -543,6 +548,7 @@ def delete_object(
     row = _row(session, workspace_id, kind, object_id)
     session.delete(row)
     if is_personal(kind):
+        session.info[DELETED_PERSONAL_TEXT] = True  # the log is cleared after the commit
         session.execute(
             delete(HistoryEntry).where(
                 HistoryEntry.workspace_id == workspace_id,

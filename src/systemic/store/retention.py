@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import Engine, text
 
 from systemic.store.accounts import record_event
+from systemic.store.db import forget_deleted_pages
 
 #: The tables whose rows carry a retention date.
 RETAINED_TABLES: tuple[str, ...] = ("story", "conversation", "demand")
@@ -106,4 +107,5 @@ def run_retention(
                 before={"retain_until": item.retain_until.isoformat()},
                 after=None,
             )
+    forget_deleted_pages(engine)
     return report
