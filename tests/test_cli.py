@@ -72,3 +72,14 @@ def test_version_prints_the_package_version():
     code = "import sys\nsys.argv = ['systemic', '--version']\nfrom systemic.cli import main\nmain()"
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert run.stdout == expected
+
+
+def test_an_error_keeps_a_long_path_whole_to_copy(tmp_path):
+    """Errors are not wrapped by the console: a path longer than the terminal stays on one
+    line (the terminal wraps it for the eye), so it can be copied as it is."""
+    from typer.testing import CliRunner
+
+    missing = tmp_path / ("a-very-long-folder-name-for-an-extract-" * 3) / "housing.csv"
+    result = CliRunner().invoke(cli.app, ["report", str(missing), "--out", str(tmp_path / "r")])
+    assert result.exit_code != 0
+    assert str(missing.parent) in result.output, result.output

@@ -36,6 +36,7 @@ def fail(message: str, code: int = 2) -> None:
     import typer
     from rich.markup import escape
 
-    # The message is text, not markup: "[sources.housing]" must print as written.
-    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+    # The message is text, not markup: "[sources.housing]" must print as written. It is
+    # not wrapped by us (soft_wrap): a long path stays whole, to be copied from the terminal.
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
