@@ -7,8 +7,9 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from systemic.store import open_store
-from systemic.store.repository import create, delete_object, ensure_default_workspace
+from systemic.store import Store, open_store
+from systemic.store.personal import DELETED_PERSONAL_TEXT
+from systemic.store.repository import create, delete_object, ensure_default_workspace, get
 from systemic.store.retention import run_retention
 
 WORDS = "Mrs Quenby told us about her late husband's pension"
@@ -20,36 +21,35 @@ def _traces(db: Path) -> list[str]:
     return [f.name for f in files if f.exists() and WORDS.encode() in f.read_bytes()]
 
 
-def test_a_deleted_story_leaves_no_words_in_the_files(tmp_path: Path) -> None:
-    db = tmp_path / "ws.db"
+def _story(db: Path, **fields: str) -> tuple[Store, str, str]:
+    """A store on ``db`` holding one story of :data:`WORDS`: (store, workspace id, story id)."""
     store = open_store(db)
     with store.session() as s:
         ws = ensure_default_workspace(s)
-        story = create(s, ws.id, "story", {"title": "Pension", "text": WORDS})
+        story = create(s, ws.id, "story", {"title": "Pension", "text": WORDS, **fields})
         s.commit()
+    return store, ws.id, story.id
+
+
+def test_a_deleted_story_leaves_no_words_in_the_files(tmp_path: Path) -> None:
+    db = tmp_path / "ws.db"
+    store, ws_id, story_id = _story(db)
     assert _traces(db)  # the words are stored (in the log until a checkpoint)
     with store.session() as s:
-        delete_object(s, ws.id, "story", story.id)
+        delete_object(s, ws_id, "story", story_id)
         s.commit()
     assert _traces(db) == []
     store.dispose()
 
 
 def test_a_rolled_back_deletion_keeps_the_story(tmp_path: Path) -> None:
-    db = tmp_path / "ws.db"
-    store = open_store(db)
+    store, ws_id, story_id = _story(tmp_path / "ws.db")
     with store.session() as s:
-        ws = ensure_default_workspace(s)
-        story = create(s, ws.id, "story", {"title": "Pension", "text": WORDS})
-        s.commit()
-    with store.session() as s:
-        delete_object(s, ws.id, "story", story.id)
+        delete_object(s, ws_id, "story", story_id)
         s.rollback()
-        assert "systemic_deleted_personal_text" not in s.info
+        assert DELETED_PERSONAL_TEXT not in s.info
     with store.session() as s:
-        from systemic.store.repository import get
-
-        assert get(s, ws.id, "story", story.id).text == WORDS
+        assert get(s, ws_id, "story", story_id).text == WORDS
     store.dispose()
 
 

@@ -10,12 +10,7 @@ sign-in page first, as a new user would; scripts use an API token.
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
@@ -24,6 +19,7 @@ import pytest
 
 from tests.conftest import CHROMIUM_ARGS
 from tests.web.conftest import sign_in_browser
+from tests.web.live import workspace_process
 
 CHROMIUM = Path("/usr/bin/chromium")
 ADMIN, PASSWORD = "amira", "a long pass phrase of words"
@@ -41,12 +37,6 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
     """The secured workspace app under uvicorn on a free loopback port, on a temp SQLite
@@ -55,7 +45,6 @@ def server(tmp_path: Path) -> Iterator[str]:
     from systemic.store.accounts import create_token, create_user, set_role
     from systemic.store.repository import ensure_default_workspace
 
-    port = _free_port()
     database = tmp_path / "workspace.db"
     store = open_store(database)
     with store.session() as session:
@@ -66,38 +55,8 @@ def server(tmp_path: Path) -> Iterator[str]:
         session.commit()
     store.dispose()
     (tmp_path / "admin-token").write_text(secret)
-    code = (
-        "import sys, uvicorn\n"
-        "from systemic.web.app import create_app\n"
-        "uvicorn.run(create_app(sys.argv[1]), host='127.0.0.1',"
-        " port=int(sys.argv[2]), log_level='warning')\n"
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-c", code, str(database), str(port)],
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            output = process.stdout.read().decode() if process.stdout else ""
-            pytest.fail(f"the workspace server stopped on start:\n{output}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        pytest.fail("the workspace server did not start listening within 60 s")
-    yield f"http://127.0.0.1:{port}"
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    with workspace_process(database, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

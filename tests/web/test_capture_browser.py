@@ -13,12 +13,7 @@ folder and ``test-artifacts/screenshots/`` (not tracked).
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
@@ -27,7 +22,8 @@ import pytest
 
 from tests.conftest import CHROMIUM_ARGS
 from tests.web.conftest import sign_in_browser
-from tests.web.test_browser_pages import ARTIFACTS, CHROMIUM, _free_port
+from tests.web.live import workspace_process
+from tests.web.test_browser_pages import ARTIFACTS, CHROMIUM
 
 PASSWORD = "a long pass phrase of words"
 EDITORS = {"asha": "Asha", "ben": "Ben"}
@@ -64,7 +60,6 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     from systemic.store.accounts import create_user, set_role
     from systemic.store.repository import create, ensure_default_workspace
 
-    port = _free_port()
     database = tmp_path / "workspace.db"
     store = open_store(database)
     with store.session() as session:
@@ -76,37 +71,8 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         create(session, workspace.id, "masked_name", {"name": "Okafor"})
         session.commit()
     store.dispose()
-    code = (
-        "import sys, uvicorn\n"
-        "from systemic.web.app import create_app\n"
-        "uvicorn.run(create_app(sys.argv[1]), host='127.0.0.1',"
-        " port=int(sys.argv[2]), log_level='warning')\n"
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-c", code, str(database), str(port)],
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail("the workspace server stopped on start")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        pytest.fail("the workspace server did not start listening within 60 s")
-    yield f"http://127.0.0.1:{port}", database
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    with workspace_process(database, tmp_path) as url:
+        yield url, database
 
 
 def _shot(page, tmp_path: Path, name: str) -> None:  # type: ignore[no-untyped-def]

@@ -22,7 +22,7 @@ pages, the JSON API's schema and the docs read these
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -82,6 +82,26 @@ def options_from(source: str) -> dict[str, Any]:
 
 #: Help for a list of words or names typed on a form.
 ONE_PER_LINE = "One per line."
+#: A person's consent to their words being recorded and used (statements, stories,
+#: conversations): one definition, the same words on every form.
+Consent = Annotated[
+    bool,
+    Field(
+        title="Consent given to record and use these words",
+        description="Tick only when the person agreed to their words being recorded and used.",
+    ),
+]
+#: When a story or conversation is deleted by the retention run.
+RetainUntil = Annotated[
+    date | None,
+    Field(
+        title="Keep until (then deleted)",
+        description=(
+            "Optional. After this date `systemic retention run` deletes it for good; "
+            "leave empty to keep it until someone deletes it."
+        ),
+    ),
+]
 Confidence = Literal["low", "medium", "high"]
 
 
@@ -142,11 +162,7 @@ class PurposeStatementFields(Fields):
     said_where: str = Field(
         "", title="Where it was said", description="A meeting, a visit, a survey."
     )
-    consent: bool = Field(
-        False,
-        title="Consent given to record and use these words",
-        description="Tick only when the person agreed to their words being recorded and used.",
-    )
+    consent: Consent = False
     level: Level = Field(
         "person", title="Level", description="Whose purpose: a person's, up to the system's."
     )
@@ -309,19 +325,8 @@ class StoryFields(Fields):
         "", title="Told by", description="A role, not a name, unless consent covers it."
     )
     told_on: date | None = Field(None, title="Date told", description="When it was told.")
-    consent: bool = Field(
-        False,
-        title="Consent given to record and use these words",
-        description="Tick only when the person agreed to their words being recorded and used.",
-    )
-    retain_until: date | None = Field(
-        None,
-        title="Keep until (then deleted)",
-        description=(
-            "Optional. After this date `systemic retention run` deletes it for good; "
-            "leave empty to keep it until someone deletes it."
-        ),
-    )
+    consent: Consent = False
+    retain_until: RetainUntil = None
     locality_id: str | None = Field(None, title="Locality", description="Where it happened.")
     purpose_statement_ids: list[str] = Field(
         default_factory=list, title="Purpose statements", description="The purpose it speaks to."
@@ -346,19 +351,8 @@ class ConversationFields(Fields):
         False, title="The person holds this record", description="They keep it and bring it."
     )
     held_on: date | None = Field(None, title="Date of conversation", description="When it was.")
-    consent: bool = Field(
-        False,
-        title="Consent given to record and use these words",
-        description="Tick only when the person agreed to their words being recorded and used.",
-    )
-    retain_until: date | None = Field(
-        None,
-        title="Keep until (then deleted)",
-        description=(
-            "Optional. After this date `systemic retention run` deletes it for good; "
-            "leave empty to keep it until someone deletes it."
-        ),
-    )
+    consent: Consent = False
+    retain_until: RetainUntil = None
     locality_id: str | None = Field(None, title="Locality", description="Where the person lives.")
 
     _what = field_validator("what_matters")(_required_text)

@@ -111,15 +111,28 @@ def difference_in_differences(
     2.0
     """
     gap = experiment - others
-    before_gap, after_gap = gap[~after], gap[after]
-    estimate = float(after_gap.mean() - before_gap.mean())
+    estimate = float(gap[after].mean() - gap[~after].mean())
+    before, since = _resampled_dates(after, n_boot, seed)
+    draws = gap[since].mean(axis=1) - gap[before].mean(axis=1)
+    return estimate, *_interval(draws, confidence)
+
+
+def _resampled_dates(after: np.ndarray, n_boot: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of dates drawn with replacement within each period, one row a resample:
+    (dates before the start, dates since)."""
     rng = np.random.default_rng(seed)
-    pick_before = rng.integers(0, before_gap.size, (n_boot, before_gap.size))
-    pick_after = rng.integers(0, after_gap.size, (n_boot, after_gap.size))
-    draws = after_gap[pick_after].mean(axis=1) - before_gap[pick_before].mean(axis=1)
+    before, since = np.flatnonzero(~after), np.flatnonzero(after)
+    return (
+        before[rng.integers(0, before.size, (n_boot, before.size))],
+        since[rng.integers(0, since.size, (n_boot, since.size))],
+    )
+
+
+def _interval(draws: np.ndarray, confidence: float) -> tuple[float, float]:
+    """The percentile interval of the bootstrap's draws."""
     tail = (1 - confidence) / 2
     lower, upper = np.quantile(draws, [tail, 1 - tail])
-    return estimate, float(lower), float(upper)
+    return float(lower), float(upper)
 
 
 def relative_difference_in_differences(
@@ -142,28 +155,21 @@ def relative_difference_in_differences(
     -0.3333
     """
 
-    def ratio(e: np.ndarray, o: np.ndarray) -> np.ndarray:
-        return (e[..., 1] / e[..., 0]) / (o[..., 1] / o[..., 0]) - 1
+    def change(x: np.ndarray, before: np.ndarray, since: np.ndarray) -> np.ndarray:
+        return x[since].mean(axis=-1) / x[before].mean(axis=-1)
 
     if experiment[~after].mean() <= 0 or others[~after].mean() <= 0:
         raise ValueError("a relative change needs a level above zero before the start")
-    means = lambda x: np.array([x[~after].mean(), x[after].mean()])  # noqa: E731
-    estimate = float(ratio(means(experiment), means(others)))
-    rng = np.random.default_rng(seed)
-    before_idx, after_idx = np.flatnonzero(~after), np.flatnonzero(after)
-    pick_before = before_idx[rng.integers(0, before_idx.size, (n_boot, before_idx.size))]
-    pick_after = after_idx[rng.integers(0, after_idx.size, (n_boot, after_idx.size))]
-    e = np.stack([experiment[pick_before].mean(1), experiment[pick_after].mean(1)], axis=-1)
-    o = np.stack([others[pick_before].mean(1), others[pick_after].mean(1)], axis=-1)
+    dates = (np.flatnonzero(~after), np.flatnonzero(after))
+    estimate = float(change(experiment, *dates) / change(others, *dates) - 1)
+    picks = _resampled_dates(after, n_boot, seed)
     with np.errstate(divide="ignore", invalid="ignore"):
-        draws = ratio(e, o)
+        draws = change(experiment, *picks) / change(others, *picks) - 1
     # A resample whose before-mean is zero has no relative change: it is left out.
     draws = draws[np.isfinite(draws)]
     if not draws.size:
         raise ValueError("no resample has a level above zero before the start")
-    tail = (1 - confidence) / 2
-    lower, upper = np.quantile(draws, [tail, 1 - tail])
-    return estimate, float(lower), float(upper)
+    return estimate, *_interval(draws, confidence)
 
 
 def experiment_evidence(
