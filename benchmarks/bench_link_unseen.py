@@ -80,6 +80,23 @@ blocking = [["forename", "surname"], ["surname", "date_of_birth"], ["forename", 
 """  # noqa: E501
 )
 
+# Every part of the address compared together (with the surname): households count once.
+ADDRESS_PARTS = """
+[linkage]
+address_fields = ["street_number", "address", "suburb", "postcode", "state"]
+"""
+
+# The address lines as one address field, the postcode as its own (as UK extracts come).
+HOUSE_UK_TOML = """
+[fields]
+date_of_birth = { formats = ["yyyy-mm-dd", "dd/mm/yyyy", "yyyymmdd"] }
+postcode = { uk_postcode = false }
+
+[sources.default]
+record_id = "ref"
+columns = { forename = "First name", surname = "Surname", date_of_birth = "Date of birth", address = ["House no", "Address 1", "Address 2", "Town", "State"], postcode = "Postcode" }
+"""  # noqa: E501
+
 # One address field: house number, street, town and postcode compared as one text.
 HOUSE_ONE_TOML = """
 [fields]
@@ -460,6 +477,16 @@ def make_synthetic(root: Path) -> None:
     for f in house.glob("*.csv"):
         (one / f.name).write_bytes(f.read_bytes())
     (one / "link.toml").write_text(HOUSE_ONE_TOML)
+    uk = root / "houseuk"
+    uk.mkdir(exist_ok=True)
+    for f in house.glob("*.csv"):
+        (uk / f.name).write_bytes(f.read_bytes())
+    (uk / "link.toml").write_text(HOUSE_UK_TOML)
+    parts = root / "houseparts"
+    parts.mkdir(exist_ok=True)
+    for f in house.glob("*.csv"):
+        (parts / f.name).write_bytes(f.read_bytes())
+    (parts / "link.toml").write_text(ADDRESS_PARTS + SYNTH_TOML)
 
 
 def make_febrl(root: Path) -> None:
@@ -472,6 +499,12 @@ def make_febrl(root: Path) -> None:
     a.reset_index().to_csv(d / "febrl4a.csv", index=False)
     b.reset_index().to_csv(d / "febrl4b.csv", index=False)
     _truth(d, [("febrl4a", a.reset_index(), "rec_id"), ("febrl4b", b.reset_index(), "rec_id")])
+    parts = root / "febrl4parts"
+    parts.mkdir(exist_ok=True)
+    for f in d.glob("*.csv"):
+        (parts / f.name).write_bytes(f.read_bytes())
+    febrl = FEBRL.read_text()
+    (parts / "link.toml").write_text(febrl.replace("[linkage]", ADDRESS_PARTS.strip(), 1))
     for i, loader in ((1, load_febrl1), (2, load_febrl2), (3, load_febrl3)):
         d = root / f"febrl{i}"
         d.mkdir(parents=True, exist_ok=True)
@@ -521,8 +554,20 @@ SETS = {
         ["housing.csv", "benefits.csv", "care.csv"],
     ),
     "houseone": (
-        "the same as house, with the address columns compared as one field",
+        "the same as house, with the address columns mapped to one text field",
         ["housing.csv", "benefits.csv", "care.csv"],
+    ),
+    "houseuk": (
+        "the same as house, mapped as UK extracts are: address lines as one address, postcode",
+        ["housing.csv", "benefits.csv", "care.csv"],
+    ),
+    "houseparts": (
+        "the same as house, with every part of the address listed in address_fields",
+        ["housing.csv", "benefits.csv", "care.csv"],
+    ),
+    "febrl4parts": (
+        "FEBRL 4, febrl.toml with every part of the address listed in address_fields",
+        ["febrl4a.csv", "febrl4b.csv"],
     ),
 }
 

@@ -37,7 +37,9 @@ def test_uk_defaults_follow_the_fields_present():
         ["surname", "postcode"],
         ["forename", "postcode"],
     ]
-    assert s.training_rules() == [["forename", "surname"], ["date_of_birth"], ["postcode"]]
+    # not on postcode: household members share it (see docs/linkage.md)
+    assert s.training_rules() == [["forename", "surname"], ["date_of_birth"]]
+    assert s.address_parts() == []  # a postcode but no address: nothing to compare together
     assert s.source_for("housing").record_id == "ref"
     assert s.source_for("anything_else").record_id == "id"
     assert s.reliable_key() is None
@@ -138,3 +140,39 @@ def test_file_errors_name_the_file(tmp_path):
         load_link_settings(bad)
     with pytest.raises(LinkSettingsError, match=r"no \[sources.waste\] section"):
         parse_link_settings({"sources": {"housing": UK["sources"]["housing"]}}).source_for("waste")
+
+
+def _with(columns: dict, linkage: dict | None = None, fields: dict | None = None):
+    data: dict = {"sources": {"default": {"record_id": "id", "columns": columns}}}
+    if linkage is not None:
+        data["linkage"] = linkage
+    if fields is not None:
+        data["fields"] = fields
+    return parse_link_settings(data)
+
+
+def test_the_address_and_postcode_are_compared_together_by_default():
+    cols = {"forename": "f", "surname": "s", "address": ["a1", "a2"], "postcode": "pc"}
+    assert _with(cols).address_parts() == ["address", "postcode"]
+    listed = _with(
+        {**cols, "town": "t"},
+        linkage={"address_fields": ["address", "town", "postcode"]},
+        fields={"town": {"kind": "text"}},
+    )
+    assert listed.address_parts() == ["address", "town", "postcode"]
+    assert _with(cols, linkage={"address_fields": []}).address_parts() == []
+
+
+def test_address_fields_must_name_parts_of_an_address():
+    cols = {"forename": "f", "surname": "s", "address": "a", "postcode": "pc"}
+    with pytest.raises(LinkSettingsError, match="address_fields names \\['town'\\]"):
+        _with(cols, linkage={"address_fields": ["address", "town"]})
+    with pytest.raises(LinkSettingsError, match="not parts of an address"):
+        _with(cols, linkage={"address_fields": ["address", "surname"]})
+
+
+def test_training_falls_back_to_postcode_when_a_field_would_stay_untrained():
+    # No date of birth: the one default session blocks on both names, so nothing
+    # would train them; the postcode session does.
+    s = _with({"forename": "f", "surname": "s", "postcode": "pc"})
+    assert s.training_rules() == [["forename", "surname"], ["postcode"]]

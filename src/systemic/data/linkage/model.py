@@ -138,6 +138,140 @@ def _levels_for(name: str, f: FieldSettings) -> Any:
     raise AssertionError(compare)
 
 
+#: The comparison that holds every part of the address, with the surname when there is one.
+HOME = "surname_and_address"
+ADDRESS = "whole_address"
+
+#: Jaro-Winkler similarity from which two streets, or two surnames, are nearly the same.
+NEARLY_THE_SAME = 0.88
+
+
+def _home_levels(parts: dict[str, FieldSettings], surname: str | None) -> Any:
+    """One comparison for the address's parts, and the surname with them if there is one.
+
+    Compared field by field, a household member (same surname, same house
+    number, street, town and postcode, another forename and date of birth)
+    agrees on six fields that the model takes as independent evidence, and
+    outweighs the fields that disagree: household members were linked as one
+    person. Two things are wrong there. The parts of an address agree together,
+    so they are one piece of evidence, not five. And among records of two
+    different people, sharing a surname and sharing an address go together (a
+    family), so the chance of both is far above the product of the two. Here
+    the address is one comparison, and the surname is compared in the same
+    one: "same surname at the same address" gets its own u probability,
+    counted by random sampling like every other, so a household is weighed as
+    often as households occur.
+    """
+    import splink.comparison_level_library as cll
+    import splink.comparison_library as cl
+
+    names = list(parts)
+    agree = " + ".join(f"(case when {n}_l = {n}_r then 1 else 0 end)" for n in names)
+    given = " + ".join(
+        f"(case when {n}_l is not null and {n}_r is not null then 1 else 0 end)" for n in names
+    )
+    key = [n for n, f in parts.items() if f.kind in ("address", "postcode")] or names
+    key_agrees = "(" + " or ".join(f"{n}_l = {n}_r" for n in key) + ")"
+    none_given = f"(({given}) = 0)"
+
+    # Each level is built afresh where it is used (configure() changes a level in place).
+    def same() -> Any:  # every part given agrees, or all but one, street or postcode among them
+        return cll.CustomLevel(f"(({given}) - ({agree}) <= 1 and ({agree}) >= 2 and {key_agrees})")
+
+    def close() -> Any:  # the street nearly the same, or the postcode one character off
+        fuzzy = [
+            cll.JaroWinklerLevel(n, NEARLY_THE_SAME)
+            if f.kind == "address"
+            else cll.LevenshteinLevel(n, 1)
+            for n, f in parts.items()
+            if f.kind in ("address", "postcode")
+        ] or [cll.ExactMatchLevel(n) for n in names]
+        return cll.Or(*fuzzy) if len(fuzzy) > 1 else fuzzy[0]
+
+    def some() -> Any:
+        return cll.CustomLevel(f"({agree}) >= 1")
+
+    def label(level: Any, text: str, **extra: Any) -> Any:
+        return level.configure(label_for_charts=text, **extra)
+
+    if surname is None:
+        levels = [
+            label(
+                cll.CustomLevel(none_given), "No part of the address in both", is_null_level=True
+            ),
+            label(same(), "Same address"),
+            label(close(), "Nearly the same address"),
+            label(some(), "Some part of the address agrees"),
+            cll.ElseLevel(),
+        ]
+        return cl.CustomComparison(levels, output_column_name=ADDRESS)
+
+    s_given = f"({surname}_l is not null and {surname}_r is not null)"
+
+    def s_same() -> Any:
+        return cll.ExactMatchLevel(surname)
+
+    def s_close() -> Any:
+        return cll.JaroWinklerLevel(surname, NEARLY_THE_SAME)
+
+    tf = {"tf_adjustment_column": surname}
+    levels = [
+        label(
+            cll.CustomLevel(f"(not {s_given}) and {none_given}"),
+            "No surname or address in both",
+            is_null_level=True,
+        ),
+        label(cll.And(s_same(), same()), "Same surname, same address", **tf),
+        label(cll.And(s_same(), close()), "Same surname, nearly the same address", **tf),
+        label(
+            cll.And(s_close(), cll.Or(same(), close())),
+            "Similar surname, same or nearly the same address",
+        ),
+        label(s_same(), "Same surname, another address (or none given)", **tf),
+        label(cll.And(same(), cll.CustomLevel(s_given)), "Same address, another surname"),
+        label(same(), "Same address, no surname to compare"),
+        label(s_close(), "Similar surname, another address"),
+        label(close(), "Nearly the same address, another surname"),
+        label(some(), "Some part of the address agrees"),
+        cll.ElseLevel(),
+    ]
+    return cl.CustomComparison(levels, output_column_name=HOME)
+
+
+def _home(settings: LinkSettings) -> tuple[list[str], str | None]:
+    """The fields in the home comparison (address parts, then the surname) and its surname."""
+    parts = settings.address_parts()
+    if not parts:
+        return [], None
+    surnames = [n for n, f in settings.fields.items() if f.kind == "surname"]
+    surname = surnames[0] if len(surnames) == 1 else None
+    return parts + ([surname] if surname else []), surname
+
+
+def comparison_names(settings: LinkSettings) -> list[str]:
+    """The comparisons' names: each field's own, the home's fields as one."""
+    home, surname = _home(settings)
+    names: list[str] = []
+    for name in settings.fields:
+        if name not in home:
+            names.append(name)
+        elif not any(n in names for n in (HOME, ADDRESS)):
+            names.append(HOME if surname else ADDRESS)
+    return names
+
+
+def comparisons(settings: LinkSettings) -> list[Any]:
+    """Splink's comparisons: one per field, the address's parts (and surname) as one."""
+    parts = settings.address_parts()
+    _, surname = _home(settings)
+    return [
+        _home_levels({p: settings.fields[p] for p in parts}, surname)
+        if name in (HOME, ADDRESS)
+        else _levels_for(name, settings.fields[name])
+        for name in comparison_names(settings)
+    ]
+
+
 def splink_settings(settings: LinkSettings) -> Any:
     """Splink's settings for ours (comparisons, blocking rules, link type)."""
     from splink import SettingsCreator, block_on
@@ -146,7 +280,7 @@ def splink_settings(settings: LinkSettings) -> Any:
         link_type=settings.linkage.link_type,
         unique_id_column_name=RECORD_ID,
         source_dataset_column_name=SOURCE,
-        comparisons=[_levels_for(n, f) for n, f in settings.fields.items()],
+        comparisons=comparisons(settings),
         blocking_rules_to_generate_predictions=[
             block_on(*rule) for rule in settings.blocking_rules()
         ],
@@ -333,6 +467,20 @@ def score(
                     "maximisation blocked on it could not run"
                 )
                 continue
+            except ValueError as error:
+                # Splink 5 refuses an m probability that underflows (below 1e-300), which EM
+                # reaches when no likely match falls in a level: the session is dropped, and
+                # the levels only it would have trained are reported as untrained below.
+                if "below the minimum allowed" not in str(error):
+                    raise
+                linker._settings_obj.core_model_settings = before
+                training.append(f"expectation maximisation blocked on {rule} diverged: skipped")
+                warnings.append(
+                    f"expectation maximisation blocked on {' and '.join(rule)} drove an m "
+                    "probability to zero (no likely match at one of its levels), so its "
+                    "session was dropped"
+                )
+                continue
             training.append(f"m by expectation maximisation, blocking on {rule}")
 
     predictions = linker.inference.predict(threshold_match_probability=link.floor)
@@ -378,7 +526,7 @@ def score(
             "compared"
         )
     return ScoredPairs(
-        pairs=pairs,
+        pairs=pairs.drop("match_key"),
         parameters=model,
         blocking=blocking,
         training=training,
@@ -416,7 +564,41 @@ def _blocking_recall(
     if not any(weights.values()):
         weights = dict.fromkeys(source_pairs, 1.0)
     present = {(a, b): {f: shares[a][f] * shares[b][f] for f in fields} for a, b in source_pairs}
-    return blocking_recall(rules, exact_m_probabilities(model), present, weights)
+    exact_m = exact_m_probabilities(model)
+    for f in fields:
+        if f not in exact_m:  # a part of the home comparison: no m of its own
+            exact_m[f] = part_agreement(tables, pairs, f, rules)
+    return blocking_recall(rules, exact_m, present, weights)
+
+
+def part_agreement(
+    tables: list[pl.DataFrame], pairs: pl.DataFrame, field: str, rules: list[list[str]]
+) -> float | None:
+    """The m probability that ``field`` agrees exactly, for a field compared inside another.
+
+    Estimated from the scored pairs, each counted by its match probability,
+    among those where both records hold the field. Only pairs found by a
+    blocking rule without the field are counted: a rule on the field finds
+    only pairs that agree on it. None when no such pair holds the field.
+    """
+    keys = [str(i) for i, rule in enumerate(rules) if field not in rule]
+    found = pairs.filter(pl.col("match_key").cast(pl.String).is_in(keys))
+    if not found.height:
+        return None
+    values = pl.concat([t.select(SOURCE, RECORD_ID, field) for t in tables if t.height])
+    joined = found.join(
+        values.rename({SOURCE: "source_l", RECORD_ID: "record_id_l", field: "l"}),
+        on=["source_l", "record_id_l"],
+    ).join(
+        values.rename({SOURCE: "source_r", RECORD_ID: "record_id_r", field: "r"}),
+        on=["source_r", "record_id_r"],
+    )
+    both = joined.filter(pl.col("l").is_not_null() & pl.col("r").is_not_null())
+    weight = float(both["match_probability"].sum())
+    if weight <= 0:
+        return None
+    agree = float(both.filter(pl.col("l") == pl.col("r"))["match_probability"].sum())
+    return agree / weight
 
 
 def _columns(predictions: Any) -> list[str]:
@@ -439,7 +621,7 @@ def _pairs_frame(predictions: Any, settings: LinkSettings) -> pl.DataFrame:
     present = set(_columns(predictions))
     gammas = [
         f"mw_{n}" if f"mw_{n}" in present else f"cast(null as double) as mw_{n}"
-        for n in settings.fields
+        for n in comparison_names(settings)
     ]
     cols = [
         f"{SOURCE}_l",
@@ -449,6 +631,7 @@ def _pairs_frame(predictions: Any, settings: LinkSettings) -> pl.DataFrame:
         "match_weight",
         "match_probability",
         *gammas,
+        "match_key",
     ]
     sql = f"select {', '.join(cols)} from {predictions.physical_name}"
     arrow = predictions.db_api._execute_sql_against_backend(sql)
