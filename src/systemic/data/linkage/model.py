@@ -188,8 +188,14 @@ def _home_levels(parts: dict[str, FieldSettings], surname: str | None) -> Any:
         ] or [cll.ExactMatchLevel(n) for n in names]
         return cll.Or(*fuzzy) if len(fuzzy) > 1 else fuzzy[0]
 
-    def some() -> Any:
-        return cll.CustomLevel(f"({agree}) >= 1")
+    # A part other than the street and postcode agreeing alone (the town, say): a level
+    # of its own only when there is such a part (otherwise "nearly the same" holds it).
+    others = [n for n in names if n not in key]
+
+    def some() -> list[Any]:
+        if not others:
+            return []
+        return [label(cll.CustomLevel(f"({agree}) >= 1"), "Some part of the address agrees")]
 
     def label(level: Any, text: str, **extra: Any) -> Any:
         return level.configure(label_for_charts=text, **extra)
@@ -201,7 +207,7 @@ def _home_levels(parts: dict[str, FieldSettings], surname: str | None) -> Any:
             ),
             label(same(), "Same address"),
             label(close(), "Nearly the same address"),
-            label(some(), "Some part of the address agrees"),
+            *some(),
             cll.ElseLevel(),
         ]
         return cl.CustomComparison(levels, output_column_name=ADDRESS)
@@ -232,7 +238,7 @@ def _home_levels(parts: dict[str, FieldSettings], surname: str | None) -> Any:
         label(same(), "Same address, no surname to compare"),
         label(s_close(), "Similar surname, another address"),
         label(close(), "Nearly the same address, another surname"),
-        label(some(), "Some part of the address agrees"),
+        *some(),
         cll.ElseLevel(),
     ]
     return cl.CustomComparison(levels, output_column_name=HOME)
