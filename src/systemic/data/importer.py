@@ -64,7 +64,14 @@ from systemic.data.timestamps import (
     parse_timestamps,
     timestamps_to_utc,
 )
-from systemic.data.withholding import NO_COLUMN, NOT_ACCEPTED, shows_itself, withheld
+from systemic.data.withholding import (
+    NO_COLUMN,
+    NOT_ACCEPTED,
+    shows_itself,
+    shows_itself_expr,
+    withheld,
+    withheld_expr,
+)
 
 #: Called with (source file, rows read so far) while a file is imported.
 ProgressCallback = Callable[[Path, int], None]
@@ -73,6 +80,7 @@ _REASON = "__reason"
 _FIELD = "__field"
 _CHECK = "__check"
 _VALUE = "__value"
+_PAIR = {"column": pl.String, "value": pl.String}
 #: Where a reason names the failing value (shown, or its withheld marker).
 VALUE = "{value}"
 
@@ -648,47 +656,80 @@ def _finish_rejects(
         if isinstance(rejected.schema["row"], pl.Struct)
         else pl.DataFrame()
     )
-    pseudonyms: set[str] = set()
-    for c in set(m.identifier_columns()) & set(rows.columns):
-        pseudonyms.update(rows[c].drop_nulls().to_list())
+    identifiers = set(m.identifier_columns())
+    empty = pl.Series("v", [], dtype=pl.String)
+    pseudonyms = pl.concat(
+        [empty, *(rows[c].drop_nulls().rename("v") for c in identifiers & set(rows.columns))]
+    )
     if rows.width and run.pseudonymiser:
         values = pl.concat([rows[c].drop_nulls() for c in rows.columns]).unique()
         found = {v: run.pseudonymiser.get(v) for v in values.to_list()}
         lookup = {v: p for v, p in found.items() if p is not None}
         if lookup:
             rows = rows.with_columns(pl.all().replace(lookup))
-            pseudonyms.update(lookup.values())
+            pseudonyms = pl.concat([pseudonyms, pl.Series("v", list(lookup.values()))])
+    pseudonyms = pseudonyms.unique()
     # The failing values named in reasons, by source column.
-    failing = rejected.select("field", "value").drop_nulls("value").unique()
-    failing = failing.with_columns(
-        pl.col("field").replace_strict(m.fields, default=None).alias("column")
+    failing = (
+        rejected.select("field", pl.col("value").cast(pl.String))
+        .drop_nulls("value")
+        .unique()
+        .with_columns(pl.col("field").replace_strict(m.fields, default=None).alias("column"))
     )
-    candidates: dict[str, set[str]] = {}
+    candidates: dict[str, pl.Series] = {}
     for c in rows.columns:
-        if c not in set(m.identifier_columns()):
-            candidates[c] = set(rows[c].drop_nulls().to_list()) - pseudonyms
-    for column, value in failing.select("column", "value").drop_nulls().iter_rows():
-        candidates.setdefault(column, set()).add(value)
+        if c not in identifiers:
+            values = rows[c].drop_nulls().unique().rename("v")
+            candidates[c] = values.filter(~values.is_in(pseudonyms.implode()))
+    for (column,), part in (
+        failing.drop_nulls("column").partition_by("column", as_dict=True).items()
+    ):
+        extra = part["value"].rename("v")
+        candidates[str(column)] = pl.concat([candidates.get(str(column), empty), extra]).unique()
     shown = _shown_values(candidates, run, accepted)
-    replace = {
-        c: {v: withheld(v, _why(c, m)) for v in values if v not in shown.get(c, set())}
-        for c, values in candidates.items()
-        if c in rows.columns
-    }
-    rows = rows.with_columns([pl.col(c).replace(r) for c, r in replace.items() if r])
-    rendered = {
-        (f, v): f"'{v}'"
-        if v in shown.get(c or "", set()) or v in pseudonyms
-        else withheld(v, hint=_closest(f, v))
-        for f, v, c in failing.iter_rows()
-    }
-    if rendered:
-        said = pl.DataFrame(
-            [(f, v, r) for (f, v), r in rendered.items()],
-            schema={"field": pl.String, "value": pl.String, "said": pl.String},
+    # Markers are worked out once per distinct withheld value, then put in place.
+    replaced = []
+    for c in rows.columns:
+        if c in identifiers or c not in candidates:
+            continue
+        hidden = candidates[c].filter(~candidates[c].is_in(shown[c].implode()))
+        if hidden.len():
+            markers = pl.DataFrame({"v": hidden}).select(withheld_expr(pl.col("v"), _why(c, m)))
+            replaced.append(pl.col(c).replace(hidden, markers.to_series()))
+    rows = rows.with_columns(replaced)
+    if failing.height:
+        shown_pairs = pl.concat(
+            [
+                pl.DataFrame({"column": [c] * len(v), "value": v}, schema=_PAIR)
+                for c, v in shown.items()
+            ]
+            or [pl.DataFrame(schema=_PAIR)]
+        ).with_columns(pl.lit(True).alias("shown"))
+        # Category values not in their list are few (distinct values only).
+        hints = pl.DataFrame(
+            [
+                (f, v, _closest(f, v))
+                for f, v in failing.filter(pl.col("field").is_in(list(CATEGORIES)))
+                .select("field", "value")
+                .iter_rows()
+            ],
+            schema={"field": pl.String, "value": pl.String, "hint": pl.String},
             orient="row",
         )
-        rejected = rejected.join(said, on=["field", "value"], how="left", maintain_order="left")
+        said = (
+            failing.join(shown_pairs, on=["column", "value"], how="left")
+            .join(hints, on=["field", "value"], how="left")
+            .with_columns(
+                pl.when(pl.col("shown").fill_null(False))
+                .then(pl.format("'{}'", pl.col("value")))
+                .otherwise(withheld_expr(pl.col("value"), hint=pl.col("hint")))
+                .alias("said")
+            )
+            .select("field", "value", "said")
+        )
+        rejected = rejected.with_columns(pl.col("value").cast(pl.String)).join(
+            said, on=["field", "value"], how="left", maintain_order="left"
+        )
         rejected = rejected.with_columns(
             pl.col("reason").str.replace(VALUE, pl.col("said").fill_null("?"), literal=True)
         )
@@ -739,59 +780,60 @@ def _event_columns(column: str, m: Mapping, dropped: set[str]) -> list[tuple[str
 
 
 def _shown_values(
-    candidates: dict[str, set[str]], run: _SourceRun, accepted: pl.LazyFrame | None
-) -> dict[str, set[str]]:
-    """Which values of a rejected record may be shown, by source column.
+    candidates: dict[str, pl.Series], run: _SourceRun, accepted: pl.LazyFrame | None
+) -> dict[str, pl.Series]:
+    """Which of a rejected record's values may be shown, by source column.
 
-    A value whose shape says it is no name (:func:`~systemic.data.withholding.shows_itself`),
-    one that parses as a timestamp in the timestamp column, and one its column
-    holds in the source's accepted events. The events are read only here, once,
-    and only the columns that have candidates: the import's hot path pays
-    nothing, and a source with no rejects nothing at all.
+    A value whose shape says it is no name
+    (:func:`~systemic.data.withholding.shows_itself_expr`), one that parses as a
+    timestamp in the timestamp column, and one its column holds in the source's
+    accepted events. The events are read only here, once, and only the columns
+    that have candidates: the import's hot path pays nothing, and a source with
+    no rejects nothing at all. Everything is done column-wise, so thousands of
+    rejects cost what a few do.
     """
     m = run.mapping
-    shown: dict[str, set[str]] = {
-        c: {v for v in vs if shows_itself(v)} for c, vs in candidates.items()
-    }
     ts = m.fields.get("timestamp")
-    if ts in candidates:
-        rest = pl.Series("v", sorted(candidates[ts] - shown[ts]), dtype=pl.String)
-        parsed = pl.DataFrame({"v": rest}).select(
-            pl.col("v"),
-            parse_timestamps(pl.col("v").str.strip_chars(), m.timestamp.formats, "UTC").alias("t"),
-        )
-        shown[ts] |= set(parsed.drop_nulls("t")["v"].to_list())
+    shown: dict[str, pl.Series] = {}
+    rest: dict[str, pl.DataFrame] = {}
+    for c, values in candidates.items():
+        safe = shows_itself_expr(pl.col("v"))
+        if c == ts:
+            parsed = parse_timestamps(pl.col("v").str.strip_chars(), m.timestamp.formats, "UTC")
+            safe = safe | parsed.is_not_null()
+        flagged = pl.DataFrame({"v": values}).with_columns(safe.fill_null(False).alias("safe"))
+        shown[c] = flagged.filter("safe")["v"]
+        rest[c] = flagged.filter(~pl.col("safe")).select("v")
     if accepted is None:
         return shown
     names = set(accepted.collect_schema().names())
-    queries: list[tuple[str, str, dict[object, str]]] = []
-    for c, values in candidates.items():
+    queries: list[tuple[str, pl.DataFrame, pl.Expr]] = []
+    for c, values in rest.items():
         for event_column, how in _event_columns(c, m, run.dropped):
-            rest = values - shown[c]
-            if event_column not in names or not rest:
+            if event_column not in names or not values.height:
                 continue
-            normal: dict[object, str] = {}
-            for v in rest:
-                if how == "number":
-                    try:
-                        normal[float(v.strip())] = v
-                    except ValueError:
-                        continue
-                else:
-                    key = v.strip() if how in ("strip", "lower") else v
-                    normal[key.lower() if how == "lower" else key] = v
-            if normal:
-                queries.append((c, event_column, normal))
+            if how == "number":
+                key = pl.col("v").str.strip_chars().cast(pl.Float64, strict=False)
+                held = pl.col(event_column).cast(pl.Float64)
+            else:
+                key = pl.col("v").str.strip_chars() if how != "text" else pl.col("v")
+                key = key.str.to_lowercase() if how == "lower" else key
+                held = pl.col(event_column).cast(pl.String)
+            keyed = values.with_columns(key.alias("key")).drop_nulls("key")
+            if keyed.height:
+                queries.append((c, keyed, held.filter(held.is_in(keyed["key"].implode()))))
     if not queries:
         return shown
-    exprs = []
-    for i, (_, event_column, normal) in enumerate(queries):
-        col = pl.col(event_column)
-        col = col.cast(pl.Float64) if isinstance(next(iter(normal)), float) else col.cast(pl.String)
-        exprs.append(col.filter(col.is_in(list(normal))).unique().implode().alias(f"q{i}"))
-    found = accepted.select(exprs).collect(engine="streaming").row(0)
-    for (c, _, normal), held in zip(queries, found, strict=True):
-        shown[c] |= {normal[v] for v in held}
+    found = (
+        accepted.select(
+            [q.unique().implode().alias(f"q{i}") for i, (_, _, q) in enumerate(queries)]
+        )
+        .collect(engine="streaming")
+        .row(0)
+    )
+    for (c, keyed, _), held in zip(queries, found, strict=True):
+        matched = keyed.filter(pl.col("key").is_in(pl.Series(held).implode()))["v"]
+        shown[c] = pl.concat([shown[c], matched]).unique()
     return shown
 
 
@@ -841,12 +883,13 @@ def _malformed_rejects(run: _SourceRun, accepted: pl.LazyFrame | None) -> pl.Dat
                 if i < len(tokens) and tokens[i].strip():
                     key.remember(tokens[i])
     n = len(run.header)
-    candidates: dict[str, set[str]] = {}
+    tokens_at: dict[str, set[str]] = {}
     for tokens in parsed:
         for i, tok in enumerate(tokens[:n]):
             if i not in id_positions and not key.get(tok):
-                candidates.setdefault(run.header[i], set()).add(tok)
-    shown = _shown_values(candidates, run, accepted)
+                tokens_at.setdefault(run.header[i], set()).add(tok)
+    candidates = {c: pl.Series("v", sorted(v), dtype=pl.String) for c, v in tokens_at.items()}
+    shown = {c: set(v.to_list()) for c, v in _shown_values(candidates, run, accepted).items()}
     rows = []
     for tokens in parsed:
         cleaned = []

@@ -34,8 +34,7 @@ number still finds the record in the team's own file.
 
 from __future__ import annotations
 
-import re
-import unicodedata
+import polars as pl
 
 #: Why a value of a rejected record's row is withheld.
 NOT_ACCEPTED = "not a value this column holds in accepted records"
@@ -44,57 +43,128 @@ NO_COLUMN = "beyond the header's columns"
 
 #: A date, a time or both (``2024-01-02 09:00``, ``02/01/2024``, ``09:00:05``, with a
 #: fraction of a second or a zone offset). Digits alone (an NHS number) are not.
-_DATE_TIME = re.compile(
+_DATE_TIME = (
     r"(\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?"
     r"|\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)"
     r"( ?(Z|UTC|[+-]\d{2}:?\d{2}))?"
 )
 #: A number that no identifier scheme looks like: a decimal (at most six digits
 #: before the point) or a whole number of at most three digits.
-_SMALL_NUMBER = re.compile(r"[+-]?(\d{1,6}\.\d+|\d{1,3})")
+_SMALL_NUMBER = r"[+-]?(\d{1,6}\.\d+|\d{1,3})"
 
 _MAX_RUNS = 8
+# Each character's class, as one marker character (values hold no control
+# characters that matter: those are classed as "other" first).
+_LETTER, _DIGIT, _SPACE, _OTHER = "\x01", "\x02", "\x03", "\x04"
+
+
+def _whole(pattern: str) -> str:
+    return f"^(?:{pattern})$"
+
+
+def is_date_or_time_expr(values: pl.Expr) -> pl.Expr:
+    """True for a date, a time or both; such a value is never part of a name."""
+    return values.str.strip_chars().str.contains(_whole(_DATE_TIME))
+
+
+def is_small_number_expr(values: pl.Expr) -> pl.Expr:
+    """True for a decimal number or a whole number of at most three digits."""
+    return values.str.strip_chars().str.contains(_whole(_SMALL_NUMBER))
+
+
+def shows_itself_expr(values: pl.Expr) -> pl.Expr:
+    """True when a value's shape alone says it is no name and no identifier:
+    blank, a date or time, or a small number."""
+    return (
+        (values.str.strip_chars().str.len_chars() == 0)
+        | is_date_or_time_expr(values)
+        | is_small_number_expr(values)
+    )
+
+
+def _one(expr: pl.Expr, value: str) -> object:
+    """``expr`` over column ``v`` holding one value."""
+    return pl.DataFrame({"v": [value]}, schema={"v": pl.String}).select(expr).item()
 
 
 def is_date_or_time(value: str) -> bool:
-    """True for a date, a time or both; such a value is never part of a name."""
-    return _DATE_TIME.fullmatch(value.strip()) is not None
+    """:func:`is_date_or_time_expr` for one value."""
+    return bool(_one(is_date_or_time_expr(pl.col("v")), value))
 
 
 def is_small_number(value: str) -> bool:
-    """True for a decimal number or a whole number of at most three digits."""
-    return _SMALL_NUMBER.fullmatch(value.strip()) is not None
+    """:func:`is_small_number_expr` for one value."""
+    return bool(_one(is_small_number_expr(pl.col("v")), value))
 
 
 def shows_itself(value: str) -> bool:
-    """True when the value's shape alone says it is no name and no identifier:
-    blank, a date or time, or a small number."""
-    return not value.strip() or is_date_or_time(value) or is_small_number(value)
+    """:func:`shows_itself_expr` for one value."""
+    return bool(_one(shows_itself_expr(pl.col("v")), value))
 
 
-def _kind(ch: str) -> str:
-    if ch.isalpha():
-        return "letter"
-    if ch.isdigit():
-        return "digit"
-    if ch.isspace():
-        return "space"
-    if unicodedata.category(ch)[0] in "PS":  # punctuation and symbols say no name
-        return f'"{ch}"' if ch == "'" else f"'{ch}'"
-    return "other character"
+def _run_words(run: pl.Expr) -> pl.Expr:
+    """One run of same-class characters in words: '3 letters', 'a space', "'-'"."""
+    n = run.str.len_chars()
+    first = run.str.slice(0, 1)
+
+    def counted(word: str) -> pl.Expr:
+        return pl.when(n == 1).then(pl.lit(f"a {word}")).otherwise(pl.format("{} " + word + "s", n))
+
+    # Punctuation and symbols say no name: shown as they are, in quotes.
+    quoted = pl.when(first == "'").then(pl.lit('"\'"')).otherwise(pl.format("'{}'", first))
+    return (
+        pl.when(first == _LETTER)
+        .then(counted("letter"))
+        .when(first == _DIGIT)
+        .then(counted("digit"))
+        .when(first == _SPACE)
+        .then(counted("space"))
+        .when(first == _OTHER)
+        .then(
+            pl.when(n == 1)
+            .then(pl.lit("1 other character"))
+            .otherwise(pl.format("{} other characters", n))
+        )
+        .otherwise(pl.when(n == 1).then(quoted).otherwise(pl.format("{} × {}", n, quoted)))
+    )
 
 
-def _plural(n: int, word: str) -> str:
-    if word[0] in "'\"":
-        return word if n == 1 else f"{n} × {word}"
-    if n == 1:
-        return f"a {word}" if word in ("space", "letter", "digit") else f"1 {word}"
-    return f"{n} {word}s"
+def shape_expr(values: pl.Expr) -> pl.Expr:
+    """The values' shapes without their content: runs of letters, digits, spaces and
+    the punctuation between them (see :func:`shape`)."""
+    classes = (
+        values.str.replace_all(r"[\x01-\x04]|[^\p{L}\p{N}\s\p{P}\p{S}]", _OTHER)
+        .str.replace_all(r"\p{L}", _LETTER)
+        .str.replace_all(r"\p{N}", _DIGIT)
+        .str.replace_all(r"\s", _SPACE)
+    )
+    runs = classes.str.extract_all(r"\x01+|\x02+|\x03+|\x04+|.")
+    words = runs.list.eval(_run_words(pl.element()))
+    long = pl.format(
+        "{}, ... ({} characters)",
+        words.list.head(_MAX_RUNS // 2).list.join(", "),
+        values.str.len_chars(),
+    )
+    return (
+        pl.when(values.str.len_chars() == 0)
+        .then(pl.lit("empty"))
+        .when(words.list.len() <= _MAX_RUNS)
+        .then(words.list.join(", "))
+        .otherwise(long)
+    )
+
+
+def withheld_expr(values: pl.Expr, why: str = "", hint: pl.Expr | None = None) -> pl.Expr:
+    """The marker that stands for each withheld value (see :func:`withheld`)."""
+    head = f"(withheld{', ' + why if why else ''}: "
+    parts = [pl.lit(head), shape_expr(values)]
+    if hint is not None:
+        parts.append(hint.fill_null(""))
+    return pl.concat_str([*parts, pl.lit(")")])
 
 
 def shape(value: str) -> str:
-    """The value's shape without its content: runs of letters, digits, spaces and
-    the punctuation between them.
+    """A value's shape without its content.
 
     >>> shape("Bob Jones 2")
     '3 letters, a space, 5 letters, a space, a digit'
@@ -103,19 +173,7 @@ def shape(value: str) -> str:
     >>> shape("x" * 40 + " y z w v u t")
     '40 letters, a space, a letter, a space, ... (52 characters)'
     """
-    runs: list[tuple[str, int]] = []
-    for ch in value:
-        kind = _kind(ch)
-        if runs and runs[-1][0] == kind:
-            runs[-1] = (kind, runs[-1][1] + 1)
-        else:
-            runs.append((kind, 1))
-    if not runs:
-        return "empty"
-    words = [_plural(n, kind) for kind, n in runs]
-    if len(words) <= _MAX_RUNS:
-        return ", ".join(words)
-    return ", ".join(words[: _MAX_RUNS // 2]) + f", ... ({len(value)} characters)"
+    return str(_one(shape_expr(pl.col("v")), value))
 
 
 def withheld(value: str, why: str = "", hint: str = "") -> str:
@@ -132,8 +190,13 @@ __all__ = [
     "NOT_ACCEPTED",
     "NO_COLUMN",
     "is_date_or_time",
+    "is_date_or_time_expr",
     "is_small_number",
+    "is_small_number_expr",
     "shape",
+    "shape_expr",
     "shows_itself",
+    "shows_itself_expr",
     "withheld",
+    "withheld_expr",
 ]
