@@ -188,3 +188,20 @@ def test_sign_in_with_a_value_over_a_mebibyte_is_refused_by_the_sign_in_page(
     assert response.status_code == 401, response.text[:300]
     assert "Unknown username or wrong password." in response.text
     _assert_secured(response)
+
+
+def test_what_a_caller_said_over_a_mebibyte_shows_the_capture_form_again(
+    client: TestClient,
+) -> None:
+    # The phone form: a multipart post (as a phone may send it) of 1.5 MiB.
+    form = {"verbatim": "said " * (3 * MIB // 10), "demand_class": "value", "channel": "phone"}
+    response = client.post(
+        "/capture",
+        files={k: (None, v) for k, v in form.items()},
+        headers={"Accept": "text/html"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 422, response.text[:300]
+    assert "the most a field may hold is 100,000" in response.text
+    _assert_secured(response)
+    assert client.get("/api/demands").json() == []
