@@ -550,12 +550,12 @@ def apply_mapping(raw: pl.DataFrame, run: _SourceRun) -> tuple[pl.DataFrame, pl.
         # functions panicked in Polars 2.1 on a filtered frame).
         by_check: list[pl.DataFrame] = []
         for i in rejected[_CHECK].unique().sort().to_list():
-            _, name, text, value = checks[i]
+            _, name, text, failing = checks[i]
             part = rejected.filter(pl.col(_CHECK) == i).rechunk()
-            value = pl.lit(None, pl.String) if value is None else value.cast(pl.String)
+            said = pl.lit(None, pl.String) if failing is None else failing.cast(pl.String)
             by_check.append(
                 part.with_columns(
-                    text.alias(_REASON), pl.lit(name).alias(_FIELD), value.alias(_VALUE)
+                    text.alias(_REASON), pl.lit(name).alias(_FIELD), said.alias(_VALUE)
                 )
             )
         combined: pl.DataFrame = pl.concat(by_check)
@@ -808,9 +808,9 @@ def _shown_values(
         return shown
     names = set(accepted.collect_schema().names())
     queries: list[tuple[str, pl.DataFrame, pl.Expr]] = []
-    for c, values in rest.items():
+    for c, unsure in rest.items():
         for event_column, how in _event_columns(c, m, run.dropped):
-            if event_column not in names or not values.height:
+            if event_column not in names or not unsure.height:
                 continue
             if how == "number":
                 key = pl.col("v").str.strip_chars().cast(pl.Float64, strict=False)
@@ -819,7 +819,7 @@ def _shown_values(
                 key = pl.col("v").str.strip_chars() if how != "text" else pl.col("v")
                 key = key.str.to_lowercase() if how == "lower" else key
                 held = pl.col(event_column).cast(pl.String)
-            keyed = values.with_columns(key.alias("key")).drop_nulls("key")
+            keyed = unsure.with_columns(key.alias("key")).drop_nulls("key")
             if keyed.height:
                 queries.append((c, keyed, held.filter(held.is_in(keyed["key"].implode()))))
     if not queries:
