@@ -20,6 +20,7 @@ MODULES = [
     "systemic.data.linkage.model",
     "systemic.data.linkage.settings",
     "systemic.data.toml_config",
+    "systemic.data.withholding",
     "systemic.demand.charts",
     "systemic.demand.classify",
     "systemic.demand.corpus",

@@ -124,7 +124,7 @@ def test_first_failing_check_wins_when_a_row_fails_several(write, tmp_path):
     reasons = rej["reason"].to_list()
     assert reasons[2].startswith("missing timestamp")
     assert "does not exist in zone Europe/London" in reasons[3]
-    assert reasons[4] == "kind 'nonsense' is not one of " + ", ".join(
+    assert reasons[4] == "kind (withheld: 8 letters) is not one of " + ", ".join(
         ("contact", "assessment", "referral", "intervention", "closure", "other")
     )
 

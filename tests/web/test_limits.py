@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -111,3 +113,95 @@ def test_a_list_of_texts_counts_as_one_field(app: FastAPI, client: TestClient) -
     assert error["loc"] == ["body", "strengths"]
     assert "12 characters" in error["msg"] and "the most a field may hold is 10:" in error["msg"]
     assert within.status_code == 201, within.text
+
+
+MIB = 1024 * 1024
+
+
+def _assert_secured(response) -> None:  # type: ignore[no-untyped-def]
+    for header in ("content-security-policy", "x-frame-options", "x-content-type-options"):
+        assert header in response.headers, header
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_a_form_field_over_a_mebibyte_shows_the_form_again(client: TestClient) -> None:
+    # Starlette's form parser refused any value over 1 MiB with its own JSON 400
+    # ("Field exceeded maximum size of 1024KB"); the body (1.5 MiB) is within the
+    # body limit, so the value is read and refused like any field over the limit.
+    text = "z" * (3 * MIB // 2)
+    urlencoded = client.post(
+        "/principles/new", data={"name": "Ok", "description": text}, headers={"Accept": "text/html"}
+    )
+    multipart = client.post(
+        "/principles/new",
+        files={"name": (None, "Ok"), "description": (None, text)},
+        headers={"Accept": "text/html"},
+    )
+    for response in (urlencoded, multipart):
+        assert response.status_code == 422, response.text[:300]
+        assert response.headers["content-type"].startswith("text/html")
+        assert '<form method="post"' in response.text and 'name="description"' in response.text
+        assert (
+            '<span class="error-message" id="error-description">Text is 1,572,864 characters; '
+            "the most a field may hold is 100,000: shorten it" in response.text
+        )
+        _assert_secured(response)
+    assert all(p["name"] != "Ok" for p in client.get("/api/principles").json())
+
+
+def test_a_form_body_over_the_limit_is_a_page_for_a_browser(client: TestClient) -> None:
+    data = {"name": "Ok", "description": "d" * DEFAULTS.max_body_bytes}
+    page = client.post(
+        "/principles/new", data=data, headers={"Accept": "text/html,application/xhtml+xml"}
+    )
+    # htmx (the pages' boosted forms): a notice put above the form, which keeps the text.
+    notice = client.post("/principles/new", data=data, headers={"HX-Request": "true"})
+    for response in (page, notice):
+        assert response.status_code == 413
+        assert response.headers["content-type"].startswith("text/html")
+        assert "Too much to send" in response.text
+        assert "at most 2,097,152 bytes" in response.text
+        assert "shorten it or split it over several objects" in response.text
+        assert "--max-body-bytes" in response.text
+        _assert_secured(response)
+    assert "<h1>Too much to send</h1>" in page.text and "Nothing was saved" in page.text
+    assert notice.text.startswith('<div class="error-summary" role="alert"')
+    assert notice.headers["hx-retarget"] == "#request-notice"
+    assert 'id="request-notice"' in client.get("/principles/new").text
+    # A script still gets JSON.
+    response = client.post("/principles/new", data=data, headers={"Accept": "application/json"})
+    assert response.status_code == 413 and "2,097,152 bytes" in response.json()["detail"]
+
+
+def test_sign_in_with_a_value_over_a_mebibyte_is_refused_by_the_sign_in_page(
+    app: FastAPI,
+) -> None:
+    with TestClient(app) as anonymous:
+        page = anonymous.get("/login")
+        found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert found is not None
+        response = anonymous.post(
+            "/login",
+            data={"username": "u" * (3 * MIB // 2), "password": "p", "csrf_token": found[1]},
+            headers={"Accept": "text/html"},
+        )
+    assert response.status_code == 401, response.text[:300]
+    assert "Unknown username or wrong password." in response.text
+    _assert_secured(response)
+
+
+def test_what_a_caller_said_over_a_mebibyte_shows_the_capture_form_again(
+    client: TestClient,
+) -> None:
+    # The phone form: a multipart post (as a phone may send it) of 1.5 MiB.
+    form = {"verbatim": "said " * (3 * MIB // 10), "demand_class": "value", "channel": "phone"}
+    response = client.post(
+        "/capture",
+        files={k: (None, v) for k, v in form.items()},
+        headers={"Accept": "text/html"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 422, response.text[:300]
+    assert "the most a field may hold is 100,000" in response.text
+    _assert_secured(response)
+    assert client.get("/api/demands").json() == []

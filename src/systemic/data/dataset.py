@@ -345,6 +345,13 @@ class SourceWriter:
         self.entry.accepted += written
         return written
 
+    def written_events(self) -> pl.LazyFrame | None:
+        """The events written so far (None if none): read by the rejects' check of
+        which values the source's accepted records hold."""
+        if not self.entry.parts:
+            return None
+        return pl.scan_parquet([str(self.staging / "events" / p) for p in self.entry.parts])
+
     def write_rejects(self, rejects: pl.DataFrame) -> int:
         """Keep a batch of rejected rows with their reasons; returns rows."""
         if rejects.height == 0:

@@ -33,7 +33,6 @@ import concurrent.futures
 import datetime as dt
 import difflib
 import hashlib
-import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,6 +64,14 @@ from systemic.data.timestamps import (
     parse_timestamps,
     timestamps_to_utc,
 )
+from systemic.data.withholding import (
+    NO_COLUMN,
+    NOT_ACCEPTED,
+    shows_itself,
+    shows_itself_expr,
+    withheld,
+    withheld_expr,
+)
 
 #: Called with (source file, rows read so far) while a file is imported.
 ProgressCallback = Callable[[Path, int], None]
@@ -72,6 +79,10 @@ ProgressCallback = Callable[[Path, int], None]
 _REASON = "__reason"
 _FIELD = "__field"
 _CHECK = "__check"
+_VALUE = "__value"
+_PAIR = {"column": pl.String, "value": pl.String}
+#: Where a reason names the failing value (shown, or its withheld marker).
+VALUE = "{value}"
 
 _DEFAULTS = {"kind": "other", "demand_class": "unknown", "preventable": "unknown"}
 
@@ -415,8 +426,11 @@ def apply_mapping(raw: pl.DataFrame, run: _SourceRun) -> tuple[pl.DataFrame, pl.
     mapped = mapped.with_columns(**{f"__f_{k}": v for k, v in derived.items()})
     f.update({k: pl.col(f"__f_{k}") for k in derived})
 
-    # Checks, first failing wins: (condition, field, reason expression).
-    checks: list[tuple[pl.Expr, str, pl.Expr]] = []
+    # Checks, first failing wins: (condition, field, reason, value). A reason that
+    # names the failing value says {value}, and the value goes alongside: whether
+    # it is shown or withheld is decided when the source's rejects are finished
+    # (see systemic.data.withholding).
+    checks: list[tuple[pl.Expr, str, pl.Expr, pl.Expr | None]] = []
     missing_timestamp = -1
     for name in REQUIRED_FIELDS:
         where = f'column "{m.fields[name]}"' if name in m.fields else "the constant"
@@ -428,6 +442,7 @@ def apply_mapping(raw: pl.DataFrame, run: _SourceRun) -> tuple[pl.DataFrame, pl.
                     raw_ts.is_null() | (raw_ts.str.len_bytes() == 0),
                     name,
                     pl.lit(f"missing timestamp: {where} is empty"),
+                    None,
                 )
             )
             fmts = ", ".join(m.timestamp.formats)
@@ -438,23 +453,21 @@ def apply_mapping(raw: pl.DataFrame, run: _SourceRun) -> tuple[pl.DataFrame, pl.
                     name,
                     pl.when(local.is_not_null())
                     .then(
+                        # It parsed in one of the formats: a date and time, shown.
                         pl.format(
                             "timestamp '{}' does not exist in zone {} (the clocks went forward)",
                             raw_ts,
                             pl.lit(m.timestamp.zone),
                         )
                     )
-                    .otherwise(
-                        pl.format(
-                            "timestamp '{}' does not match the format(s) {}",
-                            raw_ts,
-                            pl.lit(fmts),
-                        )
-                    ),
+                    .otherwise(pl.lit(f"timestamp {VALUE} does not match the format(s) {fmts}")),
+                    pl.when(local.is_not_null()).then(None).otherwise(raw_ts),
                 )
             )
         else:
-            checks.append((f[name].is_null(), name, pl.lit(f"missing {name}: {where} is empty")))
+            checks.append(
+                (f[name].is_null(), name, pl.lit(f"missing {name}: {where} is empty"), None)
+            )
     earliest = dt.datetime(m.timestamp.earliest_year, 1, 1, tzinfo=dt.UTC)
     latest = run.now + dt.timedelta(seconds=m.future_tolerance_seconds())
     checks.append(
@@ -466,6 +479,7 @@ def apply_mapping(raw: pl.DataFrame, run: _SourceRun) -> tuple[pl.DataFrame, pl.
                 f["timestamp"].dt.to_string("%Y-%m-%d %H:%M:%S"),
                 pl.lit(str(m.timestamp.earliest_year)),
             ),
+            None,
         )
     )
     checks.append(
@@ -478,6 +492,7 @@ def apply_mapping(raw: pl.DataFrame, run: _SourceRun) -> tuple[pl.DataFrame, pl.
                 f["timestamp"].dt.to_string("%Y-%m-%d %H:%M:%S"),
                 pl.lit(m.timestamp.future_tolerance),
             ),
+            None,
         )
     )
     for name, allowed in CATEGORIES.items():
@@ -485,7 +500,8 @@ def apply_mapping(raw: pl.DataFrame, run: _SourceRun) -> tuple[pl.DataFrame, pl.
             (
                 ~f[name].is_in(list(allowed)),
                 name,
-                pl.format("{} '{}' is not one of " + ", ".join(allowed), pl.lit(name), f[name]),
+                pl.lit(f"{name} {VALUE} is not one of " + ", ".join(allowed)),
+                f[name],
             )
         )
     if "cost" in m.fields:
@@ -494,13 +510,14 @@ def apply_mapping(raw: pl.DataFrame, run: _SourceRun) -> tuple[pl.DataFrame, pl.
             (
                 raw_cost.is_not_null() & f["cost"].is_null(),
                 "cost",
-                pl.format("cost '{}' is not a number", raw_cost),
+                pl.lit(f"cost {VALUE} is not a number"),
+                raw_cost,
             )
         )
     # One predicate over all rows: does any check fail? A missing timestamp
     # also fails to parse, so that check needs no pass of its own here.
     any_failed = pl.any_horizontal(
-        [c.fill_null(False) for i, (c, _, _) in enumerate(checks) if i != missing_timestamp]
+        [c.fill_null(False) for i, (c, *_) in enumerate(checks) if i != missing_timestamp]
     )
     bad = mapped.select(any_failed.alias("bad")).to_series()
     failed_rows = bad.arg_true()
@@ -521,6 +538,7 @@ def apply_mapping(raw: pl.DataFrame, run: _SourceRun) -> tuple[pl.DataFrame, pl.
                 pl.lit(True),
                 "event_id",
                 pl.lit("duplicate event_id: an earlier row of this source has the same id"),
+                None,
             )
         )
         mapped = _duplicate_event_ids(mapped, run, len(checks) - 1)
@@ -532,14 +550,21 @@ def apply_mapping(raw: pl.DataFrame, run: _SourceRun) -> tuple[pl.DataFrame, pl.
         # functions panicked in Polars 2.1 on a filtered frame).
         by_check: list[pl.DataFrame] = []
         for i in rejected[_CHECK].unique().sort().to_list():
-            _, name, text = checks[i]
+            _, name, text, failing = checks[i]
             part = rejected.filter(pl.col(_CHECK) == i).rechunk()
-            by_check.append(part.with_columns(text.alias(_REASON), pl.lit(name).alias(_FIELD)))
+            said = pl.lit(None, pl.String) if failing is None else failing.cast(pl.String)
+            by_check.append(
+                part.with_columns(
+                    text.alias(_REASON), pl.lit(name).alias(_FIELD), said.alias(_VALUE)
+                )
+            )
         combined: pl.DataFrame = pl.concat(by_check)
         rejected = combined.sort(LINE)
     else:
         rejected = rejected.with_columns(
-            pl.lit(None, pl.String).alias(_REASON), pl.lit(None, pl.String).alias(_FIELD)
+            pl.lit(None, pl.String).alias(_REASON),
+            pl.lit(None, pl.String).alias(_FIELD),
+            pl.lit(None, pl.String).alias(_VALUE),
         )
 
     consumed = set(m.fields.values()) | run.dropped
@@ -599,54 +624,217 @@ def _rejects(rejected: pl.DataFrame, columns: list[str], run: _SourceRun) -> pl.
         pl.col(LINE).alias("line"),
         pl.col(_FIELD).alias("field"),
         pl.col(_REASON).alias("reason"),
+        pl.col(_VALUE).alias("value"),
         pl.struct([pl.col(c).cast(pl.String) for c in shown]).alias("row")
         if shown
         else pl.lit(None).alias("row"),
     )
 
 
-def _finish_rejects(frames: list[pl.DataFrame], run: _SourceRun) -> pl.DataFrame:
-    """Rejected rows with any known identifier replaced by its pseudonym, as JSON.
+def _finish_rejects(
+    frames: list[pl.DataFrame], run: _SourceRun, accepted: pl.LazyFrame | None
+) -> pl.DataFrame:
+    """Rejected rows as JSON, each value shown only when it cannot be part of a name.
 
-    Identifier columns are already pseudonymised; this also catches a clear
-    identifier that sits in another column (e.g. a row shifted by one).
+    The record may have its values shifted (an unquoted comma in a name) and
+    still have the right number of fields, so no column can be trusted to hold
+    what its header says. Identifier columns are already pseudonymised; a clear
+    identifier of this source found in another column is replaced by its
+    pseudonym; every other value is shown only if it passes the rule of
+    :mod:`systemic.data.withholding` (a date or time, a small number, or a value
+    its column holds in ``accepted``, the source's accepted events), else it is
+    replaced by a marker with its shape. The failing value named in a reason
+    follows the same rule.
     """
     frames = [f for f in frames if f.height]
     if not frames:
         return pl.DataFrame()
     rejected = pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
-    if isinstance(rejected.schema["row"], pl.Struct) and run.pseudonymiser:
-        rows = rejected["row"].struct.unnest()
+    m = run.mapping
+    rows = (
+        rejected["row"].struct.unnest()
+        if isinstance(rejected.schema["row"], pl.Struct)
+        else pl.DataFrame()
+    )
+    identifiers = set(m.identifier_columns())
+    empty = pl.Series("v", [], dtype=pl.String)
+    pseudonyms = pl.concat(
+        [empty, *(rows[c].drop_nulls().rename("v") for c in identifiers & set(rows.columns))]
+    )
+    if rows.width and run.pseudonymiser:
         values = pl.concat([rows[c].drop_nulls() for c in rows.columns]).unique()
         found = {v: run.pseudonymiser.get(v) for v in values.to_list()}
         lookup = {v: p for v, p in found.items() if p is not None}
         if lookup:
             rows = rows.with_columns(pl.all().replace(lookup))
-        rejected = rejected.with_columns(pl.Series("row", rows.to_struct()))
-    row = (
-        pl.col("row").struct.json_encode()
-        if isinstance(rejected.schema["row"], pl.Struct)
-        else pl.lit("{}")
+            pseudonyms = pl.concat([pseudonyms, pl.Series("v", list(lookup.values()))])
+    pseudonyms = pseudonyms.unique()
+    # The failing values named in reasons, by source column.
+    failing = (
+        rejected.select("field", pl.col("value").cast(pl.String))
+        .drop_nulls("value")
+        .unique()
+        .with_columns(pl.col("field").replace_strict(m.fields, default=None).alias("column"))
     )
+    candidates: dict[str, pl.Series] = {}
+    for c in rows.columns:
+        if c not in identifiers:
+            values = rows[c].drop_nulls().unique().rename("v")
+            candidates[c] = values.filter(~values.is_in(pseudonyms.implode()))
+    for (column,), part in (
+        failing.drop_nulls("column").partition_by("column", as_dict=True).items()
+    ):
+        extra = part["value"].rename("v")
+        candidates[str(column)] = pl.concat([candidates.get(str(column), empty), extra]).unique()
+    shown = _shown_values(candidates, run, accepted)
+    # Markers are worked out once per distinct withheld value, then put in place.
+    replaced = []
+    for c in rows.columns:
+        if c in identifiers or c not in candidates:
+            continue
+        hidden = candidates[c].filter(~candidates[c].is_in(shown[c].implode()))
+        if hidden.len():
+            markers = pl.DataFrame({"v": hidden}).select(withheld_expr(pl.col("v"), _why(c, m)))
+            replaced.append(pl.col(c).replace(hidden, markers.to_series()))
+    rows = rows.with_columns(replaced)
+    if failing.height:
+        shown_pairs = pl.concat(
+            [
+                pl.DataFrame({"column": [c] * len(v), "value": v}, schema=_PAIR)
+                for c, v in shown.items()
+            ]
+            or [pl.DataFrame(schema=_PAIR)]
+        ).with_columns(pl.lit(True).alias("shown"))
+        # Category values not in their list are few (distinct values only).
+        hints = pl.DataFrame(
+            [
+                (f, v, _closest(f, v))
+                for f, v in failing.filter(pl.col("field").is_in(list(CATEGORIES)))
+                .select("field", "value")
+                .iter_rows()
+            ],
+            schema={"field": pl.String, "value": pl.String, "hint": pl.String},
+            orient="row",
+        )
+        said = (
+            failing.join(shown_pairs, on=["column", "value"], how="left")
+            .join(hints, on=["field", "value"], how="left")
+            .with_columns(
+                pl.when(pl.col("shown").fill_null(False))
+                .then(pl.format("'{}'", pl.col("value")))
+                .otherwise(withheld_expr(pl.col("value"), hint=pl.col("hint")))
+                .alias("said")
+            )
+            .select("field", "value", "said")
+        )
+        rejected = rejected.with_columns(pl.col("value").cast(pl.String)).join(
+            said, on=["field", "value"], how="left", maintain_order="left"
+        )
+        rejected = rejected.with_columns(
+            pl.col("reason").str.replace(VALUE, pl.col("said").fill_null("?"), literal=True)
+        )
+    row = pl.Series("row", rows.to_struct()).struct.json_encode() if rows.width else "{}"
     return rejected.select(
         pl.lit(run.source_id).alias("source"),
         pl.lit(str(run.path)).alias("file"),
         pl.col("line"),
         pl.col("field"),
         pl.col("reason"),
-        row.alias("row"),
+        pl.lit(row).alias("row") if isinstance(row, str) else row,
     )
 
 
-#: What replaces a piece of a malformed record that may be part of an identifier.
-IDENTIFIER_PART = "(part of an identifier, withheld)"
-#: A date, a time or both (``2024-01-02 09:00``, ``02/01/2024``, ``09:00:05``): shown
-#: in a malformed record's reject, never part of a name. Digits alone (an NHS number)
-#: are not.
-_NOT_A_NAME = re.compile(
-    r"(\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4})?([ T]?\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?"
-    r"(Z|[+-]\d{2}:?\d{2})?"
-)
+def _why(column: str, m: Mapping) -> str:
+    """Why a value of ``column`` is withheld."""
+    if column == m.fields.get("timestamp"):
+        return "not a date or time"
+    if column == m.fields.get("cost"):
+        return "not a number"
+    return NOT_ACCEPTED
+
+
+def _closest(field: str, value: str) -> str:
+    """For a category value not in its list, the closest allowed one (from the
+    list, not the data), which says what to fix without showing the value."""
+    close = difflib.get_close_matches(value, CATEGORIES.get(field, ()), n=1, cutoff=0.6)
+    return f"; closest allowed: '{close[0]}'" if close else ""
+
+
+def _event_columns(column: str, m: Mapping, dropped: set[str]) -> list[tuple[str, str]]:
+    """Where the events keep a source column's values, and how to compare with them:
+    ``strip`` (mapped fields are stripped), ``lower`` (categories), ``number``
+    (cost) or ``text`` (attributes, kept as read)."""
+    if column in set(m.identifier_columns()) or column in dropped:
+        return []
+    mapped = [name for name, c in m.fields.items() if c == column]
+    if not mapped:
+        return [(attribute_column(column), "text")]
+    out = []
+    for name in mapped:
+        if name == "timestamp" or (name == "text" and not m.privacy.keep_text):
+            continue
+        out.append(
+            (name, "number" if name == "cost" else "lower" if name in CATEGORIES else "strip")
+        )
+    return out
+
+
+def _shown_values(
+    candidates: dict[str, pl.Series], run: _SourceRun, accepted: pl.LazyFrame | None
+) -> dict[str, pl.Series]:
+    """Which of a rejected record's values may be shown, by source column.
+
+    A value whose shape says it is no name
+    (:func:`~systemic.data.withholding.shows_itself_expr`), one that parses as a
+    timestamp in the timestamp column, and one its column holds in the source's
+    accepted events. The events are read only here, once, and only the columns
+    that have candidates: the import's hot path pays nothing, and a source with
+    no rejects nothing at all. Everything is done column-wise, so thousands of
+    rejects cost what a few do.
+    """
+    m = run.mapping
+    ts = m.fields.get("timestamp")
+    shown: dict[str, pl.Series] = {}
+    rest: dict[str, pl.DataFrame] = {}
+    for c, values in candidates.items():
+        safe = shows_itself_expr(pl.col("v"))
+        if c == ts:
+            parsed = parse_timestamps(pl.col("v").str.strip_chars(), m.timestamp.formats, "UTC")
+            safe = safe | parsed.is_not_null()
+        flagged = pl.DataFrame({"v": values}).with_columns(safe.fill_null(False).alias("safe"))
+        shown[c] = flagged.filter("safe")["v"]
+        rest[c] = flagged.filter(~pl.col("safe")).select("v")
+    if accepted is None:
+        return shown
+    names = set(accepted.collect_schema().names())
+    queries: list[tuple[str, pl.DataFrame, pl.Expr]] = []
+    for c, unsure in rest.items():
+        for event_column, how in _event_columns(c, m, run.dropped):
+            if event_column not in names or not unsure.height:
+                continue
+            if how == "number":
+                key = pl.col("v").str.strip_chars().cast(pl.Float64, strict=False)
+                held = pl.col(event_column).cast(pl.Float64)
+            else:
+                key = pl.col("v").str.strip_chars() if how != "text" else pl.col("v")
+                key = key.str.to_lowercase() if how == "lower" else key
+                held = pl.col(event_column).cast(pl.String)
+            keyed = unsure.with_columns(key.alias("key")).drop_nulls("key")
+            if keyed.height:
+                queries.append((c, keyed, held.filter(held.is_in(keyed["key"].implode()))))
+    if not queries:
+        return shown
+    found = (
+        accepted.select(
+            [q.unique().implode().alias(f"q{i}") for i, (_, _, q) in enumerate(queries)]
+        )
+        .collect(engine="streaming")
+        .row(0)
+    )
+    for (c, keyed, _), held in zip(queries, found, strict=True):
+        matched = keyed.filter(pl.col("key").is_in(pl.Series(held).implode()))["v"]
+        shown[c] = pl.concat([shown[c], matched]).unique()
+    return shown
 
 
 def _split_record(text: str, delim: str, quote: str) -> list[str]:
@@ -660,50 +848,65 @@ def _split_record(text: str, delim: str, quote: str) -> list[str]:
         return text.split(delim)
 
 
-def _malformed_rejects(run: _SourceRun) -> pl.DataFrame:
-    """Records with the wrong number of fields, with identifiers replaced.
+def _malformed_rejects(run: _SourceRun, accepted: pl.LazyFrame | None) -> pl.DataFrame:
+    """Records with the wrong number of fields, with the same rule as other rejects.
 
-    The record cannot be trusted to have its identifier where the header
-    says, so every value that is an identifier seen in this source is replaced
-    by its pseudonym. Any other value could be (part of) one: a name split at
-    its comma ("Smith, Johnathan") in a record that is also cut short, or an
-    extra value after it, shifts the fields in ways no count can undo. So every
-    other value is withheld, except dates and times (:data:`_NOT_A_NAME`), which
-    say which record it was.
+    The record cannot be trusted to have its identifier where the header says.
+    Values in an identifier's position are learnt as identifiers, and every
+    identifier seen in this source is replaced by its pseudonym wherever it
+    sits. Any other value could be (part of) one: a name split at its comma
+    ("Smith, Johnathan") in a record that is also cut short, or an extra value
+    after it, shifts the fields in ways no count can undo. So every other value
+    is withheld with its shape (:mod:`systemic.data.withholding`), unless it
+    is a date or time, a small number, or a value the column at its position
+    holds in the accepted records; a value beyond the header's last column has
+    no column and is withheld unless its shape shows it.
     """
     if not run.malformed:
         return pl.DataFrame()
     bad = pl.concat(run.malformed)
-
-    delim, quote = run.mapping.csv.delimiter, run.mapping.csv.quote
-    id_positions = {
-        i for i, c in enumerate(run.header) if c in set(run.mapping.identifier_columns())
-    }
+    m = run.mapping
+    delim, quote = m.csv.delimiter, m.csv.quote
+    identifiers = set(m.identifier_columns())
+    id_positions = {i for i, c in enumerate(run.header) if c in identifiers}
     key = run.pseudonymiser
-    rows = []
     parsed = [
         _split_record(text, delim, quote)
         for text in bad["__text"].to_list()  # malformed records are few: record by record
     ]
+    declared = m.privacy.already_pseudonymised
     # Values in an identifier's position are identifiers: learn them first, so
     # that they are replaced wherever else they appear.
-    for tokens in parsed:
-        for i in id_positions:
-            if i < len(tokens) and tokens[i].strip():
-                key.remember(tokens[i])
+    if not declared:
+        for tokens in parsed:
+            for i in id_positions:
+                if i < len(tokens) and tokens[i].strip():
+                    key.remember(tokens[i])
     n = len(run.header)
+    tokens_at: dict[str, set[str]] = {}
     for tokens in parsed:
-        # A value holding a line end swallowed the records after it (a quote left
-        # open): their identifiers are in it, so it is withheld whole.
-        cleaned = [
-            key.get(tok)
-            or (
-                IDENTIFIER_PART
-                if id_positions and tok.strip() and not _NOT_A_NAME.fullmatch(tok.strip())
-                else tok
-            )
-            for tok in tokens
-        ]
+        for i, tok in enumerate(tokens[:n]):
+            if i not in id_positions and not key.get(tok):
+                tokens_at.setdefault(run.header[i], set()).add(tok)
+    candidates = {c: pl.Series("v", sorted(v), dtype=pl.String) for c, v in tokens_at.items()}
+    shown = {c: set(v.to_list()) for c, v in _shown_values(candidates, run, accepted).items()}
+    rows = []
+    for tokens in parsed:
+        cleaned = []
+        for i, tok in enumerate(tokens):
+            column = run.header[i] if i < n else None
+            if declared and i in id_positions:
+                cleaned.append(tok)  # the source's own pseudonym
+            elif pseudonym := key.get(tok):
+                cleaned.append(pseudonym)
+            elif column is None:
+                cleaned.append(tok if shows_itself(tok) else withheld(tok, NO_COLUMN))
+            elif tok in shown.get(column, ()) or not tok.strip():
+                cleaned.append(tok)
+            else:
+                # A value holding a line end swallowed the records after it (a
+                # quote left open): their identifiers are in it, so it is withheld.
+                cleaned.append(withheld(tok, _why(column, m)))
         rows.append(delim.join(cleaned))
     return bad.select(
         pl.lit(run.source_id).alias("source"),
@@ -849,8 +1052,9 @@ def import_file(
                 raise SourceError(
                     "the file holds no records", path=str(path), hint="check the file"
                 )
-            malformed = _malformed_rejects(run)
-            writer.write_rejects(_finish_rejects(run.rejected, run))
+            accepted = writer.written_events()
+            malformed = _malformed_rejects(run, accepted)
+            writer.write_rejects(_finish_rejects(run.rejected, run, accepted))
             if malformed.height:
                 writer.write_rejects(malformed)
             entry.read = read

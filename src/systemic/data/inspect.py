@@ -42,7 +42,7 @@ class DatasetSummary:
     activities: pl.DataFrame  # activity, events (most first)
     activity_count: int
     kinds: pl.DataFrame  # kind, events
-    reject_reasons: pl.DataFrame  # field, reason, rows (values in quotes shown as '…')
+    reject_reasons: pl.DataFrame  # field, reason, rows (values, shown or withheld, as '…')
     filters: pl.DataFrame  # source, filter, rows: what each mapping filter removed
     cases: int | None = None  # distinct case ids; None when no case_id is mapped
     cases_spanning_people: int | None = None  # cases whose events belong to 2+ people
@@ -126,7 +126,11 @@ def inspect_dataset(dataset: Dataset | str | os.PathLike[str], *, top: int = 15)
             spanning_cases = spanning(per_case).height
     reasons = (
         ds.rejects()
-        .with_columns(pl.col("reason").str.replace_all(r"'[^']*'", "'…'"))
+        .with_columns(
+            pl.col("reason")
+            .str.replace_all(r"\(withheld[,:][^()]*\)", "'…'")
+            .str.replace_all(r"'[^']*'", "'…'")
+        )
         .group_by("field", "reason")
         .agg(pl.len().alias("rows"))
         .sort(["rows", "field"], descending=[True, False])

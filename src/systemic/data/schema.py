@@ -90,8 +90,9 @@ PEOPLE_SCHEMA: dict[str, pl.DataType] = {
     "locality": pl.String(),
 }
 
-#: The rejects table: the source row (as text, person identifiers replaced
-#: by their pseudonym), where it came from and why it was rejected.
+#: The rejects table: the source row (as text: person identifiers replaced by
+#: their pseudonym, and any value that may be part of a name withheld, see
+#: systemic.data.withholding), where it came from and why it was rejected.
 REJECT_SCHEMA: dict[str, pl.DataType] = {
     "source": pl.String(),
     "file": pl.String(),

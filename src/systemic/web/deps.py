@@ -63,5 +63,15 @@ async def submitted_form(request: Request) -> FormData:
     Handlers that work with the database synchronously are plain ``def`` (FastAPI
     runs them on a worker thread, so a slow page never holds up the others); reading
     the body is the one step that must be awaited, so it happens here.
+
+    Starlette refuses any form value over 1 MiB with its own JSON 400, which a
+    browser shows as a bare error. The body as a whole is already bounded (the
+    :class:`~systemic.web.limits.BodyLimit` middleware answers 413 past it), so a
+    value may be as long as the body: the page then checks it against the field
+    limit like any other value and shows the form again (422) naming the field.
     """
-    return await request.form()
+    # Imported here: the limits module imports the security package, which imports this.
+    from systemic.web.limits import request_limits
+
+    limit = request_limits(request.app.state).body_limit(request.method, request.url.path)
+    return await request.form(max_part_size=limit)

@@ -7,7 +7,9 @@ each with a message that says what to do:
 - :class:`BodyLimit` (ASGI middleware): a request body over ``max_body_bytes``
   (``max_import_bytes`` for ``POST /api/import``, which carries a whole
   workspace) is refused with **413** before it is read into memory, whether the
-  client announced its length or streams it;
+  client announced its length or streams it: for a browser a page saying the
+  limit and what to do (for htmx, the pages' boosted forms, a notice above the
+  form, which keeps the text), JSON ``{"detail": ...}`` for any other client;
 - :func:`check_field_sizes`: a text value over ``max_field_chars`` (or a list of
   texts longer than that together) is refused with **422** naming the field, on
   the JSON API and the forms alike.
@@ -98,8 +100,9 @@ class BodyLimit:
         path = str(scope.get("path", ""))
         limit = self.limits.body_limit(str(scope.get("method", "")).upper(), path)
         declared = _content_length(scope)
+        refuse = _refusal(scope, self.limits, limit, path)
         if declared is not None and declared > limit:
-            await _refuse(send, _too_large(limit, path))
+            await refuse(send, declared)
             return
         received = 0
         started = False
@@ -121,10 +124,10 @@ class BodyLimit:
 
         try:
             await self.app(scope, counted, watched)
-        except RequestTooLarge as exc:
+        except RequestTooLarge:
             if started:
                 raise
-            await _refuse(send, str(exc.detail))
+            await refuse(send, None)
 
 
 def _content_length(scope: Scope) -> int | None:
@@ -137,10 +140,47 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-async def _refuse(send: Send, detail: str) -> None:
-    body = json.dumps({"detail": detail}).encode("utf-8")
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return bytes(value)
+    return None
+
+
+def _refusal(
+    scope: Scope, limits: RequestLimits, limit: int, path: str
+) -> Callable[[Send, int | None], Awaitable[None]]:
+    """How to answer a body over ``limit``: a page or JSON (see the module)."""
+
+    async def refuse(send: Send, size: int | None) -> None:
+        htmx = _header(scope, b"hx-request") is not None
+        if htmx or b"text/html" in (_header(scope, b"accept") or b"").lower():
+            from systemic.web.pages.site import templates  # the pages import this module
+
+            what = "workspace document" if path.rstrip("/") == IMPORT_PATH else "request"
+            # htmx (the pages' boosted forms) shows a notice above the form, which
+            # keeps the text; a browser without script gets a page of its own.
+            page = templates.get_template("_too_large_notice.html" if htmx else "too_large.html")
+            text = page.render(
+                limit=limit, size=size, what=what, field_limit=limits.max_field_chars
+            )
+            extra = [(b"hx-retarget", b"#request-notice"), (b"hx-reswap", b"innerHTML")]
+            await _refuse(
+                send, text.encode("utf-8"), b"text/html; charset=utf-8", extra if htmx else []
+            )
+        else:
+            detail = json.dumps({"detail": _too_large(limit, path)}).encode("utf-8")
+            await _refuse(send, detail, b"application/json")
+
+    return refuse
+
+
+async def _refuse(
+    send: Send, body: bytes, content_type: bytes, extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
     headers = [
-        (b"content-type", b"application/json"),
+        *(extra or []),
+        (b"content-type", content_type),
         (b"content-length", str(len(body)).encode()),
         # The rest of the body is not read: the connection cannot be reused.
         (b"connection", b"close"),
