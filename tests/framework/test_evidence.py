@@ -272,7 +272,7 @@ def test_a_learnt_count_is_compared_as_relative_changes_as_the_cli_compares_it()
     assert comparison_words(found).startswith("-11% [")
     assert comparison_words(found).endswith("relative to the other localities (South)")
     assert change_since_start(found) == "-20% in North, -10% in the other localities"
-    assert "North moved -11% relative to them" in found.verdict
+    assert "the other locality by -10%: North moved -11% relative to it" in found.verdict
     assert "(-11% [" in evidence_summary(run)
 
 

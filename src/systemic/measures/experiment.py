@@ -467,15 +467,18 @@ def _verdict(
         )
     else:
         pct = round(did.confidence * 100)
+        n = did.n_other_localities
+        others = "the other locality" if n == 1 else f"the other {n} localities"
+        them, theirs = ("it", "its") if n == 1 else ("them", "theirs")
         versus = (
-            f"{locality} moved {change(did.estimate)} relative to them (the ratio of its "
-            "after/before means to theirs, less one"
+            f"{locality} moved {change(did.estimate)} relative to {them} (the ratio of its "
+            f"after/before means to {theirs}, less one"
             if did.scale == "relative"
             else f"a difference in differences of {change(did.estimate)} ("
         )
         comparison = (
             f"Over the same dates {locality} changed by {change(did.change_in_locality)} and "
-            f"the other {did.n_other_localities} localities by {change(did.change_in_others)}: "
+            f"{others} by {change(did.change_in_others)}: "
             f"{versus}{'; ' if did.scale == 'relative' else ''}{pct}% bootstrap interval "
             f"{change(did.lower)} to {change(did.upper)}, {did.n_boot} resamples, "
             f"seed {did.seed})."
