@@ -9,6 +9,10 @@ An experiment's evidence (:func:`analyse_experiment`) reads each of its measures
 ``systemic experiment`` (:func:`systemic.measures.experiment_evidence`): the
 signal since the start against limits set by the points before it, and the
 difference in differences against the other localities, put into words. The
+comparison's scale follows the command line's rule (:attr:`MeasureData.scale
+<systemic.framework.measure_data.MeasureData.scale>`): a learnt count of whole
+periods as relative changes, anything else as a difference; the evidence records
+it, and :func:`comparison_words` shows it. The
 result, an :class:`~systemic.framework.model.EvidenceAnalysis`, is what the
 experiment's page shows and what the store keeps (one version per run).
 
@@ -329,6 +333,9 @@ def change_since_start(found: MeasureEvidence) -> str:
 
 def evidence_summary(analysis: EvidenceAnalysis | None) -> str:
     """One line for the latest stored evidence of an experiment (pages and the report).
+
+    Each measure's conclusion, with its difference in differences when there was a
+    comparison (:func:`comparison_words`).
 
     >>> from datetime import UTC, date, datetime
     >>> a = EvidenceAnalysis(version=2, analysed_at=datetime(2026, 5, 1, tzinfo=UTC),
