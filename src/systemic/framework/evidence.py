@@ -35,8 +35,14 @@ import polars as pl
 
 from systemic.framework.measure_data import MeasureData
 from systemic.framework.model import EvidenceAnalysis, MeasureEvidence
-from systemic.measures import MeasuresError, SPCResult, experiment_evidence, xmr_chart
-from systemic.measures.experiment import RULE_WORDS, change_words
+from systemic.measures import (
+    ExperimentEvidence,
+    MeasuresError,
+    SPCResult,
+    experiment_evidence,
+    xmr_chart,
+)
+from systemic.measures.experiment import RULE_WORDS, Scale, change_words
 from systemic.measures.spc import ChartKind
 
 #: Fewest points for which an XmR chart is drawn (one moving range needs two).
@@ -156,18 +162,23 @@ def measure_evidence(
     if not series[read_as]["value"].drop_nulls().len():
         return _not_analysed(data, name, f"it has no values for {shown} yet.", **read)
     frame = pl.concat(rows)
-    read_with = {
-        "locality": shown,
-        "start": start,
-        "value": "numerator" if per else "value",
-        "denominator": "denominator" if per else None,
-        "chart": chart,
-        "improvement": data.improvement,
-        "n_boot": n_boot,
-        "seed": seed,
-    }
+
+    def compared_on(scale: Scale) -> ExperimentEvidence:
+        return experiment_evidence(
+            frame,
+            locality=shown,
+            start=start,
+            value="numerator" if per else "value",
+            denominator="denominator" if per else None,
+            chart=chart,
+            improvement=data.improvement,
+            n_boot=n_boot,
+            seed=seed,
+            scale=scale,
+        )
+
     try:
-        found = experiment_evidence(frame, scale=data.scale, **read_with)
+        found = compared_on(data.scale)
     except MeasuresError as error:
         if data.scale != "relative":
             return _not_analysed(data, name, f"{error}.", **read)
@@ -175,7 +186,7 @@ def measure_evidence(
         # stops there and is told `--scale difference`; the workspace has no such switch,
         # so it reads the difference in counts and says why first.
         try:
-            found = experiment_evidence(frame, scale="difference", **read_with)
+            found = compared_on("difference")
         except MeasuresError as second:
             return _not_analysed(data, name, f"{second}.", **read)
         why = str(error).removesuffix(": use the difference scale")
