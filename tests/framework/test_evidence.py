@@ -273,7 +273,7 @@ def test_a_learnt_count_is_compared_as_relative_changes_as_the_cli_compares_it()
     assert comparison_words(found).endswith("relative to the other localities (South)")
     assert change_since_start(found) == "-20% in North, -10% in the other localities"
     assert "the other locality by -10%: North moved -11% relative to it" in found.verdict
-    assert "(-11% [" in evidence_summary(run)
+    assert "Contacts: changed (no direction of improvement set), -11% [" in evidence_summary(run)
 
 
 def test_a_learnt_share_and_an_upload_are_compared_as_differences() -> None:

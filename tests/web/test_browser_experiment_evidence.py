@@ -78,4 +78,10 @@ def test_an_experiment_on_a_learnt_count_reads_as_a_relative_change(
     expect(found).to_contain_text("-20% in North, -10% in the other localities")
     found.scroll_into_view_if_needed()
     shots.take("experiment-relative-evidence")
+    # The learning cycle's one line on the experiment quotes the same stored figures.
+    page.goto(f"{server}/cycle")
+    expect(page.locator("body")).to_contain_text(
+        "Contacts in North: changed (no direction of improvement set), -11% ["
+    )
+    shots.take("cycle-relative-evidence")
     assert outside == []

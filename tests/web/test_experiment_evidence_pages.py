@@ -212,7 +212,7 @@ def test_a_learnt_count_reads_as_a_percentage_on_the_page_in_the_api_and_the_rep
     assert rows["Change since the start"] == "-20% in North, -10% in the other localities"
     assert f"interval {low} to {high}" in evidence(client, eid)  # the verdict beside it
     summary = client.get("/cycle").text
-    assert f"Contacts, North: changed (no direction of improvement set) ({said})" in summary
+    assert f"Contacts, North: changed (no direction of improvement set), {said}" in summary
     with app.state.store.session() as session:
         cycle = next(
             s

@@ -361,7 +361,7 @@ def evidence_summary(analysis: EvidenceAnalysis | None) -> str:
         return "not analysed"
     read = "; ".join(
         f"{m.measure_name}: {conclusion_words(m.conclusion).lower()}"
-        + (f" ({comparison_words(m)})" if m.did is not None else "")
+        + (f", {comparison_words(m)}" if m.did is not None else "")
         for m in analysis.measures
     )
     return f"version {analysis.version} of {analysis.analysed_at.date().isoformat()}: {read}"
