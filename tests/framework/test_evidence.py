@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 
 import polars as pl
 import pytest
@@ -11,11 +12,19 @@ from systemic.framework import WorkspaceSnapshot
 from systemic.framework.evidence import (
     EvidenceError,
     analyse_experiment,
+    change_since_start,
+    comparison_words,
+    evidence_summary,
     measure_evidence,
     measure_series,
     measure_spc,
 )
-from systemic.framework.measure_data import MeasureData
+from systemic.framework.measure_data import MeasureData, learnt_measure_data
+from systemic.framework.model import MeasureEvidence
+from systemic.measures import ExperimentEvidence, experiment_evidence
+from systemic.measures.experiment import Scale
+from systemic.measures.learnt import learnt_series
+from tests.framework import big_and_small
 
 
 def test_series_is_sorted_and_charted_with_hand_worked_limits() -> None:
@@ -209,3 +218,103 @@ def test_a_measure_whose_source_cannot_be_read_is_not_analysed_and_says_why() ->
     found = measure_evidence(broken, name="Failure share", start=START, locality="North")
     assert found.conclusion == "not_analysed" and found.source == "town"
     assert found.verdict == "Failure share could not be analysed: no learn result 'town'."
+
+
+# --- counts of whole periods: compared as relative changes, as the CLI does ------------------
+
+
+def learnt(series_name: str, **measure: object) -> MeasureData:
+    """The workspace's data of a measure drawing on the hand-worked big-and-small result."""
+    fields = {"id": "m", "series_name": series_name, "locality": "North", "period": "week"}
+    return learnt_measure_data(
+        SimpleNamespace(**(fields | measure)),
+        big_and_small.published_table(),
+        source="town",
+        source_version="1",
+    )
+
+
+def cli_evidence(series_name: str, scale: Scale) -> ExperimentEvidence:
+    """What `systemic experiment --from` computes on the same published table."""
+    read = learnt_series(big_and_small.published_table(), series_name, every_locality=True)
+    d = read.definition
+    return experiment_evidence(
+        read.frame, locality="North", start=big_and_small.START, chart=d.chart,
+        improvement=d.improvement, denominator="denominator" if d.denominator else None,
+        scale=scale,
+    )  # fmt: skip
+
+
+def test_a_learnt_count_is_compared_as_relative_changes_as_the_cli_compares_it() -> None:
+    data = learnt("contacts")
+    assert data.whole_periods and data.scale == "relative"
+    e = SimpleNamespace(title="One call", start_date=big_and_small.START, analyses=[])
+    when = datetime(2026, 6, 1, tzinfo=UTC)
+    run = analyse_experiment(e, [data], names={"m": "Contacts"}, locality="North",
+                             analysed_by="ana", analysed_at=when)  # fmt: skip
+    (found,) = run.measures
+    # By hand: North 100 -> 80 (-20%), South 10 -> 9 (-10%); 0.8 / 0.9 - 1 = -11%.
+    assert found.scale == "relative"
+    assert found.change_in_locality == pytest.approx(-0.2)
+    assert found.change_in_others == pytest.approx(-0.1)
+    assert found.did == pytest.approx(big_and_small.RELATIVE)
+    assert found.n_before == 10  # the partial first week is left out
+    # The CLI's own function on the frame it reads gives the same figures, interval too.
+    cli = cli_evidence("contacts", "relative").did
+    assert cli is not None and cli.scale == "relative"
+    assert (found.did, found.did_lower, found.did_upper) == pytest.approx(
+        (cli.estimate, cli.lower, cli.upper), abs=1e-12
+    )
+    assert found.did_upper < 0  # the interval excludes no change
+    # On the difference scale the same data read -19 contacts: the scales disagree.
+    raw = cli_evidence("contacts", "difference").did
+    assert raw is not None and raw.estimate == pytest.approx(big_and_small.DIFFERENCE)
+    assert comparison_words(found).startswith("-11% [")
+    assert comparison_words(found).endswith("relative to the other localities (South)")
+    assert change_since_start(found) == "-20% in North, -10% in the other localities"
+    assert "the other locality by -10%: North moved -11% relative to it" in found.verdict
+    assert "Contacts: changed (no direction of improvement set), -11% [" in evidence_summary(run)
+
+
+def test_a_learnt_share_and_an_upload_are_compared_as_differences() -> None:
+    share = learnt("failure_demand_share", improvement="decrease")
+    assert not share.whole_periods and share.scale == "difference"
+    found = measure_evidence(share, name="Share", start=big_and_small.START, locality="North",
+                             chart="p")  # fmt: skip
+    cli = cli_evidence("failure_demand_share", "difference").did
+    assert cli is not None and found.scale == "difference"
+    assert (found.did, found.did_lower, found.did_upper) == pytest.approx(
+        (cli.estimate, cli.lower, cli.upper), abs=1e-12
+    )
+    assert comparison_words(found).endswith("percentage points against the other localities "
+                                             "(South)")  # fmt: skip
+    # The same counts uploaded: an upload is never read as a count of whole periods.
+    upload = measure_evidence(stepped(), name="Repeat contacts", start=START, locality="North")
+    assert upload.scale == "difference" and upload.did == pytest.approx(-6.0)
+    assert comparison_words(upload).startswith("-6 [")
+    assert comparison_words(upload).endswith("in the measure's units")
+
+
+def test_a_count_of_zero_before_the_start_is_compared_as_a_difference_and_says_why() -> None:
+    quiet = MeasureData("m", series([0.0] * 10 + [2.0, 3.0] * 5), locality="North",
+                        others={"South": series([1.0, 2.0] * 10)}, whole_periods=True)  # fmt: skip
+    found = measure_evidence(quiet, name="Contacts", start=START, locality="North")
+    assert found.scale == "difference" and found.did == pytest.approx(2.5)
+    assert found.verdict.startswith(
+        "This count is compared as a difference, not as relative changes: a relative "
+        "comparison needs the measure above zero before the start"
+    )
+
+
+def test_evidence_stored_before_the_scale_was_recorded_reads_as_a_difference() -> None:
+    stored = {
+        "measure_id": "m", "measure_name": "Repeat contacts", "source": "upload",
+        "locality": "North", "compared_with": ["South"], "improvement": "decrease",
+        "change_in_locality": -6.0, "change_in_others": 0.0, "did": -6.0, "did_lower": -6.8,
+        "did_upper": -5.2, "conclusion": "improvement", "verdict": "…",
+    }  # fmt: skip
+    found = MeasureEvidence.model_validate(stored)
+    assert found.scale == "difference"
+    assert comparison_words(found) == (
+        "-6 [-6.8, -5.2] against the other localities (South), in the measure's units"
+    )

@@ -7,7 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from systemic.cli import app
 from systemic.framework.evidence import EvidenceError
 from systemic.store import (
     InvalidObjectError,
@@ -15,9 +17,14 @@ from systemic.store import (
     export_workspace,
     import_workspace,
     open_store,
+    orm,
     repository,
 )
 from systemic.store.experiment_evidence import analyse, save_cycle
+from systemic.store.learn_results import add_learn_result
+from tests.framework import big_and_small
+
+RUNNER = CliRunner()
 
 START = date(2026, 3, 2)
 WEEKS = [START + timedelta(weeks=i - 8) for i in range(16)]
@@ -135,3 +142,74 @@ def test_export_and_import_keep_cycles_evidence_and_a_decisions_links(
     assert again.analyses[0].measures[0].measure_id == measure.id
     assert decision.system_condition_ids == [condition.id]
     assert decision.purpose_statement_ids == [purpose.id]
+
+
+def test_analyse_reads_a_learnt_count_relative_and_a_share_as_a_difference_as_the_cli_does(
+    store: Store, tmp_path: Path
+) -> None:
+    """The workspace's stored evidence and `systemic experiment --from` on the same result."""
+    folder = big_and_small.write_learn_folder(tmp_path / "learn")
+    with store.session() as s:
+        ws = repository.create_workspace(s, "Anytown", seed=False)
+        add_learn_result(s, ws.id, "town", folder, actor="ana")
+        north = repository.create(s, ws.id, "locality", {"name": "North"})
+        drawn = {"data_source": "learn", "learn_result": "town", "locality": "North"}
+        contacts = repository.create(s, ws.id, "measure", drawn | {
+            "name": "Contacts, North", "series_name": "contacts", "improvement": "neutral",
+        })  # fmt: skip
+        share = repository.create(s, ws.id, "measure", drawn | {
+            "name": "Failure share, North", "series_name": "failure_demand_share",
+            "chart": "p", "improvement": "decrease",
+        })  # fmt: skip
+        e = repository.create(s, ws.id, "experiment", {
+            "title": "One call", "start_date": big_and_small.START, "locality_id": north.id,
+            "measure_ids": [contacts.id, share.id],
+        })  # fmt: skip
+        analyse(s, ws.id, e.id, actor="ana")
+        s.commit()
+    with store.session() as s:
+        stored = repository.get(s, ws.id, "experiment", e.id).analyses[0].measures
+    counted, shared = sorted(stored, key=lambda m: m.measure_id != contacts.id)
+    for found, series in [(counted, "contacts"), (shared, "failure_demand_share")]:
+        out = tmp_path / series
+        ran = RUNNER.invoke(app, [
+            "experiment", "--from", str(folder), "--series", series, "--locality", "North",
+            "--start", big_and_small.START.isoformat(), "--out", str(out),
+        ])  # fmt: skip
+        assert ran.exit_code == 0, ran.output
+        cli = json.loads((out / "evidence.json").read_text())["difference_in_differences"]
+        assert found.scale == cli["scale"]
+        assert (found.did, found.did_lower, found.did_upper) == pytest.approx(
+            (cli["estimate"], cli["lower"], cli["upper"]), abs=1e-12
+        )
+        assert (found.change_in_locality, found.change_in_others) == pytest.approx(
+            (cli["change_in_locality"], cli["change_in_others"]), abs=1e-12
+        )
+    # Contacts a week in a big and a small place: relative, -11% by hand (not -19 contacts).
+    assert counted.scale == "relative" and counted.did == pytest.approx(big_and_small.RELATIVE)
+    assert shared.scale == "difference"
+
+
+def test_evidence_stored_before_the_scale_was_recorded_still_loads(store: Store) -> None:
+    with store.session() as s:
+        ws = repository.create_workspace(s, "Anytown", seed=False)
+        measure = repository.create(
+            s, ws.id, "measure", {"name": "Repeat contacts", "series": points([5.0, 6.0] * 8)}
+        )
+        e = repository.create(s, ws.id, "experiment", {
+            "title": "One call", "start_date": START, "measure_ids": [measure.id],
+        })  # fmt: skip
+        analyse(s, ws.id, e.id, actor="ana")
+        row = s.get(orm.Experiment, e.id)
+        assert row is not None
+        # The JSON an earlier version wrote: no "scale" in any measure's evidence.
+        old = [
+            {**a, "measures": [{k: v for k, v in m.items() if k != "scale"} for m in a["measures"]]}
+            for a in row.analyses
+        ]
+        assert "scale" in row.analyses[0]["measures"][0] and "scale" not in str(old)
+        row.analyses = old
+        s.commit()
+    with store.session() as s:
+        (found,) = repository.get(s, ws.id, "experiment", e.id).analyses[0].measures
+        assert found.scale == "difference" and found.conclusion == "no_change"

@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from systemic.report.workspace_sections import snapshot_sections
-from systemic.store import load_snapshot
+from systemic.store import load_snapshot, orm
+from systemic.store.learn_results import add_learn_result
+from systemic.store.repository import pick_workspace
+from tests.framework import big_and_small
 from tests.web.test_pages import Page
 
 START = date(2026, 3, 2)
@@ -175,3 +180,77 @@ def test_stored_evidence_cannot_be_written_through_the_api(client: TestClient) -
     # Analyse itself still adds a version.
     client.post(f"/experiments/{eid}/analyse")
     assert len(client.get(f"/api/experiments/{eid}").json()["analyses"]) == 2
+
+
+def test_a_learnt_count_reads_as_a_percentage_on_the_page_in_the_api_and_the_report(
+    client: TestClient, app: FastAPI, tmp_path: Path
+) -> None:
+    """Contacts a week in a big and a small locality: -11% relative, as the CLI says."""
+    folder = big_and_small.write_learn_folder(tmp_path / "learn")
+    with app.state.store.session() as session:
+        ws = pick_workspace(session, app.state.workspace)
+        add_learn_result(session, ws.id, "town", folder, actor="ada")
+        session.commit()
+    north = make(client, "localities", {"name": "North"})
+    measure = make(client, "measures", {
+        "name": "Contacts, North", "data_source": "learn", "learn_result": "town",
+        "series_name": "contacts", "locality": "North",
+    })  # fmt: skip
+    experiment = make(client, "experiments", {
+        "title": "One conversation", "start_date": big_and_small.START.isoformat(),
+        "locality_id": north["id"], "measure_ids": [measure["id"]],
+    })  # fmt: skip
+    eid = experiment["id"]
+    assert client.post(f"/experiments/{eid}/analyse", follow_redirects=False).status_code == 303
+    (found,) = client.get(f"/api/experiments/{eid}").json()["analyses"][0]["measures"]
+    assert found["scale"] == "relative"
+    assert found["did"] == pytest.approx(big_and_small.RELATIVE)
+    low, high = (f"{round(100 * found[k]):+d}%" for k in ("did_lower", "did_upper"))
+    said = f"-11% [{low}, {high}] relative to the other localities (South)"
+    rows = dict(re.findall(r"<dt>([^<]+)</dt><dd>(.*?)</dd>", evidence(client, eid), re.S))
+    assert rows["Difference in differences (95% interval)"] == said
+    assert rows["Change since the start"] == "-20% in North, -10% in the other localities"
+    assert f"interval {low} to {high}" in evidence(client, eid)  # the verdict beside it
+    summary = client.get("/cycle").text
+    assert f"Contacts, North: changed (no direction of improvement set), {said}" in summary
+    with app.state.store.session() as session:
+        cycle = next(
+            s
+            for s in snapshot_sections(load_snapshot(session, app.state.workspace))
+            if s.id == "cycle"
+        )
+    assert said in cycle.tables[0].frame["evidence"][0]
+
+
+def test_evidence_stored_without_a_scale_still_shows_as_a_difference(
+    client: TestClient, app: FastAPI
+) -> None:
+    """An analysis stored before the scale was recorded: read, and shown, as a difference."""
+    made = workspace(client)
+    eid = made["experiment"]["id"]
+    old = {
+        "version": 1, "analysed_at": "2026-05-01T09:00:00+00:00", "analysed_by": "ana",
+        "start_date": START.isoformat(), "locality": "North",
+        "measures": [{
+            "measure_id": made["measure"]["id"], "measure_name": "Repeat contacts",
+            "source": "upload", "locality": "North", "compared_with": ["South"],
+            "improvement": "decrease", "chart": "xmr", "n_before": 8, "n_after": 8,
+            "change_in_locality": -5.5, "change_in_others": 0.5, "did": -6.0,
+            "did_lower": -6.8, "did_upper": -5.2, "conclusion": "improvement",
+            "verdict": "Repeat contacts fell in North.", "notes": [],
+        }],
+    }  # fmt: skip
+    with app.state.store.session() as session:
+        row = session.get(orm.Experiment, eid)
+        assert row is not None
+        row.analyses = [old]
+        session.commit()
+    rows = dict(re.findall(r"<dt>([^<]+)</dt><dd>(.*?)</dd>", evidence(client, eid), re.S))
+    assert rows["Difference in differences (95% interval)"] == (
+        "-6 [-6.8, -5.2] against the other localities (South), in the measure&#39;s units"
+    )
+    assert rows["Change since the start"] == "-5.5 in North, +0.5 in the other localities"
+    assert (
+        client.get(f"/api/experiments/{eid}").json()["analyses"][0]["measures"][0]["scale"]
+        == "difference"
+    )

@@ -247,6 +247,7 @@ def experiment(
     """Did an experiment in one locality change the system? SPC plus a comparison with the rest."""
     from systemic.measures import MeasuresError, experiment_evidence, summarise
     from systemic.measures.chart import write_chart
+    from systemic.measures.experiment import default_scale
     from systemic.measures.series import read_measure_csv
 
     notes: tuple[str, ...] = ()
@@ -264,7 +265,7 @@ def experiment(
             frame, date, value, locality_column = learnt.frame, "date", "value", "locality"
             denominator = "denominator" if d.denominator else None
             chart, improvement = chart or d.chart, improvement or d.improvement
-            scale = scale or ("relative" if d.whole_periods else "difference")
+            scale = scale or default_scale(whole_periods=d.whole_periods)
             notes = learnt.notes
             y_title, name = d.unit, d.title
         else:
@@ -293,7 +294,7 @@ def experiment(
             rules=rules,  # type: ignore[arg-type]
             n_boot=n_boot,
             seed=seed,
-            scale=(scale or "difference"),  # type: ignore[arg-type]
+            scale=(scale or default_scale(whole_periods=False)),  # type: ignore[arg-type]
         )
     except MeasuresError as exc:
         fail(str(exc))

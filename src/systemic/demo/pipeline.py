@@ -49,6 +49,7 @@ from systemic.demo.linkage import (
 from systemic.demo.workspace import DemoEvidence, SeedResult, seed_demo_workspace
 from systemic.learn import LearnResult, learn, write_outputs
 from systemic.measures import ExperimentEvidence, MeasuresError, experiment_evidence
+from systemic.measures.experiment import default_scale
 from systemic.measures.learnt import read_learnt_series
 from systemic.report import write_html
 from systemic.report.build import dataset_report
@@ -206,6 +207,7 @@ def run_demo(
         chart="p",
         improvement="decrease",
         seed=config.seed,
+        scale=default_scale(whole_periods=weekly.definition.whole_periods),
     )
     # A team that prevents need cuts value and failure demand alike: the share can stand
     # still while the volume falls, so the volume is read too, as relative changes
@@ -213,14 +215,15 @@ def run_demo(
     volume: ExperimentEvidence | None = None
     volume_problem = ""
     try:
+        contacts = read_learnt_series(learn_dir, "failure_contacts", every_locality=True)
         volume = experiment_evidence(
-            read_learnt_series(learn_dir, "failure_contacts", every_locality=True).frame,
+            contacts.frame,
             locality=exp.locality,
             start=exp.start,
             chart="xmr",
             improvement="decrease",
             seed=config.seed,
-            scale="relative",
+            scale=default_scale(whole_periods=contacts.definition.whole_periods),
         )
     except MeasuresError as error:  # a town too small: its weekly counts are suppressed
         volume_problem = str(error)

@@ -9,6 +9,10 @@ An experiment's evidence (:func:`analyse_experiment`) reads each of its measures
 ``systemic experiment`` (:func:`systemic.measures.experiment_evidence`): the
 signal since the start against limits set by the points before it, and the
 difference in differences against the other localities, put into words. The
+comparison's scale follows the command line's rule (:attr:`MeasureData.scale
+<systemic.framework.measure_data.MeasureData.scale>`): a learnt count of whole
+periods as relative changes, anything else as a difference; the evidence records
+it, and :func:`comparison_words` shows it. The
 result, an :class:`~systemic.framework.model.EvidenceAnalysis`, is what the
 experiment's page shows and what the store keeps (one version per run).
 
@@ -31,8 +35,14 @@ import polars as pl
 
 from systemic.framework.measure_data import MeasureData
 from systemic.framework.model import EvidenceAnalysis, MeasureEvidence
-from systemic.measures import MeasuresError, SPCResult, experiment_evidence, xmr_chart
-from systemic.measures.experiment import RULE_WORDS
+from systemic.measures import (
+    ExperimentEvidence,
+    MeasuresError,
+    SPCResult,
+    experiment_evidence,
+    xmr_chart,
+)
+from systemic.measures.experiment import RULE_WORDS, Scale, change_words
 from systemic.measures.spc import ChartKind
 
 #: Fewest points for which an XmR chart is drawn (one moving range needs two).
@@ -152,8 +162,9 @@ def measure_evidence(
     if not series[read_as]["value"].drop_nulls().len():
         return _not_analysed(data, name, f"it has no values for {shown} yet.", **read)
     frame = pl.concat(rows)
-    try:
-        found = experiment_evidence(
+
+    def compared_on(scale: Scale) -> ExperimentEvidence:
+        return experiment_evidence(
             frame,
             locality=shown,
             start=start,
@@ -163,9 +174,23 @@ def measure_evidence(
             improvement=data.improvement,
             n_boot=n_boot,
             seed=seed,
+            scale=scale,
         )
+
+    try:
+        found = compared_on(data.scale)
     except MeasuresError as error:
-        return _not_analysed(data, name, f"{error}.", **read)
+        if data.scale != "relative":
+            return _not_analysed(data, name, f"{error}.", **read)
+        # A count of zero before the start has no relative change. `systemic experiment`
+        # stops there and is told `--scale difference`; the workspace has no such switch,
+        # so it reads the difference in counts and says why first.
+        try:
+            found = compared_on("difference")
+        except MeasuresError as second:
+            return _not_analysed(data, name, f"{second}.", **read)
+        why = str(error).removesuffix(": use the difference scale")
+        note += f"This count is compared as a difference, not as relative changes: {why}. "
     baseline = found.baseline_chart.points.row(0, named=True)
     did = found.did
     return MeasureEvidence(
@@ -186,6 +211,7 @@ def measure_evidence(
         baseline_upper=baseline["upl"],
         signal=found.signal,
         signal_rules=[RULE_WORDS.get(rule, rule) for rule in found.signal_rules],
+        scale="difference" if did is None else did.scale,
         change_in_locality=None if did is None else did.change_in_locality,
         change_in_others=None if did is None else did.change_in_others,
         did=None if did is None else did.estimate,
@@ -265,8 +291,62 @@ def conclusion_words(conclusion: str) -> str:
     return str(labels.get(conclusion, conclusion.replace("_", " ")))
 
 
+def _changed(found: MeasureEvidence, x: float, *, unit: bool = True) -> str:
+    return change_words(x, scale=found.scale, share=found.chart == "p", unit=unit)
+
+
+def comparison_words(found: MeasureEvidence) -> str:
+    """Stored evidence's difference in differences with its interval, on the scale it was read.
+
+    Relative changes read in per cent, differences in the measure's units
+    (percentage points for a share); ``""`` when there was no comparison. Pages,
+    the report and summaries show this, from the stored figures.
+
+    >>> found = MeasureEvidence(measure_id="m", measure_name="Contacts", source="town",
+    ...     conclusion="improvement", verdict="", scale="relative", compared_with=["South"],
+    ...     did=-0.2236, did_lower=-0.271, did_upper=-0.158)
+    >>> comparison_words(found)
+    '-22% [-27%, -16%] relative to the other localities (South)'
+    >>> print(comparison_words(found.model_copy(update={"scale": "difference", "did": -19.0,
+    ...     "did_lower": -21.2, "did_upper": -16.9})))
+    -19 [-21.2, -16.9] against the other localities (South), in the measure's units
+    """
+    if found.did is None or found.did_lower is None or found.did_upper is None:
+        return ""
+    share = found.chart == "p"
+    estimate, lower, upper = (
+        _changed(found, x, unit=False) for x in (found.did, found.did_lower, found.did_upper)
+    )
+    interval = f"{estimate} [{lower}, {upper}]" + (" percentage points" if share else "")
+    others = f"the other localities ({', '.join(found.compared_with)})"
+    if found.scale == "relative":
+        return f"{interval} relative to {others}"
+    units = "" if share else ", in the measure's units"
+    return f"{interval} against {others}{units}"
+
+
+def change_since_start(found: MeasureEvidence) -> str:
+    """Stored evidence's change since the start, here and in the other localities, in words.
+
+    >>> found = MeasureEvidence(measure_id="m", measure_name="Contacts", source="town",
+    ...     conclusion="improvement", verdict="", scale="relative", locality="North",
+    ...     change_in_locality=-0.2, change_in_others=-0.1)
+    >>> change_since_start(found)
+    '-20% in North, -10% in the other localities'
+    """
+    if found.change_in_locality is None or found.change_in_others is None:
+        return ""
+    return (
+        f"{_changed(found, found.change_in_locality)} in {found.locality or WHOLE_AREA}, "
+        f"{_changed(found, found.change_in_others)} in the other localities"
+    )
+
+
 def evidence_summary(analysis: EvidenceAnalysis | None) -> str:
     """One line for the latest stored evidence of an experiment (pages and the report).
+
+    Each measure's conclusion, with its difference in differences when there was a
+    comparison (:func:`comparison_words`).
 
     >>> from datetime import UTC, date, datetime
     >>> a = EvidenceAnalysis(version=2, analysed_at=datetime(2026, 5, 1, tzinfo=UTC),
@@ -280,6 +360,8 @@ def evidence_summary(analysis: EvidenceAnalysis | None) -> str:
     if analysis is None:
         return "not analysed"
     read = "; ".join(
-        f"{m.measure_name}: {conclusion_words(m.conclusion).lower()}" for m in analysis.measures
+        f"{m.measure_name}: {conclusion_words(m.conclusion).lower()}"
+        + (f", {comparison_words(m)}" if m.did is not None else "")
+        for m in analysis.measures
     )
     return f"version {analysis.version} of {analysis.analysed_at.date().isoformat()}: {read}"

@@ -29,6 +29,8 @@ from typing import Any, Literal
 
 import polars as pl
 
+from systemic.measures.experiment import Scale, default_scale
+
 #: Which way is better for a measure: up, down, or neither.
 Improvement = Literal["increase", "decrease", "neutral"]
 
@@ -59,11 +61,29 @@ class MeasureData:
     period: str = ""
     #: Why there are no values (a source not yet named, a locality not in the result).
     problem: str = ""
+    #: True for a learn result's count of whole periods (contacts, failure contacts or
+    #: needs ended a week or month); False for shares, medians and uploads.
+    whole_periods: bool = False
 
     @property
     def gaps(self) -> int:
         """How many periods have no value (suppressed or missing)."""
         return int(self.series["value"].is_null().sum())
+
+    @property
+    def scale(self) -> Scale:
+        """How an experiment compares this series with the other localities' (as the CLI does).
+
+        ``relative`` for a learnt count of whole periods, ``difference`` otherwise:
+        :func:`systemic.measures.experiment.default_scale`, the rule ``systemic
+        experiment --from`` follows.
+
+        >>> MeasureData("m", empty_series(), whole_periods=True).scale
+        'relative'
+        >>> MeasureData("m", empty_series()).scale
+        'difference'
+        """
+        return default_scale(whole_periods=self.whole_periods)
 
 
 def empty_series() -> pl.DataFrame:
@@ -125,12 +145,15 @@ def learnt_measure_data(
     >>> data = learnt_measure_data(m, table, source="town", source_version="2")
     >>> data.series["value"].to_list(), sorted(data.others), data.notes[0][:25]
     ([None, 20.0], ['South'], '1 week suppressed to prot')
+    >>> data.whole_periods, data.scale  # contacts a week: compared as relative changes
+    (True, 'relative')
     """
-    from systemic.learn.series import ALL_LOCALITIES
+    from systemic.learn.series import ALL_LOCALITIES, SERIES
     from systemic.measures import MeasuresError
     from systemic.measures.learnt import learnt_series
 
     improvement = getattr(measure, "improvement", "neutral") or "neutral"
+    definition = SERIES.get(measure.series_name or "")
     base = {
         "measure_id": measure.id,
         "source": source,
@@ -138,6 +161,7 @@ def learnt_measure_data(
         "improvement": improvement,
         "period": measure.period,
         "locality": measure.locality or None,
+        "whole_periods": definition is not None and definition.whole_periods,
     }
     if not measure.series_name:
         return MeasureData(series=empty_series(), problem="no series is chosen yet", **base)

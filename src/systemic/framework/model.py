@@ -716,6 +716,17 @@ class MeasureEvidence(Fields):
     signal_rules: list[str] = Field(
         default_factory=list, title="Rules that fired", description="In words."
     )
+    scale: Literal["difference", "relative"] = Field(
+        "difference",
+        title="Compared as",
+        description="How the changes and the difference in differences are read: 'difference' "
+        "in the measure's units, or 'relative' (fractions of the level before, e.g. -0.22 for "
+        "-22%: learnt counts a week or month). Evidence stored before this was recorded read "
+        "every measure as a difference.",
+        json_schema_extra=choice_labels(
+            {"difference": "A difference in the measure's units", "relative": "Relative changes"}
+        ),
+    )
     change_in_locality: float | None = Field(None, title="Change in the locality")
     change_in_others: float | None = Field(None, title="Change in the other localities")
     did: float | None = Field(None, title="Difference in differences")

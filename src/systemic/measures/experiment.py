@@ -47,6 +47,44 @@ Conclusion = Literal[
 Scale = Literal["difference", "relative"]
 
 
+def default_scale(*, whole_periods: bool) -> Scale:
+    """The scale an experiment is compared with the other localities on, unless one is chosen.
+
+    ``whole_periods`` is true for a learnt count of whole periods (contacts, failure
+    contacts or needs ended a week or month: :attr:`SeriesDefinition.whole_periods
+    <systemic.learn.series.SeriesDefinition.whole_periods>`): localities of different
+    sizes make a raw difference of counts misleading, so they are compared as
+    relative changes. Everything else (a share, a median, an uploaded series, a
+    column of a CSV file) is compared as a difference in its own units. The one
+    rule for ``systemic experiment``, the demo and the workspace's "Analyse".
+
+    >>> default_scale(whole_periods=True), default_scale(whole_periods=False)
+    ('relative', 'difference')
+    """
+    return "relative" if whole_periods else "difference"
+
+
+def change_words(x: float, *, scale: Scale, share: bool = False, unit: bool = True) -> str:
+    """A change (or a difference in differences) in words, as every page and sentence shows it.
+
+    On the relative scale a whole per cent; a share's difference in percentage
+    points (``unit=False`` leaves the words off, for an interval's ends); anything
+    else to three significant digits in the measure's units.
+
+    >>> change_words(-0.2236, scale="relative"), change_words(-0.0004, scale="relative")
+    ('-22%', '0%')
+    >>> change_words(0.031, scale="difference", share=True), change_words(-19.0, scale="difference")
+    ('+3.1 percentage points', '-19')
+    """
+    if scale == "relative":
+        percent = round(100 * x) + 0  # no "-0"
+        return f"{percent:+d}%" if percent else "0%"
+    if share:
+        points = round(100 * x, 1) + 0.0  # no "-0.0"
+        return (f"{points:+.1f}" if points else "0.0") + (" percentage points" if unit else "")
+    return f"{x:+.3g}"
+
+
 @dataclass(frozen=True)
 class DifferenceInDifferences:
     """The experiment's change minus the other localities' change, with its interval."""
@@ -403,13 +441,7 @@ def _verdict(
         return f"{100 * x:.1f}%" if share else f"{x:.4g}"
 
     def change(x: float) -> str:
-        if did is not None and did.scale == "relative":
-            percent = round(100 * x) + 0
-            return f"{percent:+d}%" if percent else "0%"
-        if share:
-            points = round(100 * x, 1) + 0.0  # no "-0.0"
-            return (f"{points:+.1f}" if points else "0.0") + " percentage points"
-        return f"{x:+.3g}"
+        return change_words(x, scale=did.scale if did is not None else "difference", share=share)
 
     spc = (
         f"Against limits set by the {n_before} points before {day}, the {n_after} points "
@@ -435,15 +467,18 @@ def _verdict(
         )
     else:
         pct = round(did.confidence * 100)
+        n = did.n_other_localities
+        others = "the other locality" if n == 1 else f"the other {n} localities"
+        them, theirs = ("it", "its") if n == 1 else ("them", "theirs")
         versus = (
-            f"{locality} moved {change(did.estimate)} relative to them (the ratio of its "
-            "after/before means to theirs, less one"
+            f"{locality} moved {change(did.estimate)} relative to {them} (the ratio of its "
+            f"after/before means to {theirs}, less one"
             if did.scale == "relative"
             else f"a difference in differences of {change(did.estimate)} ("
         )
         comparison = (
             f"Over the same dates {locality} changed by {change(did.change_in_locality)} and "
-            f"the other {did.n_other_localities} localities by {change(did.change_in_others)}: "
+            f"{others} by {change(did.change_in_others)}: "
             f"{versus}{'; ' if did.scale == 'relative' else ''}{pct}% bootstrap interval "
             f"{change(did.lower)} to {change(did.upper)}, {did.n_boot} resamples, "
             f"seed {did.seed})."

@@ -10,7 +10,7 @@ import polars as pl
 
 from systemic.measures import ExperimentEvidence, read_chart
 from systemic.measures.chart import chart_spec
-from systemic.measures.experiment import RULE_WORDS
+from systemic.measures.experiment import RULE_WORDS, change_words
 from systemic.report.build import Charted, spc_caption
 from systemic.report.charts import to_svg
 from systemic.report.document import Figure, KeyFigure, Section, Table
@@ -71,8 +71,7 @@ def _points(x: float, unit: str = " percentage points") -> str:
 
 
 def _percent(x: float) -> str:
-    value = round(100 * x) + 0  # no "-0"
-    return f"{value:+d}%" if value else "0%"
+    return change_words(x, scale="relative")
 
 
 def experiment_section(

@@ -20,7 +20,12 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from systemic.framework.evidence import WHOLE_AREA, EvidenceError
+from systemic.framework.evidence import (
+    WHOLE_AREA,
+    EvidenceError,
+    change_since_start,
+    comparison_words,
+)
 from systemic.framework.kinds import object_path
 from systemic.framework.model import MeasureEvidence, PDSACycle
 from systemic.store import experiment_evidence
@@ -66,7 +71,9 @@ def evidence_rows(found: MeasureEvidence) -> list[tuple[str, str]]:
     """The figures of one measure's stored evidence, labelled and formatted as its verdict.
 
     A share (p-chart) reads in per cent and its changes in percentage points, as the
-    verdict beside it does; other figures to four significant digits.
+    verdict beside it does; other levels to four significant digits. The changes
+    and the difference in differences read on the scale they were computed on
+    (relative changes in per cent: :func:`~systemic.framework.evidence.comparison_words`).
     """
     share = found.chart == "p"
 
@@ -74,11 +81,6 @@ def evidence_rows(found: MeasureEvidence) -> list[tuple[str, str]]:
         if x is None:
             return "—"
         return f"{100 * x:.1f}%" if share else f"{x:.4g}"
-
-    def change(x: float | None) -> str:
-        if x is None:
-            return "—"
-        return f"{100 * x:+.1f} percentage points" if share else f"{x:+.3g}"
 
     rows = [
         (
@@ -99,13 +101,10 @@ def evidence_rows(found: MeasureEvidence) -> list[tuple[str, str]]:
             )
         )
     if found.did is not None:
-        rows.append(
-            (
-                "Difference in differences",
-                f"{change(found.did)} (95% interval {change(found.did_lower)} to "
-                f"{change(found.did_upper)}) against {', '.join(found.compared_with)}",
-            )
-        )
+        rows += [
+            ("Change since the start", change_since_start(found)),
+            ("Difference in differences (95% interval)", comparison_words(found)),
+        ]
     rows += [("Note on the data", note) for note in found.notes]
     return rows
 
