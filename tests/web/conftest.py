@@ -25,6 +25,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -151,6 +152,19 @@ def sign_in_browser(  # type: ignore[no-untyped-def]
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator(".signed-in")).to_contain_text(shown_as)
+
+
+def add_learn_folder(database: Path, learn_dir: Path, name: str = "town") -> None:
+    """Bring a learn output folder into the workspace at ``database`` (as amira)."""
+    from systemic.store import open_store
+    from systemic.store.learn_results import add_learn_result
+    from systemic.store.repository import pick_workspace
+
+    store = open_store(database)
+    with store.session() as session:
+        add_learn_result(session, pick_workspace(session).id, name, learn_dir, actor="amira")
+        session.commit()
+    store.dispose()
 
 
 def fill_live_measure(page, *, locality: str = "North") -> None:  # type: ignore[no-untyped-def]

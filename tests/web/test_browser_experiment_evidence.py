@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from tests.framework import big_and_small
+from tests.web.conftest import add_learn_folder
 from tests.web.test_browser_pages import (  # noqa: F401  (fixtures)
     Shots,
     browser_page,
@@ -26,16 +27,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 
 def bring_in(database: Path, learn_dir: Path) -> None:
-    from systemic.store import open_store
-    from systemic.store.learn_results import add_learn_result
-    from systemic.store.repository import pick_workspace
-
     big_and_small.write_learn_folder(learn_dir)
-    store = open_store(database)
-    with store.session() as session:
-        add_learn_result(session, pick_workspace(session).id, "town", learn_dir, actor="amira")
-        session.commit()
-    store.dispose()
+    add_learn_folder(database, learn_dir)
 
 
 def test_an_experiment_on_a_learnt_count_reads_as_a_relative_change(

@@ -16,7 +16,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tests.web.conftest import fill_live_measure
+from tests.web.conftest import add_learn_folder, fill_live_measure
 from tests.web.test_browser_pages import (  # noqa: F401  (fixtures)
     Shots,
     browser_page,
@@ -58,16 +58,9 @@ def town(weeks: int) -> pl.DataFrame:
 
 def bring_in(database: Path, learn_dir: Path, weeks: int) -> None:
     from systemic.learn import learn_events, write_outputs
-    from systemic.store import open_store
-    from systemic.store.learn_results import add_learn_result
-    from systemic.store.repository import pick_workspace
 
     write_outputs(learn_events(town(weeks)), learn_dir, charts=False)
-    store = open_store(database)
-    with store.session() as session:
-        add_learn_result(session, pick_workspace(session).id, "town", learn_dir, actor="amira")
-        session.commit()
-    store.dispose()
+    add_learn_folder(database, learn_dir)
 
 
 def test_a_live_measure_from_learns_failure_demand_series(

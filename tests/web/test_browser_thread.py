@@ -170,8 +170,14 @@ def test_the_thread_from_learn_to_redesign_is_the_same_everywhere(
     expect(latest).to_contain_text("town, version 1")
     # The figures under the verdict are the verdict's, in the same units.
     read = latest.inner_text()
-    did = re.search(r"difference in differences of (-[\d.]+ percentage points)", read)
-    assert did and read.count(did.group(1)) == 2, read
+    did = re.search(
+        r"difference in differences of (-[\d.]+) percentage points \(95% bootstrap interval "
+        r"(-?[\d.]+) percentage points to (-?[\d.]+) percentage points",
+        read,
+    )
+    assert did, read
+    estimate, lower, upper = did.groups()
+    assert f"{estimate} [{lower}, {upper}] percentage points" in read, read
     shots.take("thread-experiment-evidence")
 
     # A harmful system condition, and the redesign decision that changes it.
