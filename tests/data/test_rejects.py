@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 
 import polars as pl
+import pytest
 from typer.testing import CliRunner
 
 from systemic.cli import app
@@ -145,6 +146,33 @@ def test_values_are_shown_when_their_column_holds_them_in_accepted_records(
     assert row["what"].startswith("(withheld") and row["locality"].startswith("(withheld")
     assert row["ref"] == "(withheld, not a value this column holds in accepted records: a letter)"
     _assert_no_name_part([first, second])
+
+
+def test_a_value_is_looked_for_only_in_the_first_accepted_events(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The vocabulary check reads at most VOCABULARY_EVENTS accepted events (so that it
+    # costs the same on five million rows as on one million): a value held only by a
+    # later event is withheld, the safe way to err. Here the limit is two events.
+    import systemic.data.importer as importer
+
+    path = tmp_path / "late.csv"
+    path.write_text(
+        "who,what,when,locality\n"
+        "A1,Chase repair,2024-01-02 09:00,North\n"
+        "A2,Chase repair,2024-01-03 09:00,North\n"
+        "A3,Chase repair,2024-01-04 09:00,Eastfield\n"
+        "A4,Chase repair,not known,Eastfield\n"
+    )
+    monkeypatch.setattr(importer, "VOCABULARY_EVENTS", 2)
+    import_sources([path], mapping(), tmp_path / "capped")
+    (row,) = [json.loads(str(r["row"])) for r in _rejects(tmp_path / "capped")]
+    assert row["what"] == "Chase repair"  # held by the first two
+    assert row["locality"].startswith("(withheld, not a value this column holds")
+    monkeypatch.setattr(importer, "VOCABULARY_EVENTS", 3)
+    import_sources([path], mapping(), tmp_path / "all")
+    (row,) = [json.loads(str(r["row"])) for r in _rejects(tmp_path / "all")]
+    assert row["locality"] == "Eastfield"
 
 
 def test_a_category_value_not_in_its_list_is_withheld_with_the_closest_allowed(

@@ -67,6 +67,7 @@ from systemic.data.timestamps import (
 from systemic.data.withholding import (
     NO_COLUMN,
     NOT_ACCEPTED,
+    VOCABULARY_EVENTS,
     shows_itself,
     shows_itself_expr,
     withheld,
@@ -1053,6 +1054,8 @@ def import_file(
                     "the file holds no records", path=str(path), hint="check the file"
                 )
             accepted = writer.written_events()
+            if accepted is not None:  # a column's vocabulary shows in the first events
+                accepted = accepted.head(VOCABULARY_EVENTS)
             malformed = _malformed_rejects(run, accepted)
             writer.write_rejects(_finish_rejects(run.rejected, run, accepted))
             if malformed.height:
